@@ -1,0 +1,50 @@
+// Typed errors. Every message says what was expected, what came, and where.
+
+export class LstmkitError extends Error {
+  override name = 'LstmkitError';
+}
+
+/** A tensor or array has the wrong shape or size. */
+export class ShapeError extends LstmkitError {
+  override name = 'ShapeError';
+}
+
+/** A value is out of range, NaN, or otherwise invalid (options, data, configs). */
+export class ValueError extends LstmkitError {
+  override name = 'ValueError';
+}
+
+/** A state dict or model file has a missing, unknown or mismatched tensor. */
+export class StateDictError extends LstmkitError {
+  override name = 'StateDictError';
+}
+
+/** A file or line of user data is malformed; names the file and line. */
+export class DataError extends LstmkitError {
+  override name = 'DataError';
+  constructor(message: string, readonly file?: string, readonly line?: number) {
+    super(file === undefined ? message : `${file}${line === undefined ? '' : `:${line}`}: ${message}`);
+  }
+}
+
+/** A model file (lstmkit, safetensors, ONNX, Keras) is corrupt, hostile or unsupported. */
+export class FormatError extends LstmkitError {
+  override name = 'FormatError';
+}
+
+/** Training produced a NaN or Inf. */
+export class DivergenceError extends LstmkitError {
+  override name = 'DivergenceError';
+}
+
+export function describeShape(shape: readonly number[]): string {
+  return `[${shape.join(', ')}]`;
+}
+
+/** Throws a ValueError naming `where` and the first non-finite index. */
+export function assertFinite(data: ArrayLike<number>, where: string): void {
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i]!;
+    if (!Number.isFinite(v)) throw new ValueError(`${where}[${i}] is ${v}; expected a finite number`);
+  }
+}

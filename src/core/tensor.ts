@@ -1,0 +1,43 @@
+// The public tensor: a plain flat array and a shape, row-major.
+
+import type { Floats } from './arena.js';
+import { ShapeError, describeShape } from './errors.js';
+
+export interface Tensor {
+  data: Floats;
+  shape: number[];
+}
+
+export function sizeOf(shape: readonly number[]): number {
+  let size = 1;
+  for (const d of shape) size *= d;
+  return size;
+}
+
+/** A tensor over `data` (a Float32Array is used as is; other arrays are copied to Float32). */
+export function tensor(data: Floats | ArrayLike<number>, shape: readonly number[]): Tensor {
+  for (const d of shape) {
+    if (!Number.isInteger(d) || d < 0) throw new ShapeError(`tensor: shape ${describeShape(shape)} has a dimension that is not a non-negative integer`);
+  }
+  const floats = data instanceof Float32Array || data instanceof Float64Array ? data : Float32Array.from(data);
+  if (floats.length !== sizeOf(shape)) {
+    throw new ShapeError(`tensor: shape ${describeShape(shape)} needs ${sizeOf(shape)} values, got ${floats.length}`);
+  }
+  return { data: floats, shape: [...shape] };
+}
+
+export function zeros(shape: readonly number[]): Tensor {
+  return tensor(new Float32Array(sizeOf(shape)), shape);
+}
+
+/** Throws a ShapeError unless `t` has exactly `expected` (entries of -1 match anything). */
+export function checkShape(t: Tensor, expected: readonly number[], what: string): void {
+  const ok = t.shape.length === expected.length && expected.every((d, i) => d === -1 || d === t.shape[i]);
+  if (!ok) {
+    const want = expected.map((d) => (d === -1 ? '*' : String(d))).join(', ');
+    throw new ShapeError(`${what} has shape ${describeShape(t.shape)}, expected [${want}]`);
+  }
+  if (t.data.length !== sizeOf(t.shape)) {
+    throw new ShapeError(`${what} has shape ${describeShape(t.shape)} but ${t.data.length} values`);
+  }
+}

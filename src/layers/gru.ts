@@ -1,0 +1,24 @@
+// torch.nn.GRU: r, z, n gates, n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)).
+
+import type { Tensor } from '../core/tensor.js';
+import { Recurrent, type ForwardOptions, type ModuleOptions, type RecurrentOptions } from './recurrent.js';
+
+export type GRUOptions = RecurrentOptions;
+
+export class GRU extends Recurrent {
+  protected readonly cell = 'gru' as const;
+
+  constructor(opts: GRUOptions, module: ModuleOptions = {}) {
+    super(opts, module);
+  }
+
+  forward(x: Tensor, state: { h?: Tensor } = {}, opts: ForwardOptions = {}): { output: Tensor; h: Tensor } {
+    const { output, h } = this.forwardTensors(x, state.h, undefined, opts);
+    return { output, h };
+  }
+
+  backward(dOutput?: Tensor, dState: { dh?: Tensor } = {}): { dx: Tensor; dh0: Tensor } {
+    const { dx, dh0 } = this.backwardTensors(dOutput, dState.dh, undefined);
+    return { dx, dh0 };
+  }
+}
