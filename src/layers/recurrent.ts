@@ -4,16 +4,16 @@
 // over all time steps (input projection as one multiply, then only the
 // recurrent product per step).
 
-import { Workspace } from '../core/arena.js';
 import { ShapeError, ValueError, assertFinite, describeShape } from '../core/errors.js';
-import { defaultRng, Rng } from '../core/rng.js';
 import { checkShape, tensor, type Tensor } from '../core/tensor.js';
 import {
   NONE, gateCount, recurrentSavedSize, recurrentScratchSize,
-  type Backend, type CellKind, type RecurrentWeights,
+  type CellKind, type RecurrentWeights,
 } from '../kernels/backend.js';
-import { getBackend } from '../kernels/index.js';
-import { ParamStore, uniformInit, type ParamSpec, type StateDict } from '../model/params.js';
+import { uniformInit, type ParamSpec } from '../model/params.js';
+import { Module, type ModuleOptions } from './module.js';
+
+export type { ModuleOptions };
 
 export interface RecurrentOptions {
   inputSize: number;
@@ -24,12 +24,6 @@ export interface RecurrentOptions {
   /** Dropout on the outputs of every layer but the last, in training mode. */
   dropout?: number;
   bidirectional?: boolean;
-}
-
-export interface ModuleOptions {
-  backend?: Backend;
-  /** Seed for initialization and dropout; default: the global generator (`manualSeed`). */
-  seed?: number;
 }
 
 export interface ForwardOptions {
@@ -44,7 +38,7 @@ export interface RawOutput {
   cn: number; // [L·D, B, H] (LSTM) or NONE
 }
 
-export abstract class Recurrent {
+export abstract class Recurrent extends Module {
   readonly inputSize: number;
   readonly hiddenSize: number;
   readonly numLayers: number;
@@ -52,25 +46,19 @@ export abstract class Recurrent {
   readonly batchFirst: boolean;
   readonly dropout: number;
   readonly bidirectional: boolean;
-  readonly backend: Backend;
-  /** Training mode applies dropout between layers (PyTorch: `train()` / `eval()`). */
-  training = true;
 
   protected abstract readonly cell: CellKind;
   /** Size of the state fed back and emitted (projSize for a projected LSTM). */
   protected readonly outputSize: number;
   protected readonly projSize: number;
 
-  private store: ParamStore | undefined;
-  private prefix = '';
-  private readonly rng: Rng;
-  private readonly ws: Workspace;
   private last: {
     T: number; B: number; lengths: Int32Array | null;
     inputs: number[]; h0: number; c0: number; ys: number[]; masks: number[]; saved: number[];
   } | undefined;
 
   constructor(opts: RecurrentOptions & { projSize?: number }, module: ModuleOptions = {}) {
+    super(module);
     const name = this.constructor.name;
     const positiveInt = (v: unknown, field: string): number => {
       if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new ValueError(`${name}: ${field} must be a positive integer, got ${String(v)}`);
@@ -89,9 +77,6 @@ export abstract class Recurrent {
       throw new ValueError(`${name}: projSize must be an integer in [0, hiddenSize), got ${this.projSize}`);
     }
     this.outputSize = this.projSize || this.hiddenSize;
-    this.backend = module.backend ?? getBackend();
-    this.rng = module.seed === undefined ? defaultRng() : new Rng(module.seed);
-    this.ws = new Workspace(this.backend.arena);
   }
 
   get numDirections(): number {
@@ -124,49 +109,9 @@ export abstract class Recurrent {
     return specs;
   }
 
-  /** Use parameters from `store` under `prefix` (a model shares one store among its layers). */
-  bind(store: ParamStore, prefix = ''): void {
-    this.store = store;
-    this.prefix = prefix;
-  }
-
-  protected get params(): ParamStore {
-    this.store ??= new ParamStore(this.backend, this.paramSpecs(), this.rng);
-    return this.store;
-  }
-
-  stateDict(): StateDict {
-    return this.params.stateDict();
-  }
-
-  gradDict(): StateDict {
-    return this.params.gradDict();
-  }
-
-  loadStateDict(dict: Parameters<ParamStore['loadStateDict']>[0]): void {
-    this.params.loadStateDict(dict);
-  }
-
-  zeroGrad(): void {
-    this.params.zeroGrad();
-  }
-
-  train(mode = true): this {
-    this.training = mode;
-    return this;
-  }
-
-  eval(): this {
-    return this.train(false);
-  }
-
   private weights(l: number, d: number, grad: boolean): RecurrentWeights {
     const sfx = `_l${l}${d === 1 ? '_reverse' : ''}`;
-    const p = this.params;
-    const at = (name: string): number => {
-      const full = this.prefix + name + sfx;
-      return grad ? p.gradOffset(full) : p.offset(full);
-    };
+    const at = (name: string): number => (grad ? this.grad(name + sfx) : this.param(name + sfx));
     return {
       wih: at('weight_ih'),
       whh: at('weight_hh'),
@@ -385,9 +330,8 @@ export abstract class Recurrent {
     return tensor(out, [B, T, F]);
   }
 
-  /** Release this layer's arena memory (parameters stay with their store). */
-  dispose(): void {
-    this.ws.dispose();
+  override dispose(): void {
+    super.dispose();
     this.last = undefined;
   }
 }
