@@ -16,3 +16,6 @@ export { Module } from './layers/module.js';
 export { Dense, Linear, type DenseOptions } from './layers/dense.js';
 export { Embedding, type EmbeddingOptions } from './layers/embedding.js';
 export { mseLoss, crossEntropyLoss } from './train/losses.js';
+export { Optimizer, SGD, Adam, AdamW, RMSprop, type OptimizerState, type Parameterized, type SGDOptions, type AdamOptions, type RMSpropOptions } from './train/optimizers.js';
+export { clipGradNorm, clipGradValue } from './train/clip.js';
+export { StepLR, CosineAnnealingLR, ReduceLROnPlateau, type Schedule, type PlateauOptions } from './train/schedules.js';

@@ -53,6 +53,11 @@ export abstract class Module {
     return this.params.gradOffset(this.prefix + name);
   }
 
+  /** The store holding this layer's parameters and gradients (for optimizers). */
+  parameters(): ParamStore {
+    return this.params;
+  }
+
   stateDict(): StateDict {
     return this.params.stateDict();
   }
