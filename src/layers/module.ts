@@ -83,6 +83,15 @@ export abstract class Module {
     return this.train(false);
   }
 
+  /** The generator's state (dropout masks), for checkpoints that resume exactly. */
+  getRngState(): number[] {
+    return this.rng.getState();
+  }
+
+  setRngState(state: readonly number[]): void {
+    this.rng.setState(state);
+  }
+
   /** Release this layer's workspace (parameters stay with their store). */
   dispose(): void {
     this.ws.dispose();

@@ -1,0 +1,153 @@
+// The model config: input → (embedding) → recurrent stack → head, and how to
+// train it. One JSON document, validated with a JSON Schema (TypeBox), the
+// same from the library, the CLI and the model file.
+
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { ValueError } from '../core/errors.js';
+
+const PositiveInt = Type.Integer({ minimum: 1 });
+
+export const InputSchema = Type.Union([
+  Type.Object({
+    type: Type.Literal('features'),
+    /** Numbers per step (1 for a scalar series). */
+    size: PositiveInt,
+  }, { additionalProperties: false }),
+  Type.Object({
+    type: Type.Literal('tokens'),
+    embeddingDim: PositiveInt,
+    /** Token strings; index 0 is padding, 1 unknown. Omit to build from the training data. */
+    vocabulary: Type.Optional(Type.Array(Type.String(), { minItems: 2 })),
+    /** How `x` is split when it is a string: characters or whitespace-separated words. */
+    tokenizer: Type.Optional(Type.Union([Type.Literal('char'), Type.Literal('word')])),
+    /** Keep at most this many tokens of a text (the first ones). */
+    maxLength: Type.Optional(PositiveInt),
+  }, { additionalProperties: false }),
+]);
+
+export const RnnSchema = Type.Object({
+  cell: Type.Union([Type.Literal('lstm'), Type.Literal('gru'), Type.Literal('rnn')]),
+  hiddenSize: PositiveInt,
+  numLayers: Type.Optional(PositiveInt),
+  bidirectional: Type.Optional(Type.Boolean()),
+  dropout: Type.Optional(Type.Number({ minimum: 0, exclusiveMaximum: 1 })),
+  projSize: Type.Optional(Type.Integer({ minimum: 0 })),
+  nonlinearity: Type.Optional(Type.Union([Type.Literal('tanh'), Type.Literal('relu')])),
+}, { additionalProperties: false });
+
+export const OutputSchema = Type.Object({
+  /**
+   * sequence: one value or class per sequence (many-to-one);
+   * step: one per step, aligned with the input (many-to-many);
+   * next: predict the next step of a stream (targets are the input shifted by one).
+   */
+  mode: Type.Union([Type.Literal('sequence'), Type.Literal('step'), Type.Literal('next')]),
+  type: Type.Union([Type.Literal('regression'), Type.Literal('classification')]),
+  /** Regression: numbers per prediction. */
+  size: Type.Optional(PositiveInt),
+  /** Classification: the labels. Omit to collect them from the training data. */
+  classes: Type.Optional(Type.Array(Type.String(), { minItems: 2 })),
+  /** Sequence mode: the final state ('last', PyTorch's h_n) or the mean over steps. */
+  pooling: Type.Optional(Type.Union([Type.Literal('last'), Type.Literal('mean')])),
+}, { additionalProperties: false });
+
+export const OptimizerSchema = Type.Object({
+  name: Type.Union([Type.Literal('adam'), Type.Literal('adamw'), Type.Literal('sgd'), Type.Literal('rmsprop')]),
+  lr: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+  weightDecay: Type.Optional(Type.Number({ minimum: 0 })),
+  momentum: Type.Optional(Type.Number({ minimum: 0 })),
+  nesterov: Type.Optional(Type.Boolean()),
+  betas: Type.Optional(Type.Tuple([Type.Number({ minimum: 0, exclusiveMaximum: 1 }), Type.Number({ minimum: 0, exclusiveMaximum: 1 })])),
+  eps: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+  alpha: Type.Optional(Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1 })),
+  centered: Type.Optional(Type.Boolean()),
+}, { additionalProperties: false });
+
+export const ScheduleSchema = Type.Union([
+  Type.Object({ type: Type.Literal('step'), stepSize: PositiveInt, gamma: Type.Optional(Type.Number({ exclusiveMinimum: 0 })) }, { additionalProperties: false }),
+  Type.Object({ type: Type.Literal('cosine'), tMax: Type.Optional(PositiveInt), etaMin: Type.Optional(Type.Number({ minimum: 0 })) }, { additionalProperties: false }),
+  Type.Object({ type: Type.Literal('plateau'), factor: Type.Optional(Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1 })), patience: Type.Optional(Type.Integer({ minimum: 0 })), minLr: Type.Optional(Type.Number({ minimum: 0 })) }, { additionalProperties: false }),
+]);
+
+export const MetricName = Type.Union([
+  Type.Literal('loss'), Type.Literal('mse'), Type.Literal('mae'), Type.Literal('rmse'), Type.Literal('accuracy'), Type.Literal('macroF1'),
+]);
+
+export const TrainSchema = Type.Object({
+  epochs: Type.Optional(PositiveInt),
+  batchSize: Type.Optional(PositiveInt),
+  optimizer: Type.Optional(OptimizerSchema),
+  /** Clip the global gradient norm to this (torch.nn.utils.clip_grad_norm_). */
+  clipNorm: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+  /** Clamp each gradient to ±this (clip_grad_value_). */
+  clipValue: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+  schedule: Type.Optional(ScheduleSchema),
+  /** Fraction of the training data held out for validation when no validation set is given. */
+  validationSplit: Type.Optional(Type.Number({ minimum: 0, exclusiveMaximum: 1 })),
+  /** Stop after this many epochs without improvement of `monitor`, and restore the best weights. */
+  earlyStopping: Type.Optional(Type.Object({ patience: Type.Integer({ minimum: 0 }), minDelta: Type.Optional(Type.Number({ minimum: 0 })) }, { additionalProperties: false })),
+  /** The validation metric that picks the best model (default: loss). */
+  monitor: Type.Optional(MetricName),
+  /** Group sequences of similar length into batches (less padding). */
+  bucketByLength: Type.Optional(Type.Boolean()),
+  shuffle: Type.Optional(Type.Boolean()),
+  /** Next-step mode: steps per truncated back-propagation window; state carries across windows. */
+  tbptt: Type.Optional(PositiveInt),
+  seed: Type.Optional(Type.Integer({ minimum: 0 })),
+}, { additionalProperties: false });
+
+export const ModelConfigSchema = Type.Object({
+  input: InputSchema,
+  rnn: RnnSchema,
+  output: OutputSchema,
+  train: Type.Optional(TrainSchema),
+}, { additionalProperties: false });
+
+export type InputConfig = Static<typeof InputSchema>;
+export type RnnConfig = Static<typeof RnnSchema>;
+export type OutputConfig = Static<typeof OutputSchema>;
+export type OptimizerConfig = Static<typeof OptimizerSchema>;
+export type ScheduleConfig = Static<typeof ScheduleSchema>;
+export type TrainConfig = Static<typeof TrainSchema>;
+export type ModelConfig = Static<typeof ModelConfigSchema>;
+export type MetricName = Static<typeof MetricName>;
+
+/** JSON-pointer-ish path to a readable one: /rnn/hiddenSize → rnn.hiddenSize. */
+function readablePath(path: string): string {
+  return path.replace(/^\//, '').replace(/\/(\d+)/g, '[$1]').replace(/\//g, '.') || '(root)';
+}
+
+/** Validate against a schema; the error names the field, what was expected and what came. */
+export function validate<S extends TSchema>(schema: S, value: unknown, where: string): Static<S> {
+  if (Value.Check(schema, value)) return value;
+  const errors = [...Value.Errors(schema, value)];
+  // Prefer the deepest error: for unions TypeBox reports the union first.
+  errors.sort((a, b) => b.path.length - a.path.length);
+  const e = errors[0]!;
+  const got = e.value === undefined ? 'nothing' : JSON.stringify(e.value)?.slice(0, 60);
+  throw new ValueError(`${where}: ${readablePath(e.path)} ${e.message.toLowerCase()}, got ${got}`);
+}
+
+/** Validate a model config and check what the schema cannot express. */
+export function parseModelConfig(value: unknown, where = 'config'): ModelConfig {
+  const config = validate(ModelConfigSchema, value, where);
+  const { output, rnn, input } = config;
+  if (output.type === 'regression' && output.classes) throw new ValueError(`${where}: output.classes is for classification; a regression head has output.size`);
+  if (output.type === 'classification' && output.size) throw new ValueError(`${where}: output.size is for regression; a classification head has output.classes`);
+  if (output.pooling && output.mode !== 'sequence') throw new ValueError(`${where}: output.pooling applies to mode 'sequence' only, got mode '${output.mode}'`);
+  if (output.mode === 'next' && input.type === 'tokens' && output.type !== 'classification') {
+    throw new ValueError(`${where}: next-token prediction over tokens is a classification; set output.type to 'classification'`);
+  }
+  if (output.mode === 'next' && input.type === 'features' && output.type !== 'regression') {
+    throw new ValueError(`${where}: next-step prediction over numbers is a regression; set output.type to 'regression'`);
+  }
+  if (rnn.projSize && rnn.cell !== 'lstm') throw new ValueError(`${where}: rnn.projSize is for LSTM only, got cell '${rnn.cell}'`);
+  if (rnn.projSize && rnn.projSize >= rnn.hiddenSize) throw new ValueError(`${where}: rnn.projSize must be smaller than rnn.hiddenSize (${rnn.hiddenSize}), got ${rnn.projSize}`);
+  if (rnn.nonlinearity && rnn.cell !== 'rnn') throw new ValueError(`${where}: rnn.nonlinearity is for cell 'rnn' only`);
+  if (input.type === 'tokens' && input.vocabulary) {
+    if (new Set(input.vocabulary).size !== input.vocabulary.length) throw new ValueError(`${where}: input.vocabulary has duplicate tokens`);
+  }
+  if (output.classes && new Set(output.classes).size !== output.classes.length) throw new ValueError(`${where}: output.classes has duplicate labels`);
+  return config;
+}

@@ -1,0 +1,70 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { addingProblem, temporalOrder } from '../../src/data/synthetic.js';
+import { completeConfig, encodeRecords } from '../../src/data/encode.js';
+import { parseJsonl } from '../../src/data/jsonl.js';
+import { Rng } from '../../src/core/rng.js';
+import { SequenceModel } from '../../src/model/model.js';
+import { Trainer } from '../../src/train/trainer.js';
+import { predictModel } from '../../src/model/predict.js';
+import type { ModelConfig } from '../../src/model/config.js';
+
+function records(items: unknown[]) {
+  return parseJsonl(items.map((r) => JSON.stringify(r)).join('\n'), 'mem.jsonl');
+}
+
+test('an LSTM learns the adding problem (T = 10) well below the mean-predictor MSE', async () => {
+  const data = records(addingProblem(1500, 10, new Rng(1)));
+  const config: ModelConfig = { input: { type: 'features', size: 2 }, rnn: { cell: 'lstm', hiddenSize: 16 }, output: { mode: 'sequence', type: 'regression' } };
+  const examples = encodeRecords(data, config, { file: 'mem.jsonl', requireTarget: true });
+  const model = new SequenceModel(config, { seed: 3 });
+  const trainer = new Trainer(model, { epochs: 10, batchSize: 32, optimizer: { name: 'adam', lr: 0.01 }, validationSplit: 0.1, clipNorm: 5 });
+  const history = await trainer.fit(examples);
+  const last = history[history.length - 1]!;
+  assert.ok(last.val!.mse! < 0.05, `validation MSE ${last.val!.mse}`);
+  assert.ok(history[0]!.loss > last.loss);
+});
+
+test('same seed, same losses, bit for bit', async () => {
+  const run = async (): Promise<number[]> => {
+    const data = records(addingProblem(100, 8, new Rng(2)));
+    const config: ModelConfig = { input: { type: 'features', size: 2 }, rnn: { cell: 'gru', hiddenSize: 8, numLayers: 2, dropout: 0.2 }, output: { mode: 'sequence', type: 'regression' } };
+    const model = new SequenceModel(config, { seed: 5 });
+    const trainer = new Trainer(model, { epochs: 3, batchSize: 16, seed: 9 });
+    const losses: number[] = [];
+    await trainer.fit(encodeRecords(data, config, { file: 'm', requireTarget: true }), { callbacks: { onBatchEnd: (l) => losses.push(l.loss) } });
+    return losses;
+  };
+  assert.deepEqual(await run(), await run());
+});
+
+test('token classification: temporal order with a bidirectional LSTM, predictions with labels', async () => {
+  const data = records(temporalOrder(400, 12, new Rng(4)));
+  const base: ModelConfig = { input: { type: 'tokens', embeddingDim: 8 }, rnn: { cell: 'lstm', hiddenSize: 16, bidirectional: true }, output: { mode: 'sequence', type: 'classification' } };
+  const config = completeConfig(base, data, 'mem.jsonl');
+  assert.deepEqual(config.output.classes, ['XX', 'XY', 'YX', 'YY']);
+  const examples = encodeRecords(data, config, { file: 'mem.jsonl', requireTarget: true });
+  const model = new SequenceModel(config, { seed: 1 });
+  const trainer = new Trainer(model, { epochs: 15, batchSize: 16, optimizer: { name: 'adam', lr: 0.01 } });
+  await trainer.fit(examples.slice(0, 320));
+  const metrics = trainer.evaluate(examples.slice(320));
+  assert.ok(metrics.accuracy! > 0.9, `accuracy ${metrics.accuracy}`);
+  const p = predictModel(model, examples.slice(320, 322));
+  assert.equal(typeof (p[0] as { label: string }).label, 'string');
+});
+
+test('per-step tagging with padding and next-step streams train without error', async () => {
+  const tagData = records([{ x: [1, 2, 3], y: ['a', 'b', 'a'] }, { x: [4, 5], y: ['b', 'b'] }, { x: [6], y: ['a'] }]);
+  const tagConfig = completeConfig({ input: { type: 'features', size: 1 }, rnn: { cell: 'rnn', hiddenSize: 4 }, output: { mode: 'step', type: 'classification' } }, tagData, 'm');
+  const tagModel = new SequenceModel(tagConfig, { seed: 1 });
+  await new Trainer(tagModel, { epochs: 2, batchSize: 3 }).fit(encodeRecords(tagData, tagConfig, { file: 'm', requireTarget: true }));
+  const p = predictModel(tagModel, encodeRecords(tagData, tagConfig, { file: 'm', requireTarget: false }));
+  assert.equal((p[1] as { labels: string[] }).labels.length, 2);
+
+  const text = records([{ x: 'hello world, hello lstm. '.repeat(20) }]);
+  const lmConfig = completeConfig({ input: { type: 'tokens', embeddingDim: 8 }, rnn: { cell: 'lstm', hiddenSize: 16 }, output: { mode: 'next', type: 'classification' } }, text, 'm');
+  const lm = new SequenceModel(lmConfig, { seed: 2 });
+  const trainer = new Trainer(lm, { epochs: 8, batchSize: 4, tbptt: 16, optimizer: { name: 'adam', lr: 0.02 } });
+  const history = await trainer.fit(encodeRecords(text, lmConfig, { file: 'm', requireTarget: true }));
+  assert.ok(history[history.length - 1]!.loss < history[0]!.loss * 0.7, `${history.map((h) => h.loss.toFixed(3))}`);
+});
