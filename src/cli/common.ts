@@ -1,0 +1,54 @@
+// What the commands share: reading configs and data with errors that name
+// the file, and printing tables.
+
+import { readFile } from 'node:fs/promises';
+import { DataError, LstmkitError } from '../core/errors.js';
+import { completeConfig, encodeRecords, type Example } from '../data/encode.js';
+import { readJsonl, type JsonlRecord } from '../data/jsonl.js';
+import { parseModelConfig, type ModelConfig } from '../model/config.js';
+
+export async function readJsonFile(path: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new DataError(code === 'ENOENT' ? 'no such file' : (e as Error).message, path);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new DataError(`not valid JSON (${(e as Error).message})`, path);
+  }
+}
+
+export async function readModelConfig(path: string): Promise<ModelConfig> {
+  const raw = await readJsonFile(path);
+  try {
+    return parseModelConfig(raw, path);
+  } catch (e) {
+    if (e instanceof LstmkitError) throw new DataError(e.message.replace(`${path}: `, ''), path);
+    throw e;
+  }
+}
+
+export async function readExamples(path: string, config: ModelConfig, requireTarget: boolean): Promise<{ records: JsonlRecord[]; examples: Example[] }> {
+  const records = await readJsonl(path);
+  return { records, examples: encodeRecords(records, config, { file: path, requireTarget }) };
+}
+
+export { completeConfig };
+
+/** A metrics table: one row per metric. */
+export function formatMetrics(m: Record<string, unknown>): string {
+  const rows = Object.entries(m).filter(([k, v]) => typeof v === 'number' && k !== 'count') as [string, number][];
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `${k.padEnd(width)}  ${Number.isInteger(v) ? v : v.toFixed(6)}`).join('\n');
+}
+
+export function formatConfusion(classes: readonly string[], confusion: number[][]): string {
+  const w = Math.max(6, ...classes.map((c) => c.length), ...confusion.flat().map((n) => String(n).length));
+  const head = ['actual \\ predicted'.padEnd(w + 2), ...classes.map((c) => c.padStart(w))].join(' ');
+  const rows = confusion.map((r, i) => [classes[i]!.padEnd(w + 2), ...r.map((n) => String(n).padStart(w))].join(' '));
+  return [head.padStart(head.length), ...rows].join('\n');
+}

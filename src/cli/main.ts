@@ -1,0 +1,77 @@
+#!/usr/bin/env node
+// The lstmkit command line (commander). User mistakes print one line and
+// exit 1; only bugs print a stack trace.
+
+import { Command, InvalidArgumentError } from 'commander';
+import { LstmkitError } from '../core/errors.js';
+import { getBackend } from '../kernels/index.js';
+import { demoCommand } from './demo.js';
+import { evalCommand, predictCommand } from './evaluate.js';
+import { trainCommand } from './train.js';
+
+const positiveInt = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+};
+const positiveNumber = (v: string): number => {
+  const n = Number(v);
+  if (!(n > 0)) throw new InvalidArgumentError('expected a positive number');
+  return n;
+};
+
+const program = new Command('lstmkit')
+  .description('LSTM toolkit: train, evaluate, predict, import, export and serve recurrent models')
+  .version('0.1.0')
+  .showHelpAfterError();
+
+program.command('demo')
+  .description('train a small LSTM on the adding problem and show the loss fall')
+  .option('--steps <n>', 'sequence length', positiveInt)
+  .option('--epochs <n>', 'epochs', positiveInt)
+  .action((o: { steps?: number; epochs?: number }) => demoCommand(o));
+
+program.command('train')
+  .description('train a model from a JSON config on JSONL data')
+  .requiredOption('--config <file>', 'model config (JSON)')
+  .requiredOption('--data <file>', 'training data (JSONL: {"x": [...], "y": ...} per line)')
+  .option('--val <file>', 'validation data (JSONL)')
+  .option('--out <dir>', 'run directory for best.lstmkit and last.lstmkit', 'run')
+  .option('--resume', 'continue from <out>/last.lstmkit')
+  .option('--json', 'print one JSON object per epoch')
+  .option('--epochs <n>', 'override train.epochs', positiveInt)
+  .option('--batch-size <n>', 'override train.batchSize', positiveInt)
+  .option('--lr <rate>', 'override the learning rate', positiveNumber)
+  .option('--seed <n>', 'override train.seed', (v) => Number.parseInt(v, 10))
+  .action((o) => trainCommand(o));
+
+program.command('eval')
+  .description('metrics of a model (file or run directory) on labelled JSONL data')
+  .argument('<model>', 'model file or run directory')
+  .requiredOption('--data <file>', 'labelled data (JSONL)')
+  .option('--json', 'print the metrics as JSON')
+  .action((model: string, o: { data: string; json?: boolean }) => evalCommand(model, o));
+
+program.command('predict')
+  .description('one JSON line of predictions per input line')
+  .argument('<model>', 'model file or run directory')
+  .requiredOption('--data <file>', 'inputs (JSONL with "x")')
+  .option('--out <file>', 'write here instead of stdout')
+  .action((model: string, o: { data: string; out?: string }) => predictCommand(model, o));
+
+program.command('info')
+  .description('the compute backend, SIMD and threads in use')
+  .action(() => {
+    const b = getBackend();
+    console.log(`backend  ${b.name}\nthreads  ${b.threads}\nnode     ${process.version}`);
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof LstmkitError) {
+    process.stderr.write(`lstmkit: ${e.message}\n`);
+    process.exit(1);
+  }
+  throw e;
+}
