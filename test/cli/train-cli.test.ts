@@ -119,3 +119,13 @@ test('user mistakes get one clear line naming the file and line, and exit 1', as
   await expectError(['eval', join(dir, 'cls'), '--data', join(dir, 'cls-test.jsonl')], /cls-test\.jsonl:2: y is the label "sideways", which the model does not know/);
   await expectError(['eval', join(dir, 'nowhere'), '--data', join(dir, 'cls-test.jsonl')], /nowhere: no such model file or run directory/);
 });
+
+test('a diverging run exits 1 with one line and no checkpoint from the bad epoch', async () => {
+  const dir = tempDir();
+  writeFileSync(join(dir, 'model.json'), JSON.stringify({ ...config, train: { epochs: 3, batchSize: 4, optimizer: { name: 'sgd', lr: 1 } } }));
+  writeJsonl(join(dir, 'huge.jsonl'), Array.from({ length: 16 }, (_, i) => ({ x: [[i, 1], [1, 0]], y: 1e30 })));
+  const r = await run(['train', '--config', join(dir, 'model.json'), '--data', join(dir, 'huge.jsonl'), '--out', join(dir, 'run')]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /lstmkit: training diverged: the loss is (NaN|Infinity) at epoch 1, batch \d+.*last good checkpoint/);
+  assert.ok(!existsSync(join(dir, 'run', 'last.lstmkit')));
+});

@@ -68,3 +68,40 @@ test('per-step tagging with padding and next-step streams train without error', 
   const history = await trainer.fit(encodeRecords(text, lmConfig, { file: 'm', requireTarget: true }));
   assert.ok(history[history.length - 1]!.loss < history[0]!.loss * 0.7, `${history.map((h) => h.loss.toFixed(3))}`);
 });
+
+test('early stopping stops after `patience` epochs without improvement and restores the best weights', async () => {
+  const data = records(addingProblem(200, 6, new Rng(8)));
+  const config: ModelConfig = { input: { type: 'features', size: 2 }, rnn: { cell: 'lstm', hiddenSize: 8 }, output: { mode: 'sequence', type: 'regression' } };
+  const examples = encodeRecords(data, config, { file: 'm', requireTarget: true });
+  const model = new SequenceModel(config, { seed: 1 });
+  // A learning rate this large makes validation loss bounce, so improvement stops early.
+  const trainer = new Trainer(model, { epochs: 40, batchSize: 8, optimizer: { name: 'sgd', lr: 0.5 }, earlyStopping: { patience: 2 }, validationSplit: 0.25 });
+  const history = await trainer.fit(examples);
+  const bestEpoch = trainer.getState().bestEpoch;
+  assert.ok(history.length < 40, 'stopped early');
+  assert.equal(history.length, bestEpoch + 3, 'stops after patience + 1 epochs without improvement');
+  const best = Math.min(...history.map((h) => h.val!.loss));
+  const split = Trainer.split(examples, 0.25, 0);
+  assert.equal(trainer.evaluate(split.validation).loss, best, 'the restored weights score the best validation loss');
+});
+
+test('a NaN or infinite loss stops training with a DivergenceError naming epoch and batch', async () => {
+  const data = records(addingProblem(64, 5, new Rng(9)));
+  const config: ModelConfig = { input: { type: 'features', size: 2 }, rnn: { cell: 'gru', hiddenSize: 4 }, output: { mode: 'sequence', type: 'regression' } };
+  const examples = encodeRecords(data, config, { file: 'm', requireTarget: true });
+  const model = new SequenceModel(config, { seed: 1 });
+  const trainer = new Trainer(model, { epochs: 5, batchSize: 8, optimizer: { name: 'sgd', lr: 0.1 } });
+  const checkpoints: number[] = [];
+  await assert.rejects(
+    trainer.fit(examples, {
+      callbacks: {
+        onEpochEnd: (log) => {
+          checkpoints.push(log.epoch);
+          trainer.optimizer.lr = 1e30; // the next epoch diverges
+        },
+      },
+    }),
+    (e: unknown) => e instanceof Error && e.name === 'DivergenceError' && /loss is (NaN|Infinity) at epoch 2, batch \d+/.test(e.message),
+  );
+  assert.deepEqual(checkpoints, [1], 'the epoch that diverged never reached its checkpoint');
+});
