@@ -1,0 +1,44 @@
+// Small helpers shared by the recurrent kernels: byte arithmetic and the
+// per-row bookkeeping of packed sequences.
+
+/** Byte address of element i of the buffer at p. */
+// @ts-ignore: decorator
+@inline export function el(p: usize, i: i32): usize {
+  return p + (<usize>i << 2);
+}
+
+/** Byte address of row r (of `width` elements) of the buffer at p. */
+// @ts-ignore: decorator
+@inline export function row(p: usize, r: i32, width: i32): usize {
+  return p + ((<usize>r * <usize>width) << 2);
+}
+
+/** Whether batch row b is still running at step t (lengths = 0: every row runs all steps). */
+// @ts-ignore: decorator
+@inline export function active(lengths: usize, b: i32, t: i32): bool {
+  return lengths == 0 || t < load<i32>(lengths + (<usize>b << 2));
+}
+
+// @ts-ignore: decorator
+@inline export function zero(p: usize, n: i32): void {
+  memory.fill(p, 0, <usize>n << 2);
+}
+
+/** Rows b0 … b1-1 of a [B, width] state: copied from `src`, or zeros when src is 0. */
+export function initRows(dst: usize, src: usize, width: i32, b0: i32, b1: i32): void {
+  const bytes = (<usize>(b1 - b0) * <usize>width) << 2;
+  if (src == 0) memory.fill(row(dst, b0, width), 0, bytes);
+  else memory.copy(row(dst, b0, width), row(src, b0, width), bytes);
+}
+
+/** dst[b, :n] += src[b, :n] for rows b0 … b1-1 that are active at step t (rows ld elements apart in src). */
+export function addActiveRows(dst: usize, ldDst: i32, src: usize, ldSrc: i32, n: i32, lengths: usize, t: i32, rowBase: i32, b0: i32, b1: i32): void {
+  for (let b = b0; b < b1; b++) {
+    if (!active(lengths, b, t)) continue;
+    const d = row(dst, b, ldDst);
+    const s = row(src, rowBase + b, ldSrc);
+    let j = 0;
+    for (; j + 4 <= n; j += 4) v128.store(el(d, j), f32x4.add(v128.load(el(d, j)), v128.load(el(s, j))));
+    for (; j < n; j++) store<f32>(el(d, j), load<f32>(el(d, j)) + load<f32>(el(s, j)));
+  }
+}

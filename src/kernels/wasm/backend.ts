@@ -1,0 +1,355 @@
+// The WebAssembly SIMD backend: the arena lives in a WebAssembly.Memory, so
+// kernels read and write the buffers the layers hand them (element offsets ×
+// 4 = byte pointers) with no copying. A recurrent layer direction is one
+// call: the input projection as one multiply, the whole time loop inside
+// WebAssembly, the weight gradients as multiplies after it. Large multiplies
+// are split across a worker pool by rows or column panels, recurrent loops by
+// batch rows for whole sequences; every element is computed by one thread in
+// a fixed order, so results are bit-identical for any thread count.
+
+import { Arena, Workspace, type HeapStorage } from '../../core/arena.js';
+import { LstmkitError } from '../../core/errors.js';
+import {
+  NONE, gateCount, type AdamArgs, type Backend, type CellKind, type RecurrentBackward, type RecurrentForward,
+} from '../backend.js';
+import { MAX_PAGES, type Flavor, type Kernels } from './module.js';
+import { WorkerPool, type Job } from './pool.js';
+
+const PAGE = 65536;
+
+/** Multiply-adds below which a product runs on one thread (waking workers costs microseconds). */
+const PARALLEL_THRESHOLD = 1 << 19;
+
+/** The arena's storage: the module's memory, grown by whole pages. */
+class WasmStorage implements HeapStorage {
+  constructor(readonly memory: WebAssembly.Memory, private readonly maxPages: number) {}
+
+  buffer(): ArrayBufferLike {
+    return this.memory.buffer;
+  }
+
+  grow(bytes: number): void {
+    const have = this.memory.buffer.byteLength / PAGE;
+    const need = Math.ceil(bytes / PAGE);
+    if (need <= have) return;
+    if (need > this.maxPages) {
+      throw new LstmkitError(`wasm backend: the heap needs ${(bytes / 2 ** 20).toFixed(0)} MiB, more than its ${(this.maxPages * PAGE / 2 ** 20).toFixed(0)} MiB maximum`);
+    }
+    const pages = Math.min(this.maxPages, Math.max(need, Math.ceil(have * 1.5)));
+    this.memory.grow(pages - have);
+  }
+}
+
+export interface WasmBackendOptions {
+  /** Threads kernels may use, the calling one included (default 1). */
+  threads?: number;
+  /** Initial heap size in bytes (grows as needed). */
+  initialBytes?: number;
+  /**
+   * Multiply-adds from which a product or recurrent loop is split across
+   * threads (default 2^19; pointwise work splits from a quarter of it). Tests
+   * set 1 to split everything.
+   */
+  parallelThreshold?: number;
+}
+
+/** Byte pointer of an element offset; NONE becomes 0 ("none" to the kernels). */
+function ptr(offset: number): number {
+  return offset === NONE ? 0 : offset * 4;
+}
+
+/** Split [0, n) into at most `parts` contiguous ranges whose bounds are multiples of `align`. */
+function ranges(n: number, parts: number, align: number): [number, number][] {
+  const chunk = Math.ceil(n / parts / align) * align;
+  const out: [number, number][] = [];
+  for (let start = 0; start < n; start += chunk) out.push([start, Math.min(n, start + chunk)]);
+  return out;
+}
+
+export class WasmBackend implements Backend {
+  readonly name: string = 'wasm';
+  readonly arena: Arena;
+  /** The module's exports on this thread (for tests and diagnostics). */
+  readonly kernels: Kernels;
+  readonly flavor: Flavor;
+  /** The compiled kernels (another backend can be made from the same module). */
+  readonly module: WebAssembly.Module;
+  private readonly memory: WebAssembly.Memory;
+  private readonly ws: Workspace;
+  private readonly requestedThreads: number;
+  private pool: WorkerPool | undefined;
+  private poolTried = false;
+  private readonly gemmMin: number;
+  private readonly pointwiseMin: number;
+
+  /**
+   * @param module the compiled kernels of `flavor` ('shared' for threads).
+   */
+  constructor(module: WebAssembly.Module, flavor: Flavor, opts: WasmBackendOptions = {}) {
+    this.module = module;
+    this.flavor = flavor;
+    const threads = opts.threads ?? 1;
+    if (!Number.isInteger(threads) || threads < 1) throw new LstmkitError(`wasm backend: threads must be a positive integer, got ${threads}`);
+    this.requestedThreads = flavor === 'shared' ? threads : 1;
+    this.gemmMin = opts.parallelThreshold ?? PARALLEL_THRESHOLD;
+    this.pointwiseMin = Math.ceil(this.gemmMin / 4);
+    const initial = Math.max(16, Math.ceil((opts.initialBytes ?? 16 * 2 ** 20) / PAGE));
+    this.memory = flavor === 'shared'
+      ? new WebAssembly.Memory({ initial, maximum: MAX_PAGES, shared: true })
+      : new WebAssembly.Memory({ initial });
+    const instance = new WebAssembly.Instance(module, { env: { memory: this.memory } });
+    this.kernels = instance.exports as unknown as Kernels;
+    this.arena = new Arena('float32', new WasmStorage(this.memory, MAX_PAGES), Math.max(1024, this.kernels.heapBase()));
+    this.ws = new Workspace(this.arena);
+  }
+
+  /** Threads the kernels use (1 when workers could not be started). */
+  get threads(): number {
+    if (this.requestedThreads === 1) return 1;
+    return this.poolTried && !this.pool?.size ? 1 : this.requestedThreads;
+  }
+
+  /** Stop the worker pool (the backend keeps working on the calling thread). */
+  dispose(): void {
+    this.pool?.close();
+    this.pool = undefined;
+    this.poolTried = true;
+  }
+
+  /** The pool, started on first use; undefined when running single-threaded. */
+  private workers(): WorkerPool | undefined {
+    if (this.requestedThreads === 1) return undefined;
+    if (!this.poolTried) {
+      this.poolTried = true;
+      this.pool = WorkerPool.start(this.module, this.memory, this.requestedThreads - 1);
+    }
+    return this.pool?.size ? this.pool : undefined;
+  }
+
+  /** Run jobs across the calling thread and the workers (one job: just call it). */
+  private run(jobs: Job[]): void {
+    const pool = jobs.length > 1 ? this.workers() : undefined;
+    if (pool) {
+      try {
+        pool.run(jobs, this.kernels);
+        return;
+      } catch (err) {
+        if (this.pool?.size) throw err;
+        // The pool broke down: redo everything on this thread (jobs are idempotent).
+      }
+    }
+    for (const job of jobs) (this.kernels[job.kernel] as (...a: (number | boolean)[]) => unknown)(...job.args);
+  }
+
+  /** Threads worth using for `work` units, given a minimum per split. */
+  private split(work: number, min: number): number {
+    return work >= min ? this.threads : 1;
+  }
+
+  /** The pack buffer of thread t (bytes). */
+  private packBuffer(t: number): number {
+    return this.ws.get(`pack${t}`, this.kernels.packSize()) * 4;
+  }
+
+  // ---- gemm ------------------------------------------------------------------
+
+  gemm(transA: boolean, transB: boolean, M: number, N: number, K: number,
+       a: number, lda: number, b: number, ldb: number, c: number, ldc: number, accumulate: boolean): void {
+    if (M <= 0 || N <= 0) return;
+    const threads = this.split(M * N * K, this.gemmMin);
+    const args = (m0: number, m1: number, n0: number, n1: number, t: number): Job => ({
+      kernel: 'gemm',
+      args: [transA, transB, K, a * 4, lda, b * 4, ldb, c * 4, ldc, accumulate, m0, m1, n0, n1, this.packBuffer(t)],
+    });
+    if (threads === 1) {
+      this.run([args(0, M, 0, N, 0)]);
+      return;
+    }
+    // Rows when there are plenty (each thread packs all of op(B), a small cost
+    // against its share of the product), else column panels.
+    const panels = Math.ceil(N / 8);
+    const jobs = M >= 16 * threads || panels < 2 * threads
+      ? ranges(M, threads, 4).map(([m0, m1], t) => args(m0, m1, 0, N, t))
+      : ranges(panels, threads, 1).map(([p0, p1], t) => args(0, M, p0 * 8, Math.min(N, p1 * 8), t));
+    this.run(jobs);
+  }
+
+  /** Pack a weight matrix as op(B) [K, N] into the named slot; returns its byte pointer. */
+  private packWeights(slot: string, transB: boolean, b: number, ldb: number, K: number, N: number): number {
+    const dst = this.ws.get(slot, this.kernels.packedSize(K, N)) * 4;
+    const panels = Math.ceil(N / 8);
+    const threads = this.split(K * N, this.pointwiseMin);
+    this.run(ranges(panels, threads, 1).map(([p0, p1]) => ({
+      kernel: 'packPanels' as const, args: [transB, b * 4, ldb, K, N, dst, p0, p1],
+    })));
+    return dst;
+  }
+
+  private lengthsPointer(lengths: Int32Array | null, batch: number): number {
+    if (lengths === null) return 0;
+    if (lengths.length < batch) throw new LstmkitError(`wasm backend: lengths has ${lengths.length} entries, the batch has ${batch}`);
+    const off = this.ws.get('lengths', batch);
+    this.arena.ints.set(lengths.subarray(0, batch), off);
+    return off * 4;
+  }
+
+  /** Batch rows per thread for a recurrent loop: whole sequences, no barrier per step. */
+  private batchRanges(T: number, B: number, G: number, K: number): [number, number][] {
+    const threads = Math.min(B, this.split(T * B * G * K, this.gemmMin));
+    // Multiples of 4 rows keep each part on the 4×8 kernel when the batch allows.
+    return ranges(B, threads, B >= 4 * threads ? 4 : 1);
+  }
+
+  private rowJobs(kernel: Job['kernel'], args: (number | boolean)[], parts: [number, number][]): void {
+    this.run(parts.map(([b0, b1]) => ({ kernel, args: [...args, b0, b1] })));
+  }
+
+  // ---- recurrent layers --------------------------------------------------------
+
+  recurrentForward(cell: CellKind, p: RecurrentForward): void {
+    const { steps: T, batch: B, input: I, hidden: H, output: O } = p;
+    const G = gateCount(cell) * H;
+    const rows = T * B;
+    const rnn = cell === 'rnn_tanh' || cell === 'rnn_relu';
+    // The input projection of every step at once: [T·B, I] · W_ihᵀ (+ biases).
+    const pre = rnn ? p.saved + rows * H : p.saved; // RNN: after hprev [T, B, H]
+    this.gemm(false, true, rows, G, I, p.x, p.ldx, p.w.wih, I, pre, G, false);
+    const hiddenBias = cell === 'gru' ? NONE : p.w.bhh; // GRU adds b_hh inside r ⊙ (W_hn h + b_hn)
+    const first = p.w.bih !== NONE ? p.w.bih : hiddenBias;
+    const second = p.w.bih !== NONE ? hiddenBias : NONE;
+    if (first !== NONE && rows > 0) this.kernels.addBias(rows, G, pre * 4, G, first * 4, ptr(second));
+    const K = cell === 'lstm' ? O : H;
+    const whh = this.packWeights('whh', true, p.w.whh, K, K, G);
+    const lengths = this.lengthsPointer(p.lengths, B);
+    const parts = this.batchRanges(T, B, G, K);
+    const common = [T, B, H] as const;
+    if (cell === 'lstm') {
+      const whr = p.w.whr === NONE ? 0 : this.packWeights('whr', true, p.w.whr, H, H, O);
+      this.rowJobs('lstmForward', [...common, O, p.reverse, lengths, p.saved * 4, p.y * 4, p.ldy,
+        ptr(p.h0), ptr(p.c0), p.hn * 4, p.cn * 4, whh, whr], parts);
+    } else if (cell === 'gru') {
+      this.rowJobs('gruForward', [...common, p.reverse, lengths, p.saved * 4, p.y * 4, p.ldy,
+        ptr(p.h0), p.hn * 4, whh, ptr(p.w.bhh)], parts);
+    } else {
+      this.rowJobs('rnnForward', [...common, p.reverse, cell === 'rnn_relu', lengths, p.saved * 4, p.y * 4, p.ldy,
+        ptr(p.h0), p.hn * 4, whh], parts);
+    }
+  }
+
+  recurrentBackward(cell: CellKind, p: RecurrentBackward): void {
+    const { steps: T, batch: B, input: I, hidden: H, output: O } = p;
+    const G = gateCount(cell) * H;
+    const rows = T * B;
+    const lstm = cell === 'lstm';
+    const K = lstm ? O : H; // width of the state fed back
+    const whh = this.packWeights('whh', false, p.w.whh, K, G, K);
+    const lengths = this.lengthsPointer(p.lengths, B);
+    const parts = this.batchRanges(T, B, G, K);
+    const head = [T, B, H] as const;
+    // Where the loop leaves its results (layouts of recurrentSavedSize / recurrentScratchSize).
+    let dxg: number; //   [T, B, G] feeds W_ih, b_ih, x
+    let dhg: number; //   [T, B, G] feeds W_hh, b_hh
+    let hprev: number; // [T, B, K]
+    let dh: number; //    [B, K]
+    if (lstm) {
+      const whr = p.w.whr === NONE ? 0 : this.packWeights('whr', false, p.w.whr, H, O, H);
+      this.rowJobs('lstmBackward', [...head, O, p.reverse, lengths, p.saved * 4, ptr(p.dy), p.ldy,
+        ptr(p.dhn), ptr(p.dcn), p.scratch * 4, whh, whr], parts);
+      dxg = dhg = p.scratch;
+      hprev = p.saved + rows * G;
+      dh = p.scratch + rows * G;
+    } else if (cell === 'gru') {
+      this.rowJobs('gruBackward', [...head, p.reverse, lengths, p.saved * 4, ptr(p.dy), p.ldy,
+        ptr(p.dhn), p.scratch * 4, whh], parts);
+      dxg = p.scratch;
+      dhg = p.scratch + rows * G;
+      hprev = p.saved + rows * G;
+      dh = dhg + rows * G;
+    } else {
+      this.rowJobs('rnnBackward', [...head, p.reverse, cell === 'rnn_relu', lengths, p.saved * 4, ptr(p.dy), p.ldy,
+        ptr(p.dhn), p.scratch * 4, whh], parts);
+      dxg = dhg = p.scratch;
+      hprev = p.saved;
+      dh = p.scratch + rows * H;
+    }
+    // Weight and input gradients over all steps as single multiplies.
+    this.gemm(true, false, G, I, rows, dxg, G, p.x, p.ldx, p.dw.wih, I, true);
+    this.gemm(true, false, G, K, rows, dhg, G, hprev, K, p.dw.whh, K, true);
+    if (p.dw.bih !== NONE) this.sumRows(rows, G, dxg, G, p.dw.bih);
+    if (p.dw.bhh !== NONE) this.sumRows(rows, G, dhg, G, p.dw.bhh);
+    if (p.dx !== NONE) this.gemm(false, false, rows, I, G, dxg, G, p.w.wih, I, p.dx, p.ldDx, p.accumulateDx);
+    if (p.dh0 !== NONE) this.copy(B * K, dh, p.dh0);
+    if (lstm && p.dc0 !== NONE) this.copy(B * H, dh + B * O, p.dc0);
+    if (lstm && p.w.whr !== NONE) {
+      const rs = p.saved + rows * (G + O + 2 * H); // r [T, B, H]
+      const dhs = p.scratch + rows * G + B * (O + 2 * H); // every step's dh [T, B, O]
+      this.gemm(true, false, O, H, rows, dhs, O, rs, H, p.dw.whr, H, true);
+    }
+  }
+
+  // ---- pointwise and reductions ------------------------------------------------
+
+  addBias(rows: number, cols: number, x: number, ld: number, bias: number): void {
+    this.kernels.addBias(rows, cols, x * 4, ld, bias * 4, 0);
+  }
+
+  sumRows(rows: number, cols: number, x: number, ld: number, out: number): void {
+    const threads = this.split(rows * cols, this.pointwiseMin);
+    this.run(ranges(cols, threads, 4).map(([c0, c1]) => ({
+      kernel: 'sumRows' as const, args: [rows, x * 4, ld, out * 4, c0, c1],
+    })));
+  }
+
+  copy(n: number, src: number, dst: number): void {
+    if (n > 0 && src !== dst) this.kernels.copy(n, src * 4, dst * 4);
+  }
+
+  fill(n: number, dst: number, value: number): void {
+    if (n > 0) this.kernels.fill(n, dst * 4, value);
+  }
+
+  mul(n: number, a: number, b: number, out: number): void {
+    this.kernels.mul(n, a * 4, b * 4, out * 4);
+  }
+
+  axpy(n: number, alpha: number, x: number, y: number): void {
+    this.kernels.axpy(n, alpha, x * 4, y * 4);
+  }
+
+  scale(n: number, x: number, alpha: number): void {
+    this.kernels.scale(n, x * 4, alpha);
+  }
+
+  sumSquares(n: number, x: number): number {
+    return this.kernels.sumSquares(n, x * 4);
+  }
+
+  clamp(n: number, x: number, limit: number): void {
+    this.kernels.clamp(n, x * 4, limit);
+  }
+
+  allFinite(n: number, x: number): boolean {
+    return this.kernels.allFinite(n, x * 4) !== 0;
+  }
+
+  softmaxCrossEntropy(rows: number, classes: number, logits: number, targets: Int32Array,
+                      probs: number, dlogits: number, scale: number): number {
+    if (rows <= 0) return 0;
+    if (targets.length < rows) throw new LstmkitError(`softmaxCrossEntropy: ${targets.length} targets for ${rows} rows`);
+    const off = this.ws.get('targets', rows);
+    this.arena.ints.set(targets.subarray(0, rows), off);
+    return this.kernels.softmaxCrossEntropy(rows, classes, logits * 4, off * 4, probs * 4, ptr(dlogits), scale);
+  }
+
+  adam(a: AdamArgs): void {
+    const bc1 = 1 - Math.pow(a.beta1, a.step);
+    const bc2 = 1 - Math.pow(a.beta2, a.step);
+    const decay = 1 - a.lr * a.weightDecay;
+    const threads = this.split(a.n, this.pointwiseMin);
+    this.run(ranges(a.n, threads, 16).map(([i0, i1]) => ({
+      kernel: 'adam' as const,
+      args: [i1 - i0, (a.param + i0) * 4, (a.grad + i0) * 4, (a.m + i0) * 4, (a.v + i0) * 4,
+        a.beta1, 1 - a.beta1, a.beta2, 1 - a.beta2, a.eps, a.weightDecay, a.decoupled, decay, a.lr / bc1, Math.sqrt(bc2)],
+    })));
+  }
+}
