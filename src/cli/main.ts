@@ -4,7 +4,7 @@
 
 import { Command, InvalidArgumentError } from 'commander';
 import { LstmkitError } from '../core/errors.js';
-import { getBackend } from '../kernels/index.js';
+import { backendInfo } from '../kernels/index.js';
 import { demoCommand } from './demo.js';
 import { evalCommand, predictCommand } from './evaluate.js';
 import { trainCommand } from './train.js';
@@ -62,8 +62,9 @@ program.command('predict')
 program.command('info')
   .description('the compute backend, SIMD and threads in use')
   .action(() => {
-    const b = getBackend();
-    console.log(`backend  ${b.name}\nthreads  ${b.threads}\nnode     ${process.version}`);
+    const info = backendInfo();
+    console.log(`backend  ${info.name}\nsimd     ${info.simd ? 'yes' : 'no'}\nthreads  ${info.threads}${info.fallback ? `\nfallback ${info.fallback}` : ''}\nnode     ${process.version}`);
+    console.log('\nchoose with LSTMKIT_BACKEND=wasm|reference and LSTMKIT_THREADS=N');
   });
 
 try {

@@ -54,6 +54,7 @@ const cases: Case[] = [
   { name: 'GRU 2 layers bidirectional', make: (backend) => new GRU({ inputSize: 3, hiddenSize: 5, numLayers: 2, bidirectional: true }, { backend, seed: 3 }), initial: true },
   { name: 'GRU packed', make: (backend) => new GRU({ inputSize: 2, hiddenSize: 3 }, { backend, seed: 4 }), lengths: [1, 4, 3] },
   { name: 'RNN tanh', make: (backend) => new RNN({ inputSize: 3, hiddenSize: 4, numLayers: 2 }, { backend, seed: 5 }), initial: true },
+  { name: 'LSTM 3 layers with dropout 0.4 between them (training mode)', make: (backend) => new LSTM({ inputSize: 3, hiddenSize: 4, numLayers: 3, dropout: 0.4 }, { backend, seed: 8 }) },
   { name: 'RNN relu bidirectional packed', make: (backend) => new RNN({ inputSize: 3, hiddenSize: 5, nonlinearity: 'relu', bidirectional: true }, { backend, seed: 6 }), lengths: [3, 4, 2] },
 ];
 
@@ -74,7 +75,12 @@ for (const c of cases) {
     const rH = randomTensor(rng, [LD, B, O]);
     const rC = randomTensor(rng, [LD, B, layer.hiddenSize]);
     const fwd = { ...(c.lengths ? { lengths: c.lengths } : {}) };
+    // Dropout draws its masks from the layer's generator: replaying its state replays the masks.
+    // (Parameters are created, from the same generator, on first use: create them first.)
+    layer.stateDict();
+    const rngState = layer.getRngState();
     const run = (): { output: Tensor; h: Tensor; c?: Tensor } => {
+      layer.setRngState(rngState);
       if (layer instanceof LSTM) return layer.forward(x, { ...(h0 ? { h: h0 } : {}), ...(c0 ? { c: c0 } : {}) }, fwd);
       return (layer as GRU).forward(x, h0 ? { h: h0 } : {}, fwd);
     };
