@@ -6,7 +6,8 @@ export { tensor, zeros, sizeOf, type Tensor } from './core/tensor.js';
 export { Arena, type DType, type Floats } from './core/arena.js';
 export { NONE, type Backend, type CellKind } from './kernels/backend.js';
 export { ReferenceBackend } from './kernels/reference.js';
-export { getBackend, setBackend } from './kernels/index.js';
+export { getBackend, setBackend, createBackend, initBackend, backendInfo, type BackendName, type BackendOptions, type BackendInfo } from './kernels/index.js';
+export { WasmBackend, type WasmBackendOptions } from './kernels/wasm/backend.js';
 export { ParamStore, type ParamSpec, type StateDict } from './model/params.js';
 export { Recurrent, type RecurrentOptions, type ModuleOptions, type ForwardOptions } from './layers/recurrent.js';
 export { LSTM, type LSTMOptions } from './layers/lstm.js';
@@ -30,3 +31,6 @@ export { makeBatch, batchIndices, streamBatches, type Batch } from './data/batch
 export { addingProblem, temporalOrder } from './data/synthetic.js';
 export { encodeModelFile, decodeModelFile, modelFromFile, FORMAT_VERSION, type ModelFileContents } from './io/modelfile.js';
 export { encodeSafetensors, decodeSafetensors, type SafetensorsTensor, type SafetensorsFile } from './io/safetensors.js';
+export { importTorch, parseRenames, type TorchImportOptions, type ImportedTorchModel } from './io/torch.js';
+export { importKeras, readKerasModelJson, readKerasWeights, type KerasImportOptions, type ImportedModel } from './io/keras.js';
+export { decodeNpz, parseNpy, type NpyArray } from './io/npz.js';

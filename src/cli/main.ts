@@ -2,11 +2,12 @@
 // The lstmkit command line (commander). User mistakes print one line and
 // exit 1; only bugs print a stack trace.
 
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { LstmkitError } from '../core/errors.js';
 import { backendInfo } from '../kernels/index.js';
 import { demoCommand } from './demo.js';
 import { evalCommand, predictCommand } from './evaluate.js';
+import { importKerasCommand, importTorchCommand, type ImportKerasArgs, type ImportTorchArgs } from './import.js';
 import { trainCommand } from './train.js';
 
 const positiveInt = (v: string): number => {
@@ -58,6 +59,29 @@ program.command('predict')
   .requiredOption('--data <file>', 'inputs (JSONL with "x")')
   .option('--out <file>', 'write here instead of stdout')
   .action((model: string, o: { data: string; out?: string }) => predictCommand(model, o));
+
+const imports = program.command('import').description('turn PyTorch, Keras or ONNX models into lstmkit model files');
+
+imports.command('torch')
+  .description('a PyTorch state_dict (safetensors) and an lstmkit config')
+  .argument('<weights>', 'state_dict as .safetensors (scripts/torch_to_safetensors.py writes it)')
+  .requiredOption('--config <file>', 'the architecture: an lstmkit model config (JSON)')
+  .requiredOption('--out <file>', 'model file to write')
+  .option('--rename <from=to...>', 'map module names onto embedding, rnn, head (fc=head; module= drops a prefix)')
+  .option('--json', 'print the report as JSON')
+  .action(async (weights: string, o: ImportTorchArgs) => void (await importTorchCommand(weights, o)));
+
+imports.command('keras')
+  .description('a Keras model (model.to_json() or .keras) and its weights (.npz)')
+  .argument('<model>', 'model.to_json() output or a .keras archive')
+  .argument('<weights>', '.npz of model.get_weights()')
+  .requiredOption('--out <file>', 'model file to write')
+  .option('--vocabulary <file>', 'token strings of the Embedding rows (JSON array or one per line)')
+  .option('--classes <file>', 'class labels of the head (JSON array or one per line)')
+  .option('--next', 'a per-step model that predicts the next step')
+  .addOption(new Option('--tokenizer <kind>', 'how texts are split').choices(['char', 'word']))
+  .option('--json', 'print the report as JSON')
+  .action(async (model: string, weights: string, o: ImportKerasArgs) => void (await importKerasCommand(model, weights, o)));
 
 program.command('info')
   .description('the compute backend, SIMD and threads in use')

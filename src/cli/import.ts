@@ -1,0 +1,118 @@
+// lstmkit import torch | keras: weights from PyTorch or Keras become an
+// lstmkit model file with the same outputs.
+
+import { readFile } from 'node:fs/promises';
+import { DataError } from '../core/errors.js';
+import { importKeras, readKerasModelJson, readKerasWeights } from '../io/keras.js';
+import { saveModel } from '../io/modelpath.js';
+import { decodeSafetensors } from '../io/safetensors.js';
+import { importTorch, parseRenames } from '../io/torch.js';
+import type { SequenceModel } from '../model/model.js';
+import { readModelConfig } from './common.js';
+
+export interface ImportTorchArgs {
+  /** The architecture: an lstmkit model config (JSON). */
+  config: string;
+  out: string;
+  /** FROM=TO module renames, e.g. fc=head. */
+  rename?: string[];
+  json?: boolean;
+  /** Where the report goes (default: stdout). */
+  log?: (line: string) => void;
+}
+
+export interface ImportKerasArgs {
+  out: string;
+  /** Token strings, one per Embedding row: a JSON array or one per line. */
+  vocabulary?: string;
+  /** Class labels of the head: a JSON array or one per line. */
+  classes?: string;
+  next?: boolean;
+  tokenizer?: 'char' | 'word';
+  json?: boolean;
+  /** Where the report goes (default: stdout). */
+  log?: (line: string) => void;
+}
+
+async function readBytes(path: string): Promise<Uint8Array> {
+  try {
+    const b = await readFile(path);
+    return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new DataError(code === 'ENOENT' ? 'no such file' : (e as Error).message, path);
+  }
+}
+
+/**
+ * A list of labels: a JSON array of strings (or numbers), or one per line
+ * (as Keras's get_vocabulary() list is often saved: '' for padding first).
+ */
+export async function readLabels(path: string): Promise<string[]> {
+  const text = new TextDecoder().decode(await readBytes(path)).replace(/^\uFEFF/, '');
+  const trimmed = text.trim();
+  if (trimmed.startsWith('[') && trimmed.endsWith(']')) {
+    let value: unknown;
+    try {
+      value = JSON.parse(trimmed);
+    } catch {
+      value = undefined; // not JSON: a line-per-label file whose first label starts with '['
+    }
+    if (value !== undefined) {
+      if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' || typeof v === 'number')) {
+        throw new DataError('expected a JSON array of strings, or one label per line', path);
+      }
+      return value.map(String);
+    }
+  }
+  const lines = text.split('\n').map((l) => l.replace(/\r$/, ''));
+  if (lines[lines.length - 1] === '') lines.pop();
+  return lines;
+}
+
+function describeModel(model: SequenceModel): string {
+  const { input, rnn, output } = model.config;
+  const layers = rnn.numLayers ?? 1;
+  const inText = input.type === 'tokens' ? `tokens (${input.vocabulary!.length}, embedding ${input.embeddingDim})` : `${input.size} features`;
+  const rnnText = `${rnn.bidirectional ? 'bidirectional ' : ''}${rnn.cell.toUpperCase()} ${layers > 1 ? `${layers}×` : ''}${rnn.hiddenSize}`;
+  const outText = output.type === 'classification' ? `${output.classes!.length} classes` : `${output.size ?? 1} value${(output.size ?? 1) > 1 ? 's' : ''}`;
+  const pooling = output.mode === 'sequence' ? `, ${output.pooling ?? 'last'} state` : '';
+  return `${inText} → ${rnnText} → ${output.mode} ${output.type} (${outText}${pooling})`;
+}
+
+function report(model: SequenceModel, notes: string[], from: string, out: string, opts: { json?: boolean; log?: (line: string) => void }): void {
+  const log = opts.log ?? ((line: string) => console.log(line));
+  if (opts.json) {
+    log(JSON.stringify({ out, from, parameters: model.parameterCount, config: model.config, notes }));
+    return;
+  }
+  log(`${out}: ${describeModel(model)}, ${model.parameterCount.toLocaleString()} parameters, from ${from}`);
+  for (const note of notes) log(`  note: ${note}`);
+}
+
+/** lstmkit import torch weights.safetensors --config arch.json --out model.lstmkit */
+export async function importTorchCommand(file: string, opts: ImportTorchArgs): Promise<SequenceModel> {
+  const weights = decodeSafetensors(await readBytes(file), { source: file });
+  const config = await readModelConfig(opts.config);
+  const { model, notes } = importTorch(weights, config, { source: file, rename: parseRenames(opts.rename ?? []) });
+  await saveModel(opts.out, model, { training: { importedFrom: { format: 'pytorch', weights: file, config: opts.config }, savedAt: new Date().toISOString() } });
+  report(model, notes, file, opts.out, opts);
+  return model;
+}
+
+/** lstmkit import keras model.json weights.npz --out model.lstmkit */
+export async function importKerasCommand(jsonFile: string, npzFile: string, opts: ImportKerasArgs): Promise<SequenceModel> {
+  const modelJson = readKerasModelJson(await readBytes(jsonFile), jsonFile);
+  const arrays = readKerasWeights(await readBytes(npzFile), npzFile);
+  const { model, notes } = importKeras(modelJson, arrays, {
+    source: jsonFile,
+    weightsSource: npzFile,
+    ...(opts.vocabulary ? { vocabulary: await readLabels(opts.vocabulary) } : {}),
+    ...(opts.classes ? { classes: await readLabels(opts.classes) } : {}),
+    ...(opts.next ? { next: true } : {}),
+    ...(opts.tokenizer ? { tokenizer: opts.tokenizer } : {}),
+  });
+  await saveModel(opts.out, model, { training: { importedFrom: { format: 'keras', model: jsonFile, weights: npzFile }, savedAt: new Date().toISOString() } });
+  report(model, notes, `${jsonFile} + ${npzFile}`, opts.out, opts);
+  return model;
+}
