@@ -4,7 +4,8 @@
 import { readFile } from 'node:fs/promises';
 import { DataError, LstmkitError } from '../core/errors.js';
 import { completeConfig, encodeRecords, type Example } from '../data/encode.js';
-import { readJsonl, type JsonlRecord } from '../data/jsonl.js';
+import { type JsonlRecord } from '../data/jsonl.js';
+import { readJsonl } from '../data/jsonlfile.js';
 import { parseModelConfig, type ModelConfig } from '../model/config.js';
 
 export async function readJsonFile(path: string): Promise<unknown> {

@@ -2,7 +2,7 @@
 
 import { createWriteStream } from 'node:fs';
 import { encodeRecords } from '../data/encode.js';
-import { readJsonl } from '../data/jsonl.js';
+import { readJsonl } from '../data/jsonlfile.js';
 import { loadModel } from '../io/modelpath.js';
 import { predictModel } from '../model/predict.js';
 import { evaluateModel } from '../train/trainer.js';

@@ -7,6 +7,7 @@ import { LstmkitError } from '../core/errors.js';
 import { backendInfo } from '../kernels/index.js';
 import { demoCommand } from './demo.js';
 import { evalCommand, predictCommand } from './evaluate.js';
+import { registerForecastCommands } from './forecast.js';
 import { importKerasCommand, importTorchCommand, type ImportKerasArgs, type ImportTorchArgs } from './import.js';
 import { trainCommand } from './train.js';
 
@@ -59,6 +60,8 @@ program.command('predict')
   .requiredOption('--data <file>', 'inputs (JSONL with "x")')
   .option('--out <file>', 'write here instead of stdout')
   .action((model: string, o: { data: string; out?: string }) => predictCommand(model, o));
+
+registerForecastCommands(program);
 
 const imports = program.command('import').description('turn PyTorch, Keras or ONNX models into lstmkit model files');
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import { DataError, DivergenceError } from '../core/errors.js';
 import { encodeRecords } from '../data/encode.js';
-import { readJsonl } from '../data/jsonl.js';
+import { readJsonl } from '../data/jsonlfile.js';
 import { BEST, LAST, loadModel, saveModel } from '../io/modelpath.js';
 import type { ModelConfig, TrainConfig } from '../model/config.js';
 import { SequenceModel } from '../model/model.js';

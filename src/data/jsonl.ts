@@ -1,7 +1,6 @@
 // JSONL: one JSON object per line. Errors name the file and line; blank
-// lines are skipped.
+// lines are skipped. Browser-safe; reading files is in jsonlfile.ts.
 
-import { readFile } from 'node:fs/promises';
 import { DataError } from '../core/errors.js';
 
 export interface JsonlRecord {
@@ -28,17 +27,4 @@ export function parseJsonl(text: string, file = '<input>'): JsonlRecord[] {
     out.push({ line: i + 1, value: value as Record<string, unknown> });
   }
   return out;
-}
-
-export async function readJsonl(path: string): Promise<JsonlRecord[]> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new DataError(code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, expected a JSONL file' : (e as Error).message, path);
-  }
-  const records = parseJsonl(text, path);
-  if (records.length === 0) throw new DataError('no records (the file is empty)', path);
-  return records;
 }

@@ -1,0 +1,240 @@
+// lstmkit forecast train | eval | predict: the forecaster recipe on a CSV.
+//
+//   lstmkit forecast train --csv co2.csv --date Date --target CO2 --lookback 24 --horizon 12 --out run/
+//   lstmkit forecast eval run/ --csv co2.csv --chart test.svg
+//   lstmkit forecast predict run/ --csv co2.csv --out forecast.csv --chart forecast.html
+
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { DivergenceError } from '../core/errors.js';
+import { formatCsv } from '../data/csv.js';
+import { readCsvFile } from '../data/csvfile.js';
+import { describeFrequency } from '../data/dates.js';
+import { BEST } from '../io/modelpath.js';
+import type { TrainConfig } from '../model/config.js';
+import { renderChart } from '../tasks/chart.js';
+import {
+  evaluationChart, forecastChart, forecastRows, formatEvaluation, Forecaster, DEFAULT_FORECAST_TRAIN,
+  type ForecastEvaluation, type ForecasterOptions, type TargetTransform,
+} from '../tasks/forecaster.js';
+
+const positiveInt = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+};
+const nonNegativeInt = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number ≥ 0');
+  return n;
+};
+const positiveNumber = (v: string): number => {
+  const n = Number(v);
+  if (!(n > 0) || !Number.isFinite(n)) throw new InvalidArgumentError('expected a positive number');
+  return n;
+};
+const partSize = (v: string): number => {
+  const n = Number(v);
+  if (!(n >= 0) || (n >= 1 && !Number.isInteger(n))) throw new InvalidArgumentError('expected a fraction in [0, 1) or a whole number of rows');
+  return n;
+};
+const dropoutRate = (v: string): number => {
+  const n = Number(v);
+  if (!(n >= 0 && n < 1)) throw new InvalidArgumentError('expected a number in [0, 1)');
+  return n;
+};
+const list = (v: string): string[] => v.split(',').map((s) => s.trim()).filter((s) => s !== '');
+const collectWhere = (v: string, previous: Record<string, string> | undefined): Record<string, string> => {
+  const at = v.indexOf('=');
+  if (at < 1) throw new InvalidArgumentError('expected column=value');
+  return { ...previous, [v.slice(0, at).trim()]: v.slice(at + 1).trim() };
+};
+
+export interface ForecastTrainArgs {
+  csv: string;
+  date: string;
+  target: string;
+  lookback: number;
+  horizon: number;
+  features?: string[];
+  where?: Record<string, string>;
+  season?: number;
+  transform?: TargetTransform;
+  scaler?: 'standard' | 'minmax';
+  calendar?: boolean;
+  gaps?: 'error' | 'interpolate';
+  freq?: string;
+  valSize?: number;
+  testSize?: number;
+  cell?: 'lstm' | 'gru' | 'rnn';
+  hidden?: number;
+  layers?: number;
+  dropout?: number;
+  epochs?: number;
+  batchSize?: number;
+  lr?: number;
+  patience?: number;
+  seed?: number;
+  out: string;
+  chart?: string;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+/** The library options a train command stands for. */
+export function forecasterOptions(a: ForecastTrainArgs): ForecasterOptions {
+  const train: TrainConfig = { ...DEFAULT_FORECAST_TRAIN };
+  if (a.epochs !== undefined) train.epochs = a.epochs;
+  if (a.batchSize !== undefined) train.batchSize = a.batchSize;
+  if (a.lr !== undefined) train.optimizer = { name: 'adam', lr: a.lr };
+  if (a.patience !== undefined) train.earlyStopping = { patience: a.patience };
+  if (a.seed !== undefined) train.seed = a.seed;
+  const model: NonNullable<ForecasterOptions['model']> = {};
+  if (a.cell) model.cell = a.cell;
+  if (a.hidden !== undefined) model.hiddenSize = a.hidden;
+  if (a.layers !== undefined) model.numLayers = a.layers;
+  if (a.dropout !== undefined) model.dropout = a.dropout;
+  return {
+    dateColumn: a.date, target: a.target, lookback: a.lookback, horizon: a.horizon, model, train,
+    ...(a.features ? { features: a.features } : {}),
+    ...(a.where && Object.keys(a.where).length ? { where: a.where } : {}),
+    ...(a.season !== undefined ? { season: a.season } : {}),
+    ...(a.transform ? { transform: a.transform } : {}),
+    ...(a.scaler ? { scaler: a.scaler } : {}),
+    ...(a.calendar === false ? { calendar: false } : {}),
+    ...(a.gaps ? { gaps: a.gaps } : {}),
+    ...(a.freq ? { frequency: a.freq } : {}),
+    ...(a.valSize !== undefined ? { validationSize: a.valSize } : {}),
+    ...(a.testSize !== undefined ? { testSize: a.testSize } : {}),
+  };
+}
+
+async function writeOut(path: string, text: string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, text);
+}
+
+function evaluationJson(e: ForecastEvaluation): Record<string, unknown> {
+  return { from: e.from, to: e.to, origins: e.origins, horizon: e.horizon, season: e.season, frequency: e.frequency, maseScale: e.maseScale, model: e.modelName, metrics: e.metrics, byHorizon: e.byHorizon };
+}
+
+export async function forecastTrainCommand(a: ForecastTrainArgs): Promise<void> {
+  const started = performance.now();
+  const table = await readCsvFile(a.csv);
+  const options = forecasterOptions(a);
+  const log = (line: string): void => {
+    if (!a.json && !a.quiet) process.stderr.write(line + '\n');
+  };
+  let forecaster: Forecaster;
+  try {
+    forecaster = await Forecaster.fit(table, {
+      ...options,
+      callbacks: {
+        onEpochEnd: (l) => log(`epoch ${l.epoch}/${l.epochs}  loss ${l.loss.toFixed(5)}${l.val ? `  val_loss ${l.val.loss.toFixed(5)}` : ''}  ${l.seconds.toFixed(2)} s${l.best ? '  *best' : ''}`),
+      },
+    });
+  } catch (e) {
+    if (e instanceof DivergenceError) throw new DivergenceError(`${e.message} (try --lr with a smaller rate)`);
+    throw e;
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const p = forecaster.preprocessing;
+  await mkdir(a.out, { recursive: true });
+  const modelPath = join(a.out, BEST);
+  await forecaster.save(modelPath, {
+    data: a.csv, epochs: forecaster.history.length, bestEpoch: forecaster.bestEpoch, seconds,
+    history: forecaster.history.map(({ epoch, loss, val }) => ({ epoch, loss, valLoss: val?.loss ?? null })), savedAt: new Date().toISOString(),
+  });
+  const evaluation = p.split.testStart !== null ? forecaster.evaluate() : undefined;
+  if (a.chart && evaluation) await writeOut(a.chart, renderChart(evaluationChart(evaluation), a.chart, formatEvaluation(evaluation)));
+  if (a.json) {
+    process.stdout.write(JSON.stringify({ model: modelPath, seconds, epochs: forecaster.history.length, bestEpoch: forecaster.bestEpoch, split: p.split, test: evaluation ? evaluationJson(evaluation) : null }) + '\n');
+    return;
+  }
+  const s = p.split;
+  log(`${s.rows} ${describeFrequency(p.frequency)} rows ${s.first} … ${s.last}: train to ${s.trainEnd}${s.validationStart ? `, validation from ${s.validationStart}` : ''}${s.testStart ? `, test from ${s.testStart}` : ''}`);
+  log(`trained in ${seconds.toFixed(1)} s (${forecaster.history.length} epochs, best ${forecaster.bestEpoch}): ${modelPath}`);
+  if (evaluation) console.log(formatEvaluation(evaluation));
+  if (a.chart && evaluation) log(`chart: ${a.chart}`);
+}
+
+export async function forecastEvalCommand(modelPath: string, a: { csv: string; from?: string; chart?: string; json?: boolean }): Promise<void> {
+  const forecaster = await Forecaster.load(modelPath);
+  const table = await readCsvFile(a.csv);
+  const evaluation = forecaster.evaluate(table, a.from !== undefined ? { from: a.from } : {});
+  if (a.chart) await writeOut(a.chart, renderChart(evaluationChart(evaluation), a.chart, formatEvaluation(evaluation)));
+  if (a.json) {
+    process.stdout.write(JSON.stringify(evaluationJson(evaluation)) + '\n');
+    return;
+  }
+  console.log(formatEvaluation(evaluation));
+}
+
+export async function forecastPredictCommand(modelPath: string, a: { csv: string; origin?: string; out?: string; chart?: string }): Promise<void> {
+  const forecaster = await Forecaster.load(modelPath);
+  const table = await readCsvFile(a.csv);
+  const forecast = forecaster.forecast(table, a.origin !== undefined ? { origin: a.origin } : {});
+  const { header, rows } = forecastRows(forecast);
+  const csv = formatCsv(header, rows);
+  if (a.out) await writeOut(a.out, csv);
+  else process.stdout.write(csv);
+  if (a.chart) await writeOut(a.chart, renderChart(forecastChart(forecast), a.chart, csv));
+}
+
+/** Add `lstmkit forecast train | eval | predict` to the program. */
+export function registerForecastCommands(program: Command): Command {
+  const forecast = program.command('forecast').description('forecast a time series from a CSV: train, evaluate against naive baselines, predict');
+
+  forecast.command('train')
+    .description('train a forecaster; prints the test-period metrics against the naive and seasonal-naive forecasts')
+    .requiredOption('--csv <file>', 'the data: a date column, the target, optional feature columns')
+    .requiredOption('--date <column>', 'the date/time column')
+    .requiredOption('--target <column>', 'the column to forecast')
+    .requiredOption('--lookback <n>', 'steps the model sees', positiveInt)
+    .requiredOption('--horizon <n>', 'steps it predicts at once', positiveInt)
+    .option('--features <a,b>', 'numeric input columns (list the target to feed its level too)', list)
+    .option('--where <column=value>', 'keep only rows where column = value (repeatable), e.g. symbol=AAPL', collectWhere)
+    .option('--season <n>', 'season length in steps (default by frequency: 12 monthly, 7 daily, 24 hourly, 4 quarterly, 52 weekly)', positiveInt)
+    .addOption(new Option('--transform <kind>', 'what the model predicts: the change from the last value, that change beyond the drift of the last season, or the level').choices(['delta', 'drift', 'level']).default('delta'))
+    .addOption(new Option('--scaler <kind>', 'input/output scaling, fitted on the training rows').choices(['standard', 'minmax']).default('standard'))
+    .option('--no-calendar', 'leave out the sin/cos season-phase inputs')
+    .addOption(new Option('--gaps <policy>', 'missing dates: an error, or rows filled by linear interpolation').choices(['error', 'interpolate']).default('error'))
+    .option('--freq <name>', 'the step between rows (daily, weekly, monthly, quarterly, yearly, hourly); inferred when left out')
+    .option('--val-size <x>', 'validation part: a fraction of the rows or a row count', partSize, 0.15)
+    .option('--test-size <x>', 'test part (the last rows): a fraction or a row count', partSize, 0.15)
+    .addOption(new Option('--cell <kind>', 'recurrent cell').choices(['lstm', 'gru', 'rnn']).default('lstm'))
+    .option('--hidden <n>', 'hidden size (default 32)', positiveInt)
+    .option('--layers <n>', 'stacked layers (default 1)', positiveInt)
+    .option('--dropout <p>', 'dropout between stacked layers', dropoutRate)
+    .option('--epochs <n>', `most epochs (default ${DEFAULT_FORECAST_TRAIN.epochs})`, positiveInt)
+    .option('--batch-size <n>', `batch size (default ${DEFAULT_FORECAST_TRAIN.batchSize})`, positiveInt)
+    .option('--lr <rate>', 'Adam learning rate (default 0.003)', positiveNumber)
+    .option('--patience <n>', 'early stopping: epochs without a better validation loss (default 10)', nonNegativeInt)
+    .option('--seed <n>', 'random seed (default 0)', nonNegativeInt)
+    .option('--out <dir>', `run directory for ${BEST}`, 'run')
+    .option('--chart <file>', 'write the test-period chart (.svg, or .html with the metrics table)')
+    .option('--json', 'print one JSON object (model path, split, test metrics)')
+    .option('--quiet', 'no per-epoch lines')
+    .action((o: ForecastTrainArgs) => forecastTrainCommand(o));
+
+  forecast.command('eval')
+    .description('rolling-origin evaluation against the naive and seasonal-naive forecasts (MAE, RMSE, MASE)')
+    .argument('<model>', 'model file or run directory')
+    .requiredOption('--csv <file>', 'the data, with the columns the forecaster was trained on')
+    .option('--from <date>', 'first date of the evaluation period (default: where the test part started in training)')
+    .option('--chart <file>', 'write the chart (.svg, or .html with the metrics table)')
+    .option('--json', 'print the metrics as JSON')
+    .action((model: string, o: { csv: string; from?: string; chart?: string; json?: boolean }) => forecastEvalCommand(model, o));
+
+  forecast.command('predict')
+    .description('forecast the steps after the last row (or after --origin): CSV of date, forecast, naive, seasonal_naive, actual')
+    .argument('<model>', 'model file or run directory')
+    .requiredOption('--csv <file>', 'the history, with the columns the forecaster was trained on')
+    .option('--origin <date>', 'forecast from this date instead of the last row (later rows become the actuals)')
+    .option('--out <file>', 'write the forecast CSV here instead of stdout')
+    .option('--chart <file>', 'write the chart of history, forecast and actuals (.svg or .html)')
+    .action((model: string, o: { csv: string; origin?: string; out?: string; chart?: string }) => forecastPredictCommand(model, o));
+
+  return forecast;
+}
