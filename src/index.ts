@@ -42,3 +42,5 @@ export { parseDate, formatDate, inferFrequency, addPeriods, describeFrequency, p
 export { Scaler, type ScalerKind, type ScalerState } from './data/scaler.js';
 export { buildSeries, type TimeSeries, type SeriesOptions, type GapPolicy } from './data/timeseries.js';
 export { windowOrigins, inputWindow, windowExamples, type WindowSpec } from './data/window.js';
+export { importOnnx, loadOnnxModel, type OnnxImport, type OnnxImportOptions } from './io/onnx/import.js';
+export { exportOnnx, type OnnxExportOptions } from './io/onnx/export.js';

@@ -8,6 +8,11 @@ import { backendInfo } from '../kernels/index.js';
 import { demoCommand } from './demo.js';
 import { evalCommand, predictCommand } from './evaluate.js';
 import { registerForecastCommands } from './forecast.js';
+import { registerOnnxCommands } from './interchange.js';
+import { registerPlaygroundCommand } from './playground.js';
+import { registerQuickstartCommand } from './quickstart.js';
+import { registerServeCommand } from './serve.js';
+import { registerTextCommands } from './text.js';
 import { importKerasCommand, importTorchCommand, type ImportKerasArgs, type ImportTorchArgs } from './import.js';
 import { trainCommand } from './train.js';
 
@@ -62,6 +67,10 @@ program.command('predict')
   .action((model: string, o: { data: string; out?: string }) => predictCommand(model, o));
 
 registerForecastCommands(program);
+registerTextCommands(program);
+registerServeCommand(program);
+registerPlaygroundCommand(program);
+registerQuickstartCommand(program);
 
 const imports = program.command('import').description('turn PyTorch, Keras or ONNX models into lstmkit model files');
 
@@ -85,6 +94,8 @@ imports.command('keras')
   .addOption(new Option('--tokenizer <kind>', 'how texts are split').choices(['char', 'word']))
   .option('--json', 'print the report as JSON')
   .action(async (model: string, weights: string, o: ImportKerasArgs) => void (await importKerasCommand(model, weights, o)));
+
+registerOnnxCommands(program);
 
 program.command('info')
   .description('the compute backend, SIMD and threads in use')

@@ -217,12 +217,13 @@ export class SequenceModel {
     const F = this.rnn.outputFeatures;
     let dx: number;
     if (this.config.output.mode === 'sequence') {
-      const heap = this.backend.arena.heap;
+      // Offsets first, then the heap view: an allocation may grow (replace) the heap.
       if ((this.config.output.pooling ?? 'last') === 'last') {
         const D = this.rnn.numDirections;
         const O = F / D;
         const L = this.rnn.numLayers;
         const dhn = this.ws.get('dhn', L * D * B * O);
+        const heap = this.backend.arena.heap;
         heap.fill(0, dhn, dhn + L * D * B * O);
         for (let bb = 0; bb < B; bb++) {
           for (let d = 0; d < D; d++) heap.copyWithin(dhn + (((L - 1) * D + d) * B + bb) * O, dh + bb * F + d * O, dh + bb * F + (d + 1) * O);
@@ -230,6 +231,7 @@ export class SequenceModel {
         dx = this.rnn.backwardRaw(NONE, dhn, NONE).dx;
       } else {
         const dy = this.ws.get('dy', T * B * F);
+        const heap = this.backend.arena.heap;
         for (let t = 0; t < T; t++) {
           for (let bb = 0; bb < B; bb++) {
             const len = batch.lengths[bb]!;
@@ -247,10 +249,10 @@ export class SequenceModel {
     const pass = this.pass;
     if (!pass) throw new ValueError('outputs() called before forward()');
     const K = this.outputSize;
-    const heap = this.backend.arena.heap;
-    if (this.config.output.type === 'regression') return Float32Array.from(heap.subarray(pass.out, pass.out + pass.rows * K));
+    if (this.config.output.type === 'regression') return Float32Array.from(this.backend.arena.heap.subarray(pass.out, pass.out + pass.rows * K));
     const probs = this.ws.get('probs', pass.rows * K);
     this.backend.softmaxCrossEntropy(pass.rows, K, pass.out, new Int32Array(pass.rows).fill(-1), probs, NONE, 0);
-    return Float32Array.from(heap.subarray(probs, probs + pass.rows * K));
+    // Read the heap after the allocation above: growing the arena replaces it.
+    return Float32Array.from(this.backend.arena.heap.subarray(probs, probs + pass.rows * K));
   }
 }

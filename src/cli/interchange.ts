@@ -1,0 +1,157 @@
+// lstmkit import onnx | export onnx: ONNX files to lstmkit model files and
+// back. `registerOnnxCommands` adds both to a commander program (reusing its
+// `import` and `export` commands when they exist).
+
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { DataError } from '../core/errors.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { loadModel, saveModel } from '../io/modelpath.js';
+import { exportOnnx, ONNX_OPSETS } from '../io/onnx/export.js';
+import { loadOnnxModel } from '../io/onnx/import.js';
+import type { SequenceModel } from '../model/model.js';
+import { readLabels } from './import.js';
+
+export interface ImportOnnxArgs {
+  out: string;
+  /** The graph output to import (default: the first). */
+  output?: string;
+  /** Class labels of the head: a JSON array or one per line. */
+  classes?: string;
+  /** Token strings, one per embedding row: a JSON array or one per line. */
+  vocabulary?: string;
+  /** The per-step graph predicts the next step. */
+  next?: boolean;
+  json?: boolean;
+  /** Where the report goes (default: stdout). */
+  log?: (line: string) => void;
+}
+
+export interface ExportOnnxArgs {
+  out: string;
+  /** The recurrent operators' layout attribute (default 0; onnxruntime runs only 0). */
+  layout?: 0 | 1;
+  /** Graph input and output as [steps, batch, ·] instead of [batch, steps, ·]. */
+  timeMajor?: boolean;
+  /** false: no `lengths` input (every sequence is full length). */
+  lengths?: boolean;
+  opset?: number;
+  json?: boolean;
+  log?: (line: string) => void;
+}
+
+async function readBytes(path: string): Promise<Uint8Array> {
+  try {
+    const b = await readFile(path);
+    return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new DataError(code === 'ENOENT' ? 'no such file' : (e as Error).message, path);
+  }
+}
+
+function describe(model: SequenceModel): string {
+  const { input, rnn, output } = model.config;
+  const layers = rnn.numLayers ?? 1;
+  const inText = input.type === 'tokens' ? `tokens (${input.vocabulary!.length}, embedding ${input.embeddingDim})` : `${input.size} features`;
+  const cell = `${rnn.bidirectional ? 'bidirectional ' : ''}${rnn.cell.toUpperCase()}${rnn.cell === 'rnn' ? ` (${rnn.nonlinearity ?? 'tanh'})` : ''} ${layers > 1 ? `${layers}×` : ''}${rnn.hiddenSize}`;
+  const outText = output.type === 'classification' ? `${output.classes!.length} classes` : `${model.outputSize} value${model.outputSize > 1 ? 's' : ''}`;
+  const pooling = output.mode === 'sequence' ? `, ${output.pooling ?? 'last'} state` : '';
+  return `${inText} → ${cell} → ${output.mode} ${output.type} (${outText}${pooling})`;
+}
+
+/** lstmkit import onnx model.onnx --out model.lstmkit */
+export async function importOnnxCommand(file: string, opts: ImportOnnxArgs): Promise<SequenceModel> {
+  const log = opts.log ?? ((line: string) => console.log(line));
+  const { model, imported } = loadOnnxModel(await readBytes(file), {
+    source: file,
+    ...(opts.output ? { output: opts.output } : {}),
+    ...(opts.classes ? { classes: await readLabels(opts.classes) } : {}),
+    ...(opts.vocabulary ? { vocabulary: await readLabels(opts.vocabulary) } : {}),
+    ...(opts.next ? { next: true } : {}),
+  });
+  await saveModel(opts.out, model, {
+    ...(imported.preprocessing !== undefined ? { preprocessing: imported.preprocessing } : {}),
+    training: { importedFrom: { format: 'onnx', file: basename(file) }, savedAt: new Date().toISOString() },
+  });
+  if (opts.json) {
+    log(JSON.stringify({ out: opts.out, from: file, parameters: model.parameterCount, config: model.config, batchFirst: imported.batchFirst, notes: imported.notes }));
+  } else {
+    log(`${opts.out}: ${describe(model)}, ${model.parameterCount.toLocaleString()} parameters, from ${file}`);
+    for (const note of imported.notes) log(`  note: ${note}`);
+  }
+  return model;
+}
+
+/** lstmkit export onnx model.lstmkit --out model.onnx */
+export async function exportOnnxCommand(modelPath: string, opts: ExportOnnxArgs): Promise<Uint8Array> {
+  const log = opts.log ?? ((line: string) => console.log(line));
+  const { model, contents } = await loadModel(modelPath);
+  const batchFirst = !opts.timeMajor;
+  const withLengths = opts.lengths ?? true;
+  const bytes = exportOnnx(model, {
+    layout: opts.layout ?? 0,
+    batchFirst,
+    lengths: withLengths,
+    ...(opts.opset !== undefined ? { opset: opts.opset } : {}),
+    ...(contents.preprocessing !== undefined ? { preprocessing: contents.preprocessing } : {}),
+  });
+  await writeFileAtomic(opts.out, bytes);
+  const { input, output } = model.config;
+  const seq = (inner: string): string => (batchFirst ? `[batch, steps${inner}]` : `[steps, batch${inner}]`);
+  const inputs = [
+    input.type === 'tokens' ? `tokens ${seq('')} int64` : `x ${seq(`, ${input.size}`)} float32`,
+    ...(withLengths ? ['lengths [batch] int32'] : []),
+  ];
+  const shape = output.mode === 'sequence' ? `[batch, ${model.outputSize}]` : seq(`, ${model.outputSize}`);
+  const outputs = output.type === 'classification' ? [`y ${shape} (logits)`, `probabilities ${shape}`] : [`y ${shape}`];
+  if (opts.json) {
+    log(JSON.stringify({ out: opts.out, from: contents.path, bytes: bytes.length, opset: opts.opset ?? ONNX_OPSETS.min, layout: opts.layout ?? 0, inputs, outputs }));
+  } else {
+    log(`${opts.out}: ${describe(model)}, ONNX opset ${opts.opset ?? ONNX_OPSETS.min}, ${bytes.length.toLocaleString()} bytes, from ${contents.path}`);
+    log(`  inputs:  ${inputs.join(', ')}`);
+    log(`  outputs: ${outputs.join(', ')}`);
+    if ((opts.layout ?? 0) === 1) log('  note: layout 1 (batch-first recurrent operators) is standard ONNX, but onnxruntime\'s CPU kernels run only layout 0');
+  }
+  return bytes;
+}
+
+const intIn = (lo: number, hi: number) => (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < lo || n > hi) throw new InvalidArgumentError(`expected an integer from ${lo} to ${hi}`);
+  return n;
+};
+
+/** The parent command named `name`, created if the program has none yet. */
+function parent(program: Command, name: string, description: string): Command {
+  return program.commands.find((c) => c.name() === name) ?? program.command(name).description(description);
+}
+
+/** Adds `import onnx <file> --out <model.lstmkit>` and `export onnx <model> --out <file.onnx>` (reports go to `log`, default stdout). */
+export function registerOnnxCommands(program: Command, options: { log?: (line: string) => void } = {}): void {
+  const withLog = <T extends object>(o: T): T => (options.log ? { ...o, log: options.log } : o);
+  parent(program, 'import', 'turn models of other frameworks into lstmkit model files')
+    .command('onnx')
+    .description('an ONNX file of LSTM / GRU / RNN layers with a dense head (e.g. from torch.onnx.export)')
+    .argument('<file>', 'the .onnx file')
+    .requiredOption('--out <model>', 'the lstmkit model file to write')
+    .option('--output <name>', 'the graph output to import (default: the first)')
+    .option('--classes <file>', 'class labels of the head (JSON array or one per line): import a classifier')
+    .option('--vocabulary <file>', 'token strings, one per embedding row (JSON array or one per line)')
+    .option('--next', 'the per-step output predicts the next step')
+    .option('--json', 'print the result as JSON')
+    .action(async (file: string, o: ImportOnnxArgs) => void (await importOnnxCommand(file, withLog(o))));
+
+  parent(program, 'export', 'write lstmkit models in other formats')
+    .command('onnx')
+    .description('an ONNX file that onnxruntime runs with lstmkit\'s results')
+    .argument('<model>', 'model file or run directory')
+    .requiredOption('--out <file>', 'the .onnx file to write')
+    .addOption(new Option('--layout <n>', 'recurrent operators\' layout: 0 time-major (runs everywhere) or 1 batch-first').argParser(intIn(0, 1)).default(0))
+    .option('--time-major', 'graph input and output as [steps, batch, ·] (default [batch, steps, ·])')
+    .option('--no-lengths', 'no lengths input (every sequence full length)')
+    .addOption(new Option('--opset <n>', 'ONNX operator set').argParser(intIn(ONNX_OPSETS.min, ONNX_OPSETS.max)).default(ONNX_OPSETS.min))
+    .option('--json', 'print the result as JSON')
+    .action(async (model: string, o: ExportOnnxArgs) => void (await exportOnnxCommand(model, withLog(o))));
+}

@@ -1,0 +1,311 @@
+// The one place the server knows the task recipes. For a loaded model file
+// it says which task the model does (from the preprocessing metadata the
+// recipe stored, else from the config), what one request instance and one
+// prediction look like (JSON Schemas, served in /v1/model and the OpenAPI
+// document), how to check an instance before it is queued, how to predict
+// for a batch of them, and, for language models, how to sample.
+//
+//   preprocessing.task      recipe                     instance → prediction
+//   'forecast'              Forecaster                 rows of the table → the next `horizon` values
+//   'text-classifier'       TextClassifier             text → label + probabilities
+//   'text-generator'        TextGenerator              text → next-token distribution; /generate samples
+//   (none)                  SequenceModel, generic     the JSONL `x` → what predictModel gives:
+//                                                       values, class probabilities, per-step tags, next step
+//
+// A token model that predicts the next token is a language model whether a
+// recipe or `lstmkit train` made it. A model whose preprocessing names a task
+// this file does not know is refused: its inputs would need a preprocessing
+// step the server cannot do, and guessing would give wrong numbers silently.
+// A new recipe (a tagger, seq2seq) is one more case in `adapterFor`.
+
+import { DataError, LstmkitError } from '../core/errors.js';
+import { encodeRecord, type Example } from '../data/encode.js';
+import { modelFromFile, type ModelFileContents } from '../io/modelfile.js';
+import type { ModelConfig } from '../model/config.js';
+import type { SequenceModel } from '../model/model.js';
+import { predictModel } from '../model/predict.js';
+import { TextClassifier } from '../tasks/classifier.js';
+import { Forecaster, type ForecastPreprocessing } from '../tasks/forecaster.js';
+import { TextGenerator } from '../tasks/generator.js';
+import { HttpError, invalid } from './errors.js';
+
+export type TaskName =
+  | 'forecast'
+  | 'text-classifier'
+  | 'text-generator'
+  | 'sequence-regression'
+  | 'sequence-classification'
+  | 'step-regression'
+  | 'step-classification'
+  | 'next-step';
+
+/** A JSON Schema (draft 7 / OpenAPI 3.0 subset), as plain data. */
+export type JsonSchema = Record<string, unknown>;
+
+/** One instance checked and encoded, ready for a batch. Opaque outside its adapter. */
+export interface Prepared {
+  item: unknown;
+  /** Steps the model will run over it (for the sequence-length limit). */
+  steps: number;
+}
+
+/** A prediction that failed for one instance of a batch (the others still get theirs). */
+export class InstanceFailure {
+  constructor(readonly error: HttpError) {}
+}
+
+export interface GenerateSupport {
+  /** Tokens drawn when the request does not say (the recipe's default). */
+  defaultLength: number;
+  /** 'char' or 'word'. */
+  tokenizer: string;
+  /** Tokens the model reads for a prime (for the length limit). */
+  countTokens(prime: string): number;
+  /** A generator with a model of its own: concurrent generations must not share the recurrent state. */
+  newSampler(): TextGenerator;
+}
+
+export interface TaskAdapter {
+  task: TaskName;
+  /** One line for people: what an instance is, what comes back. */
+  summary: string;
+  /** JSON Schema of one instance (`x`, or an item of `instances`). */
+  instanceSchema: JsonSchema;
+  /** JSON Schema of one prediction. */
+  predictionSchema: JsonSchema;
+  /** An instance that fits the model, for the documentation. */
+  example: unknown;
+  /** Check and encode one instance; throws an HttpError 400 naming `field`. */
+  prepare(instance: unknown, field: string): Prepared;
+  /** One prediction per prepared item, in order (an InstanceFailure where one item fails). */
+  predict(items: readonly unknown[]): unknown[];
+  generate?: GenerateSupport;
+  /** The model that predict() runs (for parameter counts and the backend). */
+  model: SequenceModel;
+}
+
+const num = { type: 'number' } as const;
+const numbers = { type: 'array', items: num } as const;
+const classResult = {
+  type: 'object',
+  required: ['label', 'probabilities'],
+  properties: { label: { type: 'string' }, probabilities: { type: 'object', additionalProperties: num } },
+} as const;
+
+/** A DataError's message without the `file:line: ` prefix it was given. */
+function reason(e: DataError): string {
+  const prefix = e.file === undefined ? '' : `${e.file}${e.line === undefined ? '' : `:${e.line}`}: `;
+  return e.message.startsWith(prefix) ? e.message.slice(prefix.length) : e.message;
+}
+
+/**
+ * A 400 from an encoder's message about the record field `x`: "x[3] has 7
+ * features" about instance `instances[2]` becomes "instances[2][3] has 7
+ * features", naming instances[2][3].
+ */
+function recordError(field: string, message: string): HttpError {
+  const m = /^x((?:\[\d+\])*)(?=[\s,:;])/.exec(message);
+  if (!m) return invalid(field, message);
+  const at = field + m[1]!;
+  return new HttpError(400, 'invalid_argument', at + message.slice(m[0].length), at);
+}
+
+/** Run `f`; a user-facing lstmkit error becomes a 400 naming `field`. */
+function asInvalid<T>(field: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof DataError) throw recordError(field, reason(e));
+    if (e instanceof LstmkitError) throw invalid(field, e.message);
+    throw e;
+  }
+}
+
+/** Each item predicted alone, so one bad item fails only its own request. */
+function eachAlone<P extends { field: string }>(items: readonly unknown[], f: (item: P) => unknown): unknown[] {
+  return items.map((item) => {
+    try {
+      return f(item as P);
+    } catch (e) {
+      if (e instanceof LstmkitError) return new InstanceFailure(invalid((item as P).field, e instanceof DataError ? reason(e) : e.message));
+      throw e;
+    }
+  });
+}
+
+function describeOutput(config: ModelConfig): { task: TaskName; predictionSchema: JsonSchema; summary: string } {
+  const { input, output } = config;
+  const size = output.mode === 'next' ? (input.type === 'features' ? input.size : 1) : output.size ?? 1;
+  const value: JsonSchema = size === 1 ? num : { ...numbers, minItems: size, maxItems: size };
+  const what = size === 1 ? 'a number' : `${size} numbers`;
+  if (output.mode === 'sequence' && output.type === 'regression') return { task: 'sequence-regression', predictionSchema: value, summary: `a sequence in, ${what} out` };
+  if (output.mode === 'sequence') return { task: 'sequence-classification', predictionSchema: classResult, summary: 'a sequence in, its class and the probability of each class out' };
+  if (output.mode === 'next') {
+    return output.type === 'classification'
+      ? { task: 'next-step', predictionSchema: classResult, summary: 'a sequence in, the distribution of its next token out' }
+      : { task: 'next-step', predictionSchema: value, summary: `a sequence in, its next step (${what}) out` };
+  }
+  if (output.type === 'regression') return { task: 'step-regression', predictionSchema: { type: 'array', items: value }, summary: `a sequence in, ${what} per step out` };
+  return {
+    task: 'step-classification',
+    predictionSchema: {
+      type: 'object', required: ['labels', 'probabilities'],
+      properties: { labels: { type: 'array', items: { type: 'string' } }, probabilities: { type: 'array', items: classResult.properties.probabilities } },
+    },
+    summary: 'a sequence in, a tag and its probabilities per step out',
+  };
+}
+
+/** The JSONL `x` of a model's input, as a JSON Schema. */
+function inputSchema(config: ModelConfig, maxSteps: number): { schema: JsonSchema; example: unknown } {
+  const input = config.input;
+  if (input.type === 'tokens') {
+    return {
+      schema: {
+        description: `a text (split into ${input.tokenizer === 'word' ? 'words' : 'characters'}) or an array of tokens`,
+        type: ['string', 'array'], items: { type: 'string' }, minItems: 1, maxItems: maxSteps,
+      },
+      example: input.vocabulary!.slice(2, 6).join(input.tokenizer === 'word' ? ' ' : ''),
+    };
+  }
+  const step: JsonSchema = input.size === 1
+    ? { description: 'a number (or an array of one number)', type: ['number', 'array'], items: num, minItems: 1, maxItems: 1 }
+    : { description: `${input.size} numbers`, ...numbers, minItems: input.size, maxItems: input.size };
+  return {
+    schema: { description: `steps of ${input.size} number${input.size === 1 ? '' : 's'}`, type: 'array', items: step, minItems: 1, maxItems: maxSteps },
+    example: [0, 1, 2].map(() => (input.size === 1 ? 0.5 : new Array<number>(input.size).fill(0.5))),
+  };
+}
+
+/** Any SequenceModel: the JSONL `x` in, predictModel's shapes out. */
+function genericAdapter(contents: ModelFileContents, source: string, maxSteps: number): TaskAdapter {
+  const model = modelFromFile(contents, {}, source);
+  const { schema, example } = inputSchema(model.config, maxSteps);
+  return {
+    ...describeOutput(model.config),
+    instanceSchema: schema,
+    example,
+    model,
+    prepare(instance, field) {
+      const example = asInvalid(field, () => encodeRecord({ line: 0, value: { x: instance } }, model.config, { file: field, requireTarget: false }));
+      return { item: example, steps: example.steps };
+    },
+    predict: (items) => predictModel(model, items as Example[], Math.max(1, items.length)),
+  };
+}
+
+function classifierAdapter(contents: ModelFileContents, source: string): TaskAdapter {
+  const classifier = TextClassifier.fromModelFile(contents, { source });
+  return {
+    task: 'text-classifier',
+    summary: 'a text in, its label and the probability of each label out',
+    instanceSchema: { description: 'a text', type: 'string' },
+    predictionSchema: classResult,
+    example: 'a text to classify',
+    model: classifier.model,
+    prepare(instance, field) {
+      const tokens = asInvalid(field, () => classifier.encode(instance as string));
+      return { item: instance, steps: tokens.length };
+    },
+    predict: (items) => classifier.predict(items as string[], Math.max(1, items.length)),
+  };
+}
+
+function generatorAdapter(contents: ModelFileContents, source: string): TaskAdapter {
+  const generator = TextGenerator.fromModelFile(contents, { source });
+  const classes = generator.vocabulary;
+  return {
+    task: 'text-generator',
+    summary: 'a text in, the distribution of the next token out; POST …/generate samples continuations',
+    instanceSchema: { description: 'a text (the context)', type: 'string' },
+    predictionSchema: classResult,
+    example: classes.slice(3, 7).join(generator.tokenizer === 'word' ? ' ' : ''),
+    model: generator.model,
+    prepare(instance, field) {
+      const sequences = asInvalid(field, () => generator.encodeSequences(instance as string, field));
+      let tokens = sequences[0];
+      // Lines: <eos> text <eos>; the prediction is for what follows the text, so drop the closing <eos>.
+      if (tokens && generator.unit === 'lines') tokens = tokens.subarray(0, tokens.length - 1);
+      if (!tokens || tokens.length === 0) throw invalid(field, 'the text has no tokens; give the context to predict the next token of');
+      const example: Example = { steps: tokens.length, x: null, tokens, yReg: null, yCls: null };
+      return { item: example, steps: tokens.length };
+    },
+    predict: (items) => predictModel(generator.model, items as Example[], Math.max(1, items.length)),
+    generate: {
+      defaultLength: generator.unit === 'lines' ? 40 : 200,
+      tokenizer: generator.tokenizer,
+      countTokens: (prime) => generator.encodeSequences(prime, 'prime')[0]?.length ?? 0,
+      newSampler: () => TextGenerator.fromModelFile(contents, { source }),
+    },
+  };
+}
+
+function forecastAdapter(contents: ModelFileContents, source: string, maxSteps: number): TaskAdapter {
+  const forecaster = Forecaster.fromContents(contents, { source });
+  const p = contents.preprocessing as ForecastPreprocessing;
+  const columns = [...new Set([p.target, ...p.features])];
+  const row: JsonSchema = {
+    type: 'object',
+    description: `one row of the table: "${p.dateColumn}" and the numeric column${columns.length > 1 ? 's' : ''} ${columns.map((c) => `"${c}"`).join(', ')}`,
+    required: [p.dateColumn, ...columns],
+    properties: Object.fromEntries([[p.dateColumn, { type: ['string', 'number'] }], ...columns.map((c) => [c, num])]),
+  };
+  const where = p.where ?? {};
+  return {
+    task: 'forecast',
+    summary: `the latest rows of the series (at least lookback ${p.lookback} + history) in, the next ${p.horizon} values of "${p.target}" out`,
+    instanceSchema: { description: 'rows of the series, in date order, the last one the forecast origin', type: 'array', items: row, minItems: 2, maxItems: maxSteps },
+    predictionSchema: {
+      type: 'object', required: ['origin', 'dates', 'values'],
+      properties: { origin: { type: 'string' }, dates: { type: 'array', items: { type: 'string' } }, values: numbers, naive: numbers, seasonalNaive: numbers },
+    },
+    example: [{ [p.dateColumn]: p.split.last, ...Object.fromEntries(columns.map((c) => [c, 0])) }],
+    model: forecaster.model,
+    prepare(instance, field) {
+      // Rows of one series: the `where` columns the model was trained with need not be repeated.
+      const rows = (instance as Record<string, unknown>[]).map((r) => ({ ...where, ...r }));
+      return { item: { rows, field }, steps: rows.length };
+    },
+    // Seam: Forecaster.forecast() runs one series per forward pass. A batched
+    // forecast in the recipe would let dynamic batching merge them into one.
+    predict: (items) => eachAlone<{ rows: Record<string, unknown>[]; field: string }>(items, ({ rows }) => {
+      const f = forecaster.forecast(rows);
+      return { origin: f.origin, dates: f.dates, values: f.values, naive: f.naive, seasonalNaive: f.seasonalNaive };
+    }),
+  };
+}
+
+/** The task of a model file: the recipe's name in its preprocessing, else what its config says. */
+export function taskOf(contents: ModelFileContents): TaskName | { unknown: string } {
+  const pre = contents.preprocessing as { task?: unknown } | undefined;
+  const { input, output } = contents.config;
+  if (pre !== undefined && pre !== null && typeof pre === 'object' && pre.task !== undefined) {
+    if (pre.task === 'forecast' || pre.task === 'text-classifier' || pre.task === 'text-generator') return pre.task;
+    return { unknown: String(pre.task) };
+  }
+  if (input.type === 'tokens' && output.mode === 'next' && output.type === 'classification') return 'text-generator';
+  return describeOutput(contents.config).task;
+}
+
+export interface AdapterOptions {
+  /** Longest sequence accepted (steps, tokens, or rows of a forecast). */
+  maxSteps: number;
+}
+
+/** The adapter for a loaded model file. */
+export function adapterFor(contents: ModelFileContents, source: string, opts: AdapterOptions): TaskAdapter {
+  const task = taskOf(contents);
+  if (typeof task === 'object') {
+    throw new DataError(`is a "${task.unknown}" model; the server knows forecast, text-classifier and text-generator models and plain sequence models, and cannot redo the preprocessing of this one`, source);
+  }
+  switch (task) {
+    case 'forecast':
+      return forecastAdapter(contents, source, opts.maxSteps);
+    case 'text-classifier':
+      return classifierAdapter(contents, source);
+    case 'text-generator':
+      return generatorAdapter(contents, source);
+    default:
+      return genericAdapter(contents, source, opts.maxSteps);
+  }
+}

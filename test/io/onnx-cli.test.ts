@@ -1,0 +1,75 @@
+// `lstmkit import onnx` and `lstmkit export onnx` (through commander, as
+// src/cli/main.ts wires them): a torch.onnx.export file becomes an lstmkit
+// model file, which becomes an ONNX file again that onnxruntime runs with
+// PyTorch's outputs.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command } from 'commander';
+
+import { DataError, FormatError } from '../../src/core/errors.js';
+import { loadModel } from '../../src/io/modelpath.js';
+import { registerOnnxCommands } from '../../src/cli/interchange.js';
+import { tempDir } from '../helpers/cli.js';
+import { FIXTURES, assertClose, loadFixture, type JsonTensor } from '../helpers/fixtures.js';
+import { runOrt } from '../helpers/onnx.js';
+
+async function lstmkit(lines: string[], ...args: string[]): Promise<void> {
+  const p = new Command('lstmkit').exitOverride();
+  p.command('import').description('an existing import command, as main.ts has').command('torch');
+  registerOnnxCommands(p, { log: (line) => void lines.push(line) });
+  for (const c of p.commands) for (const s of c.commands) s.exitOverride().configureOutput({ writeErr: (t) => void lines.push(t) });
+  await p.parseAsync(['node', 'lstmkit', ...args]);
+}
+
+test('import onnx, then export onnx: onnxruntime gives PyTorch\'s outputs', async () => {
+  const dir = tempDir();
+  const lines: string[] = [];
+  const source = join(FIXTURES, 'onnx', 'lstm_2layer_bidir_steps.onnx');
+  const model = join(dir, 'model.lstmkit');
+  await lstmkit(lines, 'import', 'onnx', source, '--out', model);
+  assert.ok(existsSync(model));
+  assert.match(lines.join('\n'), /model\.lstmkit: 3 features → bidirectional LSTM 2×5 → step regression \(2 values\)/);
+  const { contents } = await loadModel(model);
+  assert.deepEqual(contents.training, { ...(contents.training as object), importedFrom: { format: 'onnx', file: 'lstm_2layer_bidir_steps.onnx' } });
+
+  const onnx = join(dir, 'model.onnx');
+  lines.length = 0;
+  await lstmkit(lines, 'export', 'onnx', model, '--out', onnx, '--no-lengths');
+  assert.match(lines.join('\n'), /inputs: {2}x \[batch, steps, 3\] float32\n {2}outputs: y \[batch, steps, 2\]/);
+  const fx = loadFixture<{ runs: { x: JsonTensor; y: JsonTensor }[] }>('onnx', 'lstm_2layer_bidir_steps.json');
+  const { readFileSync } = await import('node:fs');
+  for (const run of fx.runs) {
+    const [B, T, F] = run.x.shape as [number, number, number];
+    const y = (await runOrt(new Uint8Array(readFileSync(onnx)), { data: run.x.data, B, T, F, batchFirst: true }, false)).y!;
+    const diff = assertClose(y, run.y.data, 'PyTorch → ONNX → lstmkit → ONNX → onnxruntime', 1e-5, 1e-5);
+    console.log(`  B=${B} T=${T}: max abs diff ${diff.maxAbs.toExponential(2)}`);
+  }
+});
+
+test('import onnx with labels: --classes and --vocabulary files, --json report', async () => {
+  const dir = tempDir();
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(join(dir, 'classes.txt'), 'neg\nneu\npos\n');
+  writeFileSync(join(dir, 'vocab.json'), JSON.stringify(['<pad>', '<unk>', ...'abcdefghij'.split('')]));
+  const lines: string[] = [];
+  const model = join(dir, 'tokens.lstmkit');
+  await lstmkit(lines, 'import', 'onnx', join(FIXTURES, 'onnx', 'lstm_tokens.onnx'), '--out', model, '--classes', join(dir, 'classes.txt'), '--vocabulary', join(dir, 'vocab.json'), '--json');
+  const report = JSON.parse(lines[0]!) as { config: { output: { classes: string[] }; input: { vocabulary: string[] } }; notes: string[] };
+  assert.deepEqual(report.config.output.classes, ['neg', 'neu', 'pos']);
+  assert.equal(report.config.input.vocabulary[2], 'a');
+  assert.ok(report.notes.some((n) => n.includes('logits')), report.notes.join('\n'));
+});
+
+test('the commands refuse bad files with typed errors (main prints them as one line)', async () => {
+  const dir = tempDir();
+  const lines: string[] = [];
+  await assert.rejects(lstmkit(lines, 'import', 'onnx', join(dir, 'missing.onnx'), '--out', join(dir, 'x.lstmkit')), DataError);
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(join(dir, 'junk.onnx'), 'not an onnx file at all');
+  await assert.rejects(lstmkit(lines, 'import', 'onnx', join(dir, 'junk.onnx'), '--out', join(dir, 'x.lstmkit')), FormatError);
+  assert.ok(!existsSync(join(dir, 'x.lstmkit')));
+  await assert.rejects(lstmkit(lines, 'export', 'onnx', join(dir, 'junk.onnx'), '--out', join(dir, 'x.onnx'), '--opset', '9'), /opset|integer from 14/);
+});
