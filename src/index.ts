@@ -44,3 +44,7 @@ export { buildSeries, type TimeSeries, type SeriesOptions, type GapPolicy } from
 export { windowOrigins, inputWindow, windowExamples, type WindowSpec } from './data/window.js';
 export { importOnnx, loadOnnxModel, type OnnxImport, type OnnxImportOptions } from './io/onnx/import.js';
 export { exportOnnx, type OnnxExportOptions } from './io/onnx/export.js';
+export { TextClassifier, CLASSIFIER_TRAIN_DEFAULTS, type TextClassifierOptions, type LabelledText, type ClassPrediction, type ClassifierMetrics, type ClassifierPreprocessing } from './tasks/classifier.js';
+export { TextGenerator, splitText, splitLines, textLines, pickToken, GENERATOR_TRAIN_DEFAULTS, type TextGeneratorOptions, type GeneratorFitOptions, type GeneratorCallbacks, type GeneratorEpochLog, type SampleOptions, type LanguageModelMetrics, type GeneratorPreprocessing, type TextUnit } from './tasks/generator.js';
+export { BigramModel, type BigramOptions, type BigramSmoothing } from './tasks/bigram.js';
+export { EOS, normalizeText, textTokens, buildTokenVocabulary, encodeTokens, type TokenizerKind, type TextNormalization } from './tasks/vocabulary.js';
