@@ -23,6 +23,17 @@ export async function readJsonFile(path: string): Promise<unknown> {
   }
 }
 
+/** A whole file as bytes; a missing file is a DataError naming it. */
+export async function readBytes(path: string): Promise<Uint8Array> {
+  try {
+    const b = await readFile(path);
+    return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new DataError(code === 'ENOENT' ? 'no such file' : (e as Error).message, path);
+  }
+}
+
 export async function readModelConfig(path: string): Promise<ModelConfig> {
   const raw = await readJsonFile(path);
   try {

@@ -18,22 +18,8 @@ import {
   evaluationChart, forecastChart, forecastRows, formatEvaluation, Forecaster, DEFAULT_FORECAST_TRAIN,
   type ForecastEvaluation, type ForecasterOptions, type TargetTransform,
 } from '../tasks/forecaster.js';
+import { positiveInt, nonNegativeInt, positiveNumber } from './args.js';
 
-const positiveInt = (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
-  return n;
-};
-const nonNegativeInt = (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number ≥ 0');
-  return n;
-};
-const positiveNumber = (v: string): number => {
-  const n = Number(v);
-  if (!(n > 0) || !Number.isFinite(n)) throw new InvalidArgumentError('expected a positive number');
-  return n;
-};
 const partSize = (v: string): number => {
   const n = Number(v);
   if (!(n >= 0) || (n >= 1 && !Number.isInteger(n))) throw new InvalidArgumentError('expected a fraction in [0, 1) or a whole number of rows');

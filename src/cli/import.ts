@@ -1,7 +1,6 @@
 // lstmkit import torch | keras: weights from PyTorch or Keras become an
 // lstmkit model file with the same outputs.
 
-import { readFile } from 'node:fs/promises';
 import { DataError } from '../core/errors.js';
 import { importKeras, readKerasModelJson, readKerasWeights } from '../io/keras.js';
 import { saveModel } from '../io/modelpath.js';
@@ -9,6 +8,7 @@ import { decodeSafetensors } from '../io/safetensors.js';
 import { importTorch, parseRenames } from '../io/torch.js';
 import type { SequenceModel } from '../model/model.js';
 import { readModelConfig } from './common.js';
+import { readBytes } from './common.js';
 
 export interface ImportTorchArgs {
   /** The architecture: an lstmkit model config (JSON). */
@@ -34,15 +34,6 @@ export interface ImportKerasArgs {
   log?: (line: string) => void;
 }
 
-async function readBytes(path: string): Promise<Uint8Array> {
-  try {
-    const b = await readFile(path);
-    return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new DataError(code === 'ENOENT' ? 'no such file' : (e as Error).message, path);
-  }
-}
 
 /**
  * A list of labels: a JSON array of strings (or numbers), or one per line

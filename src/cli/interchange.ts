@@ -2,16 +2,15 @@
 // back. `registerOnnxCommands` adds both to a commander program (reusing its
 // `import` and `export` commands when they exist).
 
-import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { DataError } from '../core/errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { loadModel, saveModel } from '../io/modelpath.js';
 import { exportOnnx, ONNX_OPSETS } from '../io/onnx/export.js';
 import { loadOnnxModel } from '../io/onnx/import.js';
 import type { SequenceModel } from '../model/model.js';
 import { readLabels } from './import.js';
+import { readBytes } from './common.js';
 
 export interface ImportOnnxArgs {
   out: string;
@@ -41,15 +40,6 @@ export interface ExportOnnxArgs {
   log?: (line: string) => void;
 }
 
-async function readBytes(path: string): Promise<Uint8Array> {
-  try {
-    const b = await readFile(path);
-    return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new DataError(code === 'ENOENT' ? 'no such file' : (e as Error).message, path);
-  }
-}
 
 function describe(model: SequenceModel): string {
   const { input, rnn, output } = model.config;

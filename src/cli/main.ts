@@ -2,7 +2,7 @@
 // The lstmkit command line (commander). User mistakes print one line and
 // exit 1; only bugs print a stack trace.
 
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { LstmkitError } from '../core/errors.js';
 import { backendInfo } from '../kernels/index.js';
 import { demoCommand } from './demo.js';
@@ -15,17 +15,8 @@ import { registerServeCommand } from './serve.js';
 import { registerTextCommands } from './text.js';
 import { importKerasCommand, importTorchCommand, type ImportKerasArgs, type ImportTorchArgs } from './import.js';
 import { trainCommand } from './train.js';
+import { positiveInt, positiveNumber } from './args.js';
 
-const positiveInt = (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
-  return n;
-};
-const positiveNumber = (v: string): number => {
-  const n = Number(v);
-  if (!(n > 0)) throw new InvalidArgumentError('expected a positive number');
-  return n;
-};
 
 const program = new Command('lstmkit')
   .description('LSTM toolkit: train, evaluate, predict, import, export and serve recurrent models')

@@ -8,12 +8,8 @@ import { ValueError } from '../core/errors.js';
 import { createBackend, setBackend } from '../kernels/index.js';
 import { createServer } from '../server/app.js';
 import { DEFAULT_LIMITS, type ServerOptions } from '../server/options.js';
+import { positiveInt } from './args.js';
 
-const positiveInt = (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
-  return n;
-};
 const port = (v: string): number => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port number (0-65535; 0 picks a free one)');

@@ -16,27 +16,8 @@ import type { TrainConfig } from '../model/config.js';
 import { TextClassifier, type LabelledText, type TextClassifierOptions } from '../tasks/classifier.js';
 import { TextGenerator, type GeneratorEpochLog, type TextGeneratorOptions } from '../tasks/generator.js';
 import { formatConfusion, formatMetrics } from './common.js';
+import { positiveInt, nonNegativeInt, positiveNumber, nonNegativeNumber } from './args.js';
 
-const positiveInt = (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
-  return n;
-};
-const nonNegativeInt = (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected an integer ≥ 0');
-  return n;
-};
-const positiveNumber = (v: string): number => {
-  const n = Number(v);
-  if (!(n > 0) || !Number.isFinite(n)) throw new InvalidArgumentError('expected a positive number');
-  return n;
-};
-const nonNegativeNumber = (v: string): number => {
-  const n = Number(v);
-  if (!(n >= 0) || !Number.isFinite(n)) throw new InvalidArgumentError('expected a number ≥ 0');
-  return n;
-};
 const fraction = (v: string): number => {
   const n = Number(v);
   if (!(n >= 0 && n < 1)) throw new InvalidArgumentError('expected a fraction in [0, 1)');
