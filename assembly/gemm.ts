@@ -17,9 +17,9 @@ export const NC: i32 = 1024;
 /** Rows of A walked against one packed block (A slice stays in L2). */
 const MC: i32 = 128;
 
-/** Floats a pack buffer for `gemm` needs. */
+/** Floats a pack buffer for `gemm` needs: a KC×NC block of op(B), an MC×KC block of op(A). */
 export function packSize(): i32 {
-  return KC * NC;
+  return KC * NC + MC * KC;
 }
 
 /** Floats the packed form of a K×N operand takes (N rounded up to 8). */
@@ -47,11 +47,11 @@ export function packPanels(transB: bool, b: usize, ldb: i32, K: i32, N: i32, dst
 
 function packPlain(b: usize, ldb: i32, k0: i32, kb: i32, n0: i32, nb: i32, dst: usize, p0: i32, p1: i32): void {
   const panelBytes = <usize>kb << 5;
+  const step = <usize>ldb << 2;
   for (let p = p0; p < p1; p++) {
     const cols = min<i32>(8, nb - (p << 3));
     let out = dst + <usize>p * panelBytes;
     let src = b + ((<usize>k0 * ldb + n0 + (p << 3)) << 2);
-    const step = <usize>ldb << 2;
     if (cols == 8) {
       for (let k = 0; k < kb; k++) {
         v128.store(out, v128.load(src));
@@ -234,28 +234,29 @@ function kernel1x8(K: i32, a: usize, ks: usize, bp: usize, c: usize, load: bool,
 }
 
 /**
- * C[mb, nb] (+)= A[mb, kb] · packed, where `packed` holds nb columns as
- * panels of kb×8. A's row r, step k is at a + r·rs + k·ks (bytes); C rows are
- * ldc elements apart. `load` adds into C (else C is overwritten).
+ * C[4·nq rows, nb] (+)= A · packed for nq blocks of 4 rows: block q's row r,
+ * step k is at a + q·qStride + r·rs + k·ks (bytes). Panels outer, row blocks
+ * inner: the panel stays in L1 while the rows stream from L2.
  */
-export function gemmPacked(mb: i32, nb: i32, kb: i32, a: usize, rs: usize, ks: usize, packed: usize, c: usize, ldc: i32, load: bool): void {
-  const ldcBytes = <usize>ldc << 2;
+function rowBlocks(nq: i32, nb: i32, kb: i32, a: usize, qStride: usize, rs: usize, ks: usize,
+                   packed: usize, c: usize, ldcBytes: usize, load: bool): void {
   const panelBytes = <usize>kb << 5;
   const panels = (nb + 7) >> 3;
-  const m4 = mb & ~3;
-  for (let ic = 0; ic < m4; ic += MC) {
-    const iEnd = min<i32>(m4, ic + MC);
-    for (let p = 0; p < panels; p++) {
-      const cols = min<i32>(8, nb - (p << 3));
-      const bp = packed + <usize>p * panelBytes;
-      for (let i = ic; i < iEnd; i += 4) {
-        kernel4x8(kb, a + <usize>i * rs, rs, ks, bp, c + <usize>i * ldcBytes + (<usize>p << 5), ldcBytes, load, cols);
-      }
+  for (let p = 0; p < panels; p++) {
+    const cols = min<i32>(8, nb - (p << 3));
+    const bp = packed + <usize>p * panelBytes;
+    for (let q = 0; q < nq; q++) {
+      kernel4x8(kb, a + <usize>q * qStride, rs, ks, bp, c + (<usize>q << 2) * ldcBytes + (<usize>p << 5), ldcBytes, load, cols);
     }
   }
-  // Leftover rows (all of them when mb < 4): one row at a time, 32 columns per pass.
+}
+
+/** Single rows of C (fewer than 4 left): 32 columns per pass, then 8. */
+function singleRows(rows: i32, nb: i32, kb: i32, a: usize, rs: usize, ks: usize, packed: usize, c: usize, ldcBytes: usize, load: bool): void {
+  const panelBytes = <usize>kb << 5;
+  const panels = (nb + 7) >> 3;
   const full = nb >> 3;
-  for (let i = m4; i < mb; i++) {
+  for (let i = 0; i < rows; i++) {
     const ai = a + <usize>i * rs;
     const ci = c + <usize>i * ldcBytes;
     let p = 0;
@@ -265,9 +266,176 @@ export function gemmPacked(mb: i32, nb: i32, kb: i32, a: usize, rs: usize, ks: u
 }
 
 /**
- * The block C[m0:m1, n0:n1] of C[M,N] (+)= op(A)·op(B), packing op(B) into
- * `pack` (packSize() floats, private to the calling thread). Threads that
- * share one product call this with disjoint blocks.
+ * C[mb, nb] (+)= A[mb, kb] · packed, where `packed` holds nb columns as
+ * panels of kb×8. A's row r, step k is at a + r·rs + k·ks (bytes); C rows are
+ * ldc elements apart. `load` adds into C (else C is overwritten).
+ */
+export function gemmPacked(mb: i32, nb: i32, kb: i32, a: usize, rs: usize, ks: usize, packed: usize, c: usize, ldc: i32, load: bool): void {
+  const ldcBytes = <usize>ldc << 2;
+  const m4 = mb & ~3;
+  for (let ic = 0; ic < m4; ic += MC) {
+    const nq = (min<i32>(m4, ic + MC) - ic) >> 2;
+    rowBlocks(nq, nb, kb, a + <usize>ic * rs, rs << 2, rs, ks, packed, c + <usize>ic * ldcBytes, ldcBytes, load);
+  }
+  singleRows(mb - m4, nb, kb, a + <usize>m4 * rs, rs, ks, packed, c + <usize>m4 * ldcBytes, ldcBytes, load);
+}
+
+/**
+ * Pack op(A) = Aᵀ rows i0 … i0+4·nq-1, steps k0 … k0+kb-1 (A[k·lda + i]) into
+ * blocks of 4 rows: block q holds kb steps of 4 contiguous floats, so the
+ * 4×8 kernel reads it sequentially instead of striding lda per step.
+ */
+function packTransposedA(a: usize, lda: i32, k0: i32, kb: i32, i0: i32, nq: i32, dst: usize): void {
+  const row = <usize>lda << 2;
+  for (let q = 0; q < nq; q++) {
+    let src = a + ((<usize>k0 * lda + i0 + (q << 2)) << 2);
+    let out = dst + <usize>q * (<usize>kb << 4);
+    for (let k = 0; k < kb; k++) {
+      v128.store(out, v128.load(src));
+      out += 16;
+      src += row;
+    }
+  }
+}
+
+/**
+ * One row of C against op(B) read in place (no packing: for fewer than 4
+ * rows, packing B would cost as much as the product). a: the row's first
+ * element, ks bytes per k. Plain B (row k at b + k·ldb): 32, 8, 4 columns
+ * per pass, then single ones. Transposed B (column j at b + j·ldb): dot
+ * products, 4 columns at a time with 4 lanes of partial sums each.
+ */
+function rowTimesB(transB: bool, K: i32, a: usize, ks: usize, b: usize, ldb: i32, c: usize, nb: i32, addC: bool): void {
+  const step = <usize>ldb << 2;
+  let j = 0;
+  if (!transB) {
+    for (; j + 32 <= nb; j += 32) {
+      let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
+      let s4 = f32x4.splat(0), s5 = f32x4.splat(0), s6 = f32x4.splat(0), s7 = f32x4.splat(0);
+      const cj = c + (<usize>j << 2);
+      if (addC) {
+        s0 = v128.load(cj); s1 = v128.load(cj, 16); s2 = v128.load(cj, 32); s3 = v128.load(cj, 48);
+        s4 = v128.load(cj, 64); s5 = v128.load(cj, 80); s6 = v128.load(cj, 96); s7 = v128.load(cj, 112);
+      }
+      let ak = a;
+      let bk = b + (<usize>j << 2);
+      for (let k = 0; k < K; k++) {
+        const av = v128.load32_splat(ak);
+        s0 = f32x4.add(s0, f32x4.mul(av, v128.load(bk)));
+        s1 = f32x4.add(s1, f32x4.mul(av, v128.load(bk, 16)));
+        s2 = f32x4.add(s2, f32x4.mul(av, v128.load(bk, 32)));
+        s3 = f32x4.add(s3, f32x4.mul(av, v128.load(bk, 48)));
+        s4 = f32x4.add(s4, f32x4.mul(av, v128.load(bk, 64)));
+        s5 = f32x4.add(s5, f32x4.mul(av, v128.load(bk, 80)));
+        s6 = f32x4.add(s6, f32x4.mul(av, v128.load(bk, 96)));
+        s7 = f32x4.add(s7, f32x4.mul(av, v128.load(bk, 112)));
+        ak += ks;
+        bk += step;
+      }
+      v128.store(cj, s0); v128.store(cj, s1, 16); v128.store(cj, s2, 32); v128.store(cj, s3, 48);
+      v128.store(cj, s4, 64); v128.store(cj, s5, 80); v128.store(cj, s6, 96); v128.store(cj, s7, 112);
+    }
+    for (; j + 4 <= nb; j += 4) {
+      const cj = c + (<usize>j << 2);
+      let s = addC ? v128.load(cj) : f32x4.splat(0);
+      let ak = a;
+      let bk = b + (<usize>j << 2);
+      for (let k = 0; k < K; k++) {
+        s = f32x4.add(s, f32x4.mul(v128.load32_splat(ak), v128.load(bk)));
+        ak += ks;
+        bk += step;
+      }
+      v128.store(cj, s);
+    }
+    for (; j < nb; j++) {
+      const cj = c + (<usize>j << 2);
+      let s: f32 = addC ? load<f32>(cj) : 0;
+      let ak = a;
+      let bk = b + (<usize>j << 2);
+      for (let k = 0; k < K; k++) {
+        s += load<f32>(ak) * load<f32>(bk);
+        ak += ks;
+        bk += step;
+      }
+      store<f32>(cj, s);
+    }
+    return;
+  }
+  const k4 = K & ~3;
+  for (; j < nb; j += 4) {
+    const cols = min<i32>(4, nb - j);
+    // Columns past nb reuse the last one (their sums are discarded).
+    const b0 = b + <usize>j * step;
+    const b1 = cols > 1 ? b0 + step : b0;
+    const b2 = cols > 2 ? b1 + step : b1;
+    const b3 = cols > 3 ? b2 + step : b2;
+    let d0 = f32x4.splat(0), d1 = f32x4.splat(0), d2 = f32x4.splat(0), d3 = f32x4.splat(0);
+    let ak = a;
+    for (let k = 0; k < k4; k += 4) {
+      // Four steps of a: contiguous when ks = 4, gathered otherwise.
+      let av = v128.load32_zero(ak);
+      av = v128.load_lane<f32>(ak + ks, av, 1);
+      av = v128.load_lane<f32>(ak + 2 * ks, av, 2);
+      av = v128.load_lane<f32>(ak + 3 * ks, av, 3);
+      const off = <usize>k << 2;
+      d0 = f32x4.add(d0, f32x4.mul(av, v128.load(b0 + off)));
+      d1 = f32x4.add(d1, f32x4.mul(av, v128.load(b1 + off)));
+      d2 = f32x4.add(d2, f32x4.mul(av, v128.load(b2 + off)));
+      d3 = f32x4.add(d3, f32x4.mul(av, v128.load(b3 + off)));
+      ak += 4 * ks;
+    }
+    // Horizontal sums: lanes (0+1) + (2+3) of each column, then the k tail in order.
+    let s0 = (f32x4.extract_lane(d0, 0) + f32x4.extract_lane(d0, 1)) + (f32x4.extract_lane(d0, 2) + f32x4.extract_lane(d0, 3));
+    let s1 = (f32x4.extract_lane(d1, 0) + f32x4.extract_lane(d1, 1)) + (f32x4.extract_lane(d1, 2) + f32x4.extract_lane(d1, 3));
+    let s2 = (f32x4.extract_lane(d2, 0) + f32x4.extract_lane(d2, 1)) + (f32x4.extract_lane(d2, 2) + f32x4.extract_lane(d2, 3));
+    let s3 = (f32x4.extract_lane(d3, 0) + f32x4.extract_lane(d3, 1)) + (f32x4.extract_lane(d3, 2) + f32x4.extract_lane(d3, 3));
+    for (let k = k4; k < K; k++) {
+      const av = load<f32>(ak);
+      const off = <usize>k << 2;
+      s0 += av * load<f32>(b0 + off);
+      s1 += av * load<f32>(b1 + off);
+      s2 += av * load<f32>(b2 + off);
+      s3 += av * load<f32>(b3 + off);
+      ak += ks;
+    }
+    const cj = c + (<usize>j << 2);
+    store<f32>(cj, addC ? load<f32>(cj) + s0 : s0);
+    if (cols > 1) store<f32>(cj, addC ? load<f32>(cj, 4) + s1 : s1, 4);
+    if (cols > 2) store<f32>(cj, addC ? load<f32>(cj, 8) + s2 : s2, 8);
+    if (cols > 3) store<f32>(cj, addC ? load<f32>(cj, 12) + s3 : s3, 12);
+  }
+}
+
+/**
+ * The product of one recurrent step: C[rows, nb] (+)= A[rows, K] · op(W),
+ * A's rows lda elements apart. W is either packed into panels (see packB),
+ * or, for batches of fewer than 4 rows, read in place, W[j·ldw + k] when
+ * transW else W[k·ldw + j] (packing would cost more than it saves there).
+ * `w` points at column 0 of this product: see stepColumns.
+ */
+export function stepProduct(rows: i32, nb: i32, K: i32, a: usize, lda: i32, w: usize, ldw: i32,
+                            inPlace: bool, transW: bool, c: usize, ldc: i32, addC: bool): void {
+  if (!inPlace) {
+    gemmPacked(rows, nb, K, a, <usize>lda << 2, 4, w, c, ldc, addC);
+    return;
+  }
+  for (let i = 0; i < rows; i++) {
+    rowTimesB(transW, K, a + ((<usize>i * lda) << 2), 4, w, ldw, c + ((<usize>i * ldc) << 2), nb, addC);
+  }
+}
+
+/** Where column `col` of op(W) starts, for stepProduct (col a multiple of 8 when packed). */
+// @ts-ignore: decorator
+@inline export function stepColumns(w: usize, col: i32, K: i32, ldw: i32, inPlace: bool, transW: bool): usize {
+  if (!inPlace) return w + <usize>(col >> 3) * (<usize>K << 5);
+  return transW ? w + ((<usize>col * ldw) << 2) : w + (<usize>col << 2);
+}
+
+/**
+ * The block C[m0:m1, n0:n1] of C[M,N] (+)= op(A)·op(B), packing op(B) (and
+ * op(A) when transposed) into `pack` (packSize() floats, private to the
+ * calling thread). Threads that share one product call this with disjoint
+ * blocks.
  */
 export function gemm(transA: bool, transB: bool, K: i32,
                      a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i32, accumulate: bool,
@@ -280,13 +448,40 @@ export function gemm(transA: bool, transB: bool, K: i32,
   }
   const rs: usize = transA ? 4 : <usize>lda << 2;
   const ks: usize = transA ? <usize>lda << 2 : 4;
+  if (m1 - m0 < 4) {
+    // Matrix-vector shapes: B in place, every column once per row.
+    const bCols = transB ? b + <usize>n0 * (<usize>ldb << 2) : b + (<usize>n0 << 2);
+    for (let i = m0; i < m1; i++) {
+      rowTimesB(transB, K, a + <usize>i * rs, ks, bCols, ldb, c + <usize>i * ldcBytes + (<usize>n0 << 2), n1 - n0, accumulate);
+    }
+    return;
+  }
+  const packA = pack + (<usize>(KC * NC) << 2);
+  // K in equal blocks of at most KC (K = 320: two of 160, not 256 and 64).
+  const kBlocks = (K + KC - 1) / KC;
+  const kStep = (K + kBlocks - 1) / kBlocks;
   for (let jc = n0; jc < n1; jc += NC) {
     const nb = min<i32>(NC, n1 - jc);
-    for (let pc = 0; pc < K; pc += KC) {
-      const kb = min<i32>(KC, K - pc);
+    const cBlock = c + (<usize>jc << 2);
+    for (let pc = 0; pc < K; pc += kStep) {
+      const kb = min<i32>(kStep, K - pc);
+      const load = accumulate || pc > 0;
       packB(transB, b, ldb, pc, kb, jc, nb, pack);
-      gemmPacked(m1 - m0, nb, kb, a + <usize>m0 * rs + <usize>pc * ks, rs, ks, pack,
-                 c + <usize>m0 * ldcBytes + (<usize>jc << 2), ldc, accumulate || pc > 0);
+      if (!transA) {
+        gemmPacked(m1 - m0, nb, kb, a + <usize>m0 * rs + <usize>pc * ks, rs, ks, pack, cBlock + <usize>m0 * ldcBytes, ldc, load);
+        continue;
+      }
+      for (let ic = m0; ic < m1; ic += MC) {
+        const mb = min<i32>(MC, m1 - ic);
+        const nq = mb >> 2;
+        const cRows = cBlock + <usize>ic * ldcBytes;
+        if (nq > 0) {
+          packTransposedA(a, lda, pc, kb, ic, nq, packA);
+          rowBlocks(nq, nb, kb, packA, <usize>kb << 4, 4, 16, pack, cRows, ldcBytes, load);
+        }
+        const i4 = ic + (nq << 2);
+        singleRows(mb - (nq << 2), nb, kb, a + <usize>i4 * rs + <usize>pc * ks, rs, ks, pack, c + <usize>i4 * ldcBytes + (<usize>jc << 2), ldcBytes, load);
+      }
     }
   }
 }

@@ -4,54 +4,59 @@
 //   scratch: dxg [T,B,3H] · dhg [T,B,3H] · dh [B,H]
 // The caller has put x·W_ihᵀ + b_ih into gates and packed W_hh.
 
-import { gemmPacked } from './gemm';
+import { stepProduct, stepColumns } from './gemm';
 import { vsigmoid, vtanh, ssigmoid, stanh } from './math';
-import { el, row, active, zero, initRows } from './rows';
+import { el, row, active, zero, initRows, barrier, copyUnits, initUnits } from './rows';
 
-function cellForward(H: i32, g: usize, hg: usize, bhh: usize, h: usize, hnOut: usize, y: usize): void {
+/** Units j0 … j1-1 of one row (pointers at unit j0; gate blocks H floats apart in g, hg and bhh). */
+function cellForward(n: i32, H: i32, g: usize, hg: usize, bhh: usize, h: usize, hnOut: usize, y: usize): void {
   const gz = el(g, H), gn = el(g, 2 * H);
   const hz = el(hg, H), hnn = el(hg, 2 * H);
   const one = f32x4.splat(1);
   const zeros = f32x4.splat(0);
   let j = 0;
-  for (; j + 4 <= H; j += 4) {
+  for (; j + 4 <= n; j += 4) {
     const br = bhh != 0 ? v128.load(el(bhh, j)) : zeros;
     const bz = bhh != 0 ? v128.load(el(bhh, H + j)) : zeros;
     const bn = bhh != 0 ? v128.load(el(bhh, 2 * H + j)) : zeros;
     const r = vsigmoid(f32x4.add(v128.load(el(g, j)), f32x4.add(v128.load(el(hg, j)), br)));
     const z = vsigmoid(f32x4.add(v128.load(el(gz, j)), f32x4.add(v128.load(el(hz, j)), bz)));
     const hn = f32x4.add(v128.load(el(hnn, j)), bn);
-    const n = vtanh(f32x4.add(v128.load(el(gn, j)), f32x4.mul(r, hn)));
+    const c = vtanh(f32x4.add(v128.load(el(gn, j)), f32x4.mul(r, hn)));
     v128.store(el(g, j), r);
     v128.store(el(gz, j), z);
-    v128.store(el(gn, j), n);
+    v128.store(el(gn, j), c);
     v128.store(el(hnOut, j), hn);
-    const hNew = f32x4.add(f32x4.mul(f32x4.sub(one, z), n), f32x4.mul(z, v128.load(el(h, j))));
+    const hNew = f32x4.add(f32x4.mul(f32x4.sub(one, z), c), f32x4.mul(z, v128.load(el(h, j))));
     v128.store(el(h, j), hNew);
     v128.store(el(y, j), hNew);
   }
-  for (; j < H; j++) {
+  for (; j < n; j++) {
     const br: f32 = bhh != 0 ? load<f32>(el(bhh, j)) : 0;
     const bz: f32 = bhh != 0 ? load<f32>(el(bhh, H + j)) : 0;
     const bn: f32 = bhh != 0 ? load<f32>(el(bhh, 2 * H + j)) : 0;
     const r = ssigmoid(load<f32>(el(g, j)) + (load<f32>(el(hg, j)) + br));
     const z = ssigmoid(load<f32>(el(gz, j)) + (load<f32>(el(hz, j)) + bz));
     const hn = load<f32>(el(hnn, j)) + bn;
-    const n = stanh(load<f32>(el(gn, j)) + r * hn);
+    const c = stanh(load<f32>(el(gn, j)) + r * hn);
     store<f32>(el(g, j), r);
     store<f32>(el(gz, j), z);
-    store<f32>(el(gn, j), n);
+    store<f32>(el(gn, j), c);
     store<f32>(el(hnOut, j), hn);
-    const hNew = (<f32>1 - z) * n + z * load<f32>(el(h, j));
+    const hNew = (<f32>1 - z) * c + z * load<f32>(el(h, j));
     store<f32>(el(h, j), hNew);
     store<f32>(el(y, j), hNew);
   }
 }
 
-/** whh: W_hh packed as op(B) of h·W_hhᵀ (K = H, N = 3H). bhh: b_hh or 0. */
+/**
+ * Forward for batch rows b0 … b1-1 and hidden units j0 … j1-1 (see
+ * lstmForward for the two ways threads split the work). whh: W_hh packed as
+ * op(B) of h·W_hhᵀ (K = H, N = 3H), packed or in place. bhh: b_hh or 0.
+ */
 export function gruForward(T: i32, B: i32, H: i32, reverse: bool, lengths: usize,
                            saved: usize, y: usize, ldy: i32, h0: usize, hn: usize,
-                           whh: usize, bhh: usize, b0: i32, b1: i32): void {
+                           whh: usize, bhh: usize, inPlace: bool, b0: i32, b1: i32, j0: i32, j1: i32, sync: usize, threads: i32): void {
   const G = 3 * H;
   const TB = T * B;
   const gates = saved;
@@ -59,22 +64,33 @@ export function gruForward(T: i32, B: i32, H: i32, reverse: bool, lengths: usize
   const hnl = row(hprev, TB, H);
   const hg = row(hnl, TB, H);
   const rows = b1 - b0;
-  if (rows <= 0) return;
-  initRows(hn, h0, H, b0, b1);
+  const units = j1 - j0;
+  if (rows <= 0 || units <= 0) return;
+  initUnits(hn, h0, H, b0, b1, j0, j1);
   for (let k = 0; k < T; k++) {
     const t = reverse ? T - 1 - k : k;
     const slab = t * B + b0;
-    memory.copy(row(hprev, slab, H), row(hn, b0, H), (<usize>rows * H) << 2);
-    gemmPacked(rows, G, H, row(hn, b0, H), <usize>H << 2, 4, whh, row(hg, b0, G), G, false);
+    copyUnits(row(hprev, t * B, H), hn, H, b0, b1, j0, j1);
+    barrier(sync, threads * (k + 1));
+    const h = row(hprev, slab, H);
+    if (units == H) stepProduct(rows, G, H, h, H, whh, H, inPlace, true, row(hg, b0, G), G, false);
+    else {
+      for (let gate = 0; gate < 3; gate++) {
+        const col = gate * H + j0; // a multiple of 8: whole panels
+        stepProduct(rows, units, H, h, H, stepColumns(whh, col, H, H, inPlace, true), H, inPlace, true, el(row(hg, b0, G), col), G, false);
+      }
+    }
     for (let b = b0; b < b1; b++) {
       const r = t * B + b;
+      const g = row(gates, r, G);
       if (!active(lengths, b, t)) {
-        zero(row(gates, r, G), G);
-        zero(row(y, r, ldy), H);
-        zero(row(hnl, r, H), H);
+        for (let gate = 0; gate < 3; gate++) zero(el(g, gate * H + j0), units);
+        zero(el(row(y, r, ldy), j0), units);
+        zero(el(row(hnl, r, H), j0), units);
         continue;
       }
-      cellForward(H, row(gates, r, G), row(hg, b, G), bhh, row(hn, b, H), row(hnl, r, H), row(y, r, ldy));
+      cellForward(units, H, el(g, j0), el(row(hg, b, G), j0), bhh != 0 ? el(bhh, j0) : 0, el(row(hn, b, H), j0),
+                  el(row(hnl, r, H), j0), el(row(y, r, ldy), j0));
     }
   }
 }
@@ -119,10 +135,10 @@ function cellBackward(H: i32, g: usize, hp: usize, hnl: usize, dy: usize, dh: us
   }
 }
 
-/** whh: W_hh packed as op(B) of dhg·W_hh (K = 3H, N = H). */
+/** whh: W_hh as op(B) of dhg·W_hh (K = 3H, N = H), packed or in place. */
 export function gruBackward(T: i32, B: i32, H: i32, reverse: bool, lengths: usize,
                             saved: usize, dy: usize, ldy: i32, dhn: usize, scratch: usize,
-                            whh: usize, b0: i32, b1: i32): void {
+                            whh: usize, inPlace: bool, b0: i32, b1: i32): void {
   const G = 3 * H;
   const TB = T * B;
   const gates = saved;
@@ -147,6 +163,6 @@ export function gruBackward(T: i32, B: i32, H: i32, reverse: bool, lengths: usiz
       cellBackward(H, row(gates, r, G), row(hprev, r, H), row(hnl, r, H), dy != 0 ? row(dy, r, ldy) : 0,
                    row(dh, b, H), row(dxg, r, G), row(dhg, r, G));
     }
-    gemmPacked(rows, H, G, row(dhg, slab, G), <usize>G << 2, 4, whh, row(dh, b0, H), H, true);
+    stepProduct(rows, H, G, row(dhg, slab, G), G, whh, H, inPlace, false, row(dh, b0, H), H, true);
   }
 }

@@ -5,40 +5,44 @@
 // Before the loop the caller has put x·W_ihᵀ + b_ih + b_hh into gates and
 // packed the recurrent weights (see gemm.ts). Pointers are bytes; 0 = none.
 
-import { gemmPacked } from './gemm';
+import { stepProduct, stepColumns } from './gemm';
 import { vsigmoid, vtanh, ssigmoid, stanh } from './math';
-import { el, row, active, zero, initRows, addActiveRows } from './rows';
+import { el, row, active, zero, initRows, addActiveRows, barrier, copyUnits, initUnits } from './rows';
 
-/** One row of gates: activate in place, c = f⊙c + i⊙g, r = o⊙tanh(c). Writes c to cOut and cState, r to rOut (and hOut unless 0). */
-function cellForward(H: i32, g: usize, cState: usize, cOut: usize, rOut: usize, hOut: usize): void {
+/**
+ * Units j0 … j1-1 of one row of gates (g points at gate i of unit j0; f, g, o
+ * follow H floats apart): activate in place, c = f⊙c + i⊙g, r = o⊙tanh(c).
+ * Writes c to cOut and cState, r to rOut (and hOut unless 0).
+ */
+function cellForward(n: i32, H: i32, g: usize, cState: usize, cOut: usize, rOut: usize, hOut: usize): void {
   const gf = el(g, H), gg = el(g, 2 * H), go = el(g, 3 * H);
   let j = 0;
-  for (; j + 4 <= H; j += 4) {
+  for (; j + 4 <= n; j += 4) {
     const i = vsigmoid(v128.load(el(g, j)));
     const f = vsigmoid(v128.load(el(gf, j)));
-    const n = vtanh(v128.load(el(gg, j)));
+    const c0 = vtanh(v128.load(el(gg, j)));
     const o = vsigmoid(v128.load(el(go, j)));
     v128.store(el(g, j), i);
     v128.store(el(gf, j), f);
-    v128.store(el(gg, j), n);
+    v128.store(el(gg, j), c0);
     v128.store(el(go, j), o);
-    const c = f32x4.add(f32x4.mul(f, v128.load(el(cState, j))), f32x4.mul(i, n));
+    const c = f32x4.add(f32x4.mul(f, v128.load(el(cState, j))), f32x4.mul(i, c0));
     v128.store(el(cOut, j), c);
     v128.store(el(cState, j), c);
     const r = f32x4.mul(o, vtanh(c));
     v128.store(el(rOut, j), r);
     if (hOut != 0) v128.store(el(hOut, j), r);
   }
-  for (; j < H; j++) {
+  for (; j < n; j++) {
     const i = ssigmoid(load<f32>(el(g, j)));
     const f = ssigmoid(load<f32>(el(gf, j)));
-    const n = stanh(load<f32>(el(gg, j)));
+    const c0 = stanh(load<f32>(el(gg, j)));
     const o = ssigmoid(load<f32>(el(go, j)));
     store<f32>(el(g, j), i);
     store<f32>(el(gf, j), f);
-    store<f32>(el(gg, j), n);
+    store<f32>(el(gg, j), c0);
     store<f32>(el(go, j), o);
-    const c = f * load<f32>(el(cState, j)) + i * n;
+    const c = f * load<f32>(el(cState, j)) + i * c0;
     store<f32>(el(cOut, j), c);
     store<f32>(el(cState, j), c);
     const r = o * stanh(c);
@@ -48,12 +52,18 @@ function cellForward(H: i32, g: usize, cState: usize, cOut: usize, rOut: usize, 
 }
 
 /**
- * Forward over all steps for rows b0 … b1-1. whh: W_hh packed as op(B) of
- * h·W_hhᵀ (K = O, N = 4H); whr: W_hr packed likewise (K = H, N = O), or 0.
+ * Forward over all steps for batch rows b0 … b1-1 and hidden units j0 … j1-1.
+ * whh: W_hh as op(B) of h·W_hhᵀ (K = O, N = 4H); whr: W_hr likewise (K = H,
+ * N = O), or 0; both packed, or in place (see stepProduct). Threads split either the batch (whole
+ * sequences, no synchronisation) or, for small batches, the hidden units:
+ * then each step starts with a barrier on `sync` (0: none) among `threads`,
+ * units are multiples of 8 (whole panels of every gate), and there is no
+ * projection. Each step reads h from hprev[t], its saved copy, so a thread
+ * may write its units of the next h while others still read this one.
  */
 export function lstmForward(T: i32, B: i32, H: i32, O: i32, reverse: bool, lengths: usize,
                             saved: usize, y: usize, ldy: i32, h0: usize, c0: usize, hn: usize, cn: usize,
-                            whh: usize, whr: usize, b0: i32, b1: i32): void {
+                            whh: usize, whr: usize, inPlace: bool, b0: i32, b1: i32, j0: i32, j1: i32, sync: usize, threads: i32): void {
   const G = 4 * H;
   const TB = T * B;
   const gates = saved;
@@ -63,31 +73,41 @@ export function lstmForward(T: i32, B: i32, H: i32, O: i32, reverse: bool, lengt
   const rs = row(cs, TB, H);
   const proj = whr != 0;
   const rows = b1 - b0;
-  if (rows <= 0) return;
-  initRows(hn, h0, O, b0, b1);
-  initRows(cn, c0, H, b0, b1);
+  const units = j1 - j0;
+  if (rows <= 0 || units <= 0) return;
+  const oJ0 = proj ? 0 : j0, oJ1 = proj ? O : j1; // columns of h this thread owns
+  initUnits(hn, h0, O, b0, b1, oJ0, oJ1);
+  initUnits(cn, c0, H, b0, b1, j0, j1);
   for (let k = 0; k < T; k++) {
     const t = reverse ? T - 1 - k : k;
     const slab = t * B + b0; // first row of this thread's part of step t
-    memory.copy(row(hprev, slab, O), row(hn, b0, O), (<usize>rows * O) << 2);
-    memory.copy(row(cprev, slab, H), row(cn, b0, H), (<usize>rows * H) << 2);
-    gemmPacked(rows, G, O, row(hn, b0, O), <usize>O << 2, 4, whh, row(gates, slab, G), G, true);
+    copyUnits(row(hprev, t * B, O), hn, O, b0, b1, oJ0, oJ1);
+    copyUnits(row(cprev, t * B, H), cn, H, b0, b1, j0, j1);
+    barrier(sync, threads * (k + 1));
+    const h = row(hprev, slab, O);
+    if (units == H) stepProduct(rows, G, O, h, O, whh, O, inPlace, true, row(gates, slab, G), G, true);
+    else {
+      for (let gate = 0; gate < 4; gate++) {
+        const col = gate * H + j0; // a multiple of 8: whole panels
+        stepProduct(rows, units, O, h, O, stepColumns(whh, col, O, O, inPlace, true), O, inPlace, true, el(row(gates, slab, G), col), G, true);
+      }
+    }
     for (let b = b0; b < b1; b++) {
       const r = t * B + b;
       const g = row(gates, r, G);
       if (!active(lengths, b, t)) {
-        memory.copy(row(cs, r, H), row(cn, b, H), <usize>H << 2);
-        zero(g, G);
+        memory.copy(el(row(cs, r, H), j0), el(row(cn, b, H), j0), <usize>units << 2);
+        for (let gate = 0; gate < 4; gate++) zero(el(g, gate * H + j0), units);
         if (proj) zero(row(rs, r, H), H);
-        else zero(row(y, r, ldy), O);
+        else zero(el(row(y, r, ldy), j0), units);
         continue;
       }
-      if (proj) cellForward(H, g, row(cn, b, H), row(cs, r, H), row(rs, r, H), 0);
-      else cellForward(H, g, row(cn, b, H), row(cs, r, H), row(y, r, ldy), row(hn, b, O));
+      if (proj) cellForward(H, H, g, row(cn, b, H), row(cs, r, H), row(rs, r, H), 0);
+      else cellForward(units, H, el(g, j0), el(row(cn, b, H), j0), el(row(cs, r, H), j0), el(row(y, r, ldy), j0), el(row(hn, b, O), j0));
     }
     if (proj) {
       // h = r·W_hrᵀ for the step; inactive rows have r = 0 and keep their h.
-      gemmPacked(rows, O, H, row(rs, slab, H), <usize>H << 2, 4, whr, row(y, slab, ldy), ldy, false);
+      stepProduct(rows, O, H, row(rs, slab, H), H, whr, H, inPlace, true, row(y, slab, ldy), ldy, false);
       for (let b = b0; b < b1; b++) {
         if (active(lengths, b, t)) memory.copy(row(hn, b, O), row(y, t * B + b, ldy), <usize>O << 2);
       }
@@ -136,12 +156,13 @@ function cellBackward(H: i32, g: usize, cPrev: usize, c: usize, dR: usize, dc: u
 /**
  * Back-propagation through time for rows b0 … b1-1, leaving dgates [T,B,4H]
  * (and dhs when projected) for the weight-gradient multiplies after it, and
- * the gradients w.r.t. the initial state in dh, dc. whh: W_hh packed as op(B)
- * of dgates·W_hh (K = 4H, N = O); whr: W_hr packed for dhs·W_hr (K = O, N = H).
+ * the gradients w.r.t. the initial state in dh, dc. whh: W_hh as op(B) of
+ * dgates·W_hh (K = 4H, N = O); whr: W_hr for dhs·W_hr (K = O, N = H); packed
+ * or in place (see stepProduct).
  */
 export function lstmBackward(T: i32, B: i32, H: i32, O: i32, reverse: bool, lengths: usize,
                              saved: usize, dy: usize, ldy: i32, dhn: usize, dcn: usize, scratch: usize,
-                             whh: usize, whr: usize, b0: i32, b1: i32): void {
+                             whh: usize, whr: usize, inPlace: bool, b0: i32, b1: i32): void {
   const G = 4 * H;
   const TB = T * B;
   const gates = saved;
@@ -169,7 +190,7 @@ export function lstmBackward(T: i32, B: i32, H: i32, O: i32, reverse: bool, leng
         if (active(lengths, b, t)) memory.copy(d, row(dh, b, O), <usize>O << 2);
         else zero(d, O);
       }
-      gemmPacked(rows, H, O, row(dhs, slab, O), <usize>O << 2, 4, whr, row(dr, b0, H), H, false);
+      stepProduct(rows, H, O, row(dhs, slab, O), O, whr, H, inPlace, false, row(dr, b0, H), H, false);
       dR = dr;
     }
     for (let b = b0; b < b1; b++) {
@@ -182,6 +203,6 @@ export function lstmBackward(T: i32, B: i32, H: i32, O: i32, reverse: bool, leng
       cellBackward(H, row(gates, r, G), row(cprev, r, H), row(cs, r, H), row(dR, b, H), row(dc, b, H), dg);
       zero(row(dh, b, O), O);
     }
-    gemmPacked(rows, O, G, row(dgates, slab, G), <usize>G << 2, 4, whh, row(dh, b0, O), O, true);
+    stepProduct(rows, O, G, row(dgates, slab, G), G, whh, O, inPlace, false, row(dh, b0, O), O, true);
   }
 }

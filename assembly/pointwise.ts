@@ -25,36 +25,41 @@ export function addBias(rows: i32, cols: i32, x: usize, ld: i32, bias: usize, bi
 }
 
 /**
- * out[j] += Σ_r x[r, j] for j in [c0, c1): each column summed in float64,
- * rows in order, then added to out in float64 and rounded once (exactly
- * what the reference backend computes).
+ * out[j] += Σ_r x[r, j] for j in [c0, c1), and out2[j] += the same sum when
+ * out2 != 0: each column summed in float64, rows in order, then added to out
+ * in float64 and rounded once (exactly what the reference backend computes).
+ * Rows are read in order (contiguously) into `acc`, float64 scratch for
+ * c1 - c0 sums (8-byte aligned).
  */
-export function sumRows(rows: i32, x: usize, ld: i32, out: usize, c0: i32, c1: i32): void {
+export function sumRows(rows: i32, x: usize, ld: i32, out: usize, out2: usize, c0: i32, c1: i32, acc: usize): void {
+  const n = c1 - c0;
+  if (n <= 0) return;
+  memory.fill(acc, 0, <usize>n << 3);
+  const n4 = n & ~3;
+  let p = at(x, c0);
   const ldBytes = <usize>ld << 2;
-  let j = c0;
-  for (; j + 4 <= c1; j += 4) {
-    let lo = f64x2.splat(0), hi = f64x2.splat(0);
-    let p = at(x, j);
-    for (let r = 0; r < rows; r++) {
-      const v = v128.load(p);
-      lo = f64x2.add(lo, f64x2.promote_low_f32x4(v));
-      hi = f64x2.add(hi, f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 2, 3)));
-      p += ldBytes;
+  for (let r = 0; r < rows; r++) {
+    let j = 0;
+    for (; j < n4; j += 4) {
+      const v = v128.load(at(p, j));
+      const a = acc + (<usize>j << 3);
+      v128.store(a, f64x2.add(v128.load(a), f64x2.promote_low_f32x4(v)));
+      v128.store(a, f64x2.add(v128.load(a, 16), f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 2, 3))), 16);
     }
-    const o = at(out, j);
-    const prev = v128.load(o);
-    lo = f64x2.add(f64x2.promote_low_f32x4(prev), lo);
-    hi = f64x2.add(f64x2.promote_low_f32x4(v128.shuffle<f32>(prev, prev, 2, 3, 2, 3)), hi);
-    v128.store(o, v128.shuffle<f32>(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5));
+    for (; j < n; j++) {
+      const a = acc + (<usize>j << 3);
+      store<f64>(a, load<f64>(a) + <f64>load<f32>(at(p, j)));
+    }
+    p += ldBytes;
   }
-  for (; j < c1; j++) {
-    let s: f64 = 0;
-    let p = at(x, j);
-    for (let r = 0; r < rows; r++) {
-      s += <f64>load<f32>(p);
-      p += ldBytes;
+  for (let j = 0; j < n; j++) {
+    const sum = load<f64>(acc + (<usize>j << 3));
+    const o = at(out, c0 + j);
+    store<f32>(o, <f32>(<f64>load<f32>(o) + sum));
+    if (out2 != 0) {
+      const o2 = at(out2, c0 + j);
+      store<f32>(o2, <f32>(<f64>load<f32>(o2) + sum));
     }
-    store<f32>(at(out, j), <f32>(<f64>load<f32>(at(out, j)) + s));
   }
 }
 

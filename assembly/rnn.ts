@@ -4,9 +4,9 @@
 //   scratch: dpre [T,B,H] · dh [B,H]
 // The caller has put x·W_ihᵀ + b_ih + b_hh into the h block and packed W_hh.
 
-import { gemmPacked } from './gemm';
+import { stepProduct, stepColumns } from './gemm';
 import { vtanh, stanh } from './math';
-import { el, row, active, zero, initRows } from './rows';
+import { el, row, active, zero, initRows, barrier, copyUnits, initUnits } from './rows';
 
 function activate(H: i32, relu: bool, pre: usize, h: usize, y: usize): void {
   const zeros = f32x4.splat(0);
@@ -27,29 +27,36 @@ function activate(H: i32, relu: bool, pre: usize, h: usize, y: usize): void {
   }
 }
 
-/** whh: W_hh packed as op(B) of h·W_hhᵀ (K = H, N = H). */
+/**
+ * Forward for batch rows b0 … b1-1 and hidden units j0 … j1-1 (see
+ * lstmForward for the two ways threads split the work). whh: W_hh packed as
+ * op(B) of h·W_hhᵀ (K = H, N = H), packed or in place.
+ */
 export function rnnForward(T: i32, B: i32, H: i32, reverse: bool, relu: bool, lengths: usize,
                            saved: usize, y: usize, ldy: i32, h0: usize, hn: usize,
-                           whh: usize, b0: i32, b1: i32): void {
+                           whh: usize, inPlace: bool, b0: i32, b1: i32, j0: i32, j1: i32, sync: usize, threads: i32): void {
   const TB = T * B;
   const hprev = saved;
   const hs = row(hprev, TB, H);
   const rows = b1 - b0;
-  if (rows <= 0) return;
-  initRows(hn, h0, H, b0, b1);
+  const units = j1 - j0;
+  if (rows <= 0 || units <= 0) return;
+  initUnits(hn, h0, H, b0, b1, j0, j1);
   for (let k = 0; k < T; k++) {
     const t = reverse ? T - 1 - k : k;
     const slab = t * B + b0;
-    memory.copy(row(hprev, slab, H), row(hn, b0, H), (<usize>rows * H) << 2);
-    gemmPacked(rows, H, H, row(hn, b0, H), <usize>H << 2, 4, whh, row(hs, slab, H), H, true);
+    copyUnits(row(hprev, t * B, H), hn, H, b0, b1, j0, j1);
+    barrier(sync, threads * (k + 1));
+    stepProduct(rows, units, H, row(hprev, slab, H), H, stepColumns(whh, j0, H, H, inPlace, true), H, inPlace, true,
+                el(row(hs, slab, H), j0), H, true);
     for (let b = b0; b < b1; b++) {
       const r = t * B + b;
       if (!active(lengths, b, t)) {
-        zero(row(hs, r, H), H);
-        zero(row(y, r, ldy), H);
+        zero(el(row(hs, r, H), j0), units);
+        zero(el(row(y, r, ldy), j0), units);
         continue;
       }
-      activate(H, relu, row(hs, r, H), row(hn, b, H), row(y, r, ldy));
+      activate(units, relu, el(row(hs, r, H), j0), el(row(hn, b, H), j0), el(row(y, r, ldy), j0));
     }
   }
 }
@@ -72,10 +79,10 @@ function derivative(H: i32, relu: bool, h: usize, dy: usize, dh: usize, dpre: us
   zero(dh, H);
 }
 
-/** whh: W_hh packed as op(B) of dpre·W_hh (K = H, N = H). */
+/** whh: W_hh as op(B) of dpre·W_hh (K = H, N = H), packed or in place. */
 export function rnnBackward(T: i32, B: i32, H: i32, reverse: bool, relu: bool, lengths: usize,
                             saved: usize, dy: usize, ldy: i32, dhn: usize, scratch: usize,
-                            whh: usize, b0: i32, b1: i32): void {
+                            whh: usize, inPlace: bool, b0: i32, b1: i32): void {
   const TB = T * B;
   const hs = row(saved, TB, H);
   const dpre = scratch;
@@ -94,6 +101,6 @@ export function rnnBackward(T: i32, B: i32, H: i32, reverse: bool, relu: bool, l
       }
       derivative(H, relu, row(hs, r, H), dy != 0 ? row(dy, r, ldy) : 0, row(dh, b, H), row(dpre, r, H));
     }
-    gemmPacked(rows, H, H, row(dpre, slab, H), <usize>H << 2, 4, whh, row(dh, b0, H), H, true);
+    stepProduct(rows, H, H, row(dpre, slab, H), H, whh, H, inPlace, false, row(dh, b0, H), H, true);
   }
 }

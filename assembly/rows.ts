@@ -42,3 +42,46 @@ export function addActiveRows(dst: usize, ldDst: i32, src: usize, ldSrc: i32, n:
     for (; j < n; j++) store<f32>(el(d, j), load<f32>(el(d, j)) + load<f32>(el(s, j)));
   }
 }
+
+/** Polls of the barrier counter before sleeping on it. */
+const BARRIER_SPIN: i32 = 20000;
+
+/**
+ * Wait until `target` arrivals have been counted at `counter` (an i32 that
+ * only grows during one call: step s of n threads waits for n·(s+1)). Only
+ * the shared-memory build has threads; elsewhere this is a no-op.
+ */
+export function barrier(counter: usize, target: i32): void {
+  if (ASC_FEATURE_THREADS) {
+    if (counter == 0) return;
+    atomic.add<i32>(counter, 1);
+    atomic.notify(counter);
+    let spins = 0;
+    let seen = atomic.load<i32>(counter);
+    while (seen < target) {
+      if (++spins > BARRIER_SPIN) {
+        atomic.wait<i32>(counter, seen, 1000000); // 1 ms, then look again
+        spins = 0;
+      }
+      seen = atomic.load<i32>(counter);
+    }
+  }
+}
+
+/** dst[b, j0:j1] = src[b, j0:j1] for rows b0 … b1-1 of two [*, width] buffers. */
+export function copyUnits(dst: usize, src: usize, width: i32, b0: i32, b1: i32, j0: i32, j1: i32): void {
+  if (j0 == 0 && j1 == width) {
+    memory.copy(row(dst, b0, width), row(src, b0, width), (<usize>(b1 - b0) * <usize>width) << 2);
+    return;
+  }
+  for (let b = b0; b < b1; b++) memory.copy(el(row(dst, b, width), j0), el(row(src, b, width), j0), <usize>(j1 - j0) << 2);
+}
+
+/** Rows b0 … b1-1, columns j0 … j1-1 of a [B, width] state: from `src`, or zeros when src is 0. */
+export function initUnits(dst: usize, src: usize, width: i32, b0: i32, b1: i32, j0: i32, j1: i32): void {
+  if (src != 0) {
+    copyUnits(dst, src, width, b0, b1, j0, j1);
+    return;
+  }
+  for (let b = b0; b < b1; b++) memory.fill(el(row(dst, b, width), j0), 0, <usize>(j1 - j0) << 2);
+}

@@ -24,9 +24,14 @@ export function wasmBackend(threads: number, split = false): WasmBackend {
   const key = `${threads}:${split}`;
   let backend = cache.get(key);
   if (!backend) {
-    const made = createBackend({ backend: 'wasm', threads });
-    assert.ok(made instanceof WasmBackend, 'the wasm backend is available');
-    backend = split ? new WasmBackend(made.module, made.flavor, { threads, parallelThreshold: 1 }) : made;
+    if (split) {
+      const base = wasmBackend(threads);
+      backend = new WasmBackend(base.module, base.flavor, { threads, parallelThreshold: 1 });
+    } else {
+      const made = createBackend({ backend: 'wasm', threads });
+      assert.ok(made instanceof WasmBackend, 'the wasm backend is available (npm run build compiles it)');
+      backend = made;
+    }
     cache.set(key, backend);
   }
   return backend;

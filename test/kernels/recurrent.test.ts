@@ -2,7 +2,7 @@
 // loop in WebAssembly) against the reference backend: every cell, odd sizes,
 // batch 1 and larger, reverse, packed lengths, projection, missing biases and
 // states, interleaved outputs, on one thread and two threads splitting the
-// batch. Forward outputs, final states, the saved activations (the layout
+// batch (or, for batch 1, the hidden units). Forward outputs, final states, the saved activations (the layout
 // backward relies on), input and state gradients and every weight gradient.
 
 import { test } from 'node:test';
@@ -36,6 +36,9 @@ const CASES: Case[] = [
   { T: 6, B: 5, I: 67, H: 4, noDy: true, states: true, reverse: true },
   { T: 3, B: 1, I: 1, H: 1, states: true },
   { T: 9, B: 8, I: 5, H: 12, lengths: [9, 9, 8, 6, 5, 3, 2, 1], ldyPad: 12 },
+  // Batch 1 with H a multiple of 8: two threads split the hidden units (a barrier per step).
+  { T: 6, B: 1, I: 5, H: 72, states: true },
+  { T: 5, B: 1, I: 3, H: 64, reverse: true, lengths: [3], ldyPad: 16, noDy: true },
 ];
 
 const LSTM_PROJ: Case[] = [

@@ -18,10 +18,10 @@ import { ROOT } from '../helpers/fixtures.js';
 import { Twin, assertIdentical, assertNear, randomArray, wasmBackend } from '../helpers/backends.js';
 
 /** A layer-sized forward + backward and a large product; every output, concatenated. */
-function workload(backend: Backend, cell: CellKind, seed: number): Float32Array {
+function workload(backend: Backend, cell: CellKind, seed: number, batch = 16): Float32Array {
   const rng = new Rng(seed);
   const arena = backend.arena;
-  const [T, B, I, H] = [10, 16, 32, 64];
+  const [T, B, I, H] = [10, batch, 32, 64];
   const G = (cell === 'lstm' ? 4 : cell === 'gru' ? 3 : 1) * H;
   const put = (n: number, scale = 1): number => {
     const off = arena.alloc(n);
@@ -74,6 +74,11 @@ for (const cell of ['lstm', 'gru', 'rnn_tanh'] as const) {
     assertIdentical(workload(two, cell, 1), first, `${cell} 2 threads, second run`);
     assertIdentical(workload(one, cell, 1), first, `${cell} 1 thread vs 2 threads`);
     assertIdentical(workload(wasmBackend(2, true), cell, 1), first, `${cell} split everything`);
+    // Batch 1: the forward loop splits the hidden units across threads.
+    const split = wasmBackend(2, true);
+    const single = workload(split, cell, 5, 1);
+    assertIdentical(workload(split, cell, 5, 1), single, `${cell} batch 1, 2 threads, second run`);
+    assertIdentical(workload(one, cell, 5, 1), single, `${cell} batch 1, 1 thread vs 2 threads`);
   });
 }
 

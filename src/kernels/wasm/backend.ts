@@ -19,6 +19,13 @@ const PAGE = 65536;
 
 /** Multiply-adds below which a product runs on one thread (waking workers costs microseconds). */
 const PARALLEL_THRESHOLD = 1 << 19;
+/**
+ * Batches smaller than this read the recurrent weights in place each step
+ * (matrix-vector products, faster than packed panels); larger ones pack
+ * them once per call for the 4×8 kernel. Chosen by the whole batch, never
+ * by a thread's share, so results do not depend on the thread count.
+ */
+const IN_PLACE_BELOW = 4;
 
 /** The arena's storage: the module's memory, grown by whole pages. */
 class WasmStorage implements HeapStorage {
@@ -81,6 +88,8 @@ export class WasmBackend implements Backend {
   private poolTried = false;
   private readonly gemmMin: number;
   private readonly pointwiseMin: number;
+  /** Milliseconds per step of forward loops split by units vs on one thread, per shape (see runTimed). */
+  private readonly unitTimings = new Map<string, { split: number; alone: number; calls: number }>();
 
   /**
    * @param module the compiled kernels of `flavor` ('shared' for threads).
@@ -126,10 +135,14 @@ export class WasmBackend implements Backend {
     return this.pool?.size ? this.pool : undefined;
   }
 
-  /** Run jobs across the calling thread and the workers (one job: just call it). */
-  private run(jobs: Job[]): void {
+  /**
+   * Run jobs across the calling thread and the workers (one job: just call
+   * it). Without workers the jobs run one after another here, or `alone`
+   * instead when they must run at the same time (they wait for each other).
+   */
+  private run(jobs: Job[], alone?: Job): void {
     const pool = jobs.length > 1 ? this.workers() : undefined;
-    if (pool) {
+    if (pool && jobs.length <= pool.size + 1) {
       try {
         pool.run(jobs, this.kernels);
         return;
@@ -138,7 +151,9 @@ export class WasmBackend implements Backend {
         // The pool broke down: redo everything on this thread (jobs are idempotent).
       }
     }
-    for (const job of jobs) (this.kernels[job.kernel] as (...a: (number | boolean)[]) => unknown)(...job.args);
+    for (const job of alone && jobs.length > 1 ? [alone] : jobs) {
+      (this.kernels[job.kernel] as (...a: (number | boolean)[]) => unknown)(...job.args);
+    }
   }
 
   /** Threads worth using for `work` units, given a minimum per split. */
@@ -165,12 +180,14 @@ export class WasmBackend implements Backend {
       this.run([args(0, M, 0, N, 0)]);
       return;
     }
-    // Rows when there are plenty (each thread packs all of op(B), a small cost
-    // against its share of the product), else column panels.
+    // Column panels when C is wide: each thread packs only its own part of
+    // op(B). Rows when C is tall: each thread packs all of op(B), which is
+    // small against its share of the product.
     const panels = Math.ceil(N / 8);
-    const jobs = M >= 16 * threads || panels < 2 * threads
-      ? ranges(M, threads, 4).map(([m0, m1], t) => args(m0, m1, 0, N, t))
-      : ranges(panels, threads, 1).map(([p0, p1], t) => args(0, M, p0 * 8, Math.min(N, p1 * 8), t));
+    const byColumns = panels >= 2 * threads && (N >= M || M < 4 * threads);
+    const jobs = byColumns
+      ? ranges(panels, threads, 1).map(([p0, p1], t) => args(0, M, p0 * 8, Math.min(N, p1 * 8), t))
+      : ranges(M, threads, 4).map(([m0, m1], t) => args(m0, m1, 0, N, t));
     this.run(jobs);
   }
 
@@ -193,15 +210,32 @@ export class WasmBackend implements Backend {
     return off * 4;
   }
 
-  /** Batch rows per thread for a recurrent loop: whole sequences, no barrier per step. */
-  private batchRanges(T: number, B: number, G: number, K: number): [number, number][] {
-    const threads = Math.min(B, this.split(T * B * G * K, this.gemmMin));
-    // Multiples of 4 rows keep each part on the 4×8 kernel when the batch allows.
-    return ranges(B, threads, B >= 4 * threads ? 4 : 1);
-  }
-
-  private rowJobs(kernel: Job['kernel'], args: (number | boolean)[], parts: [number, number][]): void {
-    this.run(parts.map(([b0, b1]) => ({ kernel, args: [...args, b0, b1] })));
+  /**
+   * How a forward loop is split: by batch rows (whole sequences, no barrier)
+   * when the batch has a row for every thread, else by hidden units (whole
+   * panels of 8; one barrier per step) when H allows it; each job gets
+   * [b0, b1, j0, j1, sync, threads] appended to `args`.
+   */
+  private recurrentJobs(kernel: Job['kernel'], args: (number | boolean)[], T: number, B: number, H: number,
+                        G: number, K: number, backward: boolean, canSplitUnits = true): { jobs: Job[]; alone: Job; units?: boolean } {
+    const tail = backward ? (b0: number, b1: number) => [b0, b1] : (b0: number, b1: number) => [b0, b1, 0, H, 0, 1];
+    const alone: Job = { kernel, args: [...args, ...tail(0, B)] };
+    const threads = this.split(T * B * G * K, this.gemmMin);
+    if (threads > 1 && B >= threads) {
+      // Multiples of 4 rows keep each part on the 4×8 kernel when the batch allows.
+      const parts = ranges(B, threads, B >= 4 * threads ? 4 : 1);
+      return { jobs: parts.map(([b0, b1]) => ({ kernel, args: [...args, ...tail(b0, b1)] })), alone };
+    }
+    // At least 32 units a thread, so a step's share outweighs its barrier.
+    const unitThreads = Math.min(threads, Math.floor(H / 32));
+    if (unitThreads > 1 && !backward && canSplitUnits && H % 8 === 0) {
+      const units = ranges(H, unitThreads, 8);
+      const sync = this.ws.get('sync', 16);
+      this.arena.ints[sync] = 0;
+      const jobs = units.map(([j0, j1]): Job => ({ kernel, args: [...args, 0, B, j0, j1, sync * 4, units.length] }));
+      return { jobs, alone, units: true };
+    }
+    return { jobs: [alone], alone };
   }
 
   // ---- recurrent layers --------------------------------------------------------
@@ -219,21 +253,49 @@ export class WasmBackend implements Backend {
     const second = p.w.bih !== NONE ? hiddenBias : NONE;
     if (first !== NONE && rows > 0) this.kernels.addBias(rows, G, pre * 4, G, first * 4, ptr(second));
     const K = cell === 'lstm' ? O : H;
-    const whh = this.packWeights('whh', true, p.w.whh, K, K, G);
+    // The recurrent weights as op(B) of h·W_hhᵀ: packed once for the whole
+    // loop, or read in place by batches of fewer than 4 rows.
+    const inPlace = B < IN_PLACE_BELOW;
+    const whh = inPlace ? p.w.whh * 4 : this.packWeights('whh', true, p.w.whh, K, K, G);
     const lengths = this.lengthsPointer(p.lengths, B);
-    const parts = this.batchRanges(T, B, G, K);
-    const common = [T, B, H] as const;
+    const head = [T, B, H] as const;
+    let split: { jobs: Job[]; alone: Job; units?: boolean };
     if (cell === 'lstm') {
-      const whr = p.w.whr === NONE ? 0 : this.packWeights('whr', true, p.w.whr, H, H, O);
-      this.rowJobs('lstmForward', [...common, O, p.reverse, lengths, p.saved * 4, p.y * 4, p.ldy,
-        ptr(p.h0), ptr(p.c0), p.hn * 4, p.cn * 4, whh, whr], parts);
+      const whr = p.w.whr === NONE ? 0 : inPlace ? p.w.whr * 4 : this.packWeights('whr', true, p.w.whr, H, H, O);
+      split = this.recurrentJobs('lstmForward', [...head, O, p.reverse, lengths, p.saved * 4, p.y * 4, p.ldy,
+        ptr(p.h0), ptr(p.c0), p.hn * 4, p.cn * 4, whh, whr, inPlace], T, B, H, G, K, false, whr === 0);
     } else if (cell === 'gru') {
-      this.rowJobs('gruForward', [...common, p.reverse, lengths, p.saved * 4, p.y * 4, p.ldy,
-        ptr(p.h0), p.hn * 4, whh, ptr(p.w.bhh)], parts);
+      split = this.recurrentJobs('gruForward', [...head, p.reverse, lengths, p.saved * 4, p.y * 4, p.ldy,
+        ptr(p.h0), p.hn * 4, whh, ptr(p.w.bhh), inPlace], T, B, H, G, K, false);
     } else {
-      this.rowJobs('rnnForward', [...common, p.reverse, cell === 'rnn_relu', lengths, p.saved * 4, p.y * 4, p.ldy,
-        ptr(p.h0), p.hn * 4, whh], parts);
+      split = this.recurrentJobs('rnnForward', [...head, p.reverse, cell === 'rnn_relu', lengths, p.saved * 4, p.y * 4, p.ldy,
+        ptr(p.h0), p.hn * 4, whh, inPlace], T, B, H, G, K, false);
     }
+    if (split.units) this.runTimed(`${cell}:${B}:${H}:${K}`, T, split.jobs, split.alone);
+    else this.run(split.jobs, split.alone);
+  }
+
+  /**
+   * A forward loop split by hidden units waits at a barrier every step: fast
+   * when every thread has a core, slower than one thread when the machine is
+   * oversubscribed (a descheduled thread holds up the others). So both ways
+   * are timed per shape and the faster one is used, the other one tried
+   * again now and then. Results are bit-identical either way.
+   */
+  private runTimed(shape: string, steps: number, jobs: Job[], alone: Job): void {
+    let stats = this.unitTimings.get(shape);
+    if (!stats) this.unitTimings.set(shape, (stats = { split: Number.NaN, alone: Number.NaN, calls: 0 }));
+    stats.calls++;
+    const explore = stats.calls % 16 === 0;
+    const useSplit = Number.isNaN(stats.split) || (!Number.isNaN(stats.alone) && stats.split <= stats.alone) !== explore;
+    const start = performance.now();
+    if (useSplit) this.run(jobs, alone);
+    else this.run([alone]);
+    const ms = (performance.now() - start) / Math.max(1, steps); // per step: sequences differ in length
+    // A faster run counts at once (the first one pays for starting workers);
+    // slower ones move the estimate gradually.
+    const key = useSplit ? 'split' : 'alone';
+    stats[key] = Number.isNaN(stats[key]) ? ms : Math.min(ms, 0.7 * stats[key] + 0.3 * ms);
   }
 
   recurrentBackward(cell: CellKind, p: RecurrentBackward): void {
@@ -242,32 +304,36 @@ export class WasmBackend implements Backend {
     const rows = T * B;
     const lstm = cell === 'lstm';
     const K = lstm ? O : H; // width of the state fed back
-    const whh = this.packWeights('whh', false, p.w.whh, K, G, K);
+    const inPlace = B < IN_PLACE_BELOW;
+    const whh = inPlace ? p.w.whh * 4 : this.packWeights('whh', false, p.w.whh, K, G, K);
     const lengths = this.lengthsPointer(p.lengths, B);
-    const parts = this.batchRanges(T, B, G, K);
     const head = [T, B, H] as const;
+    const loop = (kernel: Job['kernel'], args: (number | boolean)[]): void => {
+      const split = this.recurrentJobs(kernel, args, T, B, H, G, K, true);
+      this.run(split.jobs, split.alone);
+    };
     // Where the loop leaves its results (layouts of recurrentSavedSize / recurrentScratchSize).
     let dxg: number; //   [T, B, G] feeds W_ih, b_ih, x
     let dhg: number; //   [T, B, G] feeds W_hh, b_hh
     let hprev: number; // [T, B, K]
     let dh: number; //    [B, K]
     if (lstm) {
-      const whr = p.w.whr === NONE ? 0 : this.packWeights('whr', false, p.w.whr, H, O, H);
-      this.rowJobs('lstmBackward', [...head, O, p.reverse, lengths, p.saved * 4, ptr(p.dy), p.ldy,
-        ptr(p.dhn), ptr(p.dcn), p.scratch * 4, whh, whr], parts);
+      const whr = p.w.whr === NONE ? 0 : inPlace ? p.w.whr * 4 : this.packWeights('whr', false, p.w.whr, H, O, H);
+      loop('lstmBackward', [...head, O, p.reverse, lengths, p.saved * 4, ptr(p.dy), p.ldy,
+        ptr(p.dhn), ptr(p.dcn), p.scratch * 4, whh, whr, inPlace]);
       dxg = dhg = p.scratch;
       hprev = p.saved + rows * G;
       dh = p.scratch + rows * G;
     } else if (cell === 'gru') {
-      this.rowJobs('gruBackward', [...head, p.reverse, lengths, p.saved * 4, ptr(p.dy), p.ldy,
-        ptr(p.dhn), p.scratch * 4, whh], parts);
+      loop('gruBackward', [...head, p.reverse, lengths, p.saved * 4, ptr(p.dy), p.ldy,
+        ptr(p.dhn), p.scratch * 4, whh, inPlace]);
       dxg = p.scratch;
       dhg = p.scratch + rows * G;
       hprev = p.saved + rows * G;
       dh = dhg + rows * G;
     } else {
-      this.rowJobs('rnnBackward', [...head, p.reverse, cell === 'rnn_relu', lengths, p.saved * 4, ptr(p.dy), p.ldy,
-        ptr(p.dhn), p.scratch * 4, whh], parts);
+      loop('rnnBackward', [...head, p.reverse, cell === 'rnn_relu', lengths, p.saved * 4, ptr(p.dy), p.ldy,
+        ptr(p.dhn), p.scratch * 4, whh, inPlace]);
       dxg = dhg = p.scratch;
       hprev = p.saved;
       dh = p.scratch + rows * H;
@@ -275,8 +341,13 @@ export class WasmBackend implements Backend {
     // Weight and input gradients over all steps as single multiplies.
     this.gemm(true, false, G, I, rows, dxg, G, p.x, p.ldx, p.dw.wih, I, true);
     this.gemm(true, false, G, K, rows, dhg, G, hprev, K, p.dw.whh, K, true);
-    if (p.dw.bih !== NONE) this.sumRows(rows, G, dxg, G, p.dw.bih);
-    if (p.dw.bhh !== NONE) this.sumRows(rows, G, dhg, G, p.dw.bhh);
+    // Bias gradients: column sums of dxg and dhg (one pass when they are the same buffer).
+    const { bih, bhh } = p.dw;
+    if (dxg === dhg && bih !== NONE && bhh !== NONE) this.columnSums(rows, G, dxg, G, bih, bhh);
+    else {
+      if (bih !== NONE) this.columnSums(rows, G, dxg, G, bih, NONE);
+      if (bhh !== NONE) this.columnSums(rows, G, dhg, G, bhh, NONE);
+    }
     if (p.dx !== NONE) this.gemm(false, false, rows, I, G, dxg, G, p.w.wih, I, p.dx, p.ldDx, p.accumulateDx);
     if (p.dh0 !== NONE) this.copy(B * K, dh, p.dh0);
     if (lstm && p.dc0 !== NONE) this.copy(B * H, dh + B * O, p.dc0);
@@ -294,9 +365,16 @@ export class WasmBackend implements Backend {
   }
 
   sumRows(rows: number, cols: number, x: number, ld: number, out: number): void {
+    this.columnSums(rows, cols, x, ld, out, NONE);
+  }
+
+  /** out (and out2 unless NONE) += the column sums of x [rows, cols]; threads split the columns. */
+  private columnSums(rows: number, cols: number, x: number, ld: number, out: number, out2: number): void {
+    if (cols <= 0) return;
+    const acc = this.ws.get('sums', 2 * cols) * 4; // float64 scratch, one per column
     const threads = this.split(rows * cols, this.pointwiseMin);
     this.run(ranges(cols, threads, 4).map(([c0, c1]) => ({
-      kernel: 'sumRows' as const, args: [rows, x * 4, ld, out * 4, c0, c1],
+      kernel: 'sumRows' as const, args: [rows, x * 4, ld, out * 4, ptr(out2), c0, c1, acc + c0 * 8],
     })));
   }
 
