@@ -1,0 +1,262 @@
+// What the benchmark runner and its peer children share: the workloads, the
+// timing loop, the result record and the line protocol. A child prints each
+// result as one line `@@bench {json}` on stdout; everything else it prints is
+// passed through as log.
+
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root (this file runs from dist/bench/). */
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export interface Workload {
+  name: string;
+  kind: 'train' | 'infer';
+  input: number; // I
+  hidden: number; // H
+  seq: number; // T
+  batch: number; // B
+  output: number; // Dense head units
+  layers: number; // stacked LSTM layers (default 1)
+}
+
+export const DEFAULT_WORKLOADS = join(ROOT, '..', 'shared', 'bench', 'workloads.json');
+
+/** The workloads of shared/bench/workloads.json (or `path`), in file order. */
+export function loadWorkloads(path = DEFAULT_WORKLOADS): Workload[] {
+  let raw: Record<string, unknown>;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  } catch (err) {
+    throw new Error(`cannot read the workloads at ${path} (${(err as Error).message}); pass --workloads <file>`);
+  }
+  const out: Workload[] = [];
+  for (const [name, value] of Object.entries(raw)) {
+    if (name === 'about' || typeof value !== 'object' || value === null) continue;
+    const w = value as Record<string, unknown>;
+    const int = (field: string, fallback?: number): number => {
+      const v = w[field] ?? fallback;
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new Error(`workload ${name}: ${field} must be a positive integer, got ${String(v)}`);
+      return v;
+    };
+    if (w.kind !== 'train' && w.kind !== 'infer') throw new Error(`workload ${name}: kind must be train or infer, got ${String(w.kind)}`);
+    out.push({
+      name, kind: w.kind, input: int('input'), hidden: int('hidden'), seq: int('seq'),
+      batch: int('batch'), output: int('output'), layers: int('layers', 1),
+    });
+  }
+  return out;
+}
+
+export function findWorkload(name: string, path?: string): Workload {
+  const w = loadWorkloads(path).find((x) => x.name === name);
+  if (!w) throw new Error(`no workload named ${name}`);
+  return w;
+}
+
+/**
+ * Multiply-add FLOPs (2 per multiply-add) of one pass over the workload:
+ * forward = input projection + recurrent product per step + the head;
+ * a training step is forward + backward, backward doing twice the forward's
+ * multiplies (weight gradients and input/state gradients).
+ */
+export function workloadFlops(w: Workload): { forward: number; train: number } {
+  let forward = 0;
+  const rows = w.seq * w.batch;
+  for (let l = 0; l < w.layers; l++) {
+    const inSize = l === 0 ? w.input : w.hidden;
+    forward += 2 * rows * 4 * w.hidden * (inSize + w.hidden);
+  }
+  forward += 2 * w.batch * w.hidden * w.output;
+  return { forward, train: 3 * forward };
+}
+
+/** seq/s and ms for workloads; GFLOP/s for the peak multiply; MiB for the memory check. */
+export type Unit = 'seq/s' | 'ms' | 'GFLOP/s' | 'MiB';
+
+export type Status = 'ok' | 'not installed' | 'failed' | 'n/a' | 'skipped';
+
+/** One figure of one peer on one workload in one configuration. */
+export interface Measurement {
+  peer: string;
+  workload: string;
+  /** The configuration: '1 thread', '2 threads', 'wasm (SIMD, 1 thread)', … */
+  variant: string;
+  threads: number | null;
+  status: Status;
+  /** seq/s for training (higher is better), ms per sequence for inference (lower is better). */
+  figure: number | null;
+  unit: Unit;
+  /** Seconds of each timed iteration. */
+  samples: number[];
+  /** Sequences per timed iteration. */
+  sequencesPerIteration: number;
+  /** Peak resident set of the child process, MiB. */
+  peakRssMiB: number | null;
+  note?: string;
+  /** Peer-specific detail: library versions, GFLOP/s, arena bytes, a profile. */
+  extra?: Record<string, unknown>;
+}
+
+export function emit(m: Measurement): void {
+  process.stdout.write(`@@bench ${JSON.stringify(m)}\n`);
+}
+
+export function unitOf(w: Workload): Unit {
+  return w.kind === 'train' ? 'seq/s' : 'ms';
+}
+
+/** A record for a peer that could not run, with the reason. */
+export function unavailable(peer: string, w: Workload, variant: string, status: Status, note: string): Measurement {
+  return { peer, workload: w.name, variant, threads: null, status, figure: null, unit: unitOf(w), samples: [], sequencesPerIteration: w.batch, peakRssMiB: null, note };
+}
+
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+export interface TimingOptions {
+  /** Warm-up: at least this many iterations … */
+  warmupIters: number;
+  /** … and at least this many seconds (V8 and wasm tier up; caches fill). */
+  warmupSeconds: number;
+  /** Timed: at least this many iterations … */
+  minIters: number;
+  /** … and at least this many seconds, */
+  minSeconds: number;
+  /** stopping at this many iterations, */
+  maxIters: number;
+  /** or once this many seconds have passed (after minIters). */
+  maxSeconds: number;
+}
+
+export function timingOptions(quick: boolean): TimingOptions {
+  return quick
+    ? { warmupIters: 1, warmupSeconds: 0.2, minIters: 2, minSeconds: 0.5, maxIters: 50, maxSeconds: 3 }
+    : { warmupIters: 2, warmupSeconds: 2, minIters: 5, minSeconds: 5, maxIters: 500, maxSeconds: 40 };
+}
+
+/** Seconds of each timed iteration of `fn`, after warm-up. */
+export function timeIterations(fn: () => void, o: TimingOptions): number[] {
+  const now = (): number => performance.now() / 1000;
+  let start = now();
+  let slowest = 0;
+  for (let i = 0; i < o.warmupIters || now() - start < o.warmupSeconds; i++) {
+    const t0 = now();
+    fn();
+    slowest = Math.max(slowest, now() - t0);
+    // One iteration that takes long is warm enough.
+    if (slowest > o.maxSeconds / 2) break;
+  }
+  const minIters = minItersFor(o, slowest);
+  const samples: number[] = [];
+  start = now();
+  while (samples.length < minIters || (now() - start < o.minSeconds && samples.length < o.maxIters)) {
+    const t0 = now();
+    fn();
+    samples.push(now() - t0);
+    if (samples.length >= minIters && now() - start > o.maxSeconds) break;
+  }
+  return samples;
+}
+
+/**
+ * Iterations slower than the time budget get fewer repeats (the spread
+ * column shows n): 3 past it, 1 past four times it (a peer whose one
+ * training step takes minutes), 1 with --quick.
+ */
+function minItersFor(o: TimingOptions, warmupSeconds: number): number {
+  if (warmupSeconds <= o.maxSeconds) return o.minIters;
+  if (o.minIters <= 2 || warmupSeconds > 4 * o.maxSeconds) return 1;
+  return Math.min(o.minIters, 3);
+}
+
+/** Async variant for peers whose step is a promise. */
+export async function timeIterationsAsync(fn: () => Promise<void>, o: TimingOptions): Promise<number[]> {
+  const now = (): number => performance.now() / 1000;
+  let start = now();
+  let slowest = 0;
+  for (let i = 0; i < o.warmupIters || now() - start < o.warmupSeconds; i++) {
+    const t0 = now();
+    await fn();
+    slowest = Math.max(slowest, now() - t0);
+    if (slowest > o.maxSeconds / 2) break;
+  }
+  const minIters = minItersFor(o, slowest);
+  const samples: number[] = [];
+  start = now();
+  while (samples.length < minIters || (now() - start < o.minSeconds && samples.length < o.maxIters)) {
+    const t0 = now();
+    await fn();
+    samples.push(now() - t0);
+    if (samples.length >= minIters && now() - start > o.maxSeconds) break;
+  }
+  return samples;
+}
+
+/** The figure of a workload from per-iteration seconds: median seq/s, or median ms per sequence. */
+export function figureOf(w: Workload, samples: readonly number[], sequencesPerIteration: number): number {
+  const s = median(samples);
+  return w.kind === 'train' ? sequencesPerIteration / s : (s * 1000) / sequencesPerIteration;
+}
+
+/** Peak resident set of this process so far, MiB. */
+export function peakRssMiB(): number {
+  return process.resourceUsage().maxRSS / 1024;
+}
+
+/** Deterministic pseudo-random floats in [-1, 1) (a small LCG: peers need not share a generator). */
+export function randomFloats(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = s / 2 ** 31 - 1;
+  }
+  return out;
+}
+
+/** `--name value` and `--flag` arguments. */
+export function parseArgs(argv: readonly string[]): { flags: Set<string>; values: Map<string, string> } {
+  const flags = new Set<string>();
+  const values = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (!a.startsWith('--')) continue;
+    const eq = a.indexOf('=');
+    if (eq > 0) values.set(a.slice(2, eq), a.slice(eq + 1));
+    else if (i + 1 < argv.length && !argv[i + 1]!.startsWith('--')) values.set(a.slice(2), argv[++i]!);
+    else flags.add(a.slice(2));
+  }
+  return { flags, values };
+}
+
+/** Common arguments of a peer child: --workload NAME [--workloads FILE] [--threads N] [--quick]. */
+export function childArgs(argv: readonly string[] = process.argv.slice(2)): {
+  workload: Workload; threads: number; quick: boolean; values: Map<string, string>; flags: Set<string>;
+} {
+  const { flags, values } = parseArgs(argv);
+  const name = values.get('workload');
+  if (!name) throw new Error('--workload NAME is required');
+  const path = values.get('workloads');
+  const workload = findWorkload(name, path);
+  const threads = Number(values.get('threads') ?? 1);
+  if (!Number.isInteger(threads) || threads < 1) throw new Error(`--threads must be a positive integer, got ${values.get('threads')}`);
+  return { workload, threads, quick: flags.has('quick'), values, flags };
+}
+
+/** Run a child's main, turning an uncaught error into a 'failed' record and exit code 1. */
+export function runChild(peer: string, main: () => Promise<void>): void {
+  main().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      const message = err instanceof Error ? (err.stack ?? err.message) : String(err);
+      process.stderr.write(`${peer}: ${message}\n`);
+      process.exit(1);
+    },
+  );
+}
