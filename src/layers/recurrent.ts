@@ -184,9 +184,11 @@ export abstract class Recurrent extends Module {
   /**
    * Back-propagation through time over arena buffers. dy [T, B, D·O], dhn
    * [L·D, B, O], dcn [L·D, B, H] may each be NONE. Adds into the parameter
-   * gradients; returns offsets of dx [T, B, I], dh0 and dc0 (owned by this layer).
+   * gradients; returns offsets of dx [T, B, I] (NONE unless wantDx: the
+   * input's gradient is one large multiply that data inputs do not need),
+   * dh0 and dc0 (owned by this layer).
    */
-  backwardRaw(dy: number, dhn = NONE, dcn = NONE): { dx: number; dh0: number; dc0: number } {
+  backwardRaw(dy: number, dhn = NONE, dcn = NONE, wantDx = true): { dx: number; dh0: number; dc0: number } {
     const last = this.last;
     if (!last) throw new ValueError(`${this.constructor.name}.backward called before forward`);
     const { numLayers: L, numDirections: D, hiddenSize: H, outputSize: O } = this;
@@ -201,7 +203,7 @@ export abstract class Recurrent extends Module {
     for (let l = L - 1; l >= 0; l--) {
       const inSize = l === 0 ? this.inputSize : F;
       const input = last.inputs[l]!;
-      dx = this.ws.get(`dx${l}`, T * B * inSize);
+      dx = l > 0 || wantDx ? this.ws.get(`dx${l}`, T * B * inSize) : NONE;
       for (let d = 0; d < D; d++) {
         const k = l * D + d;
         this.backend.recurrentBackward(this.cell, {
@@ -222,7 +224,7 @@ export abstract class Recurrent extends Module {
         });
       }
       const mask = l > 0 ? last.masks[l - 1]! : NONE;
-      if (mask !== NONE) this.backend.mul(T * B * inSize, dx, mask, dx);
+      if (mask !== NONE && dx !== NONE) this.backend.mul(T * B * inSize, dx, mask, dx);
       dyl = dx;
     }
     return { dx, dh0, dc0 };

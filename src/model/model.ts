@@ -215,6 +215,7 @@ export class SequenceModel {
     const dout = this.ws.get('dout', pass.rows * this.outputSize);
     const dh = this.head.backwardRaw(dout);
     const F = this.rnn.outputFeatures;
+    const wantDx = this.embedding !== null; // features need no gradient
     let dx: number;
     if (this.config.output.mode === 'sequence') {
       // Offsets first, then the heap view: an allocation may grow (replace) the heap.
@@ -228,7 +229,7 @@ export class SequenceModel {
         for (let bb = 0; bb < B; bb++) {
           for (let d = 0; d < D; d++) heap.copyWithin(dhn + (((L - 1) * D + d) * B + bb) * O, dh + bb * F + d * O, dh + bb * F + (d + 1) * O);
         }
-        dx = this.rnn.backwardRaw(NONE, dhn, NONE).dx;
+        dx = this.rnn.backwardRaw(NONE, dhn, NONE, wantDx).dx;
       } else {
         const dy = this.ws.get('dy', T * B * F);
         const heap = this.backend.arena.heap;
@@ -238,9 +239,9 @@ export class SequenceModel {
             for (let j = 0; j < F; j++) heap[dy + (t * B + bb) * F + j] = t < len ? heap[dh + bb * F + j]! / len : 0;
           }
         }
-        dx = this.rnn.backwardRaw(dy).dx;
+        dx = this.rnn.backwardRaw(dy, NONE, NONE, wantDx).dx;
       }
-    } else dx = this.rnn.backwardRaw(dh).dx;
+    } else dx = this.rnn.backwardRaw(dh, NONE, NONE, wantDx).dx;
     this.embedding?.backwardRaw(dx);
   }
 
