@@ -112,6 +112,17 @@ function packTransposed(b: usize, ldb: i32, k0: i32, kb: i32, n0: i32, nb: i32, 
 
 // ---- micro kernels ---------------------------------------------------------
 
+/**
+ * acc + a·b. The FMA build (`--enable relaxed-simd`) fuses it into one
+ * rounding where the hardware can; the plain build multiplies, then adds.
+ * Either way every C element is summed in the same order.
+ */
+// @ts-ignore: decorator
+@inline function madd(a: v128, b: v128, acc: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, acc);
+  return f32x4.add(acc, f32x4.mul(a, b));
+}
+
 // @ts-ignore: decorator
 @inline function loadPart(c: usize, n: i32): v128 {
   if (n >= 4) return v128.load(c);
@@ -162,17 +173,17 @@ function kernel4x8(K: i32, a: usize, rs: usize, ks: usize, bp: usize, c: usize, 
     const b0 = v128.load(bp);
     const b1 = v128.load(bp, 16);
     let av = v128.load32_splat(a0);
-    c00 = f32x4.add(c00, f32x4.mul(av, b0));
-    c01 = f32x4.add(c01, f32x4.mul(av, b1));
+    c00 = madd(av, b0, c00);
+    c01 = madd(av, b1, c01);
     av = v128.load32_splat(a1);
-    c10 = f32x4.add(c10, f32x4.mul(av, b0));
-    c11 = f32x4.add(c11, f32x4.mul(av, b1));
+    c10 = madd(av, b0, c10);
+    c11 = madd(av, b1, c11);
     av = v128.load32_splat(a2);
-    c20 = f32x4.add(c20, f32x4.mul(av, b0));
-    c21 = f32x4.add(c21, f32x4.mul(av, b1));
+    c20 = madd(av, b0, c20);
+    c21 = madd(av, b1, c21);
     av = v128.load32_splat(a3);
-    c30 = f32x4.add(c30, f32x4.mul(av, b0));
-    c31 = f32x4.add(c31, f32x4.mul(av, b1));
+    c30 = madd(av, b0, c30);
+    c31 = madd(av, b1, c31);
     a0 += ks; a1 += ks; a2 += ks; a3 += ks;
     bp += 32;
   }
@@ -197,19 +208,20 @@ function kernel1x32(K: i32, a: usize, ks: usize, bp: usize, panelBytes: usize, c
     s0 = v128.load(c); s1 = v128.load(c, 16); s2 = v128.load(c, 32); s3 = v128.load(c, 48);
     s4 = v128.load(c, 64); s5 = v128.load(c, 80); s6 = v128.load(c, 96); s7 = v128.load(c, 112);
   }
-  let p0 = bp, p1 = bp + panelBytes, p2 = p1 + panelBytes, p3 = p2 + panelBytes;
-  for (let k = 0; k < K; k++) {
+  // One pointer walks panel 0; the others are fixed distances from it.
+  const end = bp + (<usize>K << 5);
+  const d1 = panelBytes, d2 = 2 * panelBytes, d3 = 3 * panelBytes;
+  for (let p = bp; p < end; p += 32) {
     const av = v128.load32_splat(a);
-    s0 = f32x4.add(s0, f32x4.mul(av, v128.load(p0)));
-    s1 = f32x4.add(s1, f32x4.mul(av, v128.load(p0, 16)));
-    s2 = f32x4.add(s2, f32x4.mul(av, v128.load(p1)));
-    s3 = f32x4.add(s3, f32x4.mul(av, v128.load(p1, 16)));
-    s4 = f32x4.add(s4, f32x4.mul(av, v128.load(p2)));
-    s5 = f32x4.add(s5, f32x4.mul(av, v128.load(p2, 16)));
-    s6 = f32x4.add(s6, f32x4.mul(av, v128.load(p3)));
-    s7 = f32x4.add(s7, f32x4.mul(av, v128.load(p3, 16)));
+    s0 = madd(av, v128.load(p), s0);
+    s1 = madd(av, v128.load(p, 16), s1);
+    s2 = madd(av, v128.load(p + d1), s2);
+    s3 = madd(av, v128.load(p + d1, 16), s3);
+    s4 = madd(av, v128.load(p + d2), s4);
+    s5 = madd(av, v128.load(p + d2, 16), s5);
+    s6 = madd(av, v128.load(p + d3), s6);
+    s7 = madd(av, v128.load(p + d3, 16), s7);
     a += ks;
-    p0 += 32; p1 += 32; p2 += 32; p3 += 32;
   }
   v128.store(c, s0); v128.store(c, s1, 16); v128.store(c, s2, 32); v128.store(c, s3, 48);
   v128.store(c, s4, 64); v128.store(c, s5, 80); v128.store(c, s6, 96); v128.store(c, s7, 112);
@@ -224,8 +236,8 @@ function kernel1x8(K: i32, a: usize, ks: usize, bp: usize, c: usize, load: bool,
   }
   for (let k = 0; k < K; k++) {
     const av = v128.load32_splat(a);
-    s0 = f32x4.add(s0, f32x4.mul(av, v128.load(bp)));
-    s1 = f32x4.add(s1, f32x4.mul(av, v128.load(bp, 16)));
+    s0 = madd(av, v128.load(bp), s0);
+    s1 = madd(av, v128.load(bp, 16), s1);
     a += ks;
     bp += 32;
   }
@@ -321,14 +333,14 @@ function rowTimesB(transB: bool, K: i32, a: usize, ks: usize, b: usize, ldb: i32
       let bk = b + (<usize>j << 2);
       for (let k = 0; k < K; k++) {
         const av = v128.load32_splat(ak);
-        s0 = f32x4.add(s0, f32x4.mul(av, v128.load(bk)));
-        s1 = f32x4.add(s1, f32x4.mul(av, v128.load(bk, 16)));
-        s2 = f32x4.add(s2, f32x4.mul(av, v128.load(bk, 32)));
-        s3 = f32x4.add(s3, f32x4.mul(av, v128.load(bk, 48)));
-        s4 = f32x4.add(s4, f32x4.mul(av, v128.load(bk, 64)));
-        s5 = f32x4.add(s5, f32x4.mul(av, v128.load(bk, 80)));
-        s6 = f32x4.add(s6, f32x4.mul(av, v128.load(bk, 96)));
-        s7 = f32x4.add(s7, f32x4.mul(av, v128.load(bk, 112)));
+        s0 = madd(av, v128.load(bk), s0);
+        s1 = madd(av, v128.load(bk, 16), s1);
+        s2 = madd(av, v128.load(bk, 32), s2);
+        s3 = madd(av, v128.load(bk, 48), s3);
+        s4 = madd(av, v128.load(bk, 64), s4);
+        s5 = madd(av, v128.load(bk, 80), s5);
+        s6 = madd(av, v128.load(bk, 96), s6);
+        s7 = madd(av, v128.load(bk, 112), s7);
         ak += ks;
         bk += step;
       }
@@ -341,7 +353,7 @@ function rowTimesB(transB: bool, K: i32, a: usize, ks: usize, b: usize, ldb: i32
       let ak = a;
       let bk = b + (<usize>j << 2);
       for (let k = 0; k < K; k++) {
-        s = f32x4.add(s, f32x4.mul(v128.load32_splat(ak), v128.load(bk)));
+        s = madd(v128.load32_splat(ak), v128.load(bk), s);
         ak += ks;
         bk += step;
       }
@@ -372,16 +384,20 @@ function rowTimesB(transB: bool, K: i32, a: usize, ks: usize, b: usize, ldb: i32
     let d0 = f32x4.splat(0), d1 = f32x4.splat(0), d2 = f32x4.splat(0), d3 = f32x4.splat(0);
     let ak = a;
     for (let k = 0; k < k4; k += 4) {
-      // Four steps of a: contiguous when ks = 4, gathered otherwise.
-      let av = v128.load32_zero(ak);
-      av = v128.load_lane<f32>(ak + ks, av, 1);
-      av = v128.load_lane<f32>(ak + 2 * ks, av, 2);
-      av = v128.load_lane<f32>(ak + 3 * ks, av, 3);
+      // Four steps of a: one load when contiguous (ks = 4), gathered otherwise.
+      let av: v128;
+      if (ks == 4) av = v128.load(ak);
+      else {
+        av = v128.load32_zero(ak);
+        av = v128.load_lane<f32>(ak + ks, av, 1);
+        av = v128.load_lane<f32>(ak + 2 * ks, av, 2);
+        av = v128.load_lane<f32>(ak + 3 * ks, av, 3);
+      }
       const off = <usize>k << 2;
-      d0 = f32x4.add(d0, f32x4.mul(av, v128.load(b0 + off)));
-      d1 = f32x4.add(d1, f32x4.mul(av, v128.load(b1 + off)));
-      d2 = f32x4.add(d2, f32x4.mul(av, v128.load(b2 + off)));
-      d3 = f32x4.add(d3, f32x4.mul(av, v128.load(b3 + off)));
+      d0 = madd(av, v128.load(b0 + off), d0);
+      d1 = madd(av, v128.load(b1 + off), d1);
+      d2 = madd(av, v128.load(b2 + off), d2);
+      d3 = madd(av, v128.load(b3 + off), d3);
       ak += 4 * ks;
     }
     // Horizontal sums: lanes (0+1) + (2+3) of each column, then the k tail in order.

@@ -2,6 +2,9 @@
 // Compiles the AssemblyScript kernels in assembly/ to WebAssembly:
 //   dist/wasm/lstmkit.wasm         shared memory, for threads (Node, cross-origin isolated browsers)
 //   dist/wasm/lstmkit-single.wasm  plain memory, for browsers without SharedArrayBuffer
+//   dist/wasm/lstmkit-fma.wasm, lstmkit-single-fma.wasm
+//                                  the same with relaxed SIMD: the multiplies use fused
+//                                  multiply-add (f32x4.relaxed_madd), for engines that run it
 // Both import their memory as env.memory and must carry no data segments:
 // every worker instantiates the module on the same memory, and a data
 // segment would be written again over live data each time.
@@ -22,9 +25,13 @@ const common = [
   '-O3', '--noAssert', '--runtime', 'stub', '--use', 'abort=',
   '--enable', 'simd', '--importMemory', '--initialMemory', '1',
 ];
+const shared = ['--enable', 'threads', '--sharedMemory', '--maximumMemory', '65536'];
+const relaxed = ['--enable', 'relaxed-simd'];
 const targets = [
-  { file: 'lstmkit.wasm', flags: ['--enable', 'threads', '--sharedMemory', '--maximumMemory', '65536'] },
+  { file: 'lstmkit.wasm', flags: shared },
   { file: 'lstmkit-single.wasm', flags: [] },
+  { file: 'lstmkit-fma.wasm', flags: [...shared, ...relaxed] },
+  { file: 'lstmkit-single-fma.wasm', flags: relaxed },
 ];
 
 async function newestSource() {

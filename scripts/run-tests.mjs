@@ -1,6 +1,8 @@
-// Runs every dist/test/**/*.test.js with node's test runner, twice: on the
-// default backend (WebAssembly SIMD where it runs) and on the reference
-// backend, so the whole suite, PyTorch fixtures included, holds on both.
+// Runs every dist/test/**/*.test.js with node's test runner three times: on
+// the default backend (WebAssembly SIMD where it runs, with the fused
+// multiply-add kernels where relaxed SIMD runs), on the plain SIMD kernels
+// (LSTMKIT_FMA=0: what Safari and the playground run), and on the reference
+// backend, so the whole suite, PyTorch fixtures included, holds on each.
 // (Node 20's --test has no globs, and given a directory it would also run
 // the helper modules.) Pass paths to run only those; LSTMKIT_BACKEND set in
 // the environment runs one backend only.
@@ -19,16 +21,21 @@ function find(dir) {
 
 const files = process.argv.length > 2 ? process.argv.slice(2).flatMap((p) => (statSync(p).isDirectory() ? find(p) : [p])) : find('dist/test');
 // The browser test does not depend on the Node backend; it runs once.
+const nodeOnly = files.filter((f) => !f.includes(`${join('test', 'web')}`));
 const runs = process.env.LSTMKIT_BACKEND
   ? [{ backend: process.env.LSTMKIT_BACKEND, files }]
-  : [{ backend: 'auto', files }, { backend: 'reference', files: files.filter((f) => !f.includes(`${join('test', 'web')}`)) }];
+  : [
+    { backend: 'auto', files },
+    { backend: 'wasm', fma: '0', files: nodeOnly },
+    { backend: 'reference', files: nodeOnly },
+  ];
 
 let failed = false;
 for (const run of runs) {
-  console.log(`\n# backend: ${run.backend} (${run.files.length} test files)`);
+  console.log(`\n# backend: ${run.backend}${run.fma === '0' ? ' without FMA' : ''} (${run.files.length} test files)`);
   const r = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...run.files], {
     stdio: 'inherit',
-    env: { ...process.env, LSTMKIT_BACKEND: run.backend },
+    env: { ...process.env, LSTMKIT_BACKEND: run.backend, LSTMKIT_FMA: run.fma ?? process.env.LSTMKIT_FMA ?? '' },
   });
   if (r.status !== 0) failed = true;
 }

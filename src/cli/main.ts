@@ -89,11 +89,12 @@ imports.command('keras')
 registerOnnxCommands(program);
 
 program.command('info')
-  .description('the compute backend, SIMD and threads in use')
+  .description('the compute backend, SIMD, fused multiply-add and threads in use')
   .action(() => {
     const info = backendInfo();
-    console.log(`backend  ${info.name}\nsimd     ${info.simd ? 'yes' : 'no'}\nthreads  ${info.threads}${info.fallback ? `\nfallback ${info.fallback}` : ''}\nnode     ${process.version}`);
-    console.log('\nchoose with LSTMKIT_BACKEND=wasm|reference and LSTMKIT_THREADS=N');
+    const fma = info.fma ? 'yes (relaxed SIMD)' : 'no';
+    console.log(`backend  ${info.name}\nsimd     ${info.simd ? 'yes' : 'no'}\nfma      ${fma}\nthreads  ${info.threads}${info.fallback ? `\nfallback ${info.fallback}` : ''}\nnode     ${process.version}`);
+    console.log('\nchoose with LSTMKIT_BACKEND=wasm|reference, LSTMKIT_THREADS=N and LSTMKIT_FMA=0|1');
   });
 
 try {

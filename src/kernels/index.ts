@@ -3,8 +3,11 @@
 //
 // The default is the WebAssembly SIMD backend wherever SIMD works, with as
 // many threads as the machine has cores (at most 8), else the reference
-// backend. `LSTMKIT_BACKEND=wasm|reference|auto` and `LSTMKIT_THREADS=N`
-// override it, and so do the options of createBackend / initBackend.
+// backend. Where the engine runs relaxed SIMD (Node 22+, Chrome, Firefox;
+// Node 20 with --experimental-wasm-relaxed-simd, which the lstmkit command
+// sets), the multiplies use fused multiply-add. `LSTMKIT_BACKEND=wasm|reference|auto`,
+// `LSTMKIT_THREADS=N` and `LSTMKIT_FMA=0|1` override it, and so do the
+// options of createBackend / initBackend.
 // getBackend() is synchronous (Node compiles the small module on the spot);
 // browsers call `await initBackend()` first, which fetches it.
 
@@ -13,7 +16,7 @@ import type { Backend } from './backend.js';
 import { ReferenceBackend } from './reference.js';
 import { WasmBackend } from './wasm/backend.js';
 import {
-  loadModule, loadModuleSync, nodeBuiltin, sharedMemorySupported, simdSupported, type Flavor,
+  fmaSupported, loadModule, loadModuleSync, nodeBuiltin, sharedMemorySupported, simdSupported, wasmUrl, type Flavor,
 } from './wasm/module.js';
 
 export type BackendName = 'wasm' | 'reference';
@@ -23,13 +26,22 @@ export interface BackendOptions {
   backend?: BackendName | 'auto';
   /** Threads for the wasm backend, the calling one included (default: cores, at most 8). */
   threads?: number;
-  /** Where to fetch the kernels from (initBackend in browsers); default: the package's dist/wasm/. */
+  /**
+   * Fused multiply-add kernels (the relaxed-SIMD build) where the engine runs
+   * them (default true; LSTMKIT_FMA=0 turns them off). They are as exact as
+   * the plain ones, but round differently, so a run is bit-for-bit
+   * reproducible only on the same build.
+   */
+  fma?: boolean;
+  /** Where to fetch the kernels from (initBackend in browsers); default: the package's dist/wasm/ (the plain build). */
   wasmUrl?: URL | string;
 }
 
 export interface BackendInfo {
   name: string;
   simd: boolean;
+  /** The multiplies use fused multiply-add (relaxed SIMD). */
+  fma: boolean;
   threads: number;
   /** Why the reference backend runs although wasm was allowed (auto). */
   fallback?: string;
@@ -44,7 +56,7 @@ function env(name: string): string | undefined {
   return value === undefined || value === '' ? undefined : value;
 }
 
-function resolve(opts: BackendOptions): { backend: BackendName | 'auto'; threads: number } {
+function resolve(opts: BackendOptions): { backend: BackendName | 'auto'; threads: number; fma: boolean } {
   const backend = opts.backend ?? env('LSTMKIT_BACKEND') ?? 'auto';
   if (backend !== 'auto' && backend !== 'wasm' && backend !== 'reference') {
     throw new ValueError(`LSTMKIT_BACKEND is "${backend}", expected wasm, reference or auto`);
@@ -58,7 +70,13 @@ function resolve(opts: BackendOptions): { backend: BackendName | 'auto'; threads
   if (threads !== undefined && (!Number.isInteger(threads) || threads < 1)) {
     throw new ValueError(`threads must be a positive integer, got ${threads}`);
   }
-  return { backend, threads: threads ?? defaultThreads() };
+  let fma = opts.fma;
+  const fmaEnv = env('LSTMKIT_FMA');
+  if (fma === undefined && fmaEnv !== undefined) {
+    if (fmaEnv !== '0' && fmaEnv !== '1') throw new ValueError(`LSTMKIT_FMA is "${fmaEnv}", expected 0 or 1`);
+    fma = fmaEnv === '1';
+  }
+  return { backend, threads: threads ?? defaultThreads(), fma: (fma ?? true) && fmaSupported() };
 }
 
 function defaultThreads(): number {
@@ -80,7 +98,7 @@ function explain(err: unknown): string {
  * backend cannot run here; with 'auto' it falls back to the reference one.
  */
 export function createBackend(opts: BackendOptions = {}): Backend {
-  const { backend, threads } = resolve(opts);
+  const { backend, threads, fma } = resolve(opts);
   fallback = undefined;
   if (backend === 'reference') return new ReferenceBackend('float32');
   let reason: string;
@@ -88,8 +106,8 @@ export function createBackend(opts: BackendOptions = {}): Backend {
   else {
     const flavor = flavorFor(threads);
     try {
-      const module = loadModuleSync(flavor);
-      if (module) return new WasmBackend(module, flavor, { threads });
+      const module = loadModuleSync(flavor, fma);
+      if (module) return new WasmBackend(module, flavor, { threads, fma });
       reason = 'the kernels can only be loaded asynchronously here: call initBackend() first';
     } catch (err) {
       reason = `the kernels did not load (${explain(err)}); run \`npm run build\``;
@@ -105,13 +123,14 @@ export function createBackend(opts: BackendOptions = {}): Backend {
  * (browsers), and return it. Later getBackend() calls return it.
  */
 export async function initBackend(opts: BackendOptions = {}): Promise<Backend> {
-  const { backend, threads } = resolve(opts);
+  const { backend, threads, fma: fmaWanted } = resolve(opts);
   if (backend !== 'reference' && simdSupported()) {
     const flavor = flavorFor(threads);
+    const fma = fmaWanted && opts.wasmUrl === undefined; // a given URL is loaded as it is
     try {
-      const module = await loadModule(flavor, opts.wasmUrl);
+      const module = await loadModule(flavor, opts.wasmUrl ?? wasmUrl(flavor, fma));
       fallback = undefined;
-      current = new WasmBackend(module, flavor, { threads });
+      current = new WasmBackend(module, flavor, { threads, fma });
       return current;
     } catch (err) {
       if (backend === 'wasm') throw new ValueError(`wasm backend unavailable: the kernels did not load (${explain(err)})`);
@@ -134,7 +153,8 @@ export function setBackend(backend: Backend): void {
 
 /** What runs the kernels: for `lstmkit info` and bug reports. */
 export function backendInfo(backend: Backend = getBackend()): BackendInfo {
-  const info: BackendInfo = { name: backend.name, simd: backend instanceof WasmBackend, threads: backend.threads };
+  const wasm = backend instanceof WasmBackend;
+  const info: BackendInfo = { name: backend.name, simd: wasm, fma: wasm && backend.fma, threads: backend.threads };
   if (backend === current && fallback !== undefined) info.fallback = fallback;
   return info;
 }

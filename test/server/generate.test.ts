@@ -128,11 +128,12 @@ test('generations beyond --generate-concurrency wait; beyond the queue they get 
 });
 
 test('a generation past the deadline ends with 504, or an error event when streamed', async () => {
-  const s = await serve({ modelContents: { chars: models.chars }, timeoutMs: 30, maxGenerateLength: 1000 });
+  // 64 × 4,000 tokens take far longer than 30 ms on any machine (the small model draws a few µs a token).
+  const s = await serve({ modelContents: { chars: models.chars }, timeoutMs: 30, maxGenerateLength: 4000, maxSamples: 64 });
   try {
-    const e = await errorOf(await s.post('/v1/generate', { length: 1000, count: 8 }));
+    const e = await errorOf(await s.post('/v1/generate', { length: 4000, count: 64 }));
     assert.deepEqual([e.status, e.code], [504, 'deadline_exceeded']);
-    const res = await s.post('/v1/generate', { length: 1000, count: 8, stream: true });
+    const res = await s.post('/v1/generate', { length: 4000, count: 64, stream: true });
     assert.equal(res.status, 200);
     const list = events(await res.text());
     const last = list[list.length - 1]!;

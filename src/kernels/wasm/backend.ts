@@ -20,12 +20,19 @@ const PAGE = 65536;
 /** Multiply-adds below which a product runs on one thread (waking workers costs microseconds). */
 const PARALLEL_THRESHOLD = 1 << 19;
 /**
- * Batches smaller than this read the recurrent weights in place each step
- * (matrix-vector products, faster than packed panels); larger ones pack
- * them once per call for the 4×8 kernel. Chosen by the whole batch, never
- * by a thread's share, so results do not depend on the thread count.
+ * Whether a recurrent loop reads its weights in place each step, or packs
+ * them once per call into panels for the 4×8 and 1×32 kernels. Packing
+ * costs about one product's worth of memory traffic, and the packed
+ * kernels run faster per step (measured on the infer-latency workload,
+ * batch 1 × 100 steps: 2.6 ms packed against 2.7 ms in place on one thread,
+ * 1.5 against 2.0 ms on two), so only short loops of small batches —
+ * a sampled token, a short request — read in place. Chosen by the whole
+ * batch and sequence, never by a thread's share, so results do not
+ * depend on the thread count.
  */
-const IN_PLACE_BELOW = 4;
+function readsInPlace(steps: number, batch: number): boolean {
+  return batch < 4 && steps < 16;
+}
 
 /** The arena's storage: the module's memory, grown by whole pages. */
 class WasmStorage implements HeapStorage {
@@ -58,6 +65,8 @@ export interface WasmBackendOptions {
    * set 1 to split everything.
    */
   parallelThreshold?: number;
+  /** The module is the relaxed-SIMD build (fused multiply-add); for backendInfo. */
+  fma?: boolean;
 }
 
 /** Byte pointer of an element offset; NONE becomes 0 ("none" to the kernels). */
@@ -79,6 +88,8 @@ export class WasmBackend implements Backend {
   /** The module's exports on this thread (for tests and diagnostics). */
   readonly kernels: Kernels;
   readonly flavor: Flavor;
+  /** The multiplies use fused multiply-add (the relaxed-SIMD build). */
+  readonly fma: boolean;
   /** The compiled kernels (another backend can be made from the same module). */
   readonly module: WebAssembly.Module;
   private readonly memory: WebAssembly.Memory;
@@ -97,6 +108,7 @@ export class WasmBackend implements Backend {
   constructor(module: WebAssembly.Module, flavor: Flavor, opts: WasmBackendOptions = {}) {
     this.module = module;
     this.flavor = flavor;
+    this.fma = opts.fma ?? false;
     const threads = opts.threads ?? 1;
     if (!Number.isInteger(threads) || threads < 1) throw new LstmkitError(`wasm backend: threads must be a positive integer, got ${threads}`);
     this.requestedThreads = flavor === 'shared' ? threads : 1;
@@ -255,7 +267,7 @@ export class WasmBackend implements Backend {
     const K = cell === 'lstm' ? O : H;
     // The recurrent weights as op(B) of h·W_hhᵀ: packed once for the whole
     // loop, or read in place by batches of fewer than 4 rows.
-    const inPlace = B < IN_PLACE_BELOW;
+    const inPlace = readsInPlace(T, B);
     const whh = inPlace ? p.w.whh * 4 : this.packWeights('whh', true, p.w.whh, K, K, G);
     const lengths = this.lengthsPointer(p.lengths, B);
     const head = [T, B, H] as const;
@@ -304,7 +316,7 @@ export class WasmBackend implements Backend {
     const rows = T * B;
     const lstm = cell === 'lstm';
     const K = lstm ? O : H; // width of the state fed back
-    const inPlace = B < IN_PLACE_BELOW;
+    const inPlace = readsInPlace(T, B);
     const whh = inPlace ? p.w.whh * 4 : this.packWeights('whh', false, p.w.whh, K, G, K);
     const lengths = this.lengthsPointer(p.lengths, B);
     const head = [T, B, H] as const;

@@ -58,11 +58,14 @@ export const MAX_PAGES = 65536;
 /** Which build: `shared` imports a shared memory (threads), `single` a plain one. */
 export type Flavor = 'shared' | 'single';
 
-const FILES: Record<Flavor, string> = { shared: 'lstmkit.wasm', single: 'lstmkit-single.wasm' };
+const FILES: Record<Flavor, string> = { shared: 'lstmkit', single: 'lstmkit-single' };
 
-/** Where the build puts a flavor, relative to this file (dist/src/kernels/wasm/ → dist/wasm/). */
-export function wasmUrl(flavor: Flavor): URL {
-  return new URL(`../../../wasm/${FILES[flavor]}`, import.meta.url);
+/**
+ * Where the build puts a flavor, relative to this file (dist/src/kernels/wasm/ → dist/wasm/);
+ * `fma`: its relaxed-SIMD twin, whose multiplies use fused multiply-add.
+ */
+export function wasmUrl(flavor: Flavor, fma = false): URL {
+  return new URL(`../../../wasm/${FILES[flavor]}${fma ? '-fma' : ''}.wasm`, import.meta.url);
 }
 
 /**
@@ -79,6 +82,48 @@ export function simdSupported(): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * A function returning `f32x4.relaxed_madd` of three zero vectors. Engines
+ * without relaxed SIMD (Safari; Node 20 unless run with
+ * --experimental-wasm-relaxed-simd) reject the module.
+ */
+const FMA_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 61, 1, 59, 0,
+  253, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  253, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  253, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  253, 133, 2, 11,
+]);
+
+function validatesFma(): boolean {
+  try {
+    return typeof WebAssembly === 'object' && WebAssembly.validate(FMA_PROBE);
+  } catch {
+    return false;
+  }
+}
+
+let fma: boolean | undefined;
+
+/**
+ * True where the relaxed-SIMD build runs. Node 20's V8 has relaxed SIMD
+ * behind a flag (Node 22 and current browsers run it by default): the first
+ * call sets that flag for the process. It only lets modules that use the
+ * relaxed instructions validate; nothing else changes.
+ */
+export function fmaSupported(): boolean {
+  if (fma !== undefined) return fma;
+  fma = validatesFma();
+  if (!fma) {
+    const v8 = nodeBuiltin<{ setFlagsFromString(flags: string): void }>('node:v8');
+    if (v8) {
+      v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+      fma = validatesFma();
+    }
+  }
+  return fma;
 }
 
 /** True where workers can share a WebAssembly.Memory (Node; cross-origin isolated browsers). */
@@ -103,22 +148,25 @@ export function nodeBuiltin<T>(name: string): T | undefined {
   return proc?.getBuiltinModule?.(name) as T | undefined;
 }
 
-const compiled = new Map<Flavor, WebAssembly.Module>();
+/** Compiled modules by file. */
+const compiled = new Map<string, WebAssembly.Module>();
 
 /** The compiled module, synchronously (Node only); undefined where that is impossible. */
-export function loadModuleSync(flavor: Flavor): WebAssembly.Module | undefined {
-  const cached = compiled.get(flavor);
+export function loadModuleSync(flavor: Flavor, fma = false): WebAssembly.Module | undefined {
+  const url = wasmUrl(flavor, fma);
+  const cached = compiled.get(url.href);
   if (cached) return cached;
   const fs = nodeBuiltin<NodeFs>('node:fs');
   if (!fs) return undefined;
-  const module = new WebAssembly.Module(fs.readFileSync(wasmUrl(flavor)));
-  compiled.set(flavor, module);
+  const module = new WebAssembly.Module(fs.readFileSync(url));
+  compiled.set(url.href, module);
   return module;
 }
 
 /** The compiled module, asynchronously: fetch in browsers, the file system in Node. */
 export async function loadModule(flavor: Flavor, url: URL | string = wasmUrl(flavor)): Promise<WebAssembly.Module> {
-  const cached = compiled.get(flavor);
+  const key = typeof url === 'string' ? new URL(url, import.meta.url).href : url.href;
+  const cached = compiled.get(key);
   if (cached) return cached;
   let module: WebAssembly.Module;
   const fs = nodeBuiltin<NodeFs>('node:fs');
@@ -129,6 +177,6 @@ export async function loadModule(flavor: Flavor, url: URL | string = wasmUrl(fla
     if (!response.ok) throw new Error(`lstmkit: cannot load ${target.href}: HTTP ${response.status}`);
     module = await WebAssembly.compile(await response.arrayBuffer());
   }
-  compiled.set(flavor, module);
+  compiled.set(key, module);
   return module;
 }
