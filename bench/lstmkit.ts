@@ -93,7 +93,8 @@ function stepMultiplies(w: Workload): { name: string; transA: boolean; transB: b
     if (w.kind === 'train') {
       out.push({ name: `l${l} dW_ih += dgatesᵀ·x`, transA: true, transB: false, M: G, N: I, K: rows, phase: 'backward' });
       out.push({ name: `l${l} dW_hh += dgatesᵀ·h_prev`, transA: true, transB: false, M: G, N: w.hidden, K: rows, phase: 'backward' });
-      out.push({ name: `l${l} dx = dgates·W_ih`, transA: false, transB: false, M: rows, N: I, K: G, phase: 'backward' });
+      // The first layer reads features: the model computes no dx for it.
+      if (l > 0) out.push({ name: `l${l} dx = dgates·W_ih`, transA: false, transB: false, M: rows, N: I, K: G, phase: 'backward' });
     }
   }
   return out;

@@ -4,8 +4,8 @@
 // The default is the WebAssembly SIMD backend wherever SIMD works, with as
 // many threads as the machine has cores (at most 8), else the reference
 // backend. Where the engine runs relaxed SIMD (Node 22+, Chrome, Firefox;
-// Node 20 with --experimental-wasm-relaxed-simd, which the lstmkit command
-// sets), the multiplies use fused multiply-add. `LSTMKIT_BACKEND=wasm|reference|auto`,
+// Node 20, whose V8 keeps it behind a flag that lstmkit sets for the
+// process when it first makes a backend), the multiplies use fused multiply-add. `LSTMKIT_BACKEND=wasm|reference|auto`,
 // `LSTMKIT_THREADS=N` and `LSTMKIT_FMA=0|1` override it, and so do the
 // options of createBackend / initBackend.
 // getBackend() is synchronous (Node compiles the small module on the spot);
@@ -76,7 +76,7 @@ function resolve(opts: BackendOptions): { backend: BackendName | 'auto'; threads
     if (fmaEnv !== '0' && fmaEnv !== '1') throw new ValueError(`LSTMKIT_FMA is "${fmaEnv}", expected 0 or 1`);
     fma = fmaEnv === '1';
   }
-  return { backend, threads: threads ?? defaultThreads(), fma: (fma ?? true) && fmaSupported() };
+  return { backend, threads: threads ?? defaultThreads(), fma: backend !== 'reference' && (fma ?? true) && fmaSupported() };
 }
 
 function defaultThreads(): number {

@@ -266,7 +266,7 @@ export class WasmBackend implements Backend {
     if (first !== NONE && rows > 0) this.kernels.addBias(rows, G, pre * 4, G, first * 4, ptr(second));
     const K = cell === 'lstm' ? O : H;
     // The recurrent weights as op(B) of h·W_hhᵀ: packed once for the whole
-    // loop, or read in place by batches of fewer than 4 rows.
+    // loop, or read in place by short loops of small batches (readsInPlace).
     const inPlace = readsInPlace(T, B);
     const whh = inPlace ? p.w.whh * 4 : this.packWeights('whh', true, p.w.whh, K, K, G);
     const lengths = this.lengthsPointer(p.lengths, B);
