@@ -140,15 +140,17 @@ export function timingOptions(quick: boolean): TimingOptions {
     : { warmupIters: 2, warmupSeconds: 2, minIters: 5, minSeconds: 5, maxIters: 500, maxSeconds: 40 };
 }
 
-/** Seconds of each timed iteration of `fn`, after warm-up. */
-export function timeIterations(fn: () => void, o: TimingOptions): number[] {
-  const now = (): number => performance.now() / 1000;
+const now = (): number => performance.now() / 1000;
+
+/**
+ * The timing plan, once for both loops below: it yields to ask for one run
+ * of the step, is sent that run's seconds, and returns the timed samples.
+ */
+function* schedule(o: TimingOptions): Generator<void, number[], number> {
   let start = now();
   let slowest = 0;
   for (let i = 0; i < o.warmupIters || now() - start < o.warmupSeconds; i++) {
-    const t0 = now();
-    fn();
-    slowest = Math.max(slowest, now() - t0);
+    slowest = Math.max(slowest, yield);
     // One iteration that takes long is warm enough.
     if (slowest > o.maxSeconds / 2) break;
   }
@@ -156,12 +158,21 @@ export function timeIterations(fn: () => void, o: TimingOptions): number[] {
   const samples: number[] = [];
   start = now();
   while (samples.length < minIters || (now() - start < o.minSeconds && samples.length < o.maxIters)) {
-    const t0 = now();
-    fn();
-    samples.push(now() - t0);
+    samples.push(yield);
     if (samples.length >= minIters && now() - start > o.maxSeconds) break;
   }
   return samples;
+}
+
+/** Seconds of each timed iteration of `fn`, after warm-up. */
+export function timeIterations(fn: () => void, o: TimingOptions): number[] {
+  const plan = schedule(o);
+  for (let step = plan.next(0); ; ) {
+    if (step.done) return step.value;
+    const t0 = now();
+    fn();
+    step = plan.next(now() - t0);
+  }
 }
 
 /**
@@ -177,25 +188,13 @@ function minItersFor(o: TimingOptions, warmupSeconds: number): number {
 
 /** Async variant for peers whose step is a promise. */
 export async function timeIterationsAsync(fn: () => Promise<void>, o: TimingOptions): Promise<number[]> {
-  const now = (): number => performance.now() / 1000;
-  let start = now();
-  let slowest = 0;
-  for (let i = 0; i < o.warmupIters || now() - start < o.warmupSeconds; i++) {
+  const plan = schedule(o);
+  for (let step = plan.next(0); ; ) {
+    if (step.done) return step.value;
     const t0 = now();
     await fn();
-    slowest = Math.max(slowest, now() - t0);
-    if (slowest > o.maxSeconds / 2) break;
+    step = plan.next(now() - t0);
   }
-  const minIters = minItersFor(o, slowest);
-  const samples: number[] = [];
-  start = now();
-  while (samples.length < minIters || (now() - start < o.minSeconds && samples.length < o.maxIters)) {
-    const t0 = now();
-    await fn();
-    samples.push(now() - t0);
-    if (samples.length >= minIters && now() - start > o.maxSeconds) break;
-  }
-  return samples;
 }
 
 /** The figure of a workload from per-iteration seconds: median seq/s, or median ms per sequence. */
