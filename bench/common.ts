@@ -6,6 +6,9 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { median } from '../src/core/stats.js';
+
+export { median };
 
 /** The repository root (this file runs from dist/bench/). */
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -110,13 +113,6 @@ export function unitOf(w: Workload): Unit {
 /** A record for a peer that could not run, with the reason. */
 export function unavailable(peer: string, w: Workload, variant: string, status: Status, note: string): Measurement {
   return { peer, workload: w.name, variant, threads: null, status, figure: null, unit: unitOf(w), samples: [], sequencesPerIteration: w.batch, peakRssMiB: null, note };
-}
-
-export function median(xs: readonly number[]): number {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
 export interface TimingOptions {

@@ -9,6 +9,7 @@
 
 import { Arena, Workspace, type HeapStorage } from '../../core/arena.js';
 import { LstmkitError } from '../../core/errors.js';
+import { median } from '../../core/stats.js';
 import {
   NONE, gateCount, type AdamArgs, type Backend, type CellKind, type RecurrentBackward, type RecurrentForward,
 } from '../backend.js';
@@ -19,6 +20,16 @@ const PAGE = 65536;
 
 /** Multiply-adds below which a product runs on one thread (waking workers costs microseconds). */
 const PARALLEL_THRESHOLD = 1 << 19;
+/** runTimed: calls judged per way, calls before it is judged, and how often the slower way is tried again. */
+const TIMING_WINDOW = 9;
+const MIN_TIMINGS = 3;
+const EXPLORE_EVERY = 16;
+
+interface UnitTimings {
+  split: number[];
+  alone: number[];
+  calls: number;
+}
 /**
  * Whether a recurrent loop reads its weights in place each step, or packs
  * them once per call into panels for the 4×8 and 1×24 kernels. Packing
@@ -99,8 +110,8 @@ export class WasmBackend implements Backend {
   private poolTried = false;
   private readonly gemmMin: number;
   private readonly pointwiseMin: number;
-  /** Milliseconds per step of forward loops split by units vs on one thread, per shape (see runTimed). */
-  private readonly unitTimings = new Map<string, { split: number; alone: number; calls: number }>();
+  /** Recent milliseconds per step of forward loops split by units and on one thread, per shape (see runTimed). */
+  private readonly unitTimings = new Map<string, UnitTimings>();
 
   /**
    * @param module the compiled kernels of `flavor` ('shared' for threads).
@@ -291,23 +302,24 @@ export class WasmBackend implements Backend {
    * A forward loop split by hidden units waits at a barrier every step: fast
    * when every thread has a core, slower than one thread when the machine is
    * oversubscribed (a descheduled thread holds up the others). So both ways
-   * are timed per shape and the faster one is used, the other one tried
-   * again now and then. Results are bit-identical either way.
+   * are timed per shape and the faster one is used, the other one tried again
+   * every EXPLORE_EVERY calls. Each way is judged by the median of its last
+   * TIMING_WINDOW calls, so one call that a page fault, a compile thread or a
+   * collector stalls does not switch it. Results are bit-identical either way.
    */
   private runTimed(shape: string, steps: number, jobs: Job[], alone: Job): void {
-    let stats = this.unitTimings.get(shape);
-    if (!stats) this.unitTimings.set(shape, (stats = { split: Number.NaN, alone: Number.NaN, calls: 0 }));
-    stats.calls++;
-    const explore = stats.calls % 16 === 0;
-    const useSplit = Number.isNaN(stats.split) || (!Number.isNaN(stats.alone) && stats.split <= stats.alone) !== explore;
+    let t = this.unitTimings.get(shape);
+    if (!t) this.unitTimings.set(shape, (t = { split: [], alone: [], calls: 0 }));
+    t.calls++;
+    const explore = t.calls % EXPLORE_EVERY === 0;
+    const splitFaster = t.alone.length < MIN_TIMINGS || t.split.length < MIN_TIMINGS || median(t.split) <= median(t.alone);
+    const useSplit = splitFaster !== explore;
     const start = performance.now();
     if (useSplit) this.run(jobs, alone);
     else this.run([alone]);
-    const ms = (performance.now() - start) / Math.max(1, steps); // per step: sequences differ in length
-    // A faster run counts at once (the first one pays for starting workers);
-    // slower ones move the estimate gradually.
-    const key = useSplit ? 'split' : 'alone';
-    stats[key] = Number.isNaN(stats[key]) ? ms : Math.min(ms, 0.7 * stats[key] + 0.3 * ms);
+    const window = useSplit ? t.split : t.alone;
+    window.push((performance.now() - start) / Math.max(1, steps)); // per step: sequences differ in length
+    if (window.length > TIMING_WINDOW) window.shift();
   }
 
   recurrentBackward(cell: CellKind, p: RecurrentBackward): void {
