@@ -9,6 +9,11 @@ const LN2_LO: f32 = -2.12194440e-4;
 // exp(x) is clamped to x in [-87, 88] so 2^n stays a normal float.
 const EXP_MIN: f32 = -87.0;
 const EXP_MAX: f32 = 88.0;
+// Adding 1.5·2^23 rounds a float of magnitude < 2^22 to an integer (to
+// nearest, ties to even, as `nearest` does), and leaves that integer in the
+// low mantissa bits: n and its i32 come from one add and one subtract.
+const ROUND: f32 = 12582912.0;
+const ROUND_BITS: i32 = 0x4b400000;
 const P0: f32 = 1.9875691500e-4;
 const P1: f32 = 1.3981999507e-3;
 const P2: f32 = 8.3334519073e-3;
@@ -30,8 +35,11 @@ const Q4: f32 = -3.33332819422e-1;
 
 // @ts-ignore: decorator
 @inline export function vexp(v: v128): v128 {
-  const x = f32x4.min(f32x4.max(v, splat(EXP_MIN)), splat(EXP_MAX));
-  const n = f32x4.nearest(f32x4.mul(x, splat(LOG2E)));
+  // pmax/pmin (x86 maxps/minps) keep a NaN x as NaN, like max/min, and
+  // compile to one instruction each instead of V8's NaN-exact sequences.
+  const x = f32x4.pmin(f32x4.pmax(v, splat(EXP_MIN)), splat(EXP_MAX));
+  const t = f32x4.add(f32x4.mul(x, splat(LOG2E)), splat(ROUND));
+  const n = f32x4.sub(t, splat(ROUND));
   let r = f32x4.sub(x, f32x4.mul(n, splat(LN2_HI)));
   r = f32x4.sub(r, f32x4.mul(n, splat(LN2_LO)));
   const z = f32x4.mul(r, r);
@@ -41,14 +49,15 @@ const Q4: f32 = -3.33332819422e-1;
   y = f32x4.add(f32x4.mul(y, r), splat(P4));
   y = f32x4.add(f32x4.mul(y, r), splat(P5));
   y = f32x4.add(f32x4.add(f32x4.mul(y, z), r), splat(1.0));
-  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  const scale = i32x4.shl(i32x4.add(i32x4.sub(t, i32x4.splat(ROUND_BITS)), i32x4.splat(127)), 23);
   return f32x4.mul(y, scale);
 }
 
 // @ts-ignore: decorator
 @inline export function sexp(v: f32): f32 {
   const x = min<f32>(max<f32>(v, EXP_MIN), EXP_MAX);
-  const n = nearest<f32>(x * LOG2E);
+  const t = x * LOG2E + ROUND;
+  const n = t - ROUND;
   let r = x - n * LN2_HI;
   r = r - n * LN2_LO;
   const z = r * r;
@@ -58,7 +67,7 @@ const Q4: f32 = -3.33332819422e-1;
   y = y * r + P4;
   y = y * r + P5;
   y = y * z + r + 1.0;
-  const scale = reinterpret<f32>((<i32>n + 127) << 23);
+  const scale = reinterpret<f32>((reinterpret<i32>(t) - ROUND_BITS + 127) << 23);
   return y * scale;
 }
 
