@@ -45,6 +45,15 @@ export function packPanels(transB: bool, b: usize, ldb: i32, K: i32, N: i32, dst
   else packPlain(b, ldb, 0, K, 0, N, dst, p0, p1);
 }
 
+/**
+ * The panels of units j0 … j1-1 (multiples of 8) of each of `gates` gates of
+ * H units: what one thread of a loop split by units reads every step, so it
+ * packs them itself, into its own cache.
+ */
+export function packUnitPanels(transB: bool, b: usize, ldb: i32, K: i32, N: i32, dst: usize, gates: i32, H: i32, j0: i32, j1: i32): void {
+  for (let g = 0; g < gates; g++) packPanels(transB, b, ldb, K, N, dst, (g * H + j0) >> 3, (g * H + j1) >> 3);
+}
+
 function packPlain(b: usize, ldb: i32, k0: i32, kb: i32, n0: i32, nb: i32, dst: usize, p0: i32, p1: i32): void {
   const panelBytes = <usize>kb << 5;
   const step = <usize>ldb << 2;

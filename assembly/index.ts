@@ -3,7 +3,7 @@
 // this same module on the same memory; nothing here keeps mutable state in
 // globals or static data.
 
-export { packSize, packedSize, packPanels, gemm, gemmPacked } from './gemm';
+export { packSize, packedSize, packPanels, packUnitPanels, gemm, gemmPacked } from './gemm';
 export { addBias, sumRows, copy, fill, mul, axpy, scale, sumSquares, clamp, allFinite } from './pointwise';
 export { softmaxCrossEntropy } from './loss';
 export { adam } from './adam';

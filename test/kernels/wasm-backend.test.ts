@@ -18,10 +18,10 @@ import { ROOT } from '../helpers/fixtures.js';
 import { Twin, assertIdentical, assertNear, randomArray, wasmBackend } from '../helpers/backends.js';
 
 /** A layer-sized forward + backward and a large product; every output, concatenated. */
-function workload(backend: Backend, cell: CellKind, seed: number, batch = 16): Float32Array {
+function workload(backend: Backend, cell: CellKind, seed: number, batch = 16, steps = 10): Float32Array {
   const rng = new Rng(seed);
   const arena = backend.arena;
-  const [T, B, I, H] = [10, batch, 32, 64];
+  const [T, B, I, H] = [steps, batch, 32, 64];
   const G = (cell === 'lstm' ? 4 : cell === 'gru' ? 3 : 1) * H;
   const put = (n: number, scale = 1): number => {
     const off = arena.alloc(n);
@@ -79,6 +79,8 @@ for (const cell of ['lstm', 'gru', 'rnn_tanh'] as const) {
     const single = workload(split, cell, 5, 1);
     assertIdentical(workload(split, cell, 5, 1), single, `${cell} batch 1, 2 threads, second run`);
     assertIdentical(workload(one, cell, 5, 1), single, `${cell} batch 1, 1 thread vs 2 threads`);
+    // Long enough that W_hh is packed: each thread packs the panels of its own units.
+    assertIdentical(workload(split, cell, 6, 1, 20), workload(one, cell, 6, 1, 20), `${cell} batch 1, 20 steps, 1 thread vs 2 threads`);
   });
 }
 

@@ -25,6 +25,12 @@ const TIMING_WINDOW = 9;
 const MIN_TIMINGS = 3;
 const EXPLORE_EVERY = 16;
 
+/** A forward loop split by hidden units: each thread's [j0, j1) of H (see unitSplit). */
+interface UnitSplit {
+  H: number;
+  parts: [number, number][];
+}
+
 interface UnitTimings {
   split: number[];
   alone: number[];
@@ -214,9 +220,20 @@ export class WasmBackend implements Backend {
     this.run(jobs);
   }
 
-  /** Pack a weight matrix as op(B) [K, N] into the named slot; returns its byte pointer. */
-  private packWeights(slot: string, transB: boolean, b: number, ldb: number, K: number, N: number): number {
+  /**
+   * Pack op(B) [K, N] into panels in the named slot and return its byte
+   * pointer. The threads share the panels out evenly, or, for a loop split
+   * by `units` (gate-major columns, N / H gates), by the same units: each
+   * thread packs the panels it will read every step, into its own cache.
+   */
+  private packWeights(slot: string, transB: boolean, b: number, ldb: number, K: number, N: number,
+                      units: UnitSplit | null = null): number {
     const dst = this.ws.get(slot, this.kernels.packedSize(K, N)) * 4;
+    if (units) {
+      const { H, parts } = units;
+      this.run(parts.map(([j0, j1]) => ({ kernel: 'packUnitPanels' as const, args: [transB, b * 4, ldb, K, N, dst, N / H, H, j0, j1] })));
+      return dst;
+    }
     const panels = Math.ceil(N / 8);
     const threads = this.split(K * N, this.pointwiseMin);
     this.run(ranges(panels, threads, 1).map(([p0, p1]) => ({
@@ -234,13 +251,26 @@ export class WasmBackend implements Backend {
   }
 
   /**
-   * How a forward loop is split: by batch rows (whole sequences, no barrier)
-   * when the batch has a row for every thread, else by hidden units (whole
-   * panels of 8; one barrier per step) when H allows it; each job gets
-   * [b0, b1, j0, j1, sync, threads] appended to `args`.
+   * The hidden units of each thread when a forward loop of a batch too small
+   * to split by rows is split by units instead (whole panels of 8 of every
+   * gate; one barrier per step), or null when it runs otherwise.
+   */
+  private unitSplit(T: number, B: number, H: number, G: number, K: number): UnitSplit | null {
+    const threads = this.split(T * B * G * K, this.gemmMin);
+    if (threads <= 1 || B >= threads || H % 8 !== 0) return null;
+    // At least 32 units a thread, so a step's share outweighs its barrier.
+    const unitThreads = Math.min(threads, Math.floor(H / 32));
+    return unitThreads > 1 ? { H, parts: ranges(H, unitThreads, 8) } : null;
+  }
+
+  /**
+   * How a recurrent loop is split: by batch rows (whole sequences, no
+   * barrier) when the batch has a row for every thread, else by `units`
+   * (forward loops only; see unitSplit) when given; each job gets
+   * [b0, b1, j0, j1, sync, threads] (backward: [b0, b1]) appended to `args`.
    */
   private recurrentJobs(kernel: Job['kernel'], args: (number | boolean)[], T: number, B: number, H: number,
-                        G: number, K: number, backward: boolean, canSplitUnits = true): { jobs: Job[]; alone: Job; units?: boolean } {
+                        G: number, K: number, backward: boolean, units: UnitSplit | null = null): { jobs: Job[]; alone: Job; byUnits?: boolean } {
     const tail = backward ? (b0: number, b1: number) => [b0, b1] : (b0: number, b1: number) => [b0, b1, 0, H, 0, 1];
     const alone: Job = { kernel, args: [...args, ...tail(0, B)] };
     const threads = this.split(T * B * G * K, this.gemmMin);
@@ -249,14 +279,11 @@ export class WasmBackend implements Backend {
       const parts = ranges(B, threads, B >= 4 * threads ? 4 : 1);
       return { jobs: parts.map(([b0, b1]) => ({ kernel, args: [...args, ...tail(b0, b1)] })), alone };
     }
-    // At least 32 units a thread, so a step's share outweighs its barrier.
-    const unitThreads = Math.min(threads, Math.floor(H / 32));
-    if (unitThreads > 1 && !backward && canSplitUnits && H % 8 === 0) {
-      const units = ranges(H, unitThreads, 8);
+    if (units && !backward) {
       const sync = this.ws.get('sync', 16);
       this.arena.ints[sync] = 0;
-      const jobs = units.map(([j0, j1]): Job => ({ kernel, args: [...args, 0, B, j0, j1, sync * 4, units.length] }));
-      return { jobs, alone, units: true };
+      const jobs = units.parts.map(([j0, j1]): Job => ({ kernel, args: [...args, 0, B, j0, j1, sync * 4, units.parts.length] }));
+      return { jobs, alone, byUnits: true };
     }
     return { jobs: [alone], alone };
   }
@@ -279,22 +306,24 @@ export class WasmBackend implements Backend {
     // The recurrent weights as op(B) of h·W_hhᵀ: packed once for the whole
     // loop, or read in place by short loops of small batches (readsInPlace).
     const inPlace = readsInPlace(T, B);
-    const whh = inPlace ? p.w.whh * 4 : this.packWeights('whh', true, p.w.whh, K, K, G);
+    // LSTMs with a projection (W_hr) need all of h before the next step: no unit split.
+    const units = cell === 'lstm' && p.w.whr !== NONE ? null : this.unitSplit(T, B, H, G, K);
+    const whh = inPlace ? p.w.whh * 4 : this.packWeights('whh', true, p.w.whh, K, K, G, units);
     const lengths = this.lengthsPointer(p.lengths, B);
     const head = [T, B, H] as const;
-    let split: { jobs: Job[]; alone: Job; units?: boolean };
+    let split: { jobs: Job[]; alone: Job; byUnits?: boolean };
     if (cell === 'lstm') {
       const whr = p.w.whr === NONE ? 0 : inPlace ? p.w.whr * 4 : this.packWeights('whr', true, p.w.whr, H, H, O);
       split = this.recurrentJobs('lstmForward', [...head, O, p.reverse, lengths, p.saved * 4, p.y * 4, p.ldy,
-        ptr(p.h0), ptr(p.c0), p.hn * 4, p.cn * 4, whh, whr, inPlace], T, B, H, G, K, false, whr === 0);
+        ptr(p.h0), ptr(p.c0), p.hn * 4, p.cn * 4, whh, whr, inPlace], T, B, H, G, K, false, units);
     } else if (cell === 'gru') {
       split = this.recurrentJobs('gruForward', [...head, p.reverse, lengths, p.saved * 4, p.y * 4, p.ldy,
-        ptr(p.h0), p.hn * 4, whh, ptr(p.w.bhh), inPlace], T, B, H, G, K, false);
+        ptr(p.h0), p.hn * 4, whh, ptr(p.w.bhh), inPlace], T, B, H, G, K, false, units);
     } else {
       split = this.recurrentJobs('rnnForward', [...head, p.reverse, cell === 'rnn_relu', lengths, p.saved * 4, p.y * 4, p.ldy,
-        ptr(p.h0), p.hn * 4, whh, inPlace], T, B, H, G, K, false);
+        ptr(p.h0), p.hn * 4, whh, inPlace], T, B, H, G, K, false, units);
     }
-    if (split.units) this.runTimed(`${cell}:${B}:${H}:${K}`, T, split.jobs, split.alone);
+    if (split.byUnits) this.runTimed(`${cell}:${B}:${H}:${K}`, T, split.jobs, split.alone);
     else this.run(split.jobs, split.alone);
   }
 

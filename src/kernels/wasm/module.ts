@@ -8,6 +8,7 @@ export interface Kernels {
   packSize(): number;
   packedSize(K: number, N: number): number;
   packPanels(transB: boolean, b: number, ldb: number, K: number, N: number, dst: number, p0: number, p1: number): void;
+  packUnitPanels(transB: boolean, b: number, ldb: number, K: number, N: number, dst: number, gates: number, H: number, j0: number, j1: number): void;
   gemm(transA: boolean, transB: boolean, K: number, a: number, lda: number, b: number, ldb: number, c: number, ldc: number,
        accumulate: boolean, m0: number, m1: number, n0: number, n1: number, pack: number): void;
   addBias(rows: number, cols: number, x: number, ld: number, bias: number, bias2: number): void;
@@ -47,7 +48,7 @@ export interface Kernels {
 
 /** Kernels a worker can be asked to run, by index (the pool's wire format). */
 export const POOL_KERNELS = [
-  'gemm', 'packPanels', 'sumRows', 'adam',
+  'gemm', 'packPanels', 'packUnitPanels', 'sumRows', 'adam',
   'lstmForward', 'lstmBackward', 'gruForward', 'gruBackward', 'rnnForward', 'rnnBackward',
 ] as const satisfies readonly (keyof Kernels)[];
 export type PoolKernel = (typeof POOL_KERNELS)[number];
