@@ -270,7 +270,7 @@ export class WasmBackend implements Backend {
    * [b0, b1, j0, j1, sync, threads] (backward: [b0, b1]) appended to `args`.
    */
   private recurrentJobs(kernel: Job['kernel'], args: (number | boolean)[], T: number, B: number, H: number,
-                        G: number, K: number, backward: boolean, units: UnitSplit | null = null): { jobs: Job[]; alone: Job; byUnits?: boolean } {
+                        G: number, K: number, backward: boolean, units: UnitSplit | null = null): { jobs: Job[]; alone: Job } {
     const tail = backward ? (b0: number, b1: number) => [b0, b1] : (b0: number, b1: number) => [b0, b1, 0, H, 0, 1];
     const alone: Job = { kernel, args: [...args, ...tail(0, B)] };
     const threads = this.split(T * B * G * K, this.gemmMin);
@@ -279,11 +279,11 @@ export class WasmBackend implements Backend {
       const parts = ranges(B, threads, B >= 4 * threads ? 4 : 1);
       return { jobs: parts.map(([b0, b1]) => ({ kernel, args: [...args, ...tail(b0, b1)] })), alone };
     }
-    if (units && !backward) {
+    if (units) {
       const sync = this.ws.get('sync', 16);
       this.arena.ints[sync] = 0;
       const jobs = units.parts.map(([j0, j1]): Job => ({ kernel, args: [...args, 0, B, j0, j1, sync * 4, units.parts.length] }));
-      return { jobs, alone, byUnits: true };
+      return { jobs, alone };
     }
     return { jobs: [alone], alone };
   }
@@ -311,7 +311,7 @@ export class WasmBackend implements Backend {
     const whh = inPlace ? p.w.whh * 4 : this.packWeights('whh', true, p.w.whh, K, K, G, units);
     const lengths = this.lengthsPointer(p.lengths, B);
     const head = [T, B, H] as const;
-    let split: { jobs: Job[]; alone: Job; byUnits?: boolean };
+    let split: { jobs: Job[]; alone: Job };
     if (cell === 'lstm') {
       const whr = p.w.whr === NONE ? 0 : inPlace ? p.w.whr * 4 : this.packWeights('whr', true, p.w.whr, H, H, O);
       split = this.recurrentJobs('lstmForward', [...head, O, p.reverse, lengths, p.saved * 4, p.y * 4, p.ldy,
@@ -323,7 +323,7 @@ export class WasmBackend implements Backend {
       split = this.recurrentJobs('rnnForward', [...head, p.reverse, cell === 'rnn_relu', lengths, p.saved * 4, p.y * 4, p.ldy,
         ptr(p.h0), p.hn * 4, whh, inPlace], T, B, H, G, K, false, units);
     }
-    if (split.byUnits) this.runTimed(`${cell}:${B}:${H}:${K}`, T, split.jobs, split.alone);
+    if (units) this.runTimed(`${cell}:${B}:${H}:${K}`, T, split.jobs, split.alone);
     else this.run(split.jobs, split.alone);
   }
 
