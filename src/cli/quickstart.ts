@@ -9,8 +9,9 @@ import type { Command } from 'commander';
 import { DataError, ValueError } from '../core/errors.js';
 import { readCsvFile } from '../data/csvfile.js';
 import { backendInfo } from '../kernels/index.js';
+import { formatEvaluation } from '../report/forecast.js';
 import { createServer } from '../server/index.js';
-import { Forecaster, formatEvaluation } from '../tasks/forecaster.js';
+import { Forecaster } from '../tasks/forecaster.js';
 import { startPlaygroundServer, type PlaygroundServer } from './playground.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));

@@ -9,9 +9,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseCsv, type CsvTable } from '../../src/data/csv.js';
 import { encodeModelFile } from '../../src/io/modelfile.js';
+import { evaluationChart, forecastChart, forecastRows, formatEvaluation } from '../../src/report/forecast.js';
 import { forecastErrors, naiveForecast, seasonalNaiveForecast, seasonalNaiveScale } from '../../src/tasks/baselines.js';
 import { renderChart, renderSvg } from '../../src/tasks/chart.js';
-import { evaluationChart, forecastChart, forecastRows, Forecaster, formatEvaluation, type ForecasterOptions } from '../../src/tasks/forecaster.js';
+import { Forecaster, type ForecasterOptions } from '../../src/tasks/forecaster.js';
 import { tempDir } from '../helpers/cli.js';
 import { ROOT } from '../helpers/fixtures.js';
 
