@@ -13,8 +13,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseCsv } from '../src/data/csv.js';
 import { getBackend } from '../src/kernels/index.js';
+import { renderHtml, type ChartSection } from '../src/report/chart.js';
 import { evaluationChart, formatEvaluation } from '../src/report/forecast.js';
-import { renderHtml, type ChartSection } from '../src/tasks/chart.js';
 import { Forecaster, type ForecastEvaluation, type ForecasterOptions } from '../src/tasks/forecaster.js';
 
 const DATA = fileURLToPath(new URL('../data/', import.meta.resolve('vega-datasets')));

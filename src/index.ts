@@ -37,7 +37,7 @@ export { decodeNpz, parseNpy, type NpyArray } from './io/npz.js';
 export { Forecaster, DEFAULT_FORECAST_TRAIN, type ForecasterOptions, type ForecasterModelOptions, type ForecastPreprocessing, type ForecastEvaluation, type Forecast, type TargetTransform } from './tasks/forecaster.js';
 export { formatEvaluation, evaluationChart, forecastChart, forecastRows } from './report/forecast.js';
 export { naiveForecast, seasonalNaiveForecast, seasonalNaiveScale, forecastErrors, ErrorAccumulator, type ErrorMetrics } from './tasks/baselines.js';
-export { renderSvg, renderHtml, renderChart, type ChartSpec, type ChartSeries, type ChartSegment, type ChartSection } from './tasks/chart.js';
+export { renderSvg, renderHtml, renderChart, type ChartSpec, type ChartSeries, type ChartSegment, type ChartSection } from './report/chart.js';
 export { parseCsv, tableFromRecords, columnIndex, numericColumn, formatCsv, type CsvTable } from './data/csv.js';
 export { parseDate, formatDate, inferFrequency, addPeriods, describeFrequency, parseFrequency, defaultSeason, seasonPhase, type Frequency } from './data/dates.js';
 export { Scaler, type ScalerKind, type ScalerState } from './data/scaler.js';

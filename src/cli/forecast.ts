@@ -13,8 +13,8 @@ import { readCsvFile } from '../data/csvfile.js';
 import { describeFrequency } from '../data/dates.js';
 import { BEST } from '../io/modelpath.js';
 import type { TrainConfig } from '../model/config.js';
+import { renderChart } from '../report/chart.js';
 import { evaluationChart, forecastChart, forecastRows, formatEvaluation } from '../report/forecast.js';
-import { renderChart } from '../tasks/chart.js';
 import { Forecaster, DEFAULT_FORECAST_TRAIN, type ForecastEvaluation, type ForecasterOptions, type TargetTransform } from '../tasks/forecaster.js';
 import { positiveInt, nonNegativeInt, positiveNumber } from './args.js';
 

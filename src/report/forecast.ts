@@ -4,8 +4,8 @@
 // recipe needs, so the recipe (src/tasks/) never imports them.
 
 import type { ErrorMetrics } from '../tasks/baselines.js';
-import { COLORS, type ChartSeries, type ChartSpec } from '../tasks/chart.js';
 import type { Forecast, ForecastEvaluation } from '../tasks/forecaster.js';
+import { COLORS, type ChartSeries, type ChartSpec } from './chart.js';
 
 function ordinal(n: number): string {
   const tens = n % 100;

@@ -6,7 +6,7 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { ForecastResult } from './protocol.js';
 
-/** The colors of lstmkit's SVG charts (src/tasks/chart.ts). */
+/** The colors of lstmkit's SVG charts (src/report/chart.ts). */
 export const COLORS = {
   history: '#8a8f98', actual: '#111111', forecast: '#1f77b4', naive: '#ff7f0e', seasonalNaive: '#2ca02c', batch: '#c6dbef',
 } as const;
