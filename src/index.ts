@@ -34,7 +34,8 @@ export { encodeSafetensors, decodeSafetensors, type SafetensorsTensor, type Safe
 export { importTorch, parseRenames, type TorchImportOptions, type ImportedTorchModel } from './io/torch.js';
 export { importKeras, readKerasModelJson, readKerasWeights, type KerasImportOptions, type ImportedModel } from './io/keras.js';
 export { decodeNpz, parseNpy, type NpyArray } from './io/npz.js';
-export { Forecaster, DEFAULT_FORECAST_TRAIN, type ForecasterOptions, type ForecasterModelOptions, type ForecastPreprocessing, type ForecastEvaluation, type Forecast, type TargetTransform } from './tasks/forecaster.js';
+export { Forecaster, DEFAULT_FORECAST_TRAIN, type ForecasterOptions, type ForecasterModelOptions, type ForecastEvaluation, type Forecast } from './tasks/forecaster.js';
+export type { ForecastPreprocessing, TargetTransform } from './tasks/forecastdata.js';
 export { formatEvaluation, evaluationChart, forecastChart, forecastRows } from './report/forecast.js';
 export { naiveForecast, seasonalNaiveForecast, seasonalNaiveScale, forecastErrors, ErrorAccumulator, type ErrorMetrics } from './tasks/baselines.js';
 export { renderSvg, renderHtml, renderChart, type ChartSpec, type ChartSeries, type ChartSegment, type ChartSection } from './report/chart.js';

@@ -15,7 +15,8 @@ import { BEST } from '../io/modelpath.js';
 import type { TrainConfig } from '../model/config.js';
 import { renderChart } from '../report/chart.js';
 import { evaluationChart, forecastChart, forecastRows, formatEvaluation } from '../report/forecast.js';
-import { Forecaster, DEFAULT_FORECAST_TRAIN, type ForecastEvaluation, type ForecasterOptions, type TargetTransform } from '../tasks/forecaster.js';
+import type { TargetTransform } from '../tasks/forecastdata.js';
+import { Forecaster, DEFAULT_FORECAST_TRAIN, type ForecastEvaluation, type ForecasterOptions } from '../tasks/forecaster.js';
 import { positiveInt, nonNegativeInt, positiveNumber } from './args.js';
 
 const partSize = (v: string): number => {

@@ -25,7 +25,8 @@ import type { ModelConfig } from '../model/config.js';
 import type { SequenceModel } from '../model/model.js';
 import { predictModel } from '../model/predict.js';
 import { TextClassifier } from '../tasks/classifier.js';
-import { Forecaster, type ForecastPreprocessing } from '../tasks/forecaster.js';
+import type { ForecastPreprocessing } from '../tasks/forecastdata.js';
+import { Forecaster } from '../tasks/forecaster.js';
 import { TextGenerator } from '../tasks/generator.js';
 import { HttpError, invalid } from './errors.js';
 
