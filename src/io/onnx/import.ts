@@ -15,9 +15,10 @@ import type { ModelOptions } from '../../model/model.js';
 import type { SequenceModel } from '../../model/model.js';
 import { FORMAT_VERSION, modelFromFile } from '../modelfile.js';
 import { GATES, toTorchGates, type Cell } from './gates.js';
+import { NodeCtx } from './node.js';
 import {
-  DataType, dataTypeName, decodeModelProto, decodeTensor, text,
-  type DecodedTensor, type OnnxAttribute, type OnnxGraph, type OnnxModel, type OnnxNode, type OnnxTensorProto, type OnnxValueInfo,
+  DataType, dataTypeName, decodeModelProto, decodeTensor,
+  type DecodedTensor, type OnnxGraph, type OnnxModel, type OnnxNode, type OnnxValueInfo,
 } from './proto.js';
 import {
   concatIndex, gatherIndex, normalizeAxis, resolveReshape, sizeOfShape, slicePositions, sliceIndex, take, takeFloat, transposeIndex,
@@ -309,17 +310,6 @@ class Importer {
     }
   }
 
-  private activation(ctx: NodeCtx, v: Value, what: string): Act {
-    if (v.kind === 'act') return v;
-    if (v.kind === 'input') throw ctx.fail(`${what} is graph input '${v.name}', which a SequenceModel has no place for`);
-    throw ctx.fail(`${what} is a ${v.kind === 'float' || v.kind === 'int' ? 'constant' : v.kind === 'lengths' ? 'sequence-lengths input' : v.kind}, where an activation was expected`);
-  }
-
-  private noHead(ctx: NodeCtx, act: Act): void {
-    if (act.softmax) throw ctx.fail(`comes after ${act.softmax}; lstmkit's model ends with the head's softmax`);
-    if (act.head) throw ctx.fail('reshapes or selects the outputs of the dense head, which a SequenceModel cannot express');
-  }
-
   // ------------------------------------------------------------ constants
 
   private constantNode(ctx: NodeCtx): Value {
@@ -437,7 +427,7 @@ class Importer {
   }
 
   private gatherAct(ctx: NodeCtx, act: Act, axis: number, idx: Dim[], idxShape: number[]): Act {
-    this.noHead(ctx, act);
+    ctx.noHead(act);
     const a = normalizeAxis(axis, act.axes.length, ctx.where);
     const ax = act.axes[a]!;
     if (idxShape.length > 1 || (idx.length !== 1 && ax.kind !== 'S' && ax.kind !== 'F')) throw ctx.fail(`gathers ${idx.length} entries along ${describeAxes([ax], this.sym)}, which lstmkit does not follow`);
@@ -498,8 +488,8 @@ class Importer {
     }
     if (v.kind === 'zeros') return { kind: 'zeros', shape: this.insertOnes(ctx, v.shape, axes, rankOf(v.shape.length)) };
     if (v.kind === 'lengths') return { ...v, shape: this.insertOnes(ctx, v.shape, axes, rankOf(v.shape.length)) as ('B' | 1)[] };
-    const act = this.activation(ctx, v, 'the input');
-    this.noSoftmax(ctx, act);
+    const act = ctx.activation(v, 'the input');
+    ctx.noSoftmax(act);
     const rank = rankOf(act.axes.length);
     const norm = axes.map((x) => normalizeAxis(x, rank, ctx.where)).sort((a, b) => a - b);
     const out = act.axes.slice();
@@ -515,10 +505,6 @@ class Importer {
     return out;
   }
 
-  private noSoftmax(ctx: NodeCtx, act: Act): void {
-    if (act.softmax) throw ctx.fail(`comes after ${act.softmax}; lstmkit's model ends with the head's softmax`);
-  }
-
   private squeeze(ctx: NodeCtx, v: Value, axes: number[] | null): Value {
     ctx.allow('axes');
     if (v.kind === 'int' || v.kind === 'float' || v.kind === 'zeros' || v.kind === 'lengths') {
@@ -528,8 +514,8 @@ class Importer {
       const kept = shape.filter((_, k) => !norm.includes(k));
       return { ...v, shape: kept } as Value;
     }
-    const act = this.activation(ctx, v, 'the input');
-    this.noSoftmax(ctx, act);
+    const act = ctx.activation(v, 'the input');
+    ctx.noSoftmax(act);
     const norm = axes === null
       ? act.axes.flatMap((a, k) => (a.kind === 'one' || (a.kind === 'S' && a.slots.length === 1) || (a.kind === 'K' && a.size === 1) ? [k] : []))
       : axes.map((x) => normalizeAxis(x, act.axes.length, ctx.where));
@@ -573,10 +559,10 @@ class Importer {
       const total = shapes.reduce<Dim>((n, s) => (typeof n === 'number' && typeof s[a] === 'number' ? n + (s[a] as number) : ctx.refuse('concatenates zeros along a symbolic axis')), 0);
       return { kind: 'zeros', shape: shapes[0]!.map((d, k) => (k === a ? total : d)) };
     }
-    const acts = ins.map((v, k) => this.activation(ctx, v, `input ${k}`));
+    const acts = ins.map((v, k) => ctx.activation(v, `input ${k}`));
     const rank = acts[0]!.axes.length;
     if (acts.some((x) => x.axes.length !== rank)) throw ctx.fail('concatenates activations of different ranks');
-    for (const x of acts) this.noHead(ctx, x);
+    for (const x of acts) ctx.noHead(x);
     const a = normalizeAxis(axis, rank, ctx.where);
     for (let k = 0; k < rank; k++) {
       if (k === a) continue;
@@ -643,8 +629,8 @@ class Importer {
       });
       return { kind: 'zeros', shape };
     }
-    let act = this.activation(ctx, data, 'the input');
-    this.noHead(ctx, act);
+    let act = ctx.activation(data, 'the input');
+    ctx.noHead(act);
     ax.forEach((a, k) => {
       if ((steps?.[k] ?? 1) !== 1) throw ctx.fail('slices with a step other than 1');
       act = this.sliceAct(ctx, act, a, starts[k]!, ends[k]!);
@@ -702,7 +688,7 @@ class Importer {
     if (v.kind === 'zeros') return { kind: 'zeros', shape: perm.map((p) => v.shape[p]!) };
     if (v.kind === 'tokens') return { ...v, axes: perm.map((p) => v.axes[p]!) };
     const act = v as Act;
-    this.noSoftmax(ctx, act);
+    ctx.noSoftmax(act);
     return { ...act, axes: perm.map((p) => act.axes[p]!) };
   }
 
@@ -715,8 +701,8 @@ class Importer {
       const t = target.map((d) => (typeof d === 'number' ? d : ctx.refuse('reshapes a constant to a symbolic shape')));
       return { ...v, shape: resolveReshape(v.shape, t, allowZero, ctx.where) } as Value;
     }
-    const act = this.activation(ctx, v, 'the input');
-    this.noHead(ctx, act);
+    const act = ctx.activation(v, 'the input');
+    ctx.noHead(act);
     if (allowZero && target.includes(0)) throw ctx.fail('reshapes to a zero-size dimension');
     const dims = target.map((d, k) => {
       if (d !== 0) return d;
@@ -787,8 +773,8 @@ class Importer {
       const a = axis < 0 ? axis + v.shape.length : axis;
       return { ...v, shape: [sizeOfShape(v.shape.slice(0, a)), sizeOfShape(v.shape.slice(a))] } as Value;
     }
-    const act = this.activation(ctx, v, 'the input');
-    this.noHead(ctx, act);
+    const act = ctx.activation(v, 'the input');
+    ctx.noHead(act);
     const a = axis < 0 ? axis + act.axes.length : axis;
     if (a < 0 || a > act.axes.length) throw ctx.fail(`axis ${axis} is out of range`);
     const first = mergeAxes(act.axes.slice(0, a));
@@ -808,7 +794,7 @@ class Importer {
 
   private newHead(ctx: NodeCtx, act: Act, weight: Float32Array, K: number, bias: Float32Array | null): Act {
     if (act.head) throw ctx.fail('a second dense layer; a SequenceModel has one dense head');
-    this.noSoftmax(ctx, act);
+    ctx.noSoftmax(act);
     const runs = this.features(ctx, act);
     const head: Head = { weight, bias: bias ?? new Float32Array(K), runs, K };
     return { ...act, axes: [...act.axes.slice(0, -1), { kind: 'K', size: K }], head };
@@ -840,7 +826,7 @@ class Importer {
     const b = ctx.input(ins, 1);
     const c = ins[2];
     if (ctx.int('transA', 0) !== 0) throw ctx.fail('transA=1 (a transposed activation) is not supported');
-    const act = this.activation(ctx, a, 'A');
+    const act = ctx.activation(a, 'A');
     if (act.head) throw ctx.fail('a second dense layer; a SequenceModel has one dense head');
     if (act.axes.length !== 2) throw ctx.fail(`A is ${describeAxes(act.axes, this.sym)}; Gemm takes a matrix`);
     if (b.kind !== 'float' || b.shape.length !== 2) throw ctx.fail('B is not a constant matrix');
@@ -878,7 +864,7 @@ class Importer {
     if (op === 'Add' || op === 'Sub') {
       const [act, c, sign] = a.kind === 'act' ? [a, b, op === 'Sub' ? -1 : 1] : b.kind === 'act' && op === 'Add' ? [b, a, 1] : [null, null, 0];
       if (act && c) {
-        this.noSoftmax(ctx, act);
+        ctx.noSoftmax(act);
         const withHead = act.head ? act : this.identityHead(ctx, act);
         const head = withHead.head!;
         const bias = this.biasOf(ctx, c, head.K, withHead.axes.length);
@@ -945,8 +931,8 @@ class Importer {
 
   private softmax(ctx: NodeCtx, op: 'Softmax' | 'LogSoftmax', v: Value): Value {
     ctx.allow('axis');
-    const act0 = this.activation(ctx, v, 'the input');
-    this.noSoftmax(ctx, act0);
+    const act0 = ctx.activation(v, 'the input');
+    ctx.noSoftmax(act0);
     const act = act0.head ? act0 : this.identityHead(ctx, act0);
     const rank = act.axes.length;
     const axis = normalizeAxis(ctx.int('axis', this.opset >= 13 ? -1 : 1), rank, ctx.where);
@@ -956,8 +942,8 @@ class Importer {
 
   private reduce(ctx: NodeCtx, op: 'ReduceMean' | 'ReduceSum', v: Value, axesInput: Value | undefined): Value {
     ctx.allow('axes', 'keepdims', 'noop_with_empty_axes');
-    const act = this.activation(ctx, v, 'the input');
-    this.noHead(ctx, act);
+    const act = ctx.activation(v, 'the input');
+    ctx.noHead(act);
     const axes = ctx.axes(axesInput, 'axes').map((a) => normalizeAxis(a, act.axes.length, ctx.where));
     const keep = ctx.int('keepdims', 1) === 1;
     const ax = axes.length === 1 ? act.axes[axes[0]!]! : undefined;
@@ -1003,7 +989,7 @@ class Importer {
     if (ctx.node.output.length > (cell === 'lstm' ? 3 : 2)) throw ctx.fail(`has ${ctx.node.output.length} outputs; ${op} has ${cell === 'lstm' ? 3 : 2}`);
 
     // X: the model input or the previous layer's output sequence, [T, B, I] (layout 0) or [B, T, I].
-    const x = this.activation(ctx, ctx.input(ins, 0), 'X');
+    const x = ctx.activation(ctx.input(ins, 0), 'X');
     if (x.head || x.softmax || x.axes.length !== 3 || x.axes[0]!.kind !== 'seq' || x.axes[1]!.kind !== 'seq' || x.axes[2]!.kind !== 'F') {
       throw ctx.fail(`X is ${describeAxes(x.axes, this.sym)}; expected ${layout === 0 ? '[steps, batch, features]' : '[batch, steps, features]'} of the model input or a previous layer's output sequence`);
     }
@@ -1336,104 +1322,4 @@ function adopt(meta: ModelConfig, opts: OnnxImportOptions): ModelConfig {
     delete config.output.size;
   }
   return parseModelConfig(config);
-}
-
-/** One node's attributes and inputs, with errors that name it. */
-class NodeCtx {
-  private readonly attrs = new Map<string, OnnxAttribute>();
-
-  constructor(readonly node: OnnxNode, readonly where: string) {
-    for (const a of node.attribute) {
-      const name = a.name ?? '';
-      if (a.ref_attr_name) throw this.fail(`attribute '${name}' refers to a function attribute, which lstmkit does not read`);
-      if (this.attrs.has(name)) throw this.fail(`attribute '${name}' is given twice`);
-      this.attrs.set(name, a);
-    }
-  }
-
-  fail(message: string): FormatError {
-    return new FormatError(`${this.where}: ${message}`);
-  }
-
-  refuse(message: string): never {
-    throw this.fail(message);
-  }
-
-  /** Refuse any attribute not listed. */
-  allow(...names: string[]): void {
-    for (const name of this.attrs.keys()) {
-      if (!names.includes(name)) throw this.fail(`attribute '${name}' is not supported`);
-    }
-  }
-
-  attr(name: string): OnnxAttribute | undefined {
-    return this.attrs.get(name);
-  }
-
-  input(ins: (Value | undefined)[], k: number): Value {
-    const v = ins[k];
-    if (v === undefined) throw this.fail(`input ${k} is missing`);
-    return v;
-  }
-
-  private typed(name: string, type: string, present: (a: OnnxAttribute) => boolean): OnnxAttribute | undefined {
-    const a = this.attrs.get(name);
-    if (a === undefined) return undefined;
-    if (a.type !== undefined && a.type !== 'UNDEFINED' ? a.type !== type : !present(a)) throw this.fail(`attribute '${name}' is not of type ${type}`);
-    return a;
-  }
-
-  intAttr(a: OnnxAttribute): number {
-    if (a.type !== undefined && a.type !== 'INT' && a.type !== 'UNDEFINED') throw this.fail(`attribute '${a.name ?? ''}' is not of type INT`);
-    return a.i ?? 0;
-  }
-
-  floatAttr(a: OnnxAttribute): number {
-    if (a.type !== undefined && a.type !== 'FLOAT' && a.type !== 'UNDEFINED') throw this.fail(`attribute '${a.name ?? ''}' is not of type FLOAT`);
-    return a.f ?? 0;
-  }
-
-  tensorAttr(a: OnnxAttribute): OnnxTensorProto {
-    if (!a.t) throw this.fail(`attribute '${a.name ?? ''}' is not a tensor`);
-    return a.t;
-  }
-
-  int(name: string, fallback?: number): number {
-    const a = this.typed(name, 'INT', (x) => x.i !== undefined);
-    if (a === undefined) {
-      if (fallback === undefined) throw this.fail(`attribute '${name}' is missing`);
-      return fallback;
-    }
-    return a.i ?? 0;
-  }
-
-  float(name: string, fallback: number): number {
-    const a = this.typed(name, 'FLOAT', (x) => x.f !== undefined);
-    return a === undefined ? fallback : a.f ?? 0;
-  }
-
-  str(name: string, fallback: string): string {
-    const a = this.typed(name, 'STRING', (x) => x.s !== undefined);
-    return a === undefined ? fallback : text(a.s);
-  }
-
-  ints(name: string): number[] {
-    const a = this.typed(name, 'INTS', (x) => x.ints.length > 0);
-    if (a === undefined) throw this.fail(`attribute '${name}' is missing`);
-    return a.ints.slice();
-  }
-
-  strs(name: string): string[] {
-    const a = this.typed(name, 'STRINGS', (x) => x.strings.length > 0);
-    return a === undefined ? [] : a.strings.map((s) => text(s));
-  }
-
-  /** Axes from an input (opset 13+) or the `axes` attribute (earlier opsets). */
-  axes(input: Value | undefined, name: string): number[] {
-    if (input !== undefined) {
-      if (input.kind !== 'int' || input.shape.length > 1 || input.data.some((d) => typeof d !== 'number')) throw this.fail(`${name} is not a constant integer vector`);
-      return input.data as number[];
-    }
-    return this.attrs.has(name) ? this.ints(name) : [];
-  }
 }
