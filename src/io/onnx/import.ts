@@ -18,13 +18,13 @@ import { GATES, toTorchGates, type Cell } from './gates.js';
 import { NodeCtx } from './node.js';
 import {
   DataType, dataTypeName, decodeModelProto, decodeTensor,
-  type DecodedTensor, type OnnxGraph, type OnnxModel, type OnnxNode, type OnnxValueInfo,
+  type OnnxGraph, type OnnxModel, type OnnxNode, type OnnxValueInfo,
 } from './proto.js';
 import {
   concatIndex, gatherIndex, normalizeAxis, resolveReshape, sizeOfShape, slicePositions, sliceIndex, take, takeFloat, transposeIndex,
 } from './tensors.js';
 import {
-  axisSize, describeAxes, describeRef, describeRuns, fillRuns, mapRefs, mergeAxes, parseSym, pickRuns, sameDim, shapeText, staticSize, symPlus, width,
+  axisSize, constantValue, describeAxes, describeRuns, describeValue, fillRuns, mapRefs, mergeAxes, parseSym, pickRuns, sameDim, shapeText, staticSize, symPlus, tagTime, width,
   type Act, type Axis, type Dim, type Head, type Ref, type Run, type Symbols, type Time, type Value,
 } from './values.js';
 
@@ -181,7 +181,7 @@ class Importer {
 
   private defineInputs(needed: Set<number>, producer: Map<string, number>): void {
     const g = this.graph;
-    for (const t of g.initializer) this.values.set(t.name ?? '', this.constant(decodeTensor(t, `${this.source}: initializer '${t.name ?? ''}'`)));
+    for (const t of g.initializer) this.values.set(t.name ?? '', constantValue(decodeTensor(t, `${this.source}: initializer '${t.name ?? ''}'`)));
     const inputs = new Map<string, OnnxValueInfo>();
     for (const v of g.input) if (!this.values.has(v.name ?? '')) inputs.set(v.name ?? '', v);
 
@@ -237,10 +237,6 @@ class Importer {
     dims.slice(0, 2).forEach((d, k) => {
       if (d.dim_value !== undefined && d.dim_value > 0) this.sym.size.set(`in${k}`, d.dim_value);
     });
-  }
-
-  private constant(t: DecodedTensor): Value {
-    return t.kind === 'float' ? { kind: 'float', shape: t.shape, data: t.data } : { kind: 'int', shape: t.shape, data: t.data };
   }
 
   // --------------------------------------------------------------- nodes
@@ -317,7 +313,7 @@ class Importer {
     if (a.length !== 1) throw ctx.fail(`expected exactly one value attribute, got ${a.length}`);
     const attr = a[0]!;
     switch (attr.name) {
-      case 'value': return this.constant(decodeTensor(ctx.tensorAttr(attr), `${ctx.where}: value`));
+      case 'value': return constantValue(decodeTensor(ctx.tensorAttr(attr), `${ctx.where}: value`));
       case 'value_float': return { kind: 'float', shape: [], data: Float32Array.of(ctx.floatAttr(attr)) };
       case 'value_floats': return { kind: 'float', shape: [attr.floats.length], data: Float32Array.from(attr.floats) };
       case 'value_int': return { kind: 'int', shape: [], data: [ctx.intAttr(attr)] };
@@ -436,7 +432,7 @@ class Importer {
     if (ax.kind === 'seq') {
       if (this.sym.role.get(ax.sym) !== 'T') throw ctx.fail(`selects from the ${this.sym.role.get(ax.sym) === 'B' ? 'batch' : 'sequence'} axis, which a SequenceModel cannot express`);
       const time = this.timeIndex(ctx, ax.sym, idx[0]!);
-      return this.timeTag(ctx, replace(scalar ? [] : [{ kind: 'one' }]), time);
+      return tagTime(replace(scalar ? [] : [{ kind: 'one' }]), time, ctx.where);
     }
     const numeric = idx.map((d) => (typeof d === 'number' ? d : ctx.refuse('a symbolic index of a fixed-size axis')));
     if (ax.kind === 'one') {
@@ -469,14 +465,6 @@ class Importer {
     if (index === 0) return 'first';
     if (index === -1 || (T !== undefined && index === T - 1)) return 'last';
     throw ctx.fail(`selects time step ${index}; lstmkit follows the first or the last step only`);
-  }
-
-  /** The time axis is gone (a step picked, or reduced): tag every feature with what it holds now. */
-  private timeTag(ctx: NodeCtx, act: Act, time: Time): Act {
-    return mapRefs(act, (r) => {
-      if (r.time !== 'all') throw ctx.fail(`${describeRef(r)} has no time axis left`);
-      return { ...r, time };
-    });
   }
 
   private unsqueeze(ctx: NodeCtx, v: Value, axes: number[]): Value {
@@ -660,7 +648,7 @@ class Importer {
         time = p.length === 1 && p[0] === 0 ? 'first' : p.length === 1 && p[0] === n - 1 ? 'last' : null;
       }
       if (time === null) throw ctx.fail(`slices time steps ${start}:${end}; lstmkit follows the first or the last step only`);
-      return this.timeTag(ctx, replace({ kind: 'one' }), time);
+      return tagTime(replace({ kind: 'one' }), time, ctx.where);
     }
     const size = axisSize(ax) as number;
     const s = typeof start === 'number' ? start : ctx.refuse('slices a fixed-size axis with a symbolic bound');
@@ -871,13 +859,7 @@ class Importer {
         return { ...withHead, head: { ...head, bias: head.bias.map((x, k) => x + sign * bias[k]!) } };
       }
     }
-    throw ctx.fail(`${op} of ${this.kindText(a)} and ${this.kindText(b)} is not part of a model lstmkit can express`);
-  }
-
-  private kindText(v: Value): string {
-    if (v.kind === 'act') return v.head ? 'the head output' : 'an activation';
-    if (v.kind === 'input') return `graph input '${v.name}'`;
-    return v.kind === 'float' || v.kind === 'int' ? 'a constant' : v.kind;
+    throw ctx.fail(`${op} of ${describeValue(a)} and ${describeValue(b)} is not part of a model lstmkit can express`);
   }
 
   private intArithmetic(ctx: NodeCtx, op: string, a: Extract<Value, { kind: 'int' }>, b: Extract<Value, { kind: 'int' }>): Value {
@@ -926,7 +908,7 @@ class Importer {
       if (steps !== undefined && by.data[0] === steps) return mapRefs(act, (r) => ({ ...r, time: 'mean' }));
       throw ctx.fail(`divides a sum over time by ${by.data[0]}, which is not the (fixed) number of steps`);
     }
-    throw ctx.fail(`divides a sum over time by ${this.kindText(by)}`);
+    throw ctx.fail(`divides a sum over time by ${describeValue(by)}`);
   }
 
   private softmax(ctx: NodeCtx, op: 'Softmax' | 'LogSoftmax', v: Value): Value {
@@ -952,7 +934,7 @@ class Importer {
     }
     const a = axes[0]!;
     const reduced: Act = { ...act, axes: keep ? act.axes.map((x, k) => (k === a ? { kind: 'one' } : x)) : act.axes.filter((_, k) => k !== a) };
-    return this.timeTag(ctx, reduced, op === 'ReduceMean' ? 'mean' : 'sum');
+    return tagTime(reduced, op === 'ReduceMean' ? 'mean' : 'sum', ctx.where);
   }
 
   // ------------------------------------------------------- recurrent ops
@@ -1029,7 +1011,7 @@ class Importer {
     const seqLens = ins[4];
     if (seqLens !== undefined) {
       if (seqLens.kind !== 'lengths' || seqLens.float || seqLens.shape.length !== 1) {
-        throw ctx.fail(`sequence_lens is ${this.kindText(seqLens)}; lstmkit reads sequence lengths from an integer graph input [batch]`);
+        throw ctx.fail(`sequence_lens is ${describeValue(seqLens)}; lstmkit reads sequence lengths from an integer graph input [batch]`);
       }
       lengths = seqLens.input;
     }
@@ -1066,7 +1048,7 @@ class Importer {
 
   private floatConst(ctx: NodeCtx, v: Value | undefined, name: string): { shape: number[]; data: Float32Array } {
     if (v === undefined) throw ctx.fail(`input ${name} is missing`);
-    if (v.kind !== 'float') throw ctx.fail(`input ${name} is ${this.kindText(v)}; lstmkit imports constant weights (initializers)`);
+    if (v.kind !== 'float') throw ctx.fail(`input ${name} is ${describeValue(v)}; lstmkit imports constant weights (initializers)`);
     return v;
   }
 
@@ -1074,7 +1056,7 @@ class Importer {
     if (v === undefined) return;
     if (v.kind === 'input') throw ctx.fail(`${name} is graph input '${v.name}'; a SequenceModel starts every sequence from a zero state`);
     const zero = v.kind === 'zeros' || (v.kind === 'float' && v.data.every((x) => x === 0));
-    if (!zero) throw ctx.fail(`${name} is ${v.kind === 'float' ? 'a nonzero constant (a learned initial state)' : this.kindText(v)}; a SequenceModel starts every sequence from a zero state`);
+    if (!zero) throw ctx.fail(`${name} is ${v.kind === 'float' ? 'a nonzero constant (a learned initial state)' : describeValue(v)}; a SequenceModel starts every sequence from a zero state`);
     const got = (v as { shape: Dim[] }).shape;
     const ok = got.length === 3 && got.every((d, k) => typeof d !== 'number' || typeof shape[k] !== 'number' || d === shape[k]);
     if (!ok) throw ctx.fail(`${name} has shape ${shapeText(got)}; expected ${shapeText(shape.map((d) => (d === 'B' ? 'batch' : d)))}`);
@@ -1086,7 +1068,7 @@ class Importer {
     const fail = (m: string): never => {
       throw this.fail(`output '${outName}' ${m}`);
     };
-    if (out.kind !== 'act') fail(out.kind === 'float' || out.kind === 'int' ? 'is a constant: it does not depend on the input' : `is ${this.kindText(out)}, not a model output`);
+    if (out.kind !== 'act') fail(out.kind === 'float' || out.kind === 'int' ? 'is a constant: it does not depend on the input' : `is ${describeValue(out)}, not a model output`);
     const result = out as Act;
     if (this.ops.length === 0) fail('does not depend on any LSTM, GRU or RNN operator');
     const ops = [...this.ops].sort((a, b) => a.layer - b.layer);
