@@ -16,6 +16,7 @@ import type { SequenceModel } from '../../model/model.js';
 import { FORMAT_VERSION, modelFromFile } from '../modelfile.js';
 import { GATES, toTorchGates, type Cell } from './gates.js';
 import { NodeCtx } from './node.js';
+import { ImportState } from './state.js';
 import {
   DataType, dataTypeName, decodeModelProto, decodeTensor,
   type OnnxGraph, type OnnxModel, type OnnxNode, type OnnxValueInfo,
@@ -25,7 +26,7 @@ import {
 } from './tensors.js';
 import {
   axisSize, constantValue, describeAxes, describeRuns, describeValue, fillRuns, mapRefs, mergeAxes, parseSym, pickRuns, sameDim, shapeText, staticSize, symPlus, tagTime, width,
-  type Act, type Axis, type Dim, type Head, type Ref, type Run, type Symbols, type Time, type Value,
+  type Act, type Axis, type Dim, type Head, type Ref, type Run, type Time, type Value,
 } from './values.js';
 
 export interface OnnxImportOptions {
@@ -59,22 +60,6 @@ export interface OnnxImport {
 export const META_CONFIG = 'lstmkit.config';
 export const META_PREPROCESSING = 'lstmkit.preprocessing';
 
-interface RecurrentOp {
-  where: string;
-  cell: Cell;
-  layer: number;
-  direction: 'forward' | 'reverse' | 'bidirectional';
-  hidden: number;
-  nonlinearity: 'tanh' | 'relu';
-  /** Where each input feature of the operator comes from. */
-  inputRuns: Run[];
-  /** As in ONNX: W [D, G·H, I], R [D, G·H, H], B [D, 2·G·H] or null. */
-  W: Float32Array;
-  R: Float32Array;
-  B: Float32Array | null;
-  lengths: string | null;
-}
-
 const BIG = 2 ** 31 - 1;
 const RECURRENT_OPS = new Set(['LSTM', 'GRU', 'RNN']);
 const DEFAULT_ACTIVATIONS: Record<Cell, string[]> = { lstm: ['sigmoid', 'tanh', 'tanh'], gru: ['sigmoid', 'tanh'], rnn: ['tanh'] };
@@ -96,43 +81,35 @@ export function loadOnnxModel(bytes: Uint8Array, opts: OnnxImportOptions = {}, m
 class Importer {
   private readonly graph: OnnxGraph;
   private readonly values = new Map<string, Value>();
-  private readonly sym: Symbols = { role: new Map(), size: new Map(), hasLengths: false };
-  private readonly ops: RecurrentOp[] = [];
-  private readonly notes: string[] = [];
-  private readonly opset: number;
-  private softmaxSibling = false;
-  private embedding: { table: Float32Array; rows: number; dim: number } | null = null;
-  private dataInput: { name: string; tokens: boolean; features: number; batchFirst?: boolean } | null = null;
+  private readonly state: ImportState;
 
-  constructor(private readonly model: OnnxModel, private readonly source: string, private readonly opts: OnnxImportOptions) {
-    if (!model.graph) throw this.fail('the file has no graph (is it an ONNX model?)');
+  constructor(private readonly model: OnnxModel, source: string, private readonly opts: OnnxImportOptions) {
+    // The file's own checks, before there is an ImportState to fail in.
+    const fail = (message: string): FormatError => new FormatError(`${source}: ${message}`);
+    if (!model.graph) throw fail('the file has no graph (is it an ONNX model?)');
     this.graph = model.graph;
     let opset: number | undefined;
     for (const o of model.opset_import) {
       const domain = o.domain ?? '';
       if (domain === '' || domain === 'ai.onnx') opset = o.version ?? 0;
     }
-    if (opset === undefined) throw this.fail('the model imports no version of the default ONNX operator set (opset_import)');
-    if (opset < 7) throw this.fail(`the model uses ONNX opset ${opset}; lstmkit reads opset 7 or later`);
-    this.opset = opset;
-  }
-
-  private fail(message: string): FormatError {
-    return new FormatError(`${this.source}: ${message}`);
+    if (opset === undefined) throw fail('the model imports no version of the default ONNX operator set (opset_import)');
+    if (opset < 7) throw fail(`the model uses ONNX opset ${opset}; lstmkit reads opset 7 or later`);
+    this.state = new ImportState(source, opset);
   }
 
   run(): OnnxImport {
     const g = this.graph;
-    if (g.sparse_initializer.length > 0) throw this.fail('the graph has sparse initializers, which lstmkit does not read');
+    if (g.sparse_initializer.length > 0) throw this.state.fail('the graph has sparse initializers, which lstmkit does not read');
     const outputs = g.output.map((o) => o.name ?? '');
-    if (outputs.length === 0) throw this.fail('the graph has no outputs');
+    if (outputs.length === 0) throw this.state.fail('the graph has no outputs');
     const outName = this.opts.output ?? outputs[0]!;
-    if (!outputs.includes(outName)) throw this.fail(`the graph has no output '${outName}'; its outputs are ${outputs.map((o) => `'${o}'`).join(', ')}`);
+    if (!outputs.includes(outName)) throw this.state.fail(`the graph has no output '${outName}'; its outputs are ${outputs.map((o) => `'${o}'`).join(', ')}`);
     // A Softmax of the imported output is its class probabilities (lstmkit's exports write both).
     const probabilities = g.node.find((n) => n.op_type === 'Softmax' && (n.domain ?? '') === '' && n.input[0] === outName && n.output.length === 1 && outputs.includes(n.output[0]!));
-    if (probabilities) this.softmaxSibling = true;
+    if (probabilities) this.state.softmaxSibling = true;
     const others = outputs.filter((o) => o !== outName && o !== probabilities?.output[0]);
-    if (others.length) this.notes.push(`imported output '${outName}'; the other graph output${others.length > 1 ? 's' : ''} ${others.map((o) => `'${o}'`).join(', ')} ${others.length > 1 ? 'are' : 'is'} not part of the model`);
+    if (others.length) this.state.notes.push(`imported output '${outName}'; the other graph output${others.length > 1 ? 's' : ''} ${others.map((o) => `'${o}'`).join(', ')} ${others.length > 1 ? 'are' : 'is'} not part of the model`);
 
     // Which nodes the output depends on.
     const producer = new Map<string, number>();
@@ -140,7 +117,7 @@ class Importer {
     g.node.forEach((n, i) => {
       for (const o of n.output) {
         if (o === '') continue;
-        if (producer.has(o) || initializers.has(o)) throw this.fail(`${this.nodeName(n, i)} writes '${o}', which is already defined; a value has one producer`);
+        if (producer.has(o) || initializers.has(o)) throw this.state.fail(`${this.nodeName(n, i)} writes '${o}', which is already defined; a value has one producer`);
         producer.set(o, i);
       }
     });
@@ -156,20 +133,20 @@ class Importer {
     const ignored = g.node.filter((n, i) => !needed.has(i) && n !== probabilities);
     if (ignored.length) {
       const list = ignored.slice(0, 6).map((n) => this.nodeName(n, g.node.indexOf(n))).join(', ');
-      this.notes.push(`${ignored.length} node${ignored.length > 1 ? 's' : ''} that output '${outName}' does not depend on ${ignored.length > 1 ? 'were' : 'was'} not imported: ${list}${ignored.length > 6 ? ', …' : ''}`);
+      this.state.notes.push(`${ignored.length} node${ignored.length > 1 ? 's' : ''} that output '${outName}' does not depend on ${ignored.length > 1 ? 'were' : 'was'} not imported: ${list}${ignored.length > 6 ? ', …' : ''}`);
     }
 
     for (const i of needed) {
       const n = g.node[i]!;
       const domain = n.domain ?? '';
-      if (domain !== '' && domain !== 'ai.onnx') throw this.fail(`${this.nodeName(n, i)}: operators of domain '${domain}' are not supported`);
+      if (domain !== '' && domain !== 'ai.onnx') throw this.state.fail(`${this.nodeName(n, i)}: operators of domain '${domain}' are not supported`);
     }
     this.defineInputs(needed, producer);
     g.node.forEach((node, i) => {
       if (needed.has(i)) this.evaluate(node, i);
     });
     const out = this.values.get(outName);
-    if (out === undefined) throw this.fail(`output '${outName}' is not computed by any node`);
+    if (out === undefined) throw this.state.fail(`output '${outName}' is not computed by any node`);
     return this.finish(out, outName);
   }
 
@@ -181,7 +158,7 @@ class Importer {
 
   private defineInputs(needed: Set<number>, producer: Map<string, number>): void {
     const g = this.graph;
-    for (const t of g.initializer) this.values.set(t.name ?? '', constantValue(decodeTensor(t, `${this.source}: initializer '${t.name ?? ''}'`)));
+    for (const t of g.initializer) this.values.set(t.name ?? '', constantValue(decodeTensor(t, `${this.state.source}: initializer '${t.name ?? ''}'`)));
     const inputs = new Map<string, OnnxValueInfo>();
     for (const v of g.input) if (!this.values.has(v.name ?? '')) inputs.set(v.name ?? '', v);
 
@@ -204,7 +181,7 @@ class Importer {
         todo.push(...(RECURRENT_OPS.has(pn.op_type ?? '') ? pn.input.slice(0, 1) : pn.input));
       }
     }
-    if (data.size > 1) throw this.fail(`the recurrent layers read several graph inputs (${[...data].sort().map((d) => `'${d}'`).join(', ')}); a SequenceModel has one input`);
+    if (data.size > 1) throw this.state.fail(`the recurrent layers read several graph inputs (${[...data].sort().map((d) => `'${d}'`).join(', ')}); a SequenceModel has one input`);
     for (const [name, info] of inputs) {
       const tt = info.type?.tensor_type;
       const dims = tt?.shape?.dim;
@@ -214,16 +191,16 @@ class Importer {
         const describe = `graph input '${name}' is ${dims ? `${dataTypeName(elem)} of rank ${dims.length}` : 'of unknown shape'}`;
         if (elem === DataType.FLOAT && dims?.length === 3) {
           const features = dims[2]!.dim_value;
-          if (features === undefined || features < 1) throw this.fail(`graph input '${name}' has no fixed number of features (its last dimension is ${dims[2]!.dim_param ?? 'unknown'})`);
+          if (features === undefined || features < 1) throw this.state.fail(`graph input '${name}' has no fixed number of features (its last dimension is ${dims[2]!.dim_param ?? 'unknown'})`);
           this.staticSizes(dims);
-          this.dataInput = { name, tokens: false, features };
+          this.state.dataInput = { name, tokens: false, features };
           this.values.set(name, { kind: 'act', axes: [{ kind: 'seq', sym: 'in0' }, { kind: 'seq', sym: 'in1' }, { kind: 'F', runs: [{ ref: { what: 'x', layer: -1, dir: 0, time: 'all' }, from: 0, to: features }] }], head: null, softmax: null, embedding: false });
         } else if (integer && dims?.length === 2) {
           this.staticSizes(dims);
-          this.dataInput = { name, tokens: true, features: 0 };
+          this.state.dataInput = { name, tokens: true, features: 0 };
           this.values.set(name, { kind: 'tokens', input: name, axes: [{ kind: 'seq', sym: 'in0' }, { kind: 'seq', sym: 'in1' }] });
         } else {
-          throw this.fail(`${describe}; lstmkit reads float32 [batch, steps, features] or integer token ids [batch, steps]`);
+          throw this.state.fail(`${describe}; lstmkit reads float32 [batch, steps, features] or integer token ids [batch, steps]`);
         }
       } else if (integer && dims?.length === 1) {
         this.values.set(name, { kind: 'lengths', input: name, float: false, shape: ['B'] });
@@ -235,14 +212,14 @@ class Importer {
 
   private staticSizes(dims: { dim_value?: number }[]): void {
     dims.slice(0, 2).forEach((d, k) => {
-      if (d.dim_value !== undefined && d.dim_value > 0) this.sym.size.set(`in${k}`, d.dim_value);
+      if (d.dim_value !== undefined && d.dim_value > 0) this.state.sym.size.set(`in${k}`, d.dim_value);
     });
   }
 
   // --------------------------------------------------------------- nodes
 
   private evaluate(node: OnnxNode, index: number): void {
-    const where = `${this.source}: ${this.nodeName(node, index)}`;
+    const where = `${this.state.source}: ${this.nodeName(node, index)}`;
     const ctx = new NodeCtx(node, where);
     const domain = node.domain ?? '';
     if (domain !== '' && domain !== 'ai.onnx') throw ctx.fail(`operators of domain '${domain}' are not supported`);
@@ -359,7 +336,7 @@ class Importer {
   }
 
   private batchSym(): string | undefined {
-    for (const [s, r] of this.sym.role) if (r === 'B') return s;
+    for (const [s, r] of this.state.sym.role) if (r === 'B') return s;
     return undefined;
   }
 
@@ -389,7 +366,7 @@ class Importer {
     for (let k = 0; k < rank; k++) {
       const a = from[k - (rank - from.length)] ?? 1;
       const b = to[k - (rank - to.length)] ?? 1;
-      shape.push(a === 1 ? b : b === 1 ? a : sameDim(a, b, this.sym) ? a : ctx.refuse(`cannot broadcast ${shapeText(from)} to ${shapeText(to)}`));
+      shape.push(a === 1 ? b : b === 1 ? a : sameDim(a, b, this.state.sym) ? a : ctx.refuse(`cannot broadcast ${shapeText(from)} to ${shapeText(to)}`));
     }
     return { kind: 'zeros', shape };
   }
@@ -403,10 +380,10 @@ class Importer {
       // An embedding: rows of a constant table picked by the token ids.
       if (data.kind !== 'float' || data.shape.length !== 2) throw ctx.fail('picks token ids from something other than a constant 2-D table');
       if (normalizeAxis(axis, 2, ctx.where) !== 0) throw ctx.fail('an embedding gathers rows (axis 0)');
-      if (this.embedding) throw ctx.fail('a second embedding of the token ids; a SequenceModel has one');
+      if (this.state.embedding) throw ctx.fail('a second embedding of the token ids; a SequenceModel has one');
       const [rows, dim] = data.shape as [number, number];
       if (rows < 2 || dim < 1) throw ctx.fail(`the embedding table ${describeShape(data.shape)} needs at least 2 rows and 1 column`);
-      this.embedding = { table: data.data, rows, dim };
+      this.state.embedding = { table: data.data, rows, dim };
       return { kind: 'act', axes: [...indices.axes, { kind: 'F', runs: [{ ref: { what: 'x', layer: -1, dir: 0, time: 'all' }, from: 0, to: dim }] }], head: null, softmax: null, embedding: true };
     }
     if (indices.kind !== 'int' || indices.data.some((d) => typeof d !== 'number')) {
@@ -426,11 +403,11 @@ class Importer {
     ctx.noHead(act);
     const a = normalizeAxis(axis, act.axes.length, ctx.where);
     const ax = act.axes[a]!;
-    if (idxShape.length > 1 || (idx.length !== 1 && ax.kind !== 'S' && ax.kind !== 'F')) throw ctx.fail(`gathers ${idx.length} entries along ${describeAxes([ax], this.sym)}, which lstmkit does not follow`);
+    if (idxShape.length > 1 || (idx.length !== 1 && ax.kind !== 'S' && ax.kind !== 'F')) throw ctx.fail(`gathers ${idx.length} entries along ${describeAxes([ax], this.state.sym)}, which lstmkit does not follow`);
     const scalar = idxShape.length === 0;
     const replace = (axes: Axis[]): Act => ({ ...act, axes: [...act.axes.slice(0, a), ...axes, ...act.axes.slice(a + 1)] });
     if (ax.kind === 'seq') {
-      if (this.sym.role.get(ax.sym) !== 'T') throw ctx.fail(`selects from the ${this.sym.role.get(ax.sym) === 'B' ? 'batch' : 'sequence'} axis, which a SequenceModel cannot express`);
+      if (this.state.sym.role.get(ax.sym) !== 'T') throw ctx.fail(`selects from the ${this.state.sym.role.get(ax.sym) === 'B' ? 'batch' : 'sequence'} axis, which a SequenceModel cannot express`);
       const time = this.timeIndex(ctx, ax.sym, idx[0]!);
       return tagTime(replace(scalar ? [] : [{ kind: 'one' }]), time, ctx.where);
     }
@@ -451,7 +428,7 @@ class Importer {
       const g = gatherIndex([width(ax.runs)], 0, numeric, idxShape, ctx.where);
       return replace([{ kind: 'F', runs: pickRuns(ax.runs, Array.from(g.index)) }]);
     }
-    throw ctx.fail(`selects a single element of ${describeAxes([ax], this.sym)}, which a SequenceModel cannot express`);
+    throw ctx.fail(`selects a single element of ${describeAxes([ax], this.state.sym)}, which a SequenceModel cannot express`);
   }
 
   /** Which time step an index of the time axis names: the first, or the last. */
@@ -461,7 +438,7 @@ class Importer {
       if (p.sym === sym && p.offset === -1) return 'last';
       throw ctx.fail(`selects time step ${index}; lstmkit follows the first or the last step only`);
     }
-    const T = this.sym.size.get(sym);
+    const T = this.state.sym.size.get(sym);
     if (index === 0) return 'first';
     if (index === -1 || (T !== undefined && index === T - 1)) return 'last';
     throw ctx.fail(`selects time step ${index}; lstmkit follows the first or the last step only`);
@@ -521,7 +498,7 @@ class Importer {
         squeezedK = true;
         continue;
       }
-      throw ctx.fail(`squeezes ${describeAxes([a], this.sym)}, which is not of size 1`);
+      throw ctx.fail(`squeezes ${describeAxes([a], this.state.sym)}, which is not of size 1`);
     }
     const axesOut = out.axes.filter((_, k) => !norm.includes(k));
     return squeezedK ? { ...out, axes: axesOut, squeezedK: true } : { ...out, axes: axesOut };
@@ -556,14 +533,14 @@ class Importer {
       if (k === a) continue;
       const first = JSON.stringify(acts[0]!.axes[k]);
       if (acts.some((x) => JSON.stringify(x.axes[k]) !== first)) {
-        throw ctx.fail(`concatenates ${acts.map((x) => describeAxes(x.axes, this.sym)).join(' and ')} whose axis ${k} differs`);
+        throw ctx.fail(`concatenates ${acts.map((x) => describeAxes(x.axes, this.state.sym)).join(' and ')} whose axis ${k} differs`);
       }
     }
     const along = acts.map((x) => x.axes[a]!);
     let merged: Axis;
     if (along.every((x) => x.kind === 'F')) merged = { kind: 'F', runs: along.flatMap((x) => (x as Extract<Axis, { kind: 'F' }>).runs) };
     else if (along.every((x) => x.kind === 'S')) merged = { kind: 'S', slots: along.flatMap((x) => (x as Extract<Axis, { kind: 'S' }>).slots) };
-    else throw ctx.fail(`concatenates along ${describeAxes(along, this.sym)}, which a SequenceModel cannot express`);
+    else throw ctx.fail(`concatenates along ${describeAxes(along, this.state.sym)}, which a SequenceModel cannot express`);
     return { ...acts[0]!, axes: acts[0]!.axes.map((x, k) => (k === a ? merged : x)), embedding: acts.some((x) => x.embedding) };
   }
 
@@ -573,7 +550,7 @@ class Importer {
     let ends: Dim[];
     let axes: number[] | null;
     let steps: number[] | null;
-    if (ins.length > 1 || this.opset >= 10) {
+    if (ins.length > 1 || this.state.opset >= 10) {
       ctx.allow();
       const vec = (k: number, what: string): Dim[] | null => {
         const v = ins[k];
@@ -638,10 +615,10 @@ class Importer {
       };
       const s = bound(start);
       const e = bound(end);
-      const n = this.sym.size.get(ax.sym);
+      const n = this.state.sym.size.get(ax.sym);
       const all = (s === 0 || s <= -BIG) && e === BIG;
       if (all || (n !== undefined && slicePositions(n, s, e, 1, ctx.where).length === n)) return act;
-      if (this.sym.role.get(ax.sym) !== 'T') throw ctx.fail(`slices the ${this.sym.role.get(ax.sym) === 'B' ? 'batch' : 'sequence'} axis, which a SequenceModel cannot express`);
+      if (this.state.sym.role.get(ax.sym) !== 'T') throw ctx.fail(`slices the ${this.state.sym.role.get(ax.sym) === 'B' ? 'batch' : 'sequence'} axis, which a SequenceModel cannot express`);
       let time: 'first' | 'last' | null = s === -1 && e === BIG ? 'last' : s === 0 && e === 1 ? 'first' : null;
       if (time === null && n !== undefined) {
         const p = slicePositions(n, s, e, 1, ctx.where);
@@ -660,7 +637,7 @@ class Importer {
       if (p.length === 0) throw ctx.fail('slices away every feature');
       return replace({ kind: 'F', runs: pickRuns(ax.runs, p) });
     }
-    throw ctx.fail(`slices ${describeAxes([ax], this.sym)}, which a SequenceModel cannot express`);
+    throw ctx.fail(`slices ${describeAxes([ax], this.state.sym)}, which a SequenceModel cannot express`);
   }
 
   private transpose(ctx: NodeCtx, v: Value): Value {
@@ -703,7 +680,7 @@ class Importer {
 
   /** The axes of a reshape: each target dim takes one input axis, merges a direction axis with its features, or adds or drops a unit axis. */
   private regroup(ctx: NodeCtx, axes: readonly Axis[], dims: readonly Dim[]): Axis[] {
-    const fail = (): never => ctx.refuse(`reshapes ${describeAxes(axes, this.sym)} to ${shapeText(dims)}, which lstmkit does not follow`);
+    const fail = (): never => ctx.refuse(`reshapes ${describeAxes(axes, this.state.sym)} to ${shapeText(dims)}, which lstmkit does not follow`);
     const unknown = dims.indexOf(-1);
     if (dims.filter((d) => d === -1).length > 1) fail();
     const left = unknown < 0 ? dims.length : unknown;
@@ -751,7 +728,7 @@ class Importer {
   private fits(axis: Axis, d: Dim): boolean {
     if (typeof d === 'string') return axis.kind === 'seq' && axis.sym === d;
     const size = axisSize(axis);
-    return typeof size === 'number' ? size === d : staticSize(size, this.sym) === d;
+    return typeof size === 'number' ? size === d : staticSize(size, this.state.sym) === d;
   }
 
   private flatten(ctx: NodeCtx, v: Value): Value {
@@ -767,7 +744,7 @@ class Importer {
     if (a < 0 || a > act.axes.length) throw ctx.fail(`axis ${axis} is out of range`);
     const first = mergeAxes(act.axes.slice(0, a));
     const second = mergeAxes(act.axes.slice(a));
-    if (!first || !second) throw ctx.fail(`flattens ${describeAxes(act.axes, this.sym)} at axis ${axis}, which lstmkit does not follow`);
+    if (!first || !second) throw ctx.fail(`flattens ${describeAxes(act.axes, this.state.sym)} at axis ${axis}, which lstmkit does not follow`);
     return { ...act, axes: [first, second] };
   }
 
@@ -775,8 +752,8 @@ class Importer {
 
   private features(ctx: NodeCtx, act: Act): Run[] {
     const last = act.axes[act.axes.length - 1];
-    if (!last || last.kind !== 'F') throw ctx.fail(`its input ${describeAxes(act.axes, this.sym)} does not end in a feature axis`);
-    if (act.axes.some((a) => a.kind === 'S')) throw ctx.fail(`its input ${describeAxes(act.axes, this.sym)} still has a direction axis (merge the directions first)`);
+    if (!last || last.kind !== 'F') throw ctx.fail(`its input ${describeAxes(act.axes, this.state.sym)} does not end in a feature axis`);
+    if (act.axes.some((a) => a.kind === 'S')) throw ctx.fail(`its input ${describeAxes(act.axes, this.state.sym)} still has a direction axis (merge the directions first)`);
     return last.runs;
   }
 
@@ -816,7 +793,7 @@ class Importer {
     if (ctx.int('transA', 0) !== 0) throw ctx.fail('transA=1 (a transposed activation) is not supported');
     const act = ctx.activation(a, 'A');
     if (act.head) throw ctx.fail('a second dense layer; a SequenceModel has one dense head');
-    if (act.axes.length !== 2) throw ctx.fail(`A is ${describeAxes(act.axes, this.sym)}; Gemm takes a matrix`);
+    if (act.axes.length !== 2) throw ctx.fail(`A is ${describeAxes(act.axes, this.state.sym)}; Gemm takes a matrix`);
     if (b.kind !== 'float' || b.shape.length !== 2) throw ctx.fail('B is not a constant matrix');
     const alpha = ctx.float('alpha', 1);
     const beta = ctx.float('beta', 1);
@@ -897,14 +874,14 @@ class Importer {
       for (let k = 0; k < rank; k++) {
         const d = by.shape[k - (rank - by.shape.length)];
         const ax = act.axes[k - (rank - act.axes.length)];
-        if (d === 'B' && !(ax?.kind === 'seq' && this.sym.role.get(ax.sym) === 'B')) throw ctx.fail('the lengths do not line up with the batch axis');
+        if (d === 'B' && !(ax?.kind === 'seq' && this.state.sym.role.get(ax.sym) === 'B')) throw ctx.fail('the lengths do not line up with the batch axis');
       }
-      this.sym.hasLengths = true;
+      this.state.sym.hasLengths = true;
       return mapRefs(act, (r) => ({ ...r, time: 'meanLen' }));
     }
     if (by.kind === 'float' && by.data.length === 1) {
-      const T = [...this.sym.role].find(([, r]) => r === 'T')?.[0];
-      const steps = T === undefined ? undefined : this.sym.size.get(T);
+      const T = [...this.state.sym.role].find(([, r]) => r === 'T')?.[0];
+      const steps = T === undefined ? undefined : this.state.sym.size.get(T);
       if (steps !== undefined && by.data[0] === steps) return mapRefs(act, (r) => ({ ...r, time: 'mean' }));
       throw ctx.fail(`divides a sum over time by ${by.data[0]}, which is not the (fixed) number of steps`);
     }
@@ -917,8 +894,8 @@ class Importer {
     ctx.noSoftmax(act0);
     const act = act0.head ? act0 : this.identityHead(ctx, act0);
     const rank = act.axes.length;
-    const axis = normalizeAxis(ctx.int('axis', this.opset >= 13 ? -1 : 1), rank, ctx.where);
-    if (axis !== rank - 1 || act.axes[axis]!.kind !== 'K') throw ctx.fail(`takes the ${op} over axis ${axis} of ${describeAxes(act.axes, this.sym)}; lstmkit's classifier takes it over the outputs (the last axis)`);
+    const axis = normalizeAxis(ctx.int('axis', this.state.opset >= 13 ? -1 : 1), rank, ctx.where);
+    if (axis !== rank - 1 || act.axes[axis]!.kind !== 'K') throw ctx.fail(`takes the ${op} over axis ${axis} of ${describeAxes(act.axes, this.state.sym)}; lstmkit's classifier takes it over the outputs (the last axis)`);
     return { ...act, softmax: op };
   }
 
@@ -929,8 +906,8 @@ class Importer {
     const axes = ctx.axes(axesInput, 'axes').map((a) => normalizeAxis(a, act.axes.length, ctx.where));
     const keep = ctx.int('keepdims', 1) === 1;
     const ax = axes.length === 1 ? act.axes[axes[0]!]! : undefined;
-    if (!ax || ax.kind !== 'seq' || this.sym.role.get(ax.sym) !== 'T') {
-      throw ctx.fail(`${op} over ${axes.length ? describeAxes(axes.map((a) => act.axes[a]!), this.sym) : 'every axis'}; lstmkit follows a mean over the time axis only`);
+    if (!ax || ax.kind !== 'seq' || this.state.sym.role.get(ax.sym) !== 'T') {
+      throw ctx.fail(`${op} over ${axes.length ? describeAxes(axes.map((a) => act.axes[a]!), this.state.sym) : 'every axis'}; lstmkit follows a mean over the time axis only`);
     }
     const a = axes[0]!;
     const reduced: Act = { ...act, axes: keep ? act.axes.map((x, k) => (k === a ? { kind: 'one' } : x)) : act.axes.filter((_, k) => k !== a) };
@@ -973,19 +950,19 @@ class Importer {
     // X: the model input or the previous layer's output sequence, [T, B, I] (layout 0) or [B, T, I].
     const x = ctx.activation(ctx.input(ins, 0), 'X');
     if (x.head || x.softmax || x.axes.length !== 3 || x.axes[0]!.kind !== 'seq' || x.axes[1]!.kind !== 'seq' || x.axes[2]!.kind !== 'F') {
-      throw ctx.fail(`X is ${describeAxes(x.axes, this.sym)}; expected ${layout === 0 ? '[steps, batch, features]' : '[batch, steps, features]'} of the model input or a previous layer's output sequence`);
+      throw ctx.fail(`X is ${describeAxes(x.axes, this.state.sym)}; expected ${layout === 0 ? '[steps, batch, features]' : '[batch, steps, features]'} of the model input or a previous layer's output sequence`);
     }
     const [first, second] = [x.axes[0]!.sym, x.axes[1]!.sym];
     this.bind(ctx, layout === 0 ? first : second, 'T');
     this.bind(ctx, layout === 0 ? second : first, 'B');
-    if (this.dataInput && this.dataInput.batchFirst === undefined) this.dataInput.batchFirst = this.sym.role.get('in0') === 'B';
+    if (this.state.dataInput && this.state.dataInput.batchFirst === undefined) this.state.dataInput.batchFirst = this.state.sym.role.get('in0') === 'B';
     const inputRuns = x.axes[2]!.runs;
     const refs = inputRuns.map((r) => r.ref!);
     let layer: number;
     if (refs.every((r) => r.what === 'x' && r.time === 'all')) layer = 0;
     else if (refs.every((r) => r.what === 'Y' && r.time === 'all' && r.layer === refs[0]!.layer)) layer = refs[0]!.layer + 1;
     else throw ctx.fail(`X holds ${describeRuns(inputRuns)}; a recurrent layer reads the model input or the whole output sequence of one previous layer`);
-    const clash = this.ops.find((o) => o.layer === layer);
+    const clash = this.state.ops.find((o) => o.layer === layer);
     if (clash) throw ctx.fail(`reads the same input as ${clash.where}: a SequenceModel is one stack of layers, not parallel branches`);
 
     // Weights.
@@ -1022,12 +999,12 @@ class Importer {
       const P = ins[7];
       if (P !== undefined) {
         if (!(P.kind === 'float' && P.data.every((v) => v === 0)) && P.kind !== 'zeros') throw ctx.fail('peepholes (input P) are not supported: PyTorch\'s and lstmkit\'s LSTM have none');
-        this.notes.push(`${ctx.where.slice(this.source.length + 2)}: its peephole weights P are all zero, which is an LSTM without peepholes`);
+        this.state.notes.push(`${ctx.where.slice(this.state.source.length + 2)}: its peephole weights P are all zero, which is an LSTM without peepholes`);
       }
     }
 
-    const where = ctx.where.slice(this.source.length + 2);
-    this.ops.push({ where, cell, layer, direction, hidden: H, nonlinearity, inputRuns, W: W.data, R: R.data, B, lengths });
+    const where = ctx.where.slice(this.state.source.length + 2);
+    this.state.ops.push({ where, cell, layer, direction, hidden: H, nonlinearity, inputRuns, W: W.data, R: R.data, B, lengths });
     const dirs = direction === 'forward' ? [0] : direction === 'reverse' ? [1] : [0, 1];
     const slots = (what: 'Y' | 'h' | 'c'): Axis => ({ kind: 'S', slots: dirs.map((dir): Ref => ({ what, layer, dir, time: 'all' })) });
     const T: Axis = { kind: 'seq', sym: layout === 0 ? first : second };
@@ -1040,10 +1017,10 @@ class Importer {
   }
 
   private bind(ctx: NodeCtx, s: string, role: 'T' | 'B'): void {
-    const had = this.sym.role.get(s);
+    const had = this.state.sym.role.get(s);
     if (had !== undefined && had !== role) throw ctx.fail(`reads as ${role === 'T' ? 'time' : 'batch'} the axis an earlier recurrent operator read as ${had === 'T' ? 'time' : 'batch'}`);
-    for (const [other, r] of this.sym.role) if (other !== s && r === role) throw ctx.fail(`reads a different ${role === 'T' ? 'time' : 'batch'} axis than an earlier recurrent operator`);
-    this.sym.role.set(s, role);
+    for (const [other, r] of this.state.sym.role) if (other !== s && r === role) throw ctx.fail(`reads a different ${role === 'T' ? 'time' : 'batch'} axis than an earlier recurrent operator`);
+    this.state.sym.role.set(s, role);
   }
 
   private floatConst(ctx: NodeCtx, v: Value | undefined, name: string): { shape: number[]; data: Float32Array } {
@@ -1066,42 +1043,42 @@ class Importer {
 
   private finish(out: Value, outName: string): OnnxImport {
     const fail = (m: string): never => {
-      throw this.fail(`output '${outName}' ${m}`);
+      throw this.state.fail(`output '${outName}' ${m}`);
     };
     if (out.kind !== 'act') fail(out.kind === 'float' || out.kind === 'int' ? 'is a constant: it does not depend on the input' : `is ${describeValue(out)}, not a model output`);
     const result = out as Act;
-    if (this.ops.length === 0) fail('does not depend on any LSTM, GRU or RNN operator');
-    const ops = [...this.ops].sort((a, b) => a.layer - b.layer);
+    if (this.state.ops.length === 0) fail('does not depend on any LSTM, GRU or RNN operator');
+    const ops = [...this.state.ops].sort((a, b) => a.layer - b.layer);
     const L = ops.length;
     ops.forEach((o, l) => {
       if (o.layer !== l) fail(`depends on recurrent layers ${ops.map((p) => p.layer).join(', ')}, not a stack 0…${L - 1}`);
     });
     const first = ops[0]!;
     for (const o of ops) {
-      if (o.cell !== first.cell) throw this.fail(`${o.where} is ${o.cell.toUpperCase()} but ${first.where} is ${first.cell.toUpperCase()}; a SequenceModel stacks one kind of cell`);
-      if (o.hidden !== first.hidden) throw this.fail(`${o.where} has hidden_size ${o.hidden} but ${first.where} has ${first.hidden}; a SequenceModel's layers share one hidden size`);
-      if (o.nonlinearity !== first.nonlinearity) throw this.fail(`${o.where} uses ${o.nonlinearity} but ${first.where} uses ${first.nonlinearity}`);
-      if (o.lengths !== first.lengths) throw this.fail(`${o.where} and ${first.where} differ in sequence_lens (${o.lengths ?? 'none'} vs ${first.lengths ?? 'none'}); give every layer the same lengths or none`);
+      if (o.cell !== first.cell) throw this.state.fail(`${o.where} is ${o.cell.toUpperCase()} but ${first.where} is ${first.cell.toUpperCase()}; a SequenceModel stacks one kind of cell`);
+      if (o.hidden !== first.hidden) throw this.state.fail(`${o.where} has hidden_size ${o.hidden} but ${first.where} has ${first.hidden}; a SequenceModel's layers share one hidden size`);
+      if (o.nonlinearity !== first.nonlinearity) throw this.state.fail(`${o.where} uses ${o.nonlinearity} but ${first.where} uses ${first.nonlinearity}`);
+      if (o.lengths !== first.lengths) throw this.state.fail(`${o.where} and ${first.where} differ in sequence_lens (${o.lengths ?? 'none'} vs ${first.lengths ?? 'none'}); give every layer the same lengths or none`);
     }
     const lengths = first.lengths;
     const { cell, hidden: H } = first;
     const G = GATES[cell];
     const bidirectional = ops.some((o) => o.direction !== 'forward');
     const D = bidirectional ? 2 : 1;
-    const data = this.dataInput!;
-    const I = data.tokens ? this.embedding?.dim ?? fail('reads token ids without an embedding (Gather from a table)') : data.features;
+    const data = this.state.dataInput!;
+    const I = data.tokens ? this.state.embedding?.dim ?? fail('reads token ids without an embedding (Gather from a table)') : data.features;
 
     // The head and what it reads.
     let act = result;
     if (act.head === null) {
-      const ctx = new NodeCtx({ input: [], output: [], attribute: [], op_type: 'output' }, `${this.source}: output '${outName}'`);
+      const ctx = new NodeCtx({ input: [], output: [], attribute: [], op_type: 'output' }, `${this.state.source}: output '${outName}'`);
       act = this.identityHead(ctx, act);
-      this.notes.push(`output '${outName}' is the recurrent features themselves; the model's head is the identity`);
+      this.state.notes.push(`output '${outName}' is the recurrent features themselves; the model's head is the identity`);
     }
     const head = act.head!;
     const K = head.K;
     const axes = act.axes;
-    const role = (a: Axis | undefined): string => (a?.kind === 'seq' ? this.sym.role.get(a.sym) ?? '?' : a?.kind ?? '-');
+    const role = (a: Axis | undefined): string => (a?.kind === 'seq' ? this.state.sym.role.get(a.sym) ?? '?' : a?.kind ?? '-');
     const shape = axes.map(role).join(',');
     const K_ = result.squeezedK ? '' : ',K';
     let mode: 'sequence' | 'step';
@@ -1110,7 +1087,7 @@ class Importer {
       mode = 'step';
       batchFirstOut = shape.startsWith('B');
     } else if (shape === `B${K_}`) mode = 'sequence';
-    else return fail(`is ${describeAxes(axes, this.sym)}; a SequenceModel outputs [batch, outputs] per sequence or [batch, steps, outputs] per step`);
+    else return fail(`is ${describeAxes(axes, this.state.sym)}; a SequenceModel outputs [batch, outputs] per sequence or [batch, steps, outputs] per step`);
 
     // Normalize what the head reads: the forward output at the last step is the forward final state, the backward output at the first step the backward final state (without padding).
     const runs = head.runs.map((r): Run => {
@@ -1145,10 +1122,10 @@ class Importer {
     const weights: OnnxImport['weights'] = {};
     const column = (ref: Ref, pos: number, layer: number): number => {
       if (layer === 0) return pos;
-      if (D === 1 && ref.dir !== 0) throw this.fail('internal: a backward feature in a unidirectional model');
+      if (D === 1 && ref.dir !== 0) throw this.state.fail('internal: a backward feature in a unidirectional model');
       return ref.dir * H + pos;
     };
-    if (this.embedding) weights['embedding.weight'] = { shape: [this.embedding.rows, this.embedding.dim], data: this.embedding.table };
+    if (this.state.embedding) weights['embedding.weight'] = { shape: [this.state.embedding.rows, this.state.embedding.dim], data: this.state.embedding.table };
     for (const o of ops) {
       const l = o.layer;
       const inModel = l === 0 ? I : D * H;
@@ -1175,7 +1152,7 @@ class Importer {
             bhh = o.B.slice(k * 2 * G * H + G * H, (k + 1) * 2 * G * H);
           }
         } else {
-          this.notes.push(`${o.where} has no ${d === 1 ? 'backward' : 'forward'} direction; it is imported as a bidirectional layer whose ${d === 1 ? 'backward' : 'forward'} direction has zero weights (its output is exactly zero, and nothing reads it)`);
+          this.state.notes.push(`${o.where} has no ${d === 1 ? 'backward' : 'forward'} direction; it is imported as a bidirectional layer whose ${d === 1 ? 'backward' : 'forward'} direction has zero weights (its output is exactly zero, and nothing reads it)`);
         }
         weights[`rnn.weight_ih${sfx}`] = { shape: [G * H, inModel], data: toTorchGates(cell, wih, H, inModel) };
         weights[`rnn.weight_hh${sfx}`] = { shape: [G * H, H], data: toTorchGates(cell, whh, H, H) };
@@ -1185,7 +1162,7 @@ class Importer {
     }
     const F = D * H;
     const read = new Set(runs.flatMap((r) => Array.from({ length: r.to - r.from }, (_, k) => r.ref!.dir * H + r.from + k)));
-    if (read.size < F) this.notes.push(`the head reads ${read.size} of the ${F} features of the last layer (${describeRuns(runs)}); the others get zero weights`);
+    if (read.size < F) this.state.notes.push(`the head reads ${read.size} of the ${F} features of the last layer (${describeRuns(runs)}); the others get zero weights`);
     const headWeight = new Float32Array(K * F);
     const Fin = width(runs);
     let c = 0;
@@ -1199,30 +1176,30 @@ class Importer {
     weights['head.bias'] = { shape: [K], data: Float32Array.from(head.bias) };
     for (const [name, w] of Object.entries(weights)) {
       const bad = w.data.findIndex((v) => !Number.isFinite(v));
-      if (bad >= 0) throw this.fail(`the weights of ${name} hold ${w.data[bad]} (at [${bad}]); a model's weights are finite numbers`);
+      if (bad >= 0) throw this.state.fail(`the weights of ${name} hold ${w.data[bad]} (at [${bad}]); a model's weights are finite numbers`);
     }
 
     // The config: from the graph and the options; an lstmkit export's metadata adds what the graph cannot hold (labels, vocabulary, tokenizer, training settings).
-    const softmax = act.softmax ?? (this.softmaxSibling ? 'Softmax' : null);
+    const softmax = act.softmax ?? (this.state.softmaxSibling ? 'Softmax' : null);
     let classes = this.opts.classes;
     const classification = classes !== undefined || this.opts.classification === true || softmax !== null;
     if (classification) {
       if (K < 2) fail(`has ${K} output; a classifier needs at least 2 classes`);
       classes ??= Array.from({ length: K }, (_, k) => String(k));
-      if (classes.length !== K) throw this.fail(`${classes.length} class labels given for a head with ${K} outputs`);
-      if (act.softmax === 'LogSoftmax') this.notes.push('the graph outputs log-probabilities (LogSoftmax); the imported classifier outputs probabilities');
+      if (classes.length !== K) throw this.state.fail(`${classes.length} class labels given for a head with ${K} outputs`);
+      if (act.softmax === 'LogSoftmax') this.state.notes.push('the graph outputs log-probabilities (LogSoftmax); the imported classifier outputs probabilities');
     }
     const next = this.opts.next === true;
-    if (next && mode !== 'step') throw this.fail('the next-step mode needs a per-step output');
+    if (next && mode !== 'step') throw this.state.fail('the next-step mode needs a per-step output');
     let input: ModelConfig['input'];
     if (data.tokens) {
-      const rows = this.embedding!.rows;
+      const rows = this.state.embedding!.rows;
       const vocabulary = this.opts.vocabulary ?? ['<pad>', '<unk>', ...Array.from({ length: rows - 2 }, (_, k) => String(k + 2))];
-      if (vocabulary.length !== rows) throw this.fail(`${vocabulary.length} vocabulary tokens given for an embedding of ${rows} rows`);
+      if (vocabulary.length !== rows) throw this.state.fail(`${vocabulary.length} vocabulary tokens given for an embedding of ${rows} rows`);
       input = { type: 'tokens', embeddingDim: I, vocabulary, tokenizer: 'word' };
     } else input = { type: 'features', size: I };
-    if (next && (classification ? !data.tokens || K !== this.embedding!.rows : data.tokens || K !== I)) {
-      throw this.fail(`the next-step mode predicts the input (${data.tokens ? `${this.embedding!.rows} tokens` : `${I} features`}), but the head has ${K} outputs`);
+    if (next && (classification ? !data.tokens || K !== this.state.embedding!.rows : data.tokens || K !== I)) {
+      throw this.state.fail(`the next-step mode predicts the input (${data.tokens ? `${this.state.embedding!.rows} tokens` : `${I} features`}), but the head has ${K} outputs`);
     }
     const output: ModelConfig['output'] = { mode: next ? 'next' : mode, type: classification ? 'classification' : 'regression' };
     if (classification) output.classes = classes!;
@@ -1232,7 +1209,7 @@ class Importer {
     if (cell === 'rnn') rnn.nonlinearity = first.nonlinearity;
     let config: ModelConfig;
     try {
-      config = parseModelConfig({ input, rnn, output }, `${this.source}: imported config`);
+      config = parseModelConfig({ input, rnn, output }, `${this.state.source}: imported config`);
     } catch (e) {
       throw new FormatError((e as Error).message);
     }
@@ -1242,14 +1219,14 @@ class Importer {
       if (sameArchitecture(meta.config, config)) {
         config = adopt(meta.config, this.opts);
         fromMeta = true;
-      } else this.notes.push(`the file's lstmkit metadata describes another model than its graph (edited after export?); it was ignored`);
+      } else this.state.notes.push(`the file's lstmkit metadata describes another model than its graph (edited after export?); it was ignored`);
     }
     if (!fromMeta && data.tokens && !this.opts.vocabulary) {
-      this.notes.push(`the vocabulary is not in the file: tokens are named by their ids ("2" … "${this.embedding!.rows - 1}"; 0 is padding, 1 unknown), split on whitespace`);
+      this.state.notes.push(`the vocabulary is not in the file: tokens are named by their ids ("2" … "${this.state.embedding!.rows - 1}"; 0 is padding, 1 unknown), split on whitespace`);
     }
-    if (config.output.type === 'classification' && softmax === null) this.notes.push('the graph outputs logits; the imported classifier outputs their softmax (probabilities)');
-    if (mode === 'step' && data.batchFirst !== batchFirstOut) this.notes.push(`the graph's output is ${batchFirstOut ? 'batch-first' : 'time-major'} while its input is ${data.batchFirst ? 'batch-first' : 'time-major'}`);
-    const imported: OnnxImport = { config, weights, batchFirst: data.batchFirst ?? true, notes: this.notes };
+    if (config.output.type === 'classification' && softmax === null) this.state.notes.push('the graph outputs logits; the imported classifier outputs their softmax (probabilities)');
+    if (mode === 'step' && data.batchFirst !== batchFirstOut) this.state.notes.push(`the graph's output is ${batchFirstOut ? 'batch-first' : 'time-major'} while its input is ${data.batchFirst ? 'batch-first' : 'time-major'}`);
+    const imported: OnnxImport = { config, weights, batchFirst: data.batchFirst ?? true, notes: this.state.notes };
     if (meta.preprocessing !== undefined) imported.preprocessing = meta.preprocessing;
     return imported;
   }
@@ -1262,11 +1239,11 @@ class Importer {
       try {
         value = JSON.parse(p.value ?? '');
       } catch {
-        throw this.fail(`metadata "${p.key}" is not valid JSON`);
+        throw this.state.fail(`metadata "${p.key}" is not valid JSON`);
       }
       if (p.key === META_CONFIG) {
         try {
-          out.config = parseModelConfig(value, `${this.source}: metadata "${META_CONFIG}"`);
+          out.config = parseModelConfig(value, `${this.state.source}: metadata "${META_CONFIG}"`);
         } catch (e) {
           throw new FormatError((e as Error).message);
         }
