@@ -4,7 +4,11 @@
 
 import { FormatError } from '../../core/errors.js';
 import { text, type OnnxAttribute, type OnnxNode, type OnnxTensorProto } from './proto.js';
+import type { ImportState } from './state.js';
 import type { Act, Value } from './values.js';
+
+/** How an operator is evaluated: its node's input values (undefined where an optional input is not given) to its output values (undefined where it gives none). */
+export type OpEval = (state: ImportState, ctx: NodeCtx, ins: (Value | undefined)[]) => (Value | undefined)[];
 
 /** One node's attributes and inputs, with errors that name it. */
 export class NodeCtx {
