@@ -1,6 +1,6 @@
 // One ONNX node as the importer reads it: its attributes, typed and checked,
 // and its inputs, with every error naming the node. Each operator's
-// evaluation gets one (./import.ts).
+// evaluation (an OpEval) gets one from ./graph.ts.
 
 import { FormatError } from '../../core/errors.js';
 import { text, type OnnxAttribute, type OnnxNode, type OnnxTensorProto } from './proto.js';
