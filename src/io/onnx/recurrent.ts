@@ -1,11 +1,11 @@
 // The recurrent operators of an ONNX graph — LSTM, GRU and RNN nodes — as the
 // layers of a SequenceModel. Each node is checked against what lstmkit's
 // layers compute (activations, clip, input_forget, linear_before_reset,
-// peepholes, zero initial states, one sequence_lens for all) and recorded in
-// the ImportState as a RecurrentOp; its outputs become activations that say
-// which layer and direction each feature holds. Once the graph is read,
-// recurrentWeights gives the layers' weights under PyTorch's names, gates
-// reordered by ./gates.ts.
+// peepholes, zero initial states, sequence_lens from a graph input) and
+// recorded in the ImportState as a RecurrentOp; its outputs become
+// activations that say which layer and direction each feature holds. Once
+// the graph is read, recurrentWeights gives the layers' weights under
+// PyTorch's names, gates reordered by ./gates.ts.
 
 import { describeShape } from '../../core/errors.js';
 import { GATES, toTorchGates, type Cell } from './gates.js';
@@ -22,6 +22,7 @@ export const RECURRENT_OPS: ReadonlyMap<string, OpEval> = new Map<string, OpEval
   ['RNN', (state, ctx, ins) => recurrent(state, ctx, 'rnn', ins)],
 ]);
 
+/** One recurrent node: checked, recorded as the layer after the one its X comes from, and its outputs (Y, Y_h, and Y_c for an LSTM) given as activations of that layer. */
 function recurrent(state: ImportState, ctx: NodeCtx, cell: Cell, ins: (Value | undefined)[]): (Value | undefined)[] {
   const op = cell.toUpperCase();
   const own = cell === 'lstm' ? ['input_forget'] : cell === 'gru' ? ['linear_before_reset'] : [];

@@ -24,6 +24,7 @@ export interface RecurrentOp {
   lengths: string | null;
 }
 
+/** One import's state: made when the graph is opened, filled while it is followed, read by the assembly. */
 export class ImportState {
   /** What the symbolic dimensions stand for (time or batch, once a recurrent operator reads them), and their sizes where the graph fixes them. */
   readonly sym: Symbols = { role: new Map(), size: new Map(), hasLengths: false };
