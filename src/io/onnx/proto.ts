@@ -1,5 +1,6 @@
 // ONNX's protobuf messages, decoded and encoded by protobufjs (light build)
-// from the descriptor of the official onnx.proto (./descriptor.ts), and the
+// from the descriptor of the official onnx.proto (./descriptor.ts, generated
+// from scripts/onnx/onnx.proto by scripts/onnx-proto.mjs), and the
 // conversion of TensorProto to and from typed arrays.
 //
 // The decoder treats the file as hostile: protobufjs checks every length

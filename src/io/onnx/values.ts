@@ -20,6 +20,7 @@
 // express is refused where it happens, naming the node.
 
 import { FormatError, describeShape } from '../../core/errors.js';
+import type { DecodedTensor } from './proto.js';
 
 /** A dimension: a number, or a symbol of the graph input's axes ("in0", "in1"), perhaps with an offset ("in1-1"). */
 export type Dim = number | string;
@@ -130,6 +131,18 @@ export function describeAxes(axes: readonly Axis[], sym: Symbols): string {
   }).join(', ')}]`;
 }
 
+/** A value in a message: what kind of thing it is ("a constant", "an activation", "graph input 'x'", …). */
+export function describeValue(v: Value): string {
+  if (v.kind === 'act') return v.head ? 'the head output' : 'an activation';
+  if (v.kind === 'input') return `graph input '${v.name}'`;
+  return v.kind === 'float' || v.kind === 'int' ? 'a constant' : v.kind;
+}
+
+/** The constant value of a decoded tensor (an initializer or a Constant node). */
+export function constantValue(t: DecodedTensor): Value {
+  return t.kind === 'float' ? { kind: 'float', shape: t.shape, data: t.data } : { kind: 'int', shape: t.shape, data: t.data };
+}
+
 /** Replace every ref of an activation (direction slots and feature runs). */
 export function mapRefs(act: Act, f: (r: Ref) => Ref): Act {
   const axes = act.axes.map((a): Axis => {
@@ -138,6 +151,14 @@ export function mapRefs(act: Act, f: (r: Ref) => Ref): Act {
     return a;
   });
   return { ...act, axes };
+}
+
+/** The time axis is gone (a step picked, or reduced): tag every feature with what it holds now. */
+export function tagTime(act: Act, time: Time, where: string): Act {
+  return mapRefs(act, (r) => {
+    if (r.time !== 'all') throw new FormatError(`${where}: ${describeRef(r)} has no time axis left`);
+    return { ...r, time };
+  });
 }
 
 /** Fill the per-direction runs of a feature axis with one slot's ref. */
