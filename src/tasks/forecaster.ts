@@ -44,6 +44,9 @@ import { predictModel } from '../model/predict.js';
 import { Trainer, type Callbacks, type EpochLog } from '../train/trainer.js';
 import { ErrorAccumulator, naiveForecast, seasonalNaiveForecast, seasonalNaiveScale, type ErrorMetrics } from './baselines.js';
 import { COLORS, type ChartSeries, type ChartSpec } from './chart.js';
+import { DEFAULT_FORECAST_TRAIN } from './forecast-defaults.js';
+
+export { DEFAULT_FORECAST_TRAIN } from './forecast-defaults.js';
 
 export type TargetTransform = 'delta' | 'drift' | 'level';
 
@@ -191,10 +194,6 @@ function partRows(size: number, rows: number, name: string): number {
   if (!(size >= 0) || (size >= 1 && !Number.isInteger(size))) throw new ValueError(`${name} must be a fraction in [0, 1) or a whole number of rows, got ${size}`);
   return size < 1 ? Math.round(size * rows) : size;
 }
-
-export const DEFAULT_FORECAST_TRAIN: TrainConfig = {
-  epochs: 100, batchSize: 32, optimizer: { name: 'adam', lr: 0.003 }, clipNorm: 1, earlyStopping: { patience: 10 }, seed: 0, shuffle: true,
-};
 
 /** The preprocessing metadata of a model file, checked field by field against its config. */
 function checkPreprocessing(p: Partial<ForecastPreprocessing>, config: ModelConfig, source: string): void {
