@@ -1,22 +1,24 @@
 #!/usr/bin/env node
 // The lstmkit command line (commander). User mistakes print one line and
 // exit 1; only bugs print a stack trace.
+//
+// Only the definitions are loaded up front (commander, ./args.js, the
+// commands/ modules and the constants their help shows); every action imports
+// its implementation when it runs. Loading them all (fastify, protobufjs, the
+// wasm backend, the recipes) took about a second, which `lstmkit --help` and
+// every command paid before doing anything.
 
 import { Command, Option } from 'commander';
 import { LstmkitError } from '../core/errors.js';
-import { backendInfo } from '../kernels/index.js';
-import { demoCommand } from './demo.js';
-import { evalCommand, predictCommand } from './evaluate.js';
-import { registerForecastCommands } from './forecast.js';
-import { registerOnnxCommands } from './interchange.js';
-import { registerPlaygroundCommand } from './playground.js';
-import { registerQuickstartCommand } from './quickstart.js';
-import { registerServeCommand } from './serve.js';
-import { registerTextCommands } from './text.js';
-import { importKerasCommand, importTorchCommand, type ImportKerasArgs, type ImportTorchArgs } from './import.js';
-import { trainCommand } from './train.js';
 import { positiveInt, positiveNumber } from './args.js';
-
+import { registerForecastCommands } from './commands/forecast.js';
+import { registerOnnxCommands } from './commands/interchange.js';
+import { registerPlaygroundCommand } from './commands/playground.js';
+import { registerQuickstartCommand } from './commands/quickstart.js';
+import { registerServeCommand } from './commands/serve.js';
+import { registerTextCommands } from './commands/text.js';
+import type { ImportKerasArgs, ImportTorchArgs } from './import.js';
+import type { TrainArgs } from './train.js';
 
 const program = new Command('lstmkit')
   .description('LSTM toolkit: train, evaluate, predict, import, export and serve recurrent models')
@@ -27,7 +29,7 @@ program.command('demo')
   .description('train a small LSTM on the adding problem and show the loss fall')
   .option('--steps <n>', 'sequence length', positiveInt)
   .option('--epochs <n>', 'epochs', positiveInt)
-  .action((o: { steps?: number; epochs?: number }) => demoCommand(o));
+  .action(async (o: { steps?: number; epochs?: number }) => (await import('./demo.js')).demoCommand(o));
 
 program.command('train')
   .description('train a model from a JSON config on JSONL data')
@@ -41,21 +43,21 @@ program.command('train')
   .option('--batch-size <n>', 'override train.batchSize', positiveInt)
   .option('--lr <rate>', 'override the learning rate', positiveNumber)
   .option('--seed <n>', 'override train.seed', (v) => Number.parseInt(v, 10))
-  .action((o) => trainCommand(o));
+  .action(async (o: TrainArgs) => (await import('./train.js')).trainCommand(o));
 
 program.command('eval')
   .description('metrics of a model (file or run directory) on labelled JSONL data')
   .argument('<model>', 'model file or run directory')
   .requiredOption('--data <file>', 'labelled data (JSONL)')
   .option('--json', 'print the metrics as JSON')
-  .action((model: string, o: { data: string; json?: boolean }) => evalCommand(model, o));
+  .action(async (model: string, o: { data: string; json?: boolean }) => (await import('./evaluate.js')).evalCommand(model, o));
 
 program.command('predict')
   .description('one JSON line of predictions per input line')
   .argument('<model>', 'model file or run directory')
   .requiredOption('--data <file>', 'inputs (JSONL with "x")')
   .option('--out <file>', 'write here instead of stdout')
-  .action((model: string, o: { data: string; out?: string }) => predictCommand(model, o));
+  .action(async (model: string, o: { data: string; out?: string }) => (await import('./evaluate.js')).predictCommand(model, o));
 
 registerForecastCommands(program);
 registerTextCommands(program);
@@ -72,7 +74,10 @@ imports.command('torch')
   .requiredOption('--out <file>', 'model file to write')
   .option('--rename <from=to...>', 'map module names onto embedding, rnn, head (fc=head; module= drops a prefix)')
   .option('--json', 'print the report as JSON')
-  .action(async (weights: string, o: ImportTorchArgs) => void (await importTorchCommand(weights, o)));
+  .action(async (weights: string, o: ImportTorchArgs) => {
+    const { importTorchCommand } = await import('./import.js');
+    await importTorchCommand(weights, o);
+  });
 
 imports.command('keras')
   .description('a Keras model (model.to_json() or .keras) and its weights (.npz)')
@@ -84,19 +89,25 @@ imports.command('keras')
   .option('--next', 'a per-step model that predicts the next step')
   .addOption(new Option('--tokenizer <kind>', 'how texts are split').choices(['char', 'word']))
   .option('--json', 'print the report as JSON')
-  .action(async (model: string, weights: string, o: ImportKerasArgs) => void (await importKerasCommand(model, weights, o)));
+  .action(async (model: string, weights: string, o: ImportKerasArgs) => {
+    const { importKerasCommand } = await import('./import.js');
+    await importKerasCommand(model, weights, o);
+  });
 
 registerOnnxCommands(program);
 
 program.command('info')
   .description('the compute backend, SIMD, fused multiply-add and threads in use')
-  .action(() => {
+  .action(async () => {
+    const { backendInfo } = await import('../kernels/index.js');
     const info = backendInfo();
     const fma = info.fma ? 'yes (relaxed SIMD)' : 'no';
     console.log(`backend  ${info.name}\nsimd     ${info.simd ? 'yes' : 'no'}\nfma      ${fma}\nthreads  ${info.threads}${info.fallback ? `\nfallback ${info.fallback}` : ''}\nnode     ${process.version}`);
     console.log('\nchoose with LSTMKIT_BACKEND=wasm|reference, LSTMKIT_THREADS=N and LSTMKIT_FMA=0|1');
   });
 
+// An action's promise, its import of the implementation included, is the one
+// parseAsync awaits, so a user mistake thrown there lands here as before.
 try {
   await program.parseAsync(process.argv);
 } catch (e) {

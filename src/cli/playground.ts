@@ -5,7 +5,6 @@
 // shared WebAssembly memory). The files are static and few; node:http serves
 // them without a framework.
 
-import { Command, InvalidArgumentError } from 'commander';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
@@ -127,17 +126,4 @@ export async function playgroundCommand(opts: { port: number; host: string }): P
   const stop = () => void playground.close().then(() => process.exit(0));
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-}
-
-export function registerPlaygroundCommand(program: Command): Command {
-  const port = (v: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port number (0-65535; 0 picks a free one)');
-    return n;
-  };
-  return program.command('playground')
-    .description('serve the browser playground: train a forecaster, classifier or text generator in the browser, download the model')
-    .option('--port <n>', 'port', port, 5178)
-    .option('--host <address>', 'address to listen on', '127.0.0.1')
-    .action((o: { port: number; host: string }) => playgroundCommand(o));
 }

@@ -5,7 +5,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Command } from 'commander';
 import { DataError, ValueError } from '../core/errors.js';
 import { readCsvFile } from '../data/csvfile.js';
 import { backendInfo } from '../kernels/index.js';
@@ -84,15 +83,4 @@ export async function quickstartCommand(args: QuickstartArgs): Promise<void> {
   const onSignal = (): void => void stop().then(() => process.exit(0));
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-}
-
-export function registerQuickstartCommand(program: Command): Command {
-  return program.command('quickstart')
-    .description('train a CO2 forecaster, serve it over HTTP and serve the playground (the README main job)')
-    .option('--out <dir>', 'where the model and a sample request go', 'runs/quickstart')
-    .option('--port <n>', 'server port', (v) => Number.parseInt(v, 10), 8080)
-    .option('--playground-port <n>', 'playground port', (v) => Number.parseInt(v, 10), 5178)
-    .option('--host <host>', 'address to listen on', '127.0.0.1')
-    .option('--check', 'ask the server once, print the answer and stop')
-    .action((o: QuickstartArgs) => quickstartCommand(o));
 }

@@ -8,9 +8,9 @@ import type { ModelOptions, SequenceModel } from '../model/model.js';
 import type { TrainerState } from '../train/trainer.js';
 import { writeFileAtomic } from './atomic.js';
 import { decodeModelFile, encodeModelFile, modelFromFile, type ModelFileContents } from './modelfile.js';
+import { BEST } from './runfiles.js';
 
-export const BEST = 'best.lstmkit';
-export const LAST = 'last.lstmkit';
+export { BEST, LAST } from './runfiles.js';
 
 /** The model file a path names: the file itself, or a run directory's best model. */
 export async function resolveModelPath(path: string): Promise<string> {

@@ -28,6 +28,9 @@ import {
   anchorValue, buildInputMatrix, checkPreprocessing, evaluationOrigins, inputsPerStep, originRow, prepareFit, readSeries, scaleTargets, toTable,
   type ForecastData, type ForecastDataOptions, type ForecastPreprocessing,
 } from './forecastdata.js';
+import { DEFAULT_FORECAST_TRAIN } from './forecast-defaults.js';
+
+export { DEFAULT_FORECAST_TRAIN } from './forecast-defaults.js';
 
 export interface ForecasterModelOptions {
   cell?: 'lstm' | 'gru' | 'rnn';
@@ -81,9 +84,6 @@ export interface Forecast {
   modelName: string;
 }
 
-export const DEFAULT_FORECAST_TRAIN: TrainConfig = {
-  epochs: 100, batchSize: 32, optimizer: { name: 'adam', lr: 0.003 }, clipNorm: 1, earlyStopping: { patience: 10 }, seed: 0, shuffle: true,
-};
 
 export class Forecaster {
   /** Training history (empty for a loaded forecaster). */

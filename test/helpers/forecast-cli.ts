@@ -4,7 +4,7 @@
 
 import { Command } from 'commander';
 import { LstmkitError } from '../../src/core/errors.js';
-import { registerForecastCommands } from '../../src/cli/forecast.js';
+import { registerForecastCommands } from '../../src/cli/commands/forecast.js';
 
 const program = new Command('lstmkit').showHelpAfterError();
 registerForecastCommands(program);

@@ -5,7 +5,7 @@
 
 import { Command } from 'commander';
 import { LstmkitError } from '../../src/core/errors.js';
-import { registerTextCommands } from '../../src/cli/text.js';
+import { registerTextCommands } from '../../src/cli/commands/text.js';
 
 const program = new Command('lstmkit').showHelpAfterError();
 registerTextCommands(program);

@@ -11,7 +11,7 @@ import { Command } from 'commander';
 
 import { DataError, FormatError } from '../../src/core/errors.js';
 import { loadModel } from '../../src/io/modelpath.js';
-import { registerOnnxCommands } from '../../src/cli/interchange.js';
+import { registerOnnxCommands } from '../../src/cli/commands/interchange.js';
 import { tempDir } from '../helpers/cli.js';
 import { FIXTURES, assertClose, loadFixture, type JsonTensor } from '../helpers/fixtures.js';
 import { runOrt } from '../helpers/onnx.js';

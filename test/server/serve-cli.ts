@@ -4,7 +4,7 @@
 
 import { Command } from 'commander';
 import { LstmkitError } from '../../src/core/errors.js';
-import { registerServeCommand } from '../../src/cli/serve.js';
+import { registerServeCommand } from '../../src/cli/commands/serve.js';
 
 if (process.env.LSTMKIT_SERVE_CLI === '1') {
   const program = new Command('lstmkit');

@@ -19,7 +19,10 @@ import { ValueError } from '../../core/errors.js';
 import type { SequenceModel } from '../../model/model.js';
 import { GATES, toOnnxGates } from './gates.js';
 import { META_CONFIG, META_PREPROCESSING } from './import.js';
+import { ONNX_OPSETS } from './opsets.js';
 import { DataType, encodeModelProto, floatTensor, int64Tensor } from './proto.js';
+
+export { ONNX_OPSETS } from './opsets.js';
 
 export interface OnnxExportOptions {
   /** The recurrent operators' layout attribute: 0 time-major (default), 1 batch-first. */
@@ -33,8 +36,6 @@ export interface OnnxExportOptions {
   /** Preprocessing to keep in the metadata (scalers, tokenizer), JSON. */
   preprocessing?: unknown;
 }
-
-export const ONNX_OPSETS = { min: 14, max: 21 } as const;
 
 /** AttributeProto.AttributeType values. */
 const AttributeType = { FLOAT: 1, INT: 2, STRING: 3, INTS: 7, STRINGS: 8 } as const;
