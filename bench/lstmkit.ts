@@ -22,6 +22,10 @@ import type { Backend } from '../src/kernels/backend.js';
 import { backendInfo, createBackend, setBackend } from '../src/kernels/index.js';
 import { WasmBackend } from '../src/kernels/wasm/backend.js';
 import { SequenceModel } from '../src/model/model.js';
+import { BatchRunner } from '../src/model/runner.js';
+import { Workspace } from '../src/core/arena.js';
+import { mseArena } from '../src/train/losses.js';
+import type { ArenaTensor } from '../src/core/tensor.js';
 import { clipGradNorm } from '../src/train/clip.js';
 import { Trainer } from '../src/train/trainer.js';
 import {
@@ -109,16 +113,22 @@ function profile(w: Workload, backend: Backend, model: SequenceModel, trainer: T
     fn();
     phases[name]!.push(performance.now() - t0);
   };
+  const runner = new BatchRunner(model);
+  const ws = new Workspace(backend.arena);
   for (let i = 0; i < iters + 2; i++) {
     if (trainer) {
+      let output: ArenaTensor | undefined;
+      let grad: ArenaTensor | undefined;
       clock('zeroGrad', () => model.parameters().zeroGrad());
-      clock('forward', () => model.forward(batch));
-      clock('loss', () => model.loss());
-      clock('backward', () => model.backward());
+      clock('forward', () => (output = runner.forward(batch)));
+      clock('loss', () => (grad = mseArena(backend, ws, output!, batch.yReg!).grad));
+      clock('backward', () => model.backwardArena(grad!));
       clock('clip', () => clipGradNorm(model, 5));
       clock('adam', () => trainer.optimizer.step());
-    } else clock('forward', () => model.forward(batch));
+    } else clock('forward', () => runner.forward(batch));
   }
+  runner.dispose();
+  ws.dispose();
   const ms: Record<string, number> = {};
   for (const [name, xs] of Object.entries(phases)) if (xs.length) ms[`${name}Ms`] = median(xs.slice(2));
   // The big multiplies alone (same backend, same threads), at the shapes the layers use.
@@ -161,10 +171,11 @@ async function bench(): Promise<void> {
     model.eval();
     batch = makeBatchOf(w, 1);
     const b = batch;
+    const runner = new BatchRunner(model);
     let sink = 0;
     samples = timeIterations(() => {
-      model.forward(b);
-      sink += model.outputs()[0]!;
+      const y = runner.forward(b);
+      sink += backend.arena.read(y).data[0]!;
     }, timingOptions(quick));
     extra.checksum = sink;
     perIteration = 1;
@@ -252,8 +263,7 @@ async function exportModel(): Promise<void> {
   const backend = makeBackend(1);
   const model = makeModel(w, backend).eval();
   const batch = makeBatchOf(w, 1);
-  model.forward(batch);
-  const y = model.outputs();
+  const y = backend.arena.read(new BatchRunner(model).forward(batch)).data;
   mkdirSync(dir, { recursive: true });
   const dict = model.stateDict();
   const store = model.parameters();

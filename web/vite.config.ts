@@ -11,12 +11,12 @@ import { samples } from './samples.js';
 const repo = fileURLToPath(new URL('..', import.meta.url));
 
 /**
- * The recipes' save()/load() import lstmkit's Node file layer (io/modelpath,
- * io/atomic) on demand; the page never calls them, so Vite's notes that their
+ * The recipes' save()/load() and the trainer's checkpoints import lstmkit's
+ * Node file layer (io/modelpath, io/atomic, train/rundir) on demand; the page never calls them, so Vite's notes that their
  * node: imports are stubbed out in the browser are expected. Others pass.
  */
 const onLog: NonNullable<Rolldown.RolldownOptions['onLog']> = (level, log, handler) => {
-  if (/externalized for browser compatibility, imported by ".*dist\/src\/io\/(modelpath|atomic)\.js"/.test(log.message)) return;
+  if (/externalized for browser compatibility, imported by ".*dist\/src\/(io\/modelpath|io\/atomic|train\/rundir)\.js"/.test(log.message)) return;
   handler(level, log);
 };
 

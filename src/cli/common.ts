@@ -3,7 +3,7 @@
 
 import { readFile } from 'node:fs/promises';
 import { DataError, LstmkitError } from '../core/errors.js';
-import { completeConfig, encodeRecords, type Example } from '../data/encode.js';
+import { encodeRecords, type Example } from '../data/encode.js';
 import { type JsonlRecord } from '../data/jsonl.js';
 import { readJsonl } from '../data/jsonlfile.js';
 import { parseModelConfig, type ModelConfig } from '../model/config.js';
@@ -48,8 +48,6 @@ export async function readExamples(path: string, config: ModelConfig, requireTar
   const records = await readJsonl(path);
   return { records, examples: encodeRecords(records, config, { file: path, requireTarget }) };
 }
-
-export { completeConfig };
 
 /** A metrics table: one row per metric. */
 export function formatMetrics(m: Record<string, unknown>): string {

@@ -8,7 +8,7 @@ import { parseJsonl } from '../data/jsonl.js';
 import { addingProblem } from '../data/synthetic.js';
 import type { ModelConfig } from '../model/config.js';
 import { SequenceModel } from '../model/model.js';
-import { predictModel } from '../model/predict.js';
+import { predictModel } from '../train/evaluate.js';
 import { Trainer } from '../train/trainer.js';
 
 export async function demoCommand(opts: { steps?: number; epochs?: number } = {}): Promise<void> {

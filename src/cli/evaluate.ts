@@ -4,8 +4,7 @@ import { createWriteStream } from 'node:fs';
 import { encodeRecords } from '../data/encode.js';
 import { readJsonl } from '../data/jsonlfile.js';
 import { loadModel } from '../io/modelpath.js';
-import { predictModel } from '../model/predict.js';
-import { evaluateModel } from '../train/trainer.js';
+import { evaluateModel, predictModel } from '../train/evaluate.js';
 import { formatConfusion, formatMetrics } from './common.js';
 
 export async function evalCommand(modelPath: string, args: { data: string; json?: boolean; batchSize?: number }): Promise<void> {

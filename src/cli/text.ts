@@ -11,6 +11,7 @@ import { type JsonlRecord } from '../data/jsonl.js';
 import { readJsonl } from '../data/jsonlfile.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { BEST, LAST, readModelFile } from '../io/modelpath.js';
+import type { Trainer } from '../train/trainer.js';
 import type { TrainConfig } from '../model/config.js';
 import { TextClassifier, type LabelledText, type TextClassifierOptions } from '../tasks/classifier.js';
 import { TextGenerator, type GeneratorEpochLog, type TextGeneratorOptions } from '../tasks/generator.js';
@@ -97,14 +98,14 @@ export async function classifyTrainCommand(args: ClassifyTrainArgs): Promise<voi
   if (args.layers !== undefined) options.numLayers = args.layers;
   if (args.pooling !== undefined) options.pooling = args.pooling;
   const classifier = new TextClassifier(options);
-  await mkdir(args.out, { recursive: true });
   const bestPath = join(args.out, BEST);
   const lastPath = join(args.out, LAST);
   const started = Date.now();
-  const training = (epochs: number) => ({ data: args.data, validation: args.val ?? (args.valFraction > 0 ? `${args.valFraction} of ${args.data}` : null), epochs, savedAt: new Date().toISOString() });
+  const training = (trainer: Trainer) => ({ data: args.data, validation: args.val ?? (args.valFraction > 0 ? `${args.valFraction} of ${args.data}` : null), epochs: trainer.epochsDone, savedAt: new Date().toISOString() });
   let announced = false;
   await classifier.fit(train, {
     ...(validation ? { validation } : {}),
+    checkpoint: { dir: args.out, training },
     callbacks: {
       onBatchEnd: () => {
         if (announced || args.json) return;
@@ -112,9 +113,7 @@ export async function classifyTrainCommand(args: ClassifyTrainArgs): Promise<voi
         const m = classifier.model;
         note(`training ${m.parameterCount.toLocaleString()} parameters on ${train.length} texts: ${m.classes!.length} classes, vocabulary of ${classifier.vocabulary.length} ${classifier.tokenizer === 'word' ? 'words' : 'characters'} (${m.backend.name} backend)`);
       },
-      onEpochEnd: async (log) => {
-        await writeFileAtomic(lastPath, classifier.toModelFile({ training: training(log.epoch) }));
-        if (log.best) await writeFileAtomic(bestPath, classifier.toModelFile({ training: training(log.epoch) }));
+      onEpochEnd: (log) => {
         if (args.json) out(JSON.stringify({ epoch: log.epoch, epochs: log.epochs, loss: log.loss, val: log.val ? { ...log.val, confusion: undefined } : null, seconds: log.seconds, best: log.best }));
         else {
           const val = log.val ? `  val_loss ${log.val.loss.toFixed(4)}  val_acc ${log.val.accuracy!.toFixed(4)}  val_macroF1 ${log.val.macroF1!.toFixed(4)}` : '';
@@ -123,8 +122,6 @@ export async function classifyTrainCommand(args: ClassifyTrainArgs): Promise<voi
       },
     },
   });
-  // fit kept the best validation epoch's weights (or the last, without validation).
-  await writeFileAtomic(bestPath, classifier.toModelFile({ training: training(classifier.history.length) }));
   if (!args.json) note(`done in ${((Date.now() - started) / 1000).toFixed(1)} s: ${bestPath} (best), ${lastPath} (last epoch)`);
 }
 
@@ -206,9 +203,11 @@ export async function generateTrainCommand(file: string, args: GenerateTrainArgs
   const per = `bits/${generator.tokenizer === 'char' ? 'char' : 'word'}`;
   const started = Date.now();
   let announced = false;
+  const facts = (epoch: number, loss: number, val: unknown) => ({ data: file, validation: args.val ?? (args.valFraction > 0 ? `the last ${args.valFraction} of ${file}` : null), epoch, loss, val, savedAt: new Date().toISOString() });
   await generator.fit(text, {
     ...(validation !== undefined ? { validation } : args.valFraction > 0 ? { validationSplit: args.valFraction } : {}),
     ...(args.patience !== undefined ? { patience: args.patience } : {}),
+    checkpoint: { dir: args.out, training: (trainer) => ({ data: file, epochs: trainer.epochsDone, savedAt: new Date().toISOString() }) },
     callbacks: {
       onBatchEnd: (b) => {
         if (!announced && !args.json) {
@@ -218,10 +217,9 @@ export async function generateTrainCommand(file: string, args: GenerateTrainArgs
         }
       },
       onEpochEnd: async (log, g) => {
-        const training = { data: file, validation: args.val ?? (args.valFraction > 0 ? `the last ${args.valFraction} of ${file}` : null), epoch: log.epoch, loss: log.loss, val: log.val ?? null, savedAt: new Date().toISOString() };
+        // A snapshot of every epoch, named by its validation bits, beside the trainer's best and last.
         const path = join(args.out, checkpointName(log));
-        await writeFileAtomic(path, g.toModelFile({ training }));
-        if (log.best) await writeFileAtomic(bestPath, g.toModelFile({ training }));
+        await writeFileAtomic(path, g.toModelFile({ training: facts(log.epoch, log.loss, log.val ?? null) }));
         if (args.json) out(JSON.stringify({ ...log, checkpoint: path }));
         else {
           const val = log.val ? `  val ${log.val.bitsPerToken.toFixed(4)} ${per}` : '';

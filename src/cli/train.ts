@@ -1,17 +1,16 @@
 // lstmkit train: config + JSONL in, a run directory with best.lstmkit and
 // last.lstmkit (a checkpoint that --resume continues exactly) out.
 
-import { mkdir, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
-import { DataError, DivergenceError } from '../core/errors.js';
 import { encodeRecords } from '../data/encode.js';
 import { readJsonl } from '../data/jsonlfile.js';
-import { BEST, LAST, loadModel, saveModel } from '../io/modelpath.js';
-import type { ModelConfig, TrainConfig } from '../model/config.js';
+import { BEST, LAST } from '../io/runfiles.js';
+import { completeConfig, type ModelConfig, type TrainConfig } from '../model/config.js';
 import { SequenceModel } from '../model/model.js';
 import { Trainer, type EpochLog } from '../train/trainer.js';
-import { completeConfig, readModelConfig } from './common.js';
+import { readModelConfig } from './common.js';
 
 export interface TrainArgs {
   config: string;
@@ -42,29 +41,21 @@ export async function trainCommand(args: TrainArgs): Promise<void> {
   if (args.lr !== undefined) train.optimizer = { name: 'adam', ...train.optimizer, lr: args.lr };
   config = { ...config, train };
   const records = await readJsonl(args.data);
-  await mkdir(args.out, { recursive: true });
   const lastPath = join(args.out, LAST);
   const bestPath = join(args.out, BEST);
-  let model: SequenceModel;
-  let trainer: Trainer;
   const seed = train.seed ?? 0;
-  if (args.resume && (await exists(lastPath))) {
-    const { model: resumed, contents } = await loadModel(lastPath, { seed });
-    if (!contents.trainer) throw new DataError('holds no trainer state; it is not a checkpoint to resume from', lastPath);
-    model = resumed;
-    config = { ...model.config, train };
-    trainer = new Trainer(model, train);
-    trainer.setState(contents.trainer);
+  let trainer: Trainer;
+  if (args.resume && (await stat(lastPath).then(() => true, () => false))) {
+    trainer = await Trainer.resume(lastPath, train, { seed });
     if (!args.json) console.error(`resuming ${lastPath} after epoch ${trainer.epochsDone}`);
   } else {
-    config = completeConfig(config, records, args.data);
-    model = new SequenceModel(config, { seed });
-    trainer = new Trainer(model, train);
+    trainer = new Trainer(new SequenceModel(completeConfig(config, records, args.data), { seed }), train);
   }
+  const model = trainer.model;
   const examples = encodeRecords(records, model.config, { file: args.data, requireTarget: true });
   const validation = args.val ? encodeRecords(await readJsonl(args.val), model.config, { file: args.val, requireTarget: true }) : undefined;
   const started = Date.now();
-  const training = () => ({ data: args.data, validation: args.val ?? null, epochs: trainer.epochsDone, history: trainer.history.map(({ epoch, loss, val, lr }) => ({ epoch, loss, valLoss: val?.loss ?? null, lr })), savedAt: new Date().toISOString() });
+  const training = (trainer: Trainer) => ({ data: args.data, validation: args.val ?? null, epochs: trainer.epochsDone, history: trainer.history.map(({ epoch, loss, val, lr }) => ({ epoch, loss, valLoss: val?.loss ?? null, lr })), savedAt: new Date().toISOString() });
   const tty = process.stderr.isTTY && !args.json;
   const bar = tty ? new cliProgress.SingleBar({
     format: 'epoch {epoch}/{epochs} |{bar}| {value}/{total} batches  loss {loss}  {val}  {sps} seq/s  ETA {eta_formatted}',
@@ -76,6 +67,7 @@ export async function trainCommand(args: TrainArgs): Promise<void> {
     if (!args.json) console.error(`training ${model.parameterCount.toLocaleString()} parameters on ${examples.length} sequences (${model.backend.name} backend, ${model.backend.threads} thread${model.backend.threads > 1 ? 's' : ''})`);
     await trainer.fit(examples, {
       ...(validation ? { validation } : {}),
+      checkpoint: { dir: args.out, training },
       callbacks: {
         onBatchEnd: (b) => {
           if (!bar) return;
@@ -87,10 +79,7 @@ export async function trainCommand(args: TrainArgs): Promise<void> {
           seen += b.sequences;
           bar.update(b.batch, { loss: b.loss.toFixed(5), sps: Math.round(seen / Math.max(1e-3, (Date.now() - epochStart) / 1000)) });
         },
-        onEpochEnd: async (log) => {
-          // Checkpoint first: if the process dies after this line, --resume starts at the next epoch.
-          await saveModel(lastPath, model, { training: training(), trainer: trainer.getState() });
-          if (log.best) await saveBest(bestPath, model, trainer, training());
+        onEpochEnd: (log) => {
           if (args.json) {
             process.stdout.write(JSON.stringify({ epoch: log.epoch, epochs: log.epochs, loss: log.loss, val: log.val ? { ...log.val, confusion: undefined } : null, lr: log.lr, seconds: log.seconds, sequencesPerSecond: log.sequencesPerSecond, best: log.best }) + '\n');
           } else if (bar) {
@@ -102,38 +91,10 @@ export async function trainCommand(args: TrainArgs): Promise<void> {
         },
       },
     });
-  } catch (e) {
-    bar?.stop();
-    if (e instanceof DivergenceError) {
-      throw new DivergenceError(`${e.message}. The last good checkpoint is kept: ${(await exists(lastPath)) ? lastPath : '(none yet: it diverged in the first epoch)'}`);
-    }
-    throw e;
-  }
-  // Early stopping restored the best weights; write best.lstmkit from them either way.
-  await saveBest(bestPath, model, trainer, training());
-  if (!args.json) console.error(`done in ${((Date.now() - started) / 1000).toFixed(1)} s: ${bestPath} (best, epoch ${trainer.getState().bestEpoch}), ${lastPath} (checkpoint)`);
-}
-
-/** best.lstmkit holds the best weights seen, without trainer state. */
-async function saveBest(path: string, model: SequenceModel, trainer: Trainer, training: unknown): Promise<void> {
-  const store = model.parameters();
-  const heap = model.backend.arena.heap;
-  const current = Float32Array.from(heap.subarray(store.data, store.data + store.size));
-  model.backend.arena.heap.set(trainer.bestParams(), store.data);
-  try {
-    await saveModel(path, model, { training });
   } finally {
-    model.backend.arena.heap.set(current, store.data);
+    bar?.stop();
   }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
+  if (!args.json) console.error(`done in ${((Date.now() - started) / 1000).toFixed(1)} s: ${bestPath} (best, epoch ${trainer.bestEpoch}), ${lastPath} (checkpoint)`);
 }
 
 export type { ModelConfig };

@@ -3,7 +3,8 @@
 // it, never by typed-array views, so a backend can put the heap inside a
 // WebAssembly.Memory and hand offsets straight to its kernels.
 
-import { LstmkitError } from './errors.js';
+import { describeShape, LstmkitError, ShapeError } from './errors.js';
+import { sizeOf, tensor, type ArenaTensor, type Tensor } from './tensor.js';
 
 export type DType = 'float32' | 'float64';
 export type Floats = Float32Array | Float64Array;
@@ -146,6 +147,11 @@ export class Arena {
     return this.heap.subarray(offset, offset + count);
   }
 
+  /** A copy of an arena tensor's values, as a plain tensor. */
+  read(t: ArenaTensor): Tensor {
+    return tensor(this.heap.slice(t.offset, t.offset + sizeOf(t.shape)), t.shape);
+  }
+
   /** Bytes handed out and not released. */
   get liveBytes(): number {
     let total = 0;
@@ -170,6 +176,19 @@ export class Workspace {
     const offset = this.arena.alloc(count);
     this.slots.set(name, { offset, count });
     return offset;
+  }
+
+  /** A buffer of `shape` (contents unspecified), as an arena tensor. */
+  tensor(name: string, shape: readonly number[]): ArenaTensor {
+    return { offset: this.get(name, sizeOf(shape)), shape: [...shape] };
+  }
+
+  /** `data` copied into the slot `name`, as an arena tensor of `shape`. */
+  put(name: string, data: ArrayLike<number>, shape: readonly number[]): ArenaTensor {
+    if (data.length !== sizeOf(shape)) throw new ShapeError(`a tensor of shape ${describeShape(shape)} needs ${sizeOf(shape)} values, got ${data.length}`);
+    const t = this.tensor(name, shape);
+    this.arena.heap.set(data, t.offset);
+    return t;
   }
 
   /** Release every slot. */

@@ -48,3 +48,11 @@ export function assertFinite(data: ArrayLike<number>, where: string): void {
     if (!Number.isFinite(v)) throw new ValueError(`${where}[${i}] is ${v}; expected a finite number`);
   }
 }
+
+/** A positive integer option, or a ValueError naming it (and where it belongs: `where: field must be …`). */
+export function positiveInt(value: unknown, field: string, where?: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw new ValueError(`${where ? `${where}: ` : ''}${field} must be a positive integer, got ${JSON.stringify(value) ?? String(value)}`);
+  }
+  return value;
+}

@@ -41,3 +41,24 @@ export function checkShape(t: Tensor, expected: readonly number[], what: string)
     throw new ShapeError(`${what} has shape ${describeShape(t.shape)} but ${t.data.length} values`);
   }
 }
+
+/**
+ * A tensor inside a backend's arena: an element offset and a shape
+ * (row-major; sequences time-major, [T, B, F]). Modules hand these to each
+ * other so no data is copied between them; a module's outputs are its own
+ * buffers, valid until its next forward. Read one out with `readArena`.
+ */
+export interface ArenaTensor {
+  readonly offset: number;
+  readonly shape: readonly number[];
+}
+
+export function arenaTensor(offset: number, shape: readonly number[]): ArenaTensor {
+  return { offset, shape: [...shape] };
+}
+
+/** Integer indices (token ids) and their shape, row-major. */
+export interface Indices {
+  data: Int32Array;
+  shape: readonly number[];
+}

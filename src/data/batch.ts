@@ -1,10 +1,21 @@
 // Batching: padding to the longest sequence, lengths for masks, time-major
 // layout ([T, B, ·]) as the engine wants, optional bucketing by length, and
-// parallel streams for truncated back-propagation through time.
+// parallel streams for truncated back-propagation through time. Batching is
+// told what the inputs and targets are (a BatchSpec); it knows no model.
 
 import type { Rng } from '../core/rng.js';
-import type { ModelConfig } from '../model/config.js';
 import type { Example } from './encode.js';
+
+/** What a batch holds. */
+export interface BatchSpec {
+  /** Numbers per step of feature input, or 'tokens'. */
+  input: number | 'tokens';
+  /**
+   * The targets: `size` numbers (regression) or one class index per row;
+   * per sequence, per step, or (mode 'next') the input's next step.
+   */
+  target: { type: 'regression' | 'classification'; size: number; mode: 'sequence' | 'step' | 'next' };
+}
 
 export interface Batch {
   steps: number; // T
@@ -23,14 +34,23 @@ export interface Batch {
   indices: number[];
 }
 
-function featuresOf(config: ModelConfig): number {
-  return config.input.type === 'features' ? config.input.size : 1;
+function featuresOf(spec: BatchSpec): number {
+  return spec.input === 'tokens' ? 1 : spec.input;
 }
 
-function targetSize(config: ModelConfig): number {
-  const o = config.output;
-  if (o.type === 'classification') return 1;
-  return o.mode === 'next' ? featuresOf(config) : o.size ?? 1;
+function targetSize(spec: BatchSpec): number {
+  const t = spec.target;
+  if (t.type === 'classification') return 1;
+  return t.mode === 'next' ? featuresOf(spec) : t.size;
+}
+
+/** Per row of a per-step output [T, B], 1 for a real step and 0 for padding; null when no step is padding. */
+export function stepMask(batch: Pick<Batch, 'steps' | 'size' | 'lengths'>): Uint8Array | null {
+  const { steps: T, size: B, lengths } = batch;
+  if (lengths.every((l) => l === T)) return null;
+  const mask = new Uint8Array(T * B);
+  for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) mask[t * B + b] = t < lengths[b]! ? 1 : 0;
+  return mask;
 }
 
 /**
@@ -38,19 +58,19 @@ function targetSize(config: ModelConfig): number {
  * 0 … n-2 and the target steps 1 … n-1 of each example (prediction leaves
  * shift off and uses every step).
  */
-export function makeBatch(examples: readonly Example[], indices: readonly number[], config: ModelConfig, shift = config.output.mode === 'next'): Batch {
+export function makeBatch(examples: readonly Example[], indices: readonly number[], spec: BatchSpec, shift = spec.target.mode === 'next'): Batch {
   const B = indices.length;
-  const F = featuresOf(config);
-  const next = config.output.mode === 'next';
+  const F = featuresOf(spec);
+  const next = spec.target.mode === 'next';
   const cut = next && shift ? 1 : 0;
   const lengths = Int32Array.from(indices, (i) => examples[i]!.steps - cut);
   const T = Math.max(1, ...lengths);
-  const tokenInput = config.input.type === 'tokens';
+  const tokenInput = spec.input === 'tokens';
   const x = tokenInput ? null : new Float32Array(T * B * F);
   const tokens = tokenInput ? new Int32Array(T * B) : null;
-  const cls = config.output.type === 'classification';
-  const S = targetSize(config);
-  const perStep = config.output.mode !== 'sequence';
+  const cls = spec.target.type === 'classification';
+  const S = targetSize(spec);
+  const perStep = spec.target.mode !== 'sequence';
   let yReg: Float32Array | null = null;
   let yCls: Int32Array | null = null;
   const hasTargets = next ? shift : indices.every((i) => (cls ? examples[i]!.yCls : examples[i]!.yReg) !== null);
@@ -112,9 +132,9 @@ export function batchIndices(examples: readonly Example[], o: BatchOrder): numbe
  * stream, cut into `lanes` contiguous parts; batch k holds window k of every
  * part, so the state at the end of one batch continues in the next.
  */
-export function streamBatches(examples: readonly Example[], config: ModelConfig, lanes: number, window: number): Batch[] {
-  const F = featuresOf(config);
-  const tokenInput = config.input.type === 'tokens';
+export function streamBatches(examples: readonly Example[], spec: BatchSpec, lanes: number, window: number): Batch[] {
+  const F = featuresOf(spec);
+  const tokenInput = spec.input === 'tokens';
   const total = examples.reduce((n, e) => n + e.steps, 0);
   const B = Math.max(1, Math.min(lanes, total - 1));
   const perLane = Math.floor((total - 1) / B);

@@ -1,13 +1,32 @@
-// From JSONL records to encoded examples, following the model config:
-// numbers per step, tokens to indices, labels to class indices, and targets
-// in the shape the head predicts. Every error names the file and line.
+// From JSONL records to encoded examples, following a description of the
+// input (numbers per step, or tokens and their vocabulary) and of the target
+// (values or class labels, per sequence, per step or the next step): tokens
+// to indices, labels to class indices, targets in the shape the head
+// predicts. A model config's `input` and `output` are such a description.
+// Every error names the file and line.
 
 import { DataError } from '../core/errors.js';
-import type { InputConfig, ModelConfig, OutputConfig } from '../model/config.js';
 import type { JsonlRecord } from './jsonl.js';
+import { buildVocabulary as vocabularyOf, PAD, sortLabels, tokenize, UNK, vocabularyIndex, type TokenizerKind } from './vocabulary.js';
 
-export const PAD = '<pad>';
-export const UNK = '<unk>';
+/** Numbers per step, or tokens (from a text or an array of token strings). */
+export type RecordInput =
+  | { type: 'features'; size: number }
+  | { type: 'tokens'; vocabulary?: string[] | undefined; tokenizer?: TokenizerKind | undefined; maxLength?: number | undefined };
+
+/** What `y` is: values or labels, per sequence, per step, or (mode 'next') the input's own next step. */
+export interface RecordOutput {
+  mode: 'sequence' | 'step' | 'next';
+  type: 'regression' | 'classification';
+  size?: number | undefined;
+  classes?: string[] | undefined;
+}
+
+/** How records are read: the input and the target. */
+export interface RecordSpec {
+  input: RecordInput;
+  output: RecordOutput;
+}
 
 /** One encoded sequence. */
 export interface Example {
@@ -24,12 +43,7 @@ export interface Example {
   source?: { file: string; line: number };
 }
 
-/** Split a text into tokens the way the input config says. */
-export function tokenize(text: string, tokenizer: 'char' | 'word' = 'char'): string[] {
-  return tokenizer === 'char' ? Array.from(text) : text.split(/\s+/).filter((t) => t !== '');
-}
-
-function rawTokens(x: unknown, input: Extract<InputConfig, { type: 'tokens' }>, file: string, line: number): string[] {
+function rawTokens(x: unknown, input: Extract<RecordInput, { type: 'tokens' }>, file: string, line: number): string[] {
   let tokens: string[];
   if (typeof x === 'string') tokens = tokenize(x, input.tokenizer ?? 'char');
   else if (Array.isArray(x) && x.every((t) => typeof t === 'string')) tokens = x as string[];
@@ -37,12 +51,9 @@ function rawTokens(x: unknown, input: Extract<InputConfig, { type: 'tokens' }>, 
   return input.maxLength ? tokens.slice(0, input.maxLength) : tokens;
 }
 
-/** A vocabulary from training records: padding, unknown, then tokens by frequency (ties alphabetical). */
-export function buildVocabulary(records: readonly JsonlRecord[], input: Extract<InputConfig, { type: 'tokens' }>, file: string, maxSize = Infinity): string[] {
-  const counts = new Map<string, number>();
-  for (const r of records) for (const t of rawTokens(r.value.x, input, file, r.line)) counts.set(t, (counts.get(t) ?? 0) + 1);
-  const sorted = [...counts.entries()].filter(([t]) => t !== PAD && t !== UNK).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
-  return [PAD, UNK, ...sorted.slice(0, Math.max(0, maxSize - 2)).map(([t]) => t)];
+/** A vocabulary from training records: padding, unknown, then tokens by frequency (ties in code-point order). */
+export function recordVocabulary(records: readonly JsonlRecord[], input: Extract<RecordInput, { type: 'tokens' }>, file: string): string[] {
+  return vocabularyOf(records.map((r) => rawTokens(r.value.x, input, file, r.line)), { reserved: [PAD, UNK] });
 }
 
 function labelOf(v: unknown, file: string, line: number, where: string): string {
@@ -52,7 +63,7 @@ function labelOf(v: unknown, file: string, line: number, where: string): string 
 }
 
 /** Class labels seen in training records, sorted (numbers numerically). */
-export function collectClasses(records: readonly JsonlRecord[], output: OutputConfig, file: string): string[] {
+export function collectClasses(records: readonly JsonlRecord[], output: RecordOutput, file: string): string[] {
   const seen = new Set<string>();
   for (const r of records) {
     const y = r.value.y;
@@ -61,21 +72,7 @@ export function collectClasses(records: readonly JsonlRecord[], output: OutputCo
       y.forEach((v, t) => seen.add(labelOf(v, file, r.line, `y[${t}]`)));
     } else seen.add(labelOf(y, file, r.line, 'y'));
   }
-  const labels = [...seen];
-  const numeric = labels.every((l) => l.trim() !== '' && Number.isFinite(Number(l)));
-  return labels.sort((a, b) => (numeric ? Number(a) - Number(b) : a < b ? -1 : a > b ? 1 : 0));
-}
-
-/** Fill vocabulary and classes from the training data where the config leaves them out. */
-export function completeConfig(config: ModelConfig, records: readonly JsonlRecord[], file: string): ModelConfig {
-  const out: ModelConfig = structuredClone(config);
-  if (out.input.type === 'tokens' && !out.input.vocabulary) out.input.vocabulary = buildVocabulary(records, out.input, file);
-  if (out.output.type === 'classification' && !out.output.classes) {
-    if (out.output.mode === 'next') out.output.classes = (out.input as { vocabulary: string[] }).vocabulary;
-    else out.output.classes = collectClasses(records, out.output, file);
-    if (out.output.classes.length < 2) throw new DataError(`found only ${out.output.classes.length} class label(s) in the training data; classification needs at least 2`, file);
-  }
-  return out;
+  return sortLabels(seen);
 }
 
 function numberAt(v: unknown, file: string, line: number, where: string): number {
@@ -100,18 +97,18 @@ export interface EncodeOptions {
   requireTarget: boolean;
 }
 
-/** Encode one record. The config must be complete (vocabulary and classes filled in). */
-export function encodeRecord(record: JsonlRecord, config: ModelConfig, opts: EncodeOptions): Example {
+/** Encode one record. The spec must be complete (vocabulary and classes filled in). */
+export function encodeRecord(record: JsonlRecord, spec: RecordSpec, opts: EncodeOptions): Example {
   const { file } = opts;
   const { line, value } = record;
-  const { input, output } = config;
+  const { input, output } = spec;
   let steps: number;
   let x: Float32Array | null = null;
   let tokens: Int32Array | null = null;
   if (!('x' in value)) throw new DataError('missing field "x" (the input sequence)', file, line);
   if (input.type === 'tokens') {
     const vocab = input.vocabulary!;
-    const index = vocabIndex(vocab);
+    const index = vocabularyIndex(vocab);
     const raw = rawTokens(value.x, input, file, line);
     steps = raw.length;
     tokens = Int32Array.from(raw, (t) => index.get(t) ?? 1);
@@ -159,14 +156,8 @@ export function encodeRecord(record: JsonlRecord, config: ModelConfig, opts: Enc
   return example;
 }
 
-const vocabCache = new WeakMap<readonly string[], Map<string, number>>();
-function vocabIndex(vocab: readonly string[]): Map<string, number> {
-  let m = vocabCache.get(vocab);
-  if (!m) vocabCache.set(vocab, (m = new Map(vocab.map((t, i) => [t, i]))));
-  return m;
-}
-const classIndex = vocabIndex;
+const classIndex = vocabularyIndex;
 
-export function encodeRecords(records: readonly JsonlRecord[], config: ModelConfig, opts: EncodeOptions): Example[] {
-  return records.map((r) => encodeRecord(r, config, opts));
+export function encodeRecords(records: readonly JsonlRecord[], spec: RecordSpec, opts: EncodeOptions): Example[] {
+  return records.map((r) => encodeRecord(r, spec, opts));
 }

@@ -34,6 +34,7 @@
 // is zero. unit_forget_bias only initializes, so it does not matter here.
 
 import { FormatError, describeShape } from '../core/errors.js';
+import { gateCount } from '../kernels/backend.js';
 import type { ModelConfig } from '../model/config.js';
 import { SequenceModel, type ModelOptions } from '../model/model.js';
 import { decodeNpz, isHdf5, isZip, unzipEntries, zipEntryNames, type NpyArray } from './npz.js';
@@ -91,7 +92,6 @@ interface HeadLayer {
 }
 
 const CLASS_CELL: Record<string, Cell> = { LSTM: 'lstm', GRU: 'gru', SimpleRNN: 'rnn' };
-const GATES: Record<Cell, number> = { lstm: 4, gru: 3, rnn: 1 };
 /** For each PyTorch gate block, the Keras block it comes from. */
 const GATE_SOURCE: Record<Cell, readonly number[]> = { lstm: [0, 1, 2, 3], gru: [1, 0, 2], rnn: [0] };
 /** Layers that are the identity at inference. */
@@ -425,7 +425,7 @@ export function importKeras(modelJson: unknown, arrays: readonly NpyArray[], opt
   const first = p.recurrent[0]!;
   const { cell, units: hidden, bidirectional } = first;
   const D = bidirectional ? 2 : 1;
-  const G = GATES[cell];
+  const G = gateCount(cell);
 
   // What model.get_weights() holds, in order.
   let inputWidth: number | null = p.embedding ? p.embedding.dim : p.declaredFeatures;

@@ -1,18 +1,25 @@
 // The lstmkit model file: a safetensors file whose tensors are the model's
 // parameters (PyTorch-style names, F32) and whose string metadata holds the
 // format and version, the architecture config, preprocessing (scalers,
-// tokenizer), training metadata, and — in a checkpoint — the trainer state
-// with the optimizer moments as extra tensors.
+// tokenizer), training metadata, and — in a checkpoint — a trainer section:
+// JSON under the metadata key "trainer" and tensors named `__…` (optimizer
+// moments, best weights). The file format knows nothing of the trainer: the
+// section is carried as it comes (src/train/checkpoint.ts reads and writes it).
 
 import { FormatError } from '../core/errors.js';
 import { parseModelConfig, type ModelConfig } from '../model/config.js';
 import { SequenceModel, type ModelOptions } from '../model/model.js';
-import type { TrainerState } from '../train/trainer.js';
 import { decodeSafetensors, encodeSafetensors, type SafetensorsTensor } from './safetensors.js';
 
 export const FORMAT = 'lstmkit';
 /** Bump when the layout changes; older versions keep loading. */
 export const FORMAT_VERSION = 1;
+
+/** A checkpoint's trainer section: JSON state and named tensors (names start with `__`). */
+export interface TrainerSection {
+  state: unknown;
+  tensors: Record<string, Float32Array>;
+}
 
 export interface ModelFileContents {
   config: ModelConfig;
@@ -21,15 +28,21 @@ export interface ModelFileContents {
   preprocessing?: unknown;
   /** Free-form training facts: epochs, metrics, data files, time. */
   training?: unknown;
-  /** Present in checkpoints: everything `--resume` needs. */
-  trainer?: TrainerState;
+  /** Present in checkpoints: what the trainer needs to resume exactly. */
+  trainer?: TrainerSection;
   formatVersion: number;
 }
 
-const OPTIMIZER_PREFIX = '__optimizer__.';
-const BEST_PARAMS = '__trainer__.bestParams';
+/** What a model file holds besides the weights and config. */
+export interface ModelFileExtra {
+  preprocessing?: unknown;
+  training?: unknown;
+  trainer?: TrainerSection;
+}
 
-export function encodeModelFile(model: SequenceModel, extra: { preprocessing?: unknown; training?: unknown; trainer?: TrainerState } = {}): Uint8Array {
+const SECTION_PREFIX = '__';
+
+export function encodeModelFile(model: SequenceModel, extra: ModelFileExtra = {}): Uint8Array {
   const tensors: Record<string, SafetensorsTensor> = {};
   const store = model.parameters();
   const dict = model.stateDict();
@@ -42,10 +55,11 @@ export function encodeModelFile(model: SequenceModel, extra: { preprocessing?: u
   if (extra.preprocessing !== undefined) metadata.preprocessing = JSON.stringify(extra.preprocessing);
   if (extra.training !== undefined) metadata.training = JSON.stringify(extra.training);
   if (extra.trainer) {
-    const { optimizer, bestParams, ...rest } = extra.trainer;
-    metadata.trainer = JSON.stringify({ ...rest, optimizer: { name: optimizer.name, step: optimizer.step, lr: optimizer.lr, buffers: optimizer.buffers.length } });
-    optimizer.buffers.forEach((b, i) => (tensors[`${OPTIMIZER_PREFIX}${i}`] = { dtype: 'F32', shape: [b.length], data: b }));
-    if (bestParams) tensors[BEST_PARAMS] = { dtype: 'F32', shape: [bestParams.length], data: bestParams };
+    metadata.trainer = JSON.stringify(extra.trainer.state);
+    for (const [name, data] of Object.entries(extra.trainer.tensors)) {
+      if (!name.startsWith(SECTION_PREFIX)) throw new FormatError(`trainer tensor ${name} must be named ${SECTION_PREFIX}…`);
+      tensors[name] = { dtype: 'F32', shape: [data.length], data };
+    }
   }
   return encodeSafetensors(tensors, metadata);
 }
@@ -74,12 +88,10 @@ export function decodeModelFile(bytes: Uint8Array, source = '<model>'): ModelFil
     throw new FormatError((e as Error).message);
   }
   const weights: ModelFileContents['weights'] = {};
-  const optimizerBuffers: Float32Array[] = [];
-  let bestParams: Float32Array | null = null;
+  const sectionTensors: Record<string, Float32Array> = {};
   for (const [name, t] of Object.entries(file.tensors)) {
     if (t.dtype !== 'F32' || !(t.data instanceof Float32Array)) throw new FormatError(`${source}: tensor ${name} has dtype ${t.dtype}; lstmkit model files hold F32`);
-    if (name.startsWith(OPTIMIZER_PREFIX)) optimizerBuffers[Number(name.slice(OPTIMIZER_PREFIX.length))] = t.data;
-    else if (name === BEST_PARAMS) bestParams = t.data;
+    if (name.startsWith(SECTION_PREFIX)) sectionTensors[name] = t.data;
     else weights[name] = { shape: t.shape, data: t.data };
   }
   const out: ModelFileContents = { config, weights, formatVersion: version };
@@ -87,13 +99,8 @@ export function decodeModelFile(bytes: Uint8Array, source = '<model>'): ModelFil
   if (preprocessing !== undefined) out.preprocessing = preprocessing;
   const training = json(meta, 'training', source);
   if (training !== undefined) out.training = training;
-  const trainer = json(meta, 'trainer', source) as (Omit<TrainerState, 'optimizer' | 'bestParams'> & { optimizer: { name: string; step: number; lr: number; buffers: number } }) | undefined;
-  if (trainer) {
-    if (optimizerBuffers.length !== trainer.optimizer.buffers || optimizerBuffers.some((b) => b === undefined)) {
-      throw new FormatError(`${source}: the checkpoint lists ${trainer.optimizer.buffers} optimizer buffers but holds ${optimizerBuffers.filter(Boolean).length}`);
-    }
-    out.trainer = { ...trainer, optimizer: { ...trainer.optimizer, buffers: optimizerBuffers }, bestParams };
-  }
+  const trainer = json(meta, 'trainer', source);
+  if (trainer !== undefined) out.trainer = { state: trainer, tensors: sectionTensors };
   return out;
 }
 

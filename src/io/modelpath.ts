@@ -5,9 +5,8 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DataError } from '../core/errors.js';
 import type { ModelOptions, SequenceModel } from '../model/model.js';
-import type { TrainerState } from '../train/trainer.js';
 import { writeFileAtomic } from './atomic.js';
-import { decodeModelFile, encodeModelFile, modelFromFile, type ModelFileContents } from './modelfile.js';
+import { decodeModelFile, encodeModelFile, modelFromFile, type ModelFileContents, type ModelFileExtra } from './modelfile.js';
 import { BEST } from './runfiles.js';
 
 export { BEST, LAST } from './runfiles.js';
@@ -42,6 +41,6 @@ export async function loadModel(path: string, opts: ModelOptions = {}): Promise<
 }
 
 /** Write a model file atomically: a crash mid-write leaves the old file or the new one, never half of one. */
-export async function saveModel(path: string, model: SequenceModel, extra: { preprocessing?: unknown; training?: unknown; trainer?: TrainerState } = {}): Promise<void> {
+export async function saveModel(path: string, model: SequenceModel, extra: ModelFileExtra = {}): Promise<void> {
   await writeFileAtomic(path, encodeModelFile(model, extra));
 }

@@ -14,6 +14,7 @@
 // StateDictError naming the tensor.
 
 import { StateDictError, ValueError, describeShape } from '../core/errors.js';
+import { gateCount } from '../kernels/backend.js';
 import { parseModelConfig, type ModelConfig } from '../model/config.js';
 import { SequenceModel, type ModelOptions } from '../model/model.js';
 import type { SafetensorsFile, SafetensorsTensor } from './safetensors.js';
@@ -36,7 +37,6 @@ export interface ImportedTorchModel {
 }
 
 const MODULES = ['embedding', 'rnn', 'head'] as const;
-const GATES = { lstm: 4, gru: 3, rnn: 1 } as const;
 
 function renamed(name: string, rename: Record<string, string>): string {
   // The longest matching module path wins.
@@ -63,7 +63,7 @@ function shapeHint(name: string, config: ModelConfig): string {
   if (name === 'embedding.weight') return '[vocabulary size, input.embeddingDim]';
   if (name === 'head.weight') return `[${config.output.type === 'classification' ? 'number of output.classes' : 'output.size'}, features of the last recurrent layer]`;
   if (name === 'head.bias') return `[${config.output.type === 'classification' ? 'number of output.classes' : 'output.size'}]`;
-  const g = GATES[rnn.cell];
+  const g = gateCount(rnn.cell);
   const rows = g === 1 ? 'rnn.hiddenSize' : `${g}·rnn.hiddenSize (rnn.cell '${rnn.cell}')`;
   if (name.includes('weight_ih_l0')) return `[${rows}, ${config.input.type === 'tokens' ? 'input.embeddingDim' : 'input.size'}]`;
   if (name.includes('weight_ih')) return `[${rows}, outputs of the layer below]`;
@@ -78,8 +78,8 @@ function cellHint(name: string, shape: readonly number[], config: ModelConfig): 
   if (!name.startsWith('rnn.') || name.includes('weight_hr')) return '';
   const rows = shape[0]!;
   const H = config.rnn.hiddenSize;
-  const fits = (['lstm', 'gru', 'rnn'] as const).filter((c) => c !== config.rnn.cell && rows === GATES[c] * H);
-  return fits.length ? `; ${rows} rows are ${GATES[fits[0]!]}×${H}, as a ${fits[0]!.toUpperCase()} has — is rnn.cell right?` : '';
+  const fits = (['lstm', 'gru', 'rnn'] as const).filter((c) => c !== config.rnn.cell && rows === gateCount(c) * H);
+  return fits.length ? `; ${rows} rows are ${gateCount(fits[0]!)}×${H}, as a ${fits[0]!.toUpperCase()} has — is rnn.cell right?` : '';
 }
 
 /**

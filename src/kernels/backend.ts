@@ -73,7 +73,8 @@ export interface RecurrentBackward extends RecurrentShape {
 
 export type CellKind = 'lstm' | 'gru' | 'rnn_tanh' | 'rnn_relu';
 
-export function gateCount(cell: CellKind): number {
+/** Gate blocks of a cell's weights: LSTM i, f, g, o; GRU r, z, n; RNN one (a config's 'rnn' is either RNN kind). */
+export function gateCount(cell: CellKind | 'rnn'): number {
   return cell === 'lstm' ? 4 : cell === 'gru' ? 3 : 1;
 }
 

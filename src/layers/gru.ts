@@ -1,7 +1,8 @@
 // torch.nn.GRU: r, z, n gates, n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)).
 
 import type { Tensor } from '../core/tensor.js';
-import { Recurrent, type ForwardOptions, type ModuleOptions, type RecurrentOptions } from './recurrent.js';
+import type { ModuleOptions } from './module.js';
+import { Recurrent, type ForwardOptions, type RecurrentOptions } from './recurrent.js';
 
 export type GRUOptions = RecurrentOptions;
 

@@ -1,7 +1,8 @@
 // torch.nn.LSTM: i, f, g, o gates; h and c kept apart; optional projection.
 
 import type { Tensor } from '../core/tensor.js';
-import { Recurrent, type ForwardOptions, type ModuleOptions, type RecurrentOptions } from './recurrent.js';
+import type { ModuleOptions } from './module.js';
+import { Recurrent, type ForwardOptions, type RecurrentOptions } from './recurrent.js';
 
 export interface LSTMOptions extends RecurrentOptions {
   /** Project h to this size with weight_hr (PyTorch's proj_size); 0 = none. */

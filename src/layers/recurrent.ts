@@ -4,14 +4,14 @@
 // over all time steps (input projection as one multiply, then only the
 // recurrent product per step).
 
-import { ShapeError, ValueError, assertFinite, describeShape } from '../core/errors.js';
-import { checkShape, tensor, type Tensor } from '../core/tensor.js';
+import { ShapeError, ValueError, assertFinite, describeShape, positiveInt } from '../core/errors.js';
+import { arenaTensor, checkShape, tensor, type ArenaTensor, type Tensor } from '../core/tensor.js';
 import {
   NONE, gateCount, recurrentSavedSize, recurrentScratchSize,
   type CellKind, type RecurrentWeights,
 } from '../kernels/backend.js';
-import { uniformInit, type ParamSpec } from '../model/params.js';
 import { Module, type ModuleOptions } from './module.js';
+import { uniformInit, type ParamSpec } from './params.js';
 
 export type { ModuleOptions };
 
@@ -31,11 +31,19 @@ export interface ForwardOptions {
   lengths?: readonly number[];
 }
 
-/** Arena offsets of one forward pass, for models that chain layers inside the arena. */
-export interface RawOutput {
-  y: number; // [T, B, D·O]
-  hn: number; // [L·D, B, O]
-  cn: number; // [L·D, B, H] (LSTM) or NONE
+/** What a recurrent stack returns: the last layer's output at every step and every layer's final states. */
+export interface RecurrentOutput<T> {
+  output: T; // [T, B, D·O] (or [B, T, D·O] when batchFirst, in the tensor face)
+  h: T; // [L·D, B, O]
+  c: T | undefined; // [L·D, B, H] (LSTM) or undefined
+}
+
+/** Options of the arena face's forward: initial states (zeros where left out) and packed lengths. */
+export interface RecurrentArenaOptions {
+  h0?: ArenaTensor | undefined; // [L·D, B, O]
+  c0?: ArenaTensor | undefined; // [L·D, B, H] (LSTM)
+  /** The true length of each sequence; null or left out when all run T steps. */
+  lengths?: Int32Array | null;
 }
 
 export abstract class Recurrent extends Module {
@@ -54,19 +62,15 @@ export abstract class Recurrent extends Module {
 
   private last: {
     T: number; B: number; lengths: Int32Array | null;
-    inputs: number[]; h0: number; c0: number; ys: number[]; masks: number[]; saved: number[];
+    inputs: number[]; h0: number; c0: number; masks: number[]; saved: number[];
   } | undefined;
 
   constructor(opts: RecurrentOptions & { projSize?: number }, module: ModuleOptions = {}) {
     super(module);
     const name = this.constructor.name;
-    const positiveInt = (v: unknown, field: string): number => {
-      if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new ValueError(`${name}: ${field} must be a positive integer, got ${String(v)}`);
-      return v;
-    };
-    this.inputSize = positiveInt(opts.inputSize, 'inputSize');
-    this.hiddenSize = positiveInt(opts.hiddenSize, 'hiddenSize');
-    this.numLayers = positiveInt(opts.numLayers ?? 1, 'numLayers');
+    this.inputSize = positiveInt(opts.inputSize, 'inputSize', name);
+    this.hiddenSize = positiveInt(opts.hiddenSize, 'hiddenSize', name);
+    this.numLayers = positiveInt(opts.numLayers ?? 1, 'numLayers', name);
     this.bias = opts.bias ?? true;
     this.batchFirst = opts.batchFirst ?? false;
     this.dropout = opts.dropout ?? 0;
@@ -88,8 +92,18 @@ export abstract class Recurrent extends Module {
     return this.numDirections * this.outputSize;
   }
 
+  /** Features of one direction's state h: projSize or hiddenSize. */
+  get stateSize(): number {
+    return this.outputSize;
+  }
+
+  /** Whether the cell has a cell state c beside h (LSTM). */
+  get hasCellState(): boolean {
+    return this.cell === 'lstm';
+  }
+
   /** Parameter names and shapes in PyTorch's order and with PyTorch's default init. */
-  paramSpecs(): ParamSpec[] {
+  override paramSpecs(): ParamSpec[] {
     const G = gateCount(this.cell) * this.hiddenSize;
     const init = uniformInit(1 / Math.sqrt(this.hiddenSize));
     const specs: ParamSpec[] = [];
@@ -126,26 +140,34 @@ export abstract class Recurrent extends Module {
   }
 
   /**
-   * Forward over arena buffers: x [T, B, I] at `x`; h0 [L·D, B, O] and c0
-   * [L·D, B, H] or NONE. Keeps what backward needs. Offsets returned are owned
-   * by this layer and valid until its next forward.
+   * Forward over arena tensors, time-major: x [T, B, I]; `lengths` the true
+   * length of each sequence (packed sequences), null when all are T; initial
+   * states h0 [L·D, B, O] and c0 [L·D, B, H], zeros where left out. Keeps
+   * what backward needs. The outputs are this layer's buffers.
    */
-  forwardRaw(x: number, T: number, B: number, lengths: Int32Array | null, h0 = NONE, c0 = NONE): RawOutput {
+  forwardArena(x: ArenaTensor, opts: RecurrentArenaOptions = {}): RecurrentOutput<ArenaTensor> {
+    const name = this.constructor.name;
     const { numLayers: L, numDirections: D, hiddenSize: H, outputSize: O } = this;
+    if (x.shape.length !== 3 || x.shape[2] !== this.inputSize) throw new ShapeError(`${name}: input has shape ${describeShape(x.shape)}, expected [steps, batch, ${this.inputSize}]`);
+    const [T, B] = x.shape as [number, number, number];
+    const lengths = opts.lengths ? this.checkLengths(opts.lengths, T, B) : null;
+    if (opts.h0) checkArenaShape(opts.h0, [L * D, B, O], `${name} h0`);
+    if (opts.c0) checkArenaShape(opts.c0, [L * D, B, H], `${name} c0`);
+    const h0 = opts.h0?.offset ?? NONE;
+    const c0 = opts.c0?.offset ?? NONE;
     const lstm = this.cell === 'lstm';
     const F = D * O;
-    const hn = this.ws.get('hn', L * D * B * O);
-    const cn = lstm ? this.ws.get('cn', L * D * B * H) : NONE;
-    const ys: number[] = [];
+    const hn = this.ws.tensor('hn', [L * D, B, O]);
+    const cn = lstm ? this.ws.tensor('cn', [L * D, B, H]) : undefined;
     const masks: number[] = [];
     const saved: number[] = [];
     const inputs: number[] = [];
     const savedSize = recurrentSavedSize(this.cell, this.sizes(T, B));
-    let input = x;
+    let input = x.offset;
     let inSize = this.inputSize;
+    let y = NONE;
     for (let l = 0; l < L; l++) {
-      const y = this.ws.get(`y${l}`, T * B * F);
-      ys.push(y);
+      y = this.ws.get(`y${l}`, T * B * F);
       inputs.push(input);
       for (let d = 0; d < D; d++) {
         const k = l * D + d;
@@ -158,8 +180,8 @@ export abstract class Recurrent extends Module {
           h0: h0 === NONE ? NONE : h0 + k * B * O,
           c0: c0 === NONE ? NONE : c0 + k * B * H,
           y: y + d * O, ldy: F,
-          hn: hn + k * B * O,
-          cn: lstm ? cn + k * B * H : NONE,
+          hn: hn.offset + k * B * O,
+          cn: cn ? cn.offset + k * B * H : NONE,
           saved: s,
         });
       }
@@ -177,28 +199,34 @@ export abstract class Recurrent extends Module {
         input = dropped;
       } else masks.push(NONE);
     }
-    this.last = { T, B, lengths, inputs, h0, c0, ys, masks, saved };
-    return { y: ys[L - 1]!, hn, cn };
+    this.last = { T, B, lengths, inputs, h0, c0, masks, saved };
+    return { output: arenaTensor(y, [T, B, F]), h: hn, c: cn };
   }
 
   /**
-   * Back-propagation through time over arena buffers. dy [T, B, D·O], dhn
-   * [L·D, B, O], dcn [L·D, B, H] may each be NONE. Adds into the parameter
-   * gradients; returns offsets of dx [T, B, I] (NONE unless wantDx: the
-   * input's gradient is one large multiply that data inputs do not need),
-   * dh0 and dc0 (owned by this layer).
+   * Back-propagation through time over arena tensors: the gradients of the
+   * loss w.r.t. the output [T, B, D·O] and the final states (each may be left
+   * out). Adds into the parameter gradients; returns dx [T, B, I] (unless
+   * `wantDx` is false: the input's gradient is one large multiply that data
+   * inputs do not need), dh0 and dc0 — this layer's buffers.
    */
-  backwardRaw(dy: number, dhn = NONE, dcn = NONE, wantDx = true): { dx: number; dh0: number; dc0: number } {
+  backwardArena(grads: { dOutput?: ArenaTensor | undefined; dh?: ArenaTensor | undefined; dc?: ArenaTensor | undefined }, wantDx = true): { dx: ArenaTensor | undefined; dh0: ArenaTensor; dc0: ArenaTensor | undefined } {
     const last = this.last;
-    if (!last) throw new ValueError(`${this.constructor.name}.backward called before forward`);
+    const name = this.constructor.name;
+    if (!last) throw new ValueError(`${name}.backward called before forward`);
     const { numLayers: L, numDirections: D, hiddenSize: H, outputSize: O } = this;
     const { T, B } = last;
     const lstm = this.cell === 'lstm';
     const F = D * O;
+    if (grads.dOutput) checkArenaShape(grads.dOutput, [T, B, F], `${name} output gradient`);
+    if (grads.dh) checkArenaShape(grads.dh, [L * D, B, O], `${name} dh`);
+    if (grads.dc) checkArenaShape(grads.dc, [L * D, B, H], `${name} dc`);
+    const dhn = grads.dh?.offset ?? NONE;
+    const dcn = grads.dc?.offset ?? NONE;
     const scratch = this.ws.get('scratch', recurrentScratchSize(this.cell, this.sizes(T, B)));
-    const dh0 = this.ws.get('dh0', L * D * B * O);
-    const dc0 = lstm ? this.ws.get('dc0', L * D * B * H) : NONE;
-    let dyl = dy;
+    const dh0 = this.ws.tensor('dh0', [L * D, B, O]);
+    const dc0 = lstm ? this.ws.tensor('dc0', [L * D, B, H]) : undefined;
+    let dyl = grads.dOutput?.offset ?? NONE;
     let dx = NONE;
     for (let l = L - 1; l >= 0; l--) {
       const inSize = l === 0 ? this.inputSize : F;
@@ -218,8 +246,8 @@ export abstract class Recurrent extends Module {
           dhn: dhn === NONE ? NONE : dhn + k * B * O,
           dcn: dcn === NONE ? NONE : dcn + k * B * H,
           dx, ldDx: inSize, accumulateDx: d > 0,
-          dh0: dh0 + k * B * O,
-          dc0: lstm ? dc0 + k * B * H : NONE,
+          dh0: dh0.offset + k * B * O,
+          dc0: dc0 ? dc0.offset + k * B * H : NONE,
           scratch,
         });
       }
@@ -227,17 +255,17 @@ export abstract class Recurrent extends Module {
       if (mask !== NONE && dx !== NONE) this.backend.mul(T * B * inSize, dx, mask, dx);
       dyl = dx;
     }
-    return { dx, dh0, dc0 };
+    return { dx: dx === NONE ? undefined : arenaTensor(dx, [T, B, this.inputSize]), dh0, dc0 };
   }
 
-  // ---- the torch.nn-like face: tensors in, tensors out -----------------------
+  // ---- the torch.nn-like face: plain tensors in, fresh tensors out ----------
 
   /**
    * x: [B, T, I] when batchFirst, else [T, B, I]. Returns the output
    * ([B, T, D·O] or [T, B, D·O]) and the final states h [L·D, B, O] and
    * (LSTM) c [L·D, B, H], as PyTorch does.
    */
-  protected forwardTensors(x: Tensor, h0: Tensor | undefined, c0: Tensor | undefined, opts: ForwardOptions): { output: Tensor; h: Tensor; c: Tensor | undefined } {
+  protected forwardTensors(x: Tensor, h0: Tensor | undefined, c0: Tensor | undefined, opts: ForwardOptions): RecurrentOutput<Tensor> {
     const name = this.constructor.name;
     if (x.shape.length !== 3) throw new ShapeError(`${name}: input has shape ${describeShape(x.shape)}, expected 3 dimensions ${this.batchFirst ? '[batch, steps, features]' : '[steps, batch, features]'}`);
     const [d0, d1] = x.shape as [number, number, number];
@@ -246,18 +274,15 @@ export abstract class Recurrent extends Module {
     checkShape(x, this.batchFirst ? [B, T, this.inputSize] : [T, B, this.inputSize], `${name} input`);
     assertFinite(x.data, `${name} input`);
     const LD = this.numLayers * this.numDirections;
-    const lengths = opts.lengths === undefined ? null : this.checkLengths(opts.lengths, T, B);
-    const xs = this.ws.get('x', T * B * this.inputSize);
-    this.toTimeMajor(x.data, xs, T, B, this.inputSize);
-    const h0Off = h0 ? this.stateIn(h0, 'h0', [LD, B, this.outputSize]) : NONE;
-    const c0Off = c0 ? this.stateIn(c0, 'c0', [LD, B, this.hiddenSize]) : NONE;
-    const raw = this.forwardRaw(xs, T, B, lengths, h0Off, c0Off);
-    const F = this.outputFeatures;
-    const output = this.fromTimeMajor(raw.y, T, B, F);
-    const heap = this.backend.arena.heap;
-    const h = tensor(heap.slice(raw.hn, raw.hn + LD * B * this.outputSize), [LD, B, this.outputSize]);
-    const c = raw.cn === NONE ? undefined : tensor(heap.slice(raw.cn, raw.cn + LD * B * this.hiddenSize), [LD, B, this.hiddenSize]);
-    return { output, h, c };
+    const xs = this.ws.tensor('x', [T, B, this.inputSize]);
+    this.toTimeMajor(x.data, xs.offset, T, B, this.inputSize);
+    const raw = this.forwardArena(xs, {
+      h0: h0 && this.stateIn(h0, 'h0', [LD, B, this.outputSize]),
+      c0: c0 && this.stateIn(c0, 'c0', [LD, B, this.hiddenSize]),
+      lengths: opts.lengths === undefined ? null : this.checkLengths(opts.lengths, T, B),
+    });
+    const arena = this.backend.arena;
+    return { output: this.fromTimeMajor(raw.output), h: arena.read(raw.h), c: raw.c && arena.read(raw.c) };
   }
 
   protected backwardTensors(dOutput: Tensor | undefined, dh: Tensor | undefined, dc: Tensor | undefined): { dx: Tensor; dh0: Tensor; dc0: Tensor | undefined } {
@@ -267,39 +292,36 @@ export abstract class Recurrent extends Module {
     const { T, B } = last;
     const F = this.outputFeatures;
     const LD = this.numLayers * this.numDirections;
-    let dy = NONE;
+    let dy: ArenaTensor | undefined;
     if (dOutput) {
       checkShape(dOutput, this.batchFirst ? [B, T, F] : [T, B, F], `${name} output gradient`);
-      dy = this.ws.get('dy', T * B * F);
-      this.toTimeMajor(dOutput.data, dy, T, B, F);
+      dy = this.ws.tensor('dy', [T, B, F]);
+      this.toTimeMajor(dOutput.data, dy.offset, T, B, F);
     }
-    const dhn = dh ? this.stateIn(dh, 'dh', [LD, B, this.outputSize]) : NONE;
-    const dcn = dc ? this.stateIn(dc, 'dc', [LD, B, this.hiddenSize]) : NONE;
-    const raw = this.backwardRaw(dy, dhn, dcn);
-    const heap = this.backend.arena.heap;
-    return {
-      dx: this.fromTimeMajor(raw.dx, T, B, this.inputSize),
-      dh0: tensor(heap.slice(raw.dh0, raw.dh0 + LD * B * this.outputSize), [LD, B, this.outputSize]),
-      dc0: raw.dc0 === NONE ? undefined : tensor(heap.slice(raw.dc0, raw.dc0 + LD * B * this.hiddenSize), [LD, B, this.hiddenSize]),
-    };
+    const raw = this.backwardArena({
+      dOutput: dy,
+      dh: dh && this.stateIn(dh, 'dh', [LD, B, this.outputSize]),
+      dc: dc && this.stateIn(dc, 'dc', [LD, B, this.hiddenSize]),
+    });
+    const arena = this.backend.arena;
+    return { dx: this.fromTimeMajor(raw.dx!), dh0: arena.read(raw.dh0), dc0: raw.dc0 && arena.read(raw.dc0) };
   }
 
-  private checkLengths(lengths: readonly number[], T: number, B: number): Int32Array {
+  private checkLengths(lengths: ArrayLike<number>, T: number, B: number): Int32Array {
     const name = this.constructor.name;
     if (lengths.length !== B) throw new ShapeError(`${name}: lengths has ${lengths.length} entries, the batch has ${B} sequences`);
-    lengths.forEach((len, b) => {
+    for (let b = 0; b < B; b++) {
+      const len = lengths[b]!;
       if (!Number.isInteger(len) || len < 1 || len > T) throw new ValueError(`${name}: lengths[${b}] is ${len}, expected an integer in [1, ${T}]`);
-    });
-    return Int32Array.from(lengths);
+    }
+    return lengths instanceof Int32Array ? lengths : Int32Array.from(lengths);
   }
 
-  private stateIn(t: Tensor, what: string, shape: number[]): number {
+  private stateIn(t: Tensor, what: string, shape: number[]): ArenaTensor {
     const name = this.constructor.name;
     checkShape(t, shape, `${name} ${what}`);
     assertFinite(t.data, `${name} ${what}`);
-    const off = this.ws.get(what, t.data.length);
-    this.backend.arena.heap.set(t.data, off);
-    return off;
+    return this.ws.put(what, t.data, shape);
   }
 
   /** Copy user data into the arena as [T, B, F]. */
@@ -319,14 +341,15 @@ export abstract class Recurrent extends Module {
   }
 
   /** Copy [T, B, F] out of the arena in the user's layout. */
-  private fromTimeMajor(src: number, T: number, B: number, F: number): Tensor {
+  private fromTimeMajor(t: ArenaTensor): Tensor {
+    const [T, B, F] = t.shape as [number, number, number];
     const heap = this.backend.arena.heap;
-    if (!this.batchFirst) return tensor(heap.slice(src, src + T * B * F), [T, B, F]);
+    if (!this.batchFirst) return tensor(heap.slice(t.offset, t.offset + T * B * F), [T, B, F]);
     const out = heap.slice(0, T * B * F);
     for (let b = 0; b < B; b++) {
-      for (let t = 0; t < T; t++) {
-        const from = src + (t * B + b) * F;
-        out.set(heap.subarray(from, from + F), (b * T + t) * F);
+      for (let s = 0; s < T; s++) {
+        const from = t.offset + (s * B + b) * F;
+        out.set(heap.subarray(from, from + F), (b * T + s) * F);
       }
     }
     return tensor(out, [B, T, F]);
@@ -335,5 +358,12 @@ export abstract class Recurrent extends Module {
   override dispose(): void {
     super.dispose();
     this.last = undefined;
+  }
+}
+
+/** Throws a ShapeError unless an arena tensor has exactly `expected`. */
+function checkArenaShape(t: ArenaTensor, expected: readonly number[], what: string): void {
+  if (t.shape.length !== expected.length || t.shape.some((d, i) => d !== expected[i])) {
+    throw new ShapeError(`${what} has shape ${describeShape(t.shape)}, expected ${describeShape(expected)}`);
   }
 }

@@ -2,7 +2,8 @@
 
 import { ValueError } from '../core/errors.js';
 import type { Tensor } from '../core/tensor.js';
-import { Recurrent, type ForwardOptions, type ModuleOptions, type RecurrentOptions } from './recurrent.js';
+import type { ModuleOptions } from './module.js';
+import { Recurrent, type ForwardOptions, type RecurrentOptions } from './recurrent.js';
 
 export interface RNNOptions extends RecurrentOptions {
   nonlinearity?: 'tanh' | 'relu';

@@ -4,7 +4,10 @@
 
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { ValueError } from '../core/errors.js';
+import { DataError, ValueError } from '../core/errors.js';
+import type { BatchSpec } from '../data/batch.js';
+import { collectClasses, recordVocabulary } from '../data/encode.js';
+import type { JsonlRecord } from '../data/jsonl.js';
 
 const PositiveInt = Type.Integer({ minimum: 1 });
 
@@ -150,4 +153,24 @@ export function parseModelConfig(value: unknown, where = 'config'): ModelConfig 
   }
   if (output.classes && new Set(output.classes).size !== output.classes.length) throw new ValueError(`${where}: output.classes has duplicate labels`);
   return config;
+}
+
+/** Fill vocabulary and classes from the training data where the config leaves them out. */
+export function completeConfig(config: ModelConfig, records: readonly JsonlRecord[], file: string): ModelConfig {
+  const out: ModelConfig = structuredClone(config);
+  if (out.input.type === 'tokens' && !out.input.vocabulary) out.input.vocabulary = recordVocabulary(records, out.input, file);
+  if (out.output.type === 'classification' && !out.output.classes) {
+    if (out.output.mode === 'next') out.output.classes = (out.input as { vocabulary: string[] }).vocabulary;
+    else out.output.classes = collectClasses(records, out.output, file);
+    if (out.output.classes.length < 2) throw new DataError(`found only ${out.output.classes.length} class label(s) in the training data; classification needs at least 2`, file);
+  }
+  return out;
+}
+
+/** What a batch for this config holds: its input and its targets. */
+export function batchSpecOf(config: ModelConfig): BatchSpec {
+  const { input, output } = config;
+  const features = input.type === 'features' ? input.size : 1;
+  const size = output.type === 'classification' ? 1 : output.mode === 'next' ? features : output.size ?? 1;
+  return { input: input.type === 'tokens' ? 'tokens' : input.size, target: { type: output.type, size, mode: output.mode } };
 }

@@ -2,7 +2,7 @@
 // Every limit has a default a small deployment can keep.
 
 import type { FastifyServerOptions } from 'fastify';
-import { ValueError } from '../core/errors.js';
+import { positiveInt, ValueError } from '../core/errors.js';
 import type { ModelFileContents } from '../io/modelfile.js';
 
 export interface ServerLimits {
@@ -65,10 +65,6 @@ export interface ServerOptions extends Partial<ServerLimits> {
   defaultMetrics?: boolean;
 }
 
-function positiveInt(v: number, name: string): void {
-  if (!Number.isInteger(v) || v < 1) throw new ValueError(`server option ${name} must be a positive integer, got ${v}`);
-}
-
 /** The limits with defaults filled in, checked. */
 export function resolveLimits(o: Partial<ServerLimits>): ServerLimits {
   const limits: ServerLimits = { ...DEFAULT_LIMITS };
@@ -76,7 +72,7 @@ export function resolveLimits(o: Partial<ServerLimits>): ServerLimits {
     const v = o[key];
     if (v !== undefined) (limits as unknown as Record<string, unknown>)[key] = v;
   }
-  for (const key of ['maxBatchSize', 'maxQueue', 'maxInstances', 'maxSteps', 'maxBodyBytes', 'maxPassBytes', 'maxGenerateLength', 'maxSamples', 'generateConcurrency', 'timeoutMs'] as const) positiveInt(limits[key], key);
+  for (const key of ['maxBatchSize', 'maxQueue', 'maxInstances', 'maxSteps', 'maxBodyBytes', 'maxPassBytes', 'maxGenerateLength', 'maxSamples', 'generateConcurrency', 'timeoutMs'] as const) positiveInt(limits[key], key, 'server option');
   if (!(limits.batchDelayMs >= 0 && limits.batchDelayMs <= 1000)) throw new ValueError(`server option batchDelayMs must be between 0 and 1000 ms, got ${limits.batchDelayMs}`);
   if (typeof limits.batching !== 'boolean') throw new ValueError('server option batching must be true or false');
   if (limits.maxInstances > limits.maxQueue) throw new ValueError(`maxInstances (${limits.maxInstances}) cannot exceed maxQueue (${limits.maxQueue}): such a request could never be queued`);

@@ -8,11 +8,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { PassThrough } from 'node:stream';
 import type { ModelFileContents } from '../io/modelfile.js';
 import { ModelConfigSchema } from '../model/config.js';
-import type { TextGenerator } from '../tasks/generator.js';
+import type { SampleEvent, SampleRequest, TextGenerator } from '../tasks/generator.js';
 import type { Batcher, Slots } from './batcher.js';
 import { ErrorBodySchema, HttpError, invalid } from './errors.js';
 import type { ServerMetrics } from './metrics.js';
-import { sampleSteps, type SampleEvent, type SampleRequest } from './sampling.js';
 import { InstanceFailure, type Prepared, type TaskAdapter } from './tasks.js';
 import type { ServerLimits } from './options.js';
 
@@ -269,7 +268,7 @@ const SLICE_MS = 4;
 async function drive(
   sampler: TextGenerator, req: SampleRequest, deadline: number, signal: AbortSignal, emit: (e: SampleEvent) => void,
 ): Promise<{ text: string; tokens: number; finishReason: 'length' | 'eos' }[]> {
-  const steps = sampleSteps(sampler, req);
+  const steps = sampler.sampleSteps(req);
   const samples: { text: string; tokens: number; finishReason: 'length' | 'eos' }[] = [];
   let slice = performance.now();
   try {

@@ -23,9 +23,10 @@ import { encodeRecord, type Example } from '../data/encode.js';
 import { modelFromFile, type ModelFileContents } from '../io/modelfile.js';
 import type { ModelConfig } from '../model/config.js';
 import type { SequenceModel } from '../model/model.js';
-import { predictModel } from '../model/predict.js';
+import { predictModel } from '../train/evaluate.js';
 import { TextClassifier } from '../tasks/classifier.js';
-import type { ForecastPreprocessing } from '../tasks/forecastdata.js';
+import { originRow, type ForecastPreprocessing } from '../tasks/forecastdata.js';
+import type { TimeSeries } from '../data/timeseries.js';
 import { Forecaster } from '../tasks/forecaster.js';
 import { TextGenerator } from '../tasks/generator.js';
 import { HttpError, invalid } from './errors.js';
@@ -267,12 +268,21 @@ function forecastAdapter(contents: ModelFileContents, source: string, maxSteps: 
       const rows = (instance as Record<string, unknown>[]).map((r) => ({ ...where, ...r }));
       return { item: { rows, field }, steps: rows.length };
     },
-    // Seam: Forecaster.forecast() runs one series per forward pass. A batched
-    // forecast in the recipe would let dynamic batching merge them into one.
-    predict: (items) => eachAlone<{ rows: Record<string, unknown>[]; field: string }>(items, ({ rows }) => {
-      const f = forecaster.forecast(rows);
-      return { origin: f.origin, dates: f.dates, values: f.values, naive: f.naive, seasonalNaive: f.seasonalNaive };
-    }),
+    // Each series is read and checked alone (a bad one fails only its request); the good ones run in one batched pass.
+    predict: (items) => {
+      const read = eachAlone<{ rows: Record<string, unknown>[]; field: string }>(items, ({ rows }) => {
+        const series = forecaster.seriesOf(rows);
+        originRow(series, forecaster.preprocessing, undefined);
+        return series;
+      });
+      const forecasts = forecaster.forecastSeries(read.filter((r): r is TimeSeries => !(r instanceof InstanceFailure)));
+      let next = 0;
+      return read.map((r) => {
+        if (r instanceof InstanceFailure) return r;
+        const f = forecasts[next++]!;
+        return { origin: f.origin, dates: f.dates, values: f.values, naive: f.naive, seasonalNaive: f.seasonalNaive };
+      });
+    },
   };
 }
 

@@ -6,15 +6,15 @@
 // whose config holds the vocabulary and whose preprocessing metadata holds
 // the text normalization. Browser-safe: bytes in, bytes out.
 
-import { DataError, FormatError, ValueError } from '../core/errors.js';
+import { DataError, FormatError, positiveInt, ValueError } from '../core/errors.js';
 import type { Example } from '../data/encode.js';
+import { buildVocabulary, encodeTokens, PAD, sortLabels, textTokens, UNK, type TextNormalization, type TokenizerKind } from '../data/vocabulary.js';
 import type { Backend } from '../kernels/backend.js';
 import { decodeModelFile, encodeModelFile, modelFromFile, type ModelFileContents } from '../io/modelfile.js';
 import type { ModelConfig, TrainConfig } from '../model/config.js';
 import { SequenceModel, type ModelOptions } from '../model/model.js';
-import { predictModel } from '../model/predict.js';
-import { evaluateModel, Trainer, type Callbacks, type EpochLog } from '../train/trainer.js';
-import { buildTokenVocabulary, encodeTokens, PAD, textTokens, UNK, type TextNormalization, type TokenizerKind } from './vocabulary.js';
+import { evaluateModel, predictModel } from '../train/evaluate.js';
+import { Trainer, type Callbacks, type CheckpointOptions, type EpochLog } from '../train/trainer.js';
 
 export interface LabelledText {
   text: string;
@@ -77,27 +77,20 @@ export const CLASSIFIER_TRAIN_DEFAULTS = {
   seed: 0,
 } as const satisfies TrainConfig;
 
-function sortLabels(labels: Iterable<string>): string[] {
-  const list = [...new Set(labels)];
-  const numeric = list.every((l) => l.trim() !== '' && Number.isFinite(Number(l)));
-  return list.sort((a, b) => (numeric ? Number(a) - Number(b) : a < b ? -1 : a > b ? 1 : 0));
-}
-
-function positiveInt(v: number | undefined, name: string): void {
-  if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new ValueError(`TextClassifier: ${name} must be a positive integer, got ${v}`);
-}
-
 export class TextClassifier {
   readonly tokenizer: TokenizerKind;
   readonly normalization: TextNormalization;
   readonly maxLength: number;
   private readonly options: TextClassifierOptions;
   private current: SequenceModel | undefined;
+  private trainer: Trainer | undefined;
   /** Epoch logs of the last fit. */
   history: EpochLog[] = [];
 
   constructor(options: TextClassifierOptions = {}) {
-    for (const name of ['maxLength', 'maxVocabulary', 'minCount', 'embeddingDim', 'hiddenSize', 'numLayers'] as const) positiveInt(options[name], name);
+    for (const name of ['maxLength', 'maxVocabulary', 'minCount', 'embeddingDim', 'hiddenSize', 'numLayers'] as const) {
+      if (options[name] !== undefined) positiveInt(options[name], name, 'TextClassifier');
+    }
     if (options.tokenizer !== undefined && options.tokenizer !== 'char' && options.tokenizer !== 'word') {
       throw new ValueError(`TextClassifier: tokenizer must be 'char' or 'word', got ${JSON.stringify(options.tokenizer)}`);
     }
@@ -162,7 +155,7 @@ export class TextClassifier {
       return String(d.label);
     }));
     if (classes.length < 2) throw new DataError(`training data has ${classes.length} label(s) (${classes.join(', ')}); a classifier needs at least 2`);
-    const vocabulary = buildTokenVocabulary(data.map((d) => textTokens(d.text, this.tokenizer, this.normalization, this.maxLength)), {
+    const vocabulary = buildVocabulary(data.map((d) => textTokens(d.text, this.tokenizer, this.normalization, this.maxLength)), {
       reserved: [PAD, UNK],
       ...(o.maxVocabulary !== undefined ? { maxSize: o.maxVocabulary } : { maxSize: 20000 }),
       minCount: o.minCount ?? (this.tokenizer === 'word' ? 2 : 1),
@@ -182,9 +175,10 @@ export class TextClassifier {
    * Train. The first call builds the vocabulary and classes from `data`; later
    * calls continue training the same model. With validation data (given, or
    * train.validationSplit), the weights of the best validation epoch (by
-   * train.monitor, default loss) are kept at the end.
+   * train.monitor, default loss) are kept at the end. With `checkpoint`, the
+   * run directory gets best.lstmkit and last.lstmkit as `lstmkit train` writes them.
    */
-  async fit(data: readonly LabelledText[], opts: { validation?: readonly LabelledText[]; callbacks?: Callbacks } = {}): Promise<EpochLog[]> {
+  async fit(data: readonly LabelledText[], opts: { validation?: readonly LabelledText[]; callbacks?: Callbacks; checkpoint?: Omit<CheckpointOptions, 'preprocessing'> } = {}): Promise<EpochLog[]> {
     if (data.length === 0) throw new DataError('no training texts');
     if (!this.current) {
       const config = this.configFor(data);
@@ -197,12 +191,23 @@ export class TextClassifier {
     const trainer = new Trainer(model, trainConfig);
     const train = this.examples(data, 'training data');
     const validation = opts.validation ? this.examples(opts.validation, 'validation data') : undefined;
-    this.history = await trainer.fit(train, { ...(validation ? { validation } : {}), ...(opts.callbacks ? { callbacks: opts.callbacks } : {}) });
-    if (validation || trainConfig.validationSplit) {
-      const store = model.parameters();
-      model.backend.arena.heap.set(trainer.bestParams(), store.data);
+    this.trainer = trainer;
+    try {
+      this.history = await trainer.fit(train, {
+        ...(validation ? { validation } : {}),
+        ...(opts.callbacks ? { callbacks: opts.callbacks } : {}),
+        ...(opts.checkpoint ? { checkpoint: { ...opts.checkpoint, preprocessing: this.preprocessing } } : {}),
+        restoreBest: validation !== undefined || trainConfig.validationSplit !== undefined || trainConfig.earlyStopping !== undefined,
+      });
+    } finally {
+      this.trainer = undefined;
     }
     return this.history;
+  }
+
+  /** Ask a running fit to stop after the current epoch (the best weights are kept as usual). */
+  stop(): void {
+    this.trainer?.stop();
   }
 
   /** Loss, accuracy, macro-F1 and the confusion matrix on labelled texts. */

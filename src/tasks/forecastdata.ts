@@ -24,7 +24,7 @@
 // the season around it. List the target among the features to feed its level
 // as well (useful where the level mean-reverts, like a temperature).
 
-import { DataError, FormatError, ValueError } from '../core/errors.js';
+import { DataError, FormatError, positiveInt, ValueError } from '../core/errors.js';
 import { tableFromRecords, type CsvTable } from '../data/csv.js';
 import { defaultSeason, describeFrequency, formatDate, parseDate, parseFrequency, seasonPhase, type Frequency } from '../data/dates.js';
 import { Scaler, type ScalerKind, type ScalerState } from '../data/scaler.js';
@@ -125,11 +125,6 @@ export type ForecastData = CsvTable | readonly Record<string, unknown>[];
 
 export function toTable(data: ForecastData): CsvTable {
   return Array.isArray(data) ? tableFromRecords(data as Record<string, unknown>[]) : (data as CsvTable);
-}
-
-function positiveInt(value: unknown, name: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) throw new ValueError(`${name} must be a positive integer, got ${JSON.stringify(value)}`);
-  return value;
 }
 
 /** Rows in a part: a fraction of all rows (< 1) or a row count. */

@@ -21,7 +21,7 @@ import { windowExamples } from '../data/window.js';
 import { decodeModelFile, encodeModelFile, modelFromFile, type ModelFileContents } from '../io/modelfile.js';
 import type { ModelConfig, TrainConfig } from '../model/config.js';
 import { SequenceModel } from '../model/model.js';
-import { predictModel } from '../model/predict.js';
+import { predictModel } from '../train/evaluate.js';
 import { Trainer, type Callbacks, type EpochLog } from '../train/trainer.js';
 import { ErrorAccumulator, naiveForecast, seasonalNaiveForecast, type ErrorMetrics } from './baselines.js';
 import {
@@ -271,10 +271,12 @@ export class Forecaster {
 
   /** Forecasts past the last row of each of several tables (one series each), in one batched forward pass. */
   forecastMany(data: readonly ForecastData[]): Forecast[] {
-    const jobs = data.map((d) => {
-      const series = this.seriesOf(d);
-      return { series, origins: [originRow(series, this.preprocessing, undefined)] };
-    });
+    return this.forecastSeries(data.map((d) => this.seriesOf(d)));
+  }
+
+  /** Forecasts past the last row of each series (as seriesOf reads them), in one batched forward pass. */
+  forecastSeries(series: readonly TimeSeries[]): Forecast[] {
+    const jobs = series.map((s) => ({ series: s, origins: [originRow(s, this.preprocessing, undefined)] }));
     const values = this.predictMany(jobs);
     return jobs.map(({ series, origins }, i) => this.assemble(series, origins[0]!, values[i]!));
   }

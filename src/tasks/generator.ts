@@ -13,19 +13,22 @@
 // restricted to the k most likely tokens, from a seeded generator.
 // Browser-safe: the model file goes in and out as bytes.
 
-import { DataError, FormatError, ValueError } from '../core/errors.js';
+import { DataError, FormatError, positiveInt, ValueError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
-import { batchIndices, makeBatch, streamBatches, type Batch } from '../data/batch.js';
+import type { Batch } from '../data/batch.js';
 import type { Example } from '../data/encode.js';
+import {
+  buildVocabulary, encodeTokens, EOS, normalizeText, PAD, textTokens, UNK, vocabularyIndex,
+  type TextNormalization, type TokenizerKind,
+} from '../data/vocabulary.js';
 import type { Backend } from '../kernels/backend.js';
 import { decodeModelFile, encodeModelFile, modelFromFile, type ModelFileContents } from '../io/modelfile.js';
 import type { ModelConfig, TrainConfig } from '../model/config.js';
 import { SequenceModel, type ModelOptions } from '../model/model.js';
-import { Trainer, type BatchLog } from '../train/trainer.js';
-import {
-  buildTokenVocabulary, encodeTokens, EOS, normalizeText, PAD, textTokens, UNK, vocabularyIndex,
-  type TextNormalization, type TokenizerKind,
-} from './vocabulary.js';
+import { BatchRunner } from '../model/runner.js';
+import { evaluateModel } from '../train/evaluate.js';
+import type { Metrics } from '../train/metrics.js';
+import { Trainer, type BatchLog, type CheckpointOptions } from '../train/trainer.js';
 
 export type TextUnit = 'text' | 'lines';
 
@@ -98,6 +101,8 @@ export interface GeneratorFitOptions {
   patience?: number;
   /** Keep the weights of the best validation epoch at the end (default true). */
   restoreBest?: boolean;
+  /** Write best.lstmkit and last.lstmkit into a run directory, as `lstmkit train` does (Node). */
+  checkpoint?: Omit<CheckpointOptions, 'preprocessing'>;
   callbacks?: GeneratorCallbacks;
 }
 
@@ -148,14 +153,28 @@ export function textLines(text: string): string[] {
   return text.split(/\r?\n/).filter((l) => l.trim() !== '');
 }
 
-function positiveInt(v: number | undefined, name: string, where = 'TextGenerator'): void {
-  if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new ValueError(`${where}: ${name} must be a positive integer, got ${v}`);
+/** Cross-entropy per token in nats, bits and perplexity, from the trainer's metrics of a next-token model. */
+function languageMetrics(m: Metrics): LanguageModelMetrics {
+  return { loss: m.loss, bitsPerToken: m.loss / Math.LN2, perplexity: Math.exp(m.loss), tokens: m.count };
 }
 
-function metricsOf(nats: number, tokens: number): LanguageModelMetrics {
-  const loss = tokens ? nats / tokens : NaN;
-  return { loss, bitsPerToken: loss / Math.LN2, perplexity: Math.exp(loss), tokens };
+/** One request for samples, checked (TextGenerator.sample checks the options it is given). */
+export interface SampleRequest {
+  prime: string;
+  length: number;
+  temperature: number;
+  topK: number;
+  seed: number;
+  count: number;
 }
+
+export type SampleEvent =
+  /** The start of sample `sample`: the prime as shown (or the start token when there is none). */
+  | { type: 'prime'; sample: number; text: string }
+  /** One more token; the texts of a sample's events, joined, are the sample. */
+  | { type: 'token'; sample: number; text: string }
+  /** A sample is complete: why it stopped ('length' or 'eos') and how many tokens it drew. */
+  | { type: 'end'; sample: number; text: string; tokens: number; finishReason: 'length' | 'eos' };
 
 export class TextGenerator {
   readonly unit: TextUnit;
@@ -163,11 +182,14 @@ export class TextGenerator {
   readonly normalization: TextNormalization;
   private readonly options: TextGeneratorOptions;
   private current: SequenceModel | undefined;
+  private trainer: Trainer | undefined;
   /** Epoch logs of the last fit. */
   history: GeneratorEpochLog[] = [];
 
   constructor(options: TextGeneratorOptions = {}) {
-    for (const name of ['maxVocabulary', 'minCount', 'embeddingDim', 'hiddenSize', 'numLayers', 'tbptt'] as const) positiveInt(options[name], name);
+    for (const name of ['maxVocabulary', 'minCount', 'embeddingDim', 'hiddenSize', 'numLayers', 'tbptt'] as const) {
+      if (options[name] !== undefined) positiveInt(options[name], name, 'TextGenerator');
+    }
     if (options.unit !== undefined && options.unit !== 'text' && options.unit !== 'lines') throw new ValueError(`TextGenerator: unit must be 'text' or 'lines', got ${JSON.stringify(options.unit)}`);
     if (options.tokenizer !== undefined && options.tokenizer !== 'char' && options.tokenizer !== 'word') {
       throw new ValueError(`TextGenerator: tokenizer must be 'char' or 'word', got ${JSON.stringify(options.tokenizer)}`);
@@ -240,7 +262,7 @@ export class TextGenerator {
   private configFor(data: string | readonly string[]): ModelConfig {
     const o = this.options;
     const units = this.asUnits(data, 'training data');
-    const vocabulary = buildTokenVocabulary(units.map((u) => this.tokensOf(u)), {
+    const vocabulary = buildVocabulary(units.map((u) => this.tokensOf(u)), {
       reserved: this.unit === 'lines' ? [PAD, UNK, EOS] : [PAD, UNK],
       ...(o.maxVocabulary !== undefined ? { maxSize: o.maxVocabulary } : {}),
       minCount: o.minCount ?? 1,
@@ -285,83 +307,49 @@ export class TextGenerator {
     const trainConfig: TrainConfig = { ...GENERATOR_TRAIN_DEFAULTS, ...model.config.train, ...this.options.train };
     if (this.unit === 'text') trainConfig.tbptt = model.config.train?.tbptt ?? this.options.tbptt ?? 64;
     else delete trainConfig.tbptt;
+    if (opts.patience !== undefined) trainConfig.earlyStopping = { patience: opts.patience };
+    trainConfig.monitor = 'loss';
     const train = this.examples(trainData, 'training data');
     const validation = validationData === undefined ? undefined : this.examples(validationData, 'validation data');
     const trainTokens = train.reduce((n, e) => n + e.steps - (this.unit === 'lines' ? 1 : 0), 0);
     const trainer = new Trainer(model, trainConfig);
-    const store = model.parameters();
-    const heap = () => model.backend.arena.heap;
-    let bestScore = Infinity;
-    let bestParams: Float32Array | undefined;
-    let badEpochs = 0;
     this.history = [];
-    await trainer.fit(train, {
-      callbacks: {
-        ...(opts.callbacks?.onBatchEnd ? { onBatchEnd: opts.callbacks.onBatchEnd } : {}),
-        onEpochEnd: async (log) => {
-          const val = validation ? this.evaluateExamples(validation, trainConfig) : undefined;
-          const score = val ? val.loss : log.loss;
-          const best = score < bestScore;
-          if (best) {
-            bestScore = score;
-            badEpochs = 0;
-            if (validation) bestParams = Float32Array.from(heap().subarray(store.data, store.data + store.size));
-          } else badEpochs++;
-          if (opts.patience !== undefined && badEpochs > opts.patience) trainer.stop();
-          const entry: GeneratorEpochLog = {
-            epoch: log.epoch, epochs: log.epochs, loss: log.loss, bitsPerToken: log.loss / Math.LN2, ...(val ? { val } : {}),
-            best, seconds: log.seconds, tokensPerSecond: trainTokens / Math.max(1e-9, log.seconds),
-          };
-          this.history.push(entry);
-          await opts.callbacks?.onEpochEnd?.(entry, this);
+    this.trainer = trainer;
+    try {
+      await trainer.fit(train, {
+        ...(validation ? { validation } : {}),
+        ...(opts.checkpoint ? { checkpoint: { ...opts.checkpoint, preprocessing: this.preprocessing } } : {}),
+        restoreBest: validation !== undefined && (opts.restoreBest ?? true),
+        callbacks: {
+          ...(opts.callbacks?.onBatchEnd ? { onBatchEnd: opts.callbacks.onBatchEnd } : {}),
+          onEpochEnd: async (log) => {
+            const entry: GeneratorEpochLog = {
+              epoch: log.epoch, epochs: log.epochs, loss: log.loss, bitsPerToken: log.loss / Math.LN2,
+              ...(log.val ? { val: languageMetrics(log.val) } : {}),
+              best: log.best, seconds: log.seconds, tokensPerSecond: trainTokens / Math.max(1e-9, log.seconds),
+            };
+            this.history.push(entry);
+            await opts.callbacks?.onEpochEnd?.(entry, this);
+          },
         },
-      },
-    });
-    if (bestParams && (opts.restoreBest ?? true)) heap().set(bestParams, store.data);
+      });
+    } finally {
+      this.trainer = undefined;
+    }
     return this.history;
+  }
+
+  /** Ask a running fit to stop after the current epoch (the best weights are kept as usual). */
+  stop(): void {
+    this.trainer?.stop();
   }
 
   /** Cross-entropy of the model on a text (or lines): nats and bits per token. */
   evaluate(data: string | readonly string[]): LanguageModelMetrics {
-    const config = this.model.config.train ?? {};
-    return this.evaluateExamples(this.examples(data, 'data'), config);
-  }
-
-  private evaluateExamples(examples: readonly Example[], train: TrainConfig): LanguageModelMetrics {
-    const model = this.model;
+    const train = this.model.config.train ?? {};
     const batchSize = train.batchSize ?? GENERATOR_TRAIN_DEFAULTS.batchSize;
     const tbptt = this.unit === 'text' ? train.tbptt ?? 64 : undefined;
-    const cfg = model.config;
-    const batches: Batch[] = tbptt !== undefined
-      ? streamBatches(examples, cfg, batchSize, tbptt)
-      : batchIndices(examples, { batchSize, shuffle: false, bucketByLength: false, rng: new Rng(0) }).map((g) => makeBatch(examples, g, cfg));
-    let nats = 0;
-    let tokens = 0;
-    model.eval();
-    model.resetState();
-    try {
-      for (const batch of batches) {
-        model.forward(batch, { carry: tbptt !== undefined });
-        const loss = model.loss();
-        const counted = batch.yCls!.reduce((n, v) => n + (v >= 0 ? 1 : 0), 0);
-        nats += loss * counted;
-        tokens += counted;
-      }
-    } finally {
-      model.train();
-      model.resetState();
-    }
-    return metricsOf(nats, tokens);
-  }
-
-  /** Feed tokens with the state carried; the logits after the last one. */
-  private feed(tokens: Int32Array): Float64Array {
-    const model = this.model;
-    const T = tokens.length;
-    const batch: Batch = { steps: T, size: 1, x: null, tokens, lengths: Int32Array.of(T), yReg: null, yCls: null, indices: [0] };
-    const { out, rows } = model.forward(batch, { carry: true });
-    const K = model.outputSize;
-    return Float64Array.from(model.backend.arena.heap.subarray(out + (rows - 1) * K, out + rows * K));
+    return languageMetrics(evaluateModel(this.model, this.examples(data, 'data'), batchSize, tbptt));
   }
 
   /** Samples continuing `prime` (each includes it): one token at a time, the state carried. */
@@ -370,26 +358,35 @@ export class TextGenerator {
     if (!(temperature >= 0) || !Number.isFinite(temperature)) throw new ValueError(`temperature must be a number ≥ 0, got ${opts.temperature}`);
     const topK = opts.topK ?? 0;
     if (!Number.isInteger(topK) || topK < 0) throw new ValueError(`topK must be an integer ≥ 0 (0: no limit), got ${opts.topK}`);
-    const length = opts.length ?? (this.unit === 'lines' ? 40 : 200);
-    positiveInt(length, 'length', 'sample');
-    const count = opts.count ?? 1;
-    positiveInt(count, 'count', 'sample');
+    const length = positiveInt(opts.length ?? (this.unit === 'lines' ? 40 : 200), 'length', 'sample');
+    const count = positiveInt(opts.count ?? 1, 'count', 'sample');
     const seed = opts.seed ?? 0;
     if (!Number.isInteger(seed) || seed < 0) throw new ValueError(`seed must be an integer ≥ 0, got ${opts.seed}`);
     const prime = opts.prime ?? '';
     if (typeof prime !== 'string') throw new ValueError(`prime must be a text, got ${typeof prime}`);
+    const steps = this.sampleSteps({ prime, length, temperature, topK, seed, count });
+    let next = steps.next();
+    while (!next.done) next = steps.next();
+    return next.value;
+  }
 
+  /**
+   * Samples continuing `prime`, one event per step, so a server can stream
+   * each token, yield to other requests between tokens and stop at a
+   * deadline. Run it to the end or call return(); do not use this
+   * generator's model for anything else meanwhile.
+   */
+  *sampleSteps(req: SampleRequest): Generator<SampleEvent, string[], void> {
     const vocab = this.vocabulary;
     const index = vocabularyIndex(vocab);
     const model = this.model;
-    const K = model.outputSize;
-    const banned = new Uint8Array(K);
+    const banned = new Uint8Array(model.outputSize);
     banned[index.get(PAD) ?? 0] = 1;
     banned[index.get(UNK) ?? 1] = 1;
     const eos = index.get(EOS);
-    const primeTokens = encodeTokens(this.tokensOf(prime), vocab);
+    const primeTokens = encodeTokens(this.tokensOf(req.prime), vocab);
     let context: Int32Array;
-    let shown = prime;
+    let shown = req.prime;
     if (this.unit === 'lines') context = Int32Array.of(eos ?? 0, ...primeTokens);
     else if (primeTokens.length) context = primeTokens;
     else {
@@ -399,28 +396,48 @@ export class TextGenerator {
       if (vocab[start] !== '\n') shown = vocab[start] ?? '';
     }
     const joiner = this.tokenizer === 'char' ? '' : ' ';
-    const rng = new Rng(seed);
+    const rng = new Rng(req.seed);
+    const runner = new BatchRunner(model);
     const samples: string[] = [];
     model.eval();
     try {
-      for (let n = 0; n < count; n++) {
-        model.resetState();
-        let logits = this.feed(context);
-        const generated: string[] = [];
-        for (let i = 0; i < length; i++) {
-          const next = pickToken(logits, temperature, topK, banned, rng);
-          if (next === eos) break;
-          generated.push(vocab[next]!);
-          logits = this.feed(Int32Array.of(next));
+      for (let n = 0; n < req.count; n++) {
+        runner.resetState();
+        yield { type: 'prime', sample: n, text: shown };
+        let text = shown;
+        let logits = this.feed(runner, context);
+        let drawn = 0;
+        let finishReason: 'length' | 'eos' = 'length';
+        for (let i = 0; i < req.length; i++) {
+          const next = pickToken(logits, req.temperature, req.topK, banned, rng);
+          if (next === eos) {
+            finishReason = 'eos';
+            break;
+          }
+          const piece = (text && joiner ? joiner : '') + vocab[next]!;
+          text += piece;
+          drawn++;
+          yield { type: 'token', sample: n, text: piece };
+          if (i + 1 < req.length) logits = this.feed(runner, Int32Array.of(next));
         }
-        const tail = generated.join(joiner);
-        samples.push(shown && tail && joiner ? `${shown}${joiner}${tail}` : shown + tail);
+        samples.push(text);
+        yield { type: 'end', sample: n, text, tokens: drawn, finishReason };
       }
     } finally {
       model.train();
-      model.resetState();
+      runner.dispose();
     }
     return samples;
+  }
+
+  /** Feed tokens with the state carried; the logits after the last one. */
+  private feed(runner: BatchRunner, tokens: Int32Array): Float64Array {
+    const T = tokens.length;
+    const batch: Batch = { steps: T, size: 1, x: null, tokens, lengths: Int32Array.of(T), yReg: null, yCls: null, indices: [0] };
+    const out = runner.forward(batch, { carry: true });
+    const K = this.model.outputSize;
+    const rows = T;
+    return Float64Array.from(this.model.backend.arena.heap.subarray(out.offset + (rows - 1) * K, out.offset + rows * K));
   }
 
   /** The normalized form of a text as the model reads it (e.g. lowercased). */

@@ -1,17 +1,32 @@
-// Losses with masks for padded steps. Each returns the mean loss over the
-// counted rows and writes the gradient of that mean.
+// Losses: functions of a model's outputs and the targets that return the
+// loss and its gradient w.r.t. the outputs, with masks for padded steps.
+// Each returns the mean over the counted rows and the gradient of that mean.
+//
+// Two faces, as the layers have: `mseLoss` / `crossEntropyLoss` take plain
+// tensors and return fresh ones; `mseArena` / `crossEntropyArena` take a
+// model's output where it lies in the arena and write the gradient into a
+// workspace the caller owns (the trainer's), so nothing is copied per batch.
 
+import { Workspace } from '../core/arena.js';
 import { ShapeError, describeShape } from '../core/errors.js';
-import { tensor, type Tensor } from '../core/tensor.js';
+import { sizeOf, type ArenaTensor, type Tensor } from '../core/tensor.js';
 import { NONE, type Backend } from '../kernels/backend.js';
 import { getBackend } from '../kernels/index.js';
 
+/** A loss, how many rows (or steps) it averaged over, and its gradient w.r.t. the output. */
+export interface LossResult<T> {
+  loss: number;
+  counted: number;
+  grad: T;
+}
+
 /**
- * Mean squared error over pred/target [rows, cols]. `mask[r]` = 0 leaves row r
- * out (padding). dpred (or NONE) receives ∂loss/∂pred. Returns the loss.
+ * Mean squared error over pred [rows, cols] (arena) and target (the same
+ * layout); `mask[r]` = 0 leaves row r out (padding). Writes ∂loss/∂pred into
+ * dpred unless it is NONE. Returns the loss and the rows counted.
  */
-export function mseRaw(backend: Backend, rows: number, cols: number, pred: number, target: number,
-                       mask: ArrayLike<number> | null, dpred: number): number {
+function mseKernel(backend: Backend, rows: number, cols: number, pred: number, target: ArrayLike<number>,
+                   mask: ArrayLike<number> | null, dpred: number): { loss: number; counted: number } {
   const h = backend.arena.heap;
   let counted = 0;
   for (let r = 0; r < rows; r++) if (mask === null || mask[r]) counted++;
@@ -21,21 +36,21 @@ export function mseRaw(backend: Backend, rows: number, cols: number, pred: numbe
     const on = mask === null || mask[r] !== 0;
     for (let j = 0; j < cols; j++) {
       const i = r * cols + j;
-      const diff = on ? h[pred + i]! - h[target + i]! : 0;
+      const diff = on ? h[pred + i]! - target[i]! : 0;
       sum += diff * diff;
       if (dpred !== NONE) h[dpred + i] = n === 0 ? 0 : (2 * diff) / n;
     }
   }
-  return n === 0 ? 0 : sum / n;
+  return { loss: n === 0 ? 0 : sum / n, counted };
 }
 
 /**
  * Softmax cross-entropy over logits [rows, classes]; targets[r] < 0 leaves
  * row r out. Writes probabilities and (unless NONE) ∂loss/∂logits. Returns
- * the mean loss over counted rows.
+ * the mean loss over the counted rows.
  */
-export function crossEntropyRaw(backend: Backend, rows: number, classes: number, logits: number,
-                                targets: Int32Array, probs: number, dlogits: number): number {
+function crossEntropyKernel(backend: Backend, rows: number, classes: number, logits: number,
+                            targets: Int32Array, probs: number, dlogits: number): { loss: number; counted: number } {
   let counted = 0;
   for (let r = 0; r < rows; r++) {
     const target = targets[r]!;
@@ -43,16 +58,52 @@ export function crossEntropyRaw(backend: Backend, rows: number, classes: number,
     if (target >= 0) counted++;
   }
   const sum = backend.softmaxCrossEntropy(rows, classes, logits, targets, probs, dlogits, counted === 0 ? 0 : 1 / counted);
-  return counted === 0 ? 0 : sum / counted;
+  return { loss: counted === 0 ? 0 : sum / counted, counted };
 }
 
-function scratch(backend: Backend, ...arrays: ArrayLike<number>[]): number[] {
-  const arena = backend.arena;
-  return arrays.map((a) => {
-    const off = arena.alloc(a.length);
-    arena.heap.set(a, off);
-    return off;
-  });
+/** Rows and columns of an output whose last dimension is the columns. */
+function rowsOf(shape: readonly number[]): { rows: number; cols: number } {
+  const cols = shape[shape.length - 1] ?? 1;
+  return { rows: sizeOf(shape) / cols, cols };
+}
+
+/** MSE of an arena output against host targets of the same layout; the gradient in `ws` ('dOutput') unless `grad` is false. */
+export function mseArena(backend: Backend, ws: Workspace, pred: ArenaTensor, target: ArrayLike<number>,
+                         opts: { mask?: ArrayLike<number> | null; grad?: boolean } = {}): LossResult<ArenaTensor | undefined> {
+  const { rows, cols } = rowsOf(pred.shape);
+  if (target.length !== rows * cols) throw new ShapeError(`mse: the output has shape ${describeShape(pred.shape)}, the target ${target.length} values`);
+  const grad = opts.grad === false ? undefined : ws.tensor('dOutput', pred.shape);
+  const { loss, counted } = mseKernel(backend, rows, cols, pred.offset, target, opts.mask ?? null, grad?.offset ?? NONE);
+  return { loss, counted, grad };
+}
+
+/** Cross-entropy of arena logits against class indices (-1: no target); probabilities and gradient in `ws`. */
+export function crossEntropyArena(backend: Backend, ws: Workspace, logits: ArenaTensor, targets: Int32Array,
+                                  opts: { grad?: boolean } = {}): LossResult<ArenaTensor | undefined> & { probs: ArenaTensor } {
+  const { rows, cols } = rowsOf(logits.shape);
+  if (targets.length !== rows) throw new ShapeError(`cross-entropy: ${targets.length} targets for ${rows} rows of logits ${describeShape(logits.shape)}`);
+  const probs = ws.tensor('probs', logits.shape);
+  const grad = opts.grad === false ? undefined : ws.tensor('dOutput', logits.shape);
+  const { loss, counted } = crossEntropyKernel(backend, rows, cols, logits.offset, targets, probs.offset, grad?.offset ?? NONE);
+  return { loss, counted, grad, probs };
+}
+
+/** Softmax over the last dimension of arena logits, as a fresh tensor. */
+export function softmaxArena(backend: Backend, ws: Workspace, logits: ArenaTensor): Tensor {
+  const { rows, cols } = rowsOf(logits.shape);
+  const probs = ws.tensor('probs', logits.shape);
+  backend.softmaxCrossEntropy(rows, cols, logits.offset, new Int32Array(rows).fill(-1), probs.offset, NONE, 0);
+  return backend.arena.read(probs);
+}
+
+/** A workspace for one call of the plain-tensor face, released after. */
+function scratch<T>(backend: Backend, f: (ws: Workspace) => T): T {
+  const ws = new Workspace(backend.arena);
+  try {
+    return f(ws);
+  } finally {
+    ws.dispose();
+  }
 }
 
 /** MSE between tensors of one shape; `mask` has one 0/1 entry per row (all dimensions but the last). */
@@ -61,27 +112,21 @@ export function mseLoss(pred: Tensor, target: Tensor, opts: { mask?: ArrayLike<n
     throw new ShapeError(`mseLoss: prediction has shape ${describeShape(pred.shape)}, target ${describeShape(target.shape)}`);
   }
   const backend = opts.backend ?? getBackend();
-  const cols = pred.shape[pred.shape.length - 1] ?? 1;
-  const rows = pred.data.length / cols;
+  const { rows } = rowsOf(pred.shape);
   if (opts.mask && opts.mask.length !== rows) throw new ShapeError(`mseLoss: mask has ${opts.mask.length} entries, expected one per row (${rows})`);
-  const [p, t, d] = scratch(backend, pred.data, target.data, pred.data) as [number, number, number];
-  const loss = mseRaw(backend, rows, cols, p, t, opts.mask ?? null, d);
-  const grad = tensor(backend.arena.heap.slice(d, d + pred.data.length), pred.shape);
-  for (const off of [p, t, d]) backend.arena.release(off);
-  return { loss, grad };
+  return scratch(backend, (ws) => {
+    const { loss, grad } = mseArena(backend, ws, ws.put('pred', pred.data, pred.shape), target.data, { mask: opts.mask ?? null });
+    return { loss, grad: backend.arena.read(grad!) };
+  });
 }
 
 /** Cross-entropy of logits [..., classes] against class indices (-1 = ignore). */
 export function crossEntropyLoss(logits: Tensor, targets: ArrayLike<number>, opts: { backend?: Backend } = {}): { loss: number; grad: Tensor; probs: Tensor } {
   const backend = opts.backend ?? getBackend();
-  const classes = logits.shape[logits.shape.length - 1] ?? 1;
-  const rows = logits.data.length / classes;
+  const { rows } = rowsOf(logits.shape);
   if (targets.length !== rows) throw new ShapeError(`crossEntropyLoss: ${targets.length} targets for ${rows} rows of logits ${describeShape(logits.shape)}`);
-  const [l, p, d] = scratch(backend, logits.data, logits.data, logits.data) as [number, number, number];
-  const loss = crossEntropyRaw(backend, rows, classes, l, Int32Array.from(targets), p, d);
-  const heap = backend.arena.heap;
-  const grad = tensor(heap.slice(d, d + logits.data.length), logits.shape);
-  const probs = tensor(heap.slice(p, p + logits.data.length), logits.shape);
-  for (const off of [l, p, d]) backend.arena.release(off);
-  return { loss, grad, probs };
+  return scratch(backend, (ws) => {
+    const { loss, grad, probs } = crossEntropyArena(backend, ws, ws.put('logits', logits.data, logits.shape), Int32Array.from(targets));
+    return { loss, grad: backend.arena.read(grad!), probs: backend.arena.read(probs) };
+  });
 }

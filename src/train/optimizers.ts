@@ -4,7 +4,7 @@
 
 import { ValueError } from '../core/errors.js';
 import type { Backend } from '../kernels/backend.js';
-import type { ParamStore } from '../model/params.js';
+import type { ParamStore } from '../layers/params.js';
 
 /** Anything that owns parameters: a ParamStore, a layer, a model. */
 export type Parameterized = ParamStore | { parameters(): ParamStore };

@@ -1,18 +1,30 @@
-// The training loop, Keras-fit-like: mini-batches (padded, optionally
-// bucketed) or truncated-BPTT streams, clipping, an optimizer and schedule
-// with PyTorch's semantics, validation metrics, early stopping with the best
-// weights restored, callbacks, and a state that checkpoints resume exactly.
+// The training loop, Keras-fit-like, and the one owner of training control:
+// mini-batches (padded, optionally bucketed) or truncated-BPTT streams, the
+// loss of the model's outputs against the targets, clipping, an optimizer
+// and schedule with PyTorch's semantics, validation metrics, the best
+// weights (kept, and restored at the end when asked), early stopping,
+// stop(), the NaN guard, checkpoints written into a run directory, and a
+// state that a checkpoint resumes exactly.
 
-import { DivergenceError, ValueError } from '../core/errors.js';
+import { Workspace } from '../core/arena.js';
+import { DataError, DivergenceError, ValueError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
-import { batchIndices, makeBatch, streamBatches, type Batch } from '../data/batch.js';
+import type { ArenaTensor } from '../core/tensor.js';
+import { batchIndices, makeBatch, stepMask, streamBatches, type Batch, type BatchSpec } from '../data/batch.js';
 import type { Example } from '../data/encode.js';
-import type { MetricName, OptimizerConfig, ScheduleConfig, TrainConfig } from '../model/config.js';
-import type { SequenceModel } from '../model/model.js';
+import { batchSpecOf, type MetricName, type OptimizerConfig, type ScheduleConfig, type TrainConfig } from '../model/config.js';
+import type { ModelOptions, SequenceModel } from '../model/model.js';
+import { BatchRunner } from '../model/runner.js';
+import { trainerSection, trainerStateOf, type TrainerState } from './checkpoint.js';
+import type { RunDirectory } from './rundir.js';
 import { clipGradNorm, clipGradValue } from './clip.js';
-import { higherIsBetter, MetricAccumulator, type Metrics } from './metrics.js';
-import { Adam, AdamW, RMSprop, SGD, type Optimizer, type OptimizerState } from './optimizers.js';
+import { evaluateModel } from './evaluate.js';
+import { crossEntropyArena, mseArena, type LossResult } from './losses.js';
+import { higherIsBetter, type Metrics } from './metrics.js';
+import { Adam, AdamW, RMSprop, SGD, type Optimizer } from './optimizers.js';
 import { CosineAnnealingLR, ReduceLROnPlateau, StepLR, type Schedule } from './schedules.js';
+
+export type { TrainerState };
 
 export interface EpochLog {
   epoch: number; // 1-based
@@ -35,23 +47,25 @@ export interface BatchLog {
 
 export interface Callbacks {
   onBatchEnd?(log: BatchLog): void;
-  /** Awaited: a checkpoint written here is on disk before the next epoch starts. */
+  /** Awaited after the epoch's checkpoints are written; call trainer.stop() here to end the run. */
   onEpochEnd?(log: EpochLog, trainer: Trainer): void | Promise<void>;
 }
 
-/** Everything needed to continue a run exactly where it stopped. */
-export interface TrainerState {
-  epoch: number; // epochs completed
-  optimizer: OptimizerState;
-  schedule: Record<string, number>;
-  rng: number[];
-  modelRng: number[];
-  bestScore: number | null;
-  bestEpoch: number;
-  badEpochs: number;
-  /** The best parameters so far (flat, in store order). */
-  bestParams: Float32Array | null;
-  history: EpochLog[];
+/** Checkpoints in a run directory (Node): `last.lstmkit` after every epoch, `best.lstmkit` for the best weights. */
+export interface CheckpointOptions {
+  dir: string;
+  /** Stored in both files beside the weights (tokenizer, scalers). */
+  preprocessing?: unknown;
+  /** Free-form training facts for both files, asked for at each write. */
+  training?: (trainer: Trainer) => unknown;
+}
+
+export interface FitOptions {
+  validation?: readonly Example[];
+  callbacks?: Callbacks;
+  checkpoint?: CheckpointOptions;
+  /** Leave the best weights (by train.monitor) in the model at the end; default: when train.earlyStopping is set. */
+  restoreBest?: boolean;
 }
 
 export const DEFAULT_TRAIN = { epochs: 10, batchSize: 32, shuffle: true, bucketByLength: false, seed: 0 } as const;
@@ -84,7 +98,10 @@ export class Trainer {
   readonly epochs: number;
   readonly batchSize: number;
   readonly monitor: MetricName;
+  private readonly spec: BatchSpec;
   private readonly rng: Rng;
+  private readonly runner: BatchRunner;
+  private readonly ws: Workspace;
   private state: Omit<TrainerState, 'optimizer' | 'schedule' | 'rng' | 'modelRng'>;
   private stopRequested = false;
 
@@ -96,10 +113,23 @@ export class Trainer {
     const kind = model.config.output.type;
     if (kind === 'regression' && higherIsBetter(this.monitor)) throw new ValueError(`train.monitor '${this.monitor}' is a classification metric; this model is a regression`);
     if (kind === 'classification' && ['mse', 'mae', 'rmse'].includes(this.monitor)) throw new ValueError(`train.monitor '${this.monitor}' is a regression metric; this model is a classification`);
+    this.spec = batchSpecOf(model.config);
     this.rng = new Rng(config.seed ?? DEFAULT_TRAIN.seed);
     this.optimizer = makeOptimizer(model, config.optimizer);
     this.schedule = makeSchedule(this.optimizer, config.schedule, this.epochs);
+    this.runner = new BatchRunner(model);
+    this.ws = new Workspace(model.backend.arena);
     this.state = { epoch: 0, bestScore: null, bestEpoch: 0, badEpochs: 0, bestParams: null, history: [] };
+  }
+
+  /** A trainer that continues the run a checkpoint (a run's last.lstmkit) was written by, exactly. */
+  static async resume(path: string, config: TrainConfig, opts: ModelOptions = {}): Promise<Trainer> {
+    const { loadModel } = await import('../io/modelpath.js');
+    const { model, contents } = await loadModel(path, opts);
+    if (!contents.trainer) throw new DataError('holds no trainer state; it is not a checkpoint to resume from', contents.path);
+    const trainer = new Trainer(model, config);
+    trainer.setState(trainerStateOf(contents.trainer, contents.path));
+    return trainer;
   }
 
   /** Ask a running fit to stop after the current epoch. */
@@ -115,6 +145,11 @@ export class Trainer {
     return this.state.epoch;
   }
 
+  /** The epoch whose weights are the best so far (0 before the first). */
+  get bestEpoch(): number {
+    return this.state.bestEpoch;
+  }
+
   getState(): TrainerState {
     return {
       ...this.state,
@@ -122,7 +157,7 @@ export class Trainer {
       optimizer: this.optimizer.getState(),
       schedule: this.schedule?.getState() ?? {},
       rng: this.rng.getState(),
-      modelRng: this.model.rnn.getRngState(),
+      modelRng: this.model.getRngState(),
     };
   }
 
@@ -130,23 +165,13 @@ export class Trainer {
     this.optimizer.setState(s.optimizer);
     this.schedule?.setState(s.schedule);
     this.rng.setState(s.rng);
-    this.model.rnn.setRngState(s.modelRng);
+    this.model.setRngState(s.modelRng);
     this.state = { epoch: s.epoch, bestScore: s.bestScore, bestEpoch: s.bestEpoch, badEpochs: s.badEpochs, bestParams: s.bestParams, history: [...s.history] };
   }
 
   /** The best parameters seen (by the monitored metric), or the current ones. */
   bestParams(): Float32Array {
-    return this.state.bestParams ?? this.currentParams();
-  }
-
-  private currentParams(): Float32Array {
-    const store = this.model.parameters();
-    return Float32Array.from(this.model.backend.arena.heap.subarray(store.data, store.data + store.size));
-  }
-
-  private setParams(values: Float32Array): void {
-    const store = this.model.parameters();
-    this.model.backend.arena.heap.set(values, store.data);
+    return this.state.bestParams ?? this.model.parameters().snapshot();
   }
 
   /** Hold out the last `fraction` of a seeded shuffle for validation. */
@@ -161,31 +186,43 @@ export class Trainer {
   }
 
   private epochBatches(train: readonly Example[]): Batch[] {
-    if (this.streaming) return streamBatches(train, this.model.config, this.batchSize, this.config.tbptt!);
+    if (this.streaming) return streamBatches(train, this.spec, this.batchSize, this.config.tbptt!);
     const groups = batchIndices(train, {
       batchSize: this.batchSize,
       shuffle: this.config.shuffle ?? DEFAULT_TRAIN.shuffle,
       bucketByLength: this.config.bucketByLength ?? DEFAULT_TRAIN.bucketByLength,
       rng: this.rng,
     });
-    return groups.map((g) => makeBatch(train, g, this.model.config));
+    return groups.map((g) => makeBatch(train, g, this.spec));
+  }
+
+  /** The loss of the model's output for a batch against its targets, and the output's gradient. */
+  private loss(output: ArenaTensor, batch: Batch): LossResult<ArenaTensor | undefined> {
+    const backend = this.model.backend;
+    if (this.model.config.output.type === 'classification') {
+      if (!batch.yCls) throw new ValueError('the batch has no class targets');
+      return crossEntropyArena(backend, this.ws, output, batch.yCls);
+    }
+    if (!batch.yReg) throw new ValueError('the batch has no regression targets');
+    const mask = this.model.config.output.mode === 'sequence' ? null : stepMask(batch);
+    return mseArena(backend, this.ws, output, batch.yReg, { mask });
   }
 
   /** One optimizer step on one batch; returns the loss. */
   step(batch: Batch, where = ''): number {
     const model = this.model;
     model.parameters().zeroGrad();
-    model.forward(batch, { carry: this.streaming });
-    const loss = model.loss();
+    const output = this.runner.forward(batch, { carry: this.streaming });
+    const { loss, grad } = this.loss(output, batch);
     if (!Number.isFinite(loss)) throw new DivergenceError(`training diverged: the loss is ${loss}${where}; lower the learning rate or clip gradients (train.clipNorm)`);
-    model.backward();
+    model.backwardArena(grad!);
     if (this.config.clipValue !== undefined) clipGradValue(model, this.config.clipValue);
     if (this.config.clipNorm !== undefined) clipGradNorm(model, this.config.clipNorm);
     this.optimizer.step();
     return loss;
   }
 
-  async fit(train: readonly Example[], opts: { validation?: readonly Example[]; callbacks?: Callbacks } = {}): Promise<EpochLog[]> {
+  async fit(train: readonly Example[], opts: FitOptions = {}): Promise<EpochLog[]> {
     if (train.length === 0) throw new ValueError('no training examples');
     let trainSet = train;
     let validation = opts.validation;
@@ -196,20 +233,27 @@ export class Trainer {
     }
     const model = this.model;
     const higher = higherIsBetter(this.monitor);
+    // The run directory's files are Node's: loaded only when asked for, so the trainer runs in browsers.
+    const files = opts.checkpoint ? await (await import('./rundir.js')).openRunDirectory(opts.checkpoint) : undefined;
     this.stopRequested = false;
     for (let epoch = this.state.epoch + 1; epoch <= this.epochs && !this.stopRequested; epoch++) {
       const started = performance.now();
       model.train();
-      model.resetState();
+      this.runner.resetState();
       const batches = this.epochBatches(trainSet);
       let lossSum = 0;
       let sequences = 0;
-      batches.forEach((batch, k) => {
-        const loss = this.step(batch, ` at epoch ${epoch}, batch ${k + 1}`);
-        lossSum += loss * batch.size;
-        sequences += batch.size;
-        opts.callbacks?.onBatchEnd?.({ epoch, batch: k + 1, batches: batches.length, loss, sequences: batch.size });
-      });
+      try {
+        batches.forEach((batch, k) => {
+          const loss = this.step(batch, ` at epoch ${epoch}, batch ${k + 1}`);
+          lossSum += loss * batch.size;
+          sequences += batch.size;
+          opts.callbacks?.onBatchEnd?.({ epoch, batch: k + 1, batches: batches.length, loss, sequences: batch.size });
+        });
+      } catch (e) {
+        if (e instanceof DivergenceError && files) throw new DivergenceError(`${e.message}. The last good checkpoint is kept: ${files.lastWritten ? files.last : '(none yet: it diverged in the first epoch)'}`);
+        throw e;
+      }
       const trainSeconds = (performance.now() - started) / 1000;
       const val = validation?.length ? this.evaluate(validation) : undefined;
       const trainLoss = lossSum / Math.max(1, sequences);
@@ -221,7 +265,7 @@ export class Trainer {
         this.state.bestScore = score;
         this.state.bestEpoch = epoch;
         this.state.badEpochs = 0;
-        this.state.bestParams = this.currentParams();
+        this.state.bestParams = model.parameters().snapshot();
       } else this.state.badEpochs++;
       const log: EpochLog = {
         epoch, epochs: this.epochs, loss: trainLoss, ...(val ? { val } : {}), lr: this.optimizer.lr,
@@ -232,51 +276,32 @@ export class Trainer {
       this.state.history.push(log);
       const patience = this.config.earlyStopping?.patience;
       if (patience !== undefined && this.state.badEpochs > patience) this.stopRequested = true;
+      if (files) {
+        // The checkpoint first: if the process dies after this line, a resume starts at the next epoch.
+        await files.write(files.last, this, { trainer: trainerSection(this.getState()) });
+        if (improved) await files.write(files.best, this, {});
+      }
       await opts.callbacks?.onEpochEnd?.(log, this);
     }
-    if (this.config.earlyStopping && this.state.bestParams) this.setParams(this.state.bestParams);
+    if ((opts.restoreBest ?? this.config.earlyStopping !== undefined) && this.state.bestParams) model.parameters().restore(this.state.bestParams);
+    if (files) await this.writeBest(files);
     return this.state.history;
   }
 
-  /** Loss and metrics over examples (evaluation mode: no dropout, no state carried). */
-  evaluate(examples: readonly Example[]): Metrics {
-    const model = this.model;
-    return evaluateModel(model, examples, this.batchSize, this.streaming ? this.config.tbptt! : undefined);
-  }
-}
-
-/** Loss and metrics of a model over examples. `tbptt`: evaluate as a stream in windows. */
-export function evaluateModel(model: SequenceModel, examples: readonly Example[], batchSize = 32, tbptt?: number): Metrics {
-  const cfg = model.config;
-  const K = model.outputSize;
-  const acc = new MetricAccumulator(cfg.output.type, cfg.output.type === 'classification' ? K : 0);
-  model.eval();
-  model.resetState();
-  const batches = tbptt !== undefined && cfg.output.mode === 'next'
-    ? streamBatches(examples, cfg, batchSize, tbptt)
-    : batchIndices(examples, { batchSize, shuffle: false, bucketByLength: false, rng: new Rng(0) }).map((g) => makeBatch(examples, g, cfg));
-  for (const batch of batches) {
-    model.forward(batch, { carry: tbptt !== undefined });
-    const loss = model.loss();
-    const outputs = model.outputs();
-    if (cfg.output.type === 'classification') {
-      const counted = batch.yCls!.reduce((n, v) => n + (v >= 0 ? 1 : 0), 0);
-      acc.addLoss(loss, counted);
-      acc.addClassification(outputs, batch.yCls!, K);
-    } else {
-      const perStep = cfg.output.mode !== 'sequence';
-      const rows = outputs.length / K;
-      const mask = perStep ? rowMask(batch) : null;
-      acc.addLoss(loss, mask ? mask.reduce((a, b) => a + b, 0) : rows);
-      acc.addRegression(outputs, batch.yReg!, K, mask);
+  /** best.lstmkit from the best weights, whatever the model holds now. */
+  private async writeBest(files: RunDirectory): Promise<void> {
+    const store = this.model.parameters();
+    const current = store.snapshot();
+    store.restore(this.bestParams());
+    try {
+      await files.write(files.best, this, {});
+    } finally {
+      store.restore(current);
     }
   }
-  model.train();
-  return acc.result();
-}
 
-function rowMask(batch: Batch): Uint8Array {
-  const mask = new Uint8Array(batch.steps * batch.size);
-  for (let t = 0; t < batch.steps; t++) for (let b = 0; b < batch.size; b++) mask[t * batch.size + b] = t < batch.lengths[b]! ? 1 : 0;
-  return mask;
+  /** Loss and metrics over examples (evaluation mode: no dropout, no state carried in from training). */
+  evaluate(examples: readonly Example[]): Metrics {
+    return evaluateModel(this.model, examples, this.batchSize, this.streaming ? this.config.tbptt! : undefined);
+  }
 }

@@ -3,7 +3,7 @@
 // check both go through runModel, so when the model API changes this function
 // is what gets ported; the fixtures and the tests around it stay.
 
-import type { Batch } from '../../src/data/batch.js';
+import { crossEntropyLoss, mseLoss, tensor } from '../../src/index.js';
 import type { SequenceModel } from '../../src/model/model.js';
 
 export interface DataTensor {
@@ -41,42 +41,24 @@ export function runModel(model: SequenceModel, data: ModelData,
   const [B, T] = data.inputs.shape as [number, number];
   const step = output.mode !== 'sequence';
   const cls = output.type === 'classification';
-  const F = input.type === 'tokens' ? 1 : input.size;
-  const K = model.outputSize;
-  // Batch-first [B, T, n] <-> the engine's time-major [T, B, n].
-  const toTimeMajor = <A extends Float32Array | Int32Array>(src: ArrayLike<number>, dst: A, n: number): A => {
-    for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) for (let j = 0; j < n; j++) dst[(t * B + b) * n + j] = src[(b * T + t) * n + j]!;
-    return dst;
-  };
-  const toBatchFirst = (src: ArrayLike<number>): number[] => {
-    if (!step) return Array.from(src);
-    const dst = new Array<number>(B * T * K);
-    for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) for (let j = 0; j < K; j++) dst[(b * T + t) * K + j] = src[(t * B + b) * K + j]!;
-    return dst;
-  };
-  const y = data.targets.data;
-  const batch: Batch = {
-    steps: T,
-    size: B,
-    x: input.type === 'tokens' ? null : toTimeMajor(data.inputs.data, new Float32Array(T * B * F), F),
-    tokens: input.type === 'tokens' ? toTimeMajor(data.inputs.data, new Int32Array(T * B), 1) : null,
-    lengths: Int32Array.from(data.lengths),
-    yReg: cls ? null : step ? toTimeMajor(y, new Float32Array(T * B * K), K) : Float32Array.from(y),
-    yCls: !cls ? null : step ? toTimeMajor(y, new Int32Array(T * B), 1) : Int32Array.from(y),
-    indices: Array.from({ length: B }, (_, b) => b),
-  };
   if (opts.params) model.loadStateDict(opts.params);
   model.parameters().zeroGrad();
-  const { out, rows } = model.forward(batch);
-  const raw = model.backend.arena.heap.slice(out, out + rows * K);
-  const loss = model.loss();
-  const shown = model.outputs(); // values, or class probabilities
+  // The public face: batch-first tensors in, the head output out, a loss function of it, backward from its gradient.
+  const inputs = tensor(data.inputs.data, data.inputs.shape);
+  const out = model.forward(input.type === 'tokens' ? { tokens: inputs } : { x: inputs }, { lengths: data.lengths });
+  let loss: number;
+  let grad;
+  let probabilities: number[] | undefined;
+  if (cls) {
+    const r = crossEntropyLoss(out, data.targets.data, { backend: model.backend });
+    ({ loss, grad } = r);
+    probabilities = Array.from(r.probs.data);
+  } else {
+    // Per step, the padded steps are left out of the loss: one mask entry per [b, t] row.
+    const mask = step ? Array.from({ length: B * T }, (_, i) => (i % T < data.lengths[Math.floor(i / T)]! ? 1 : 0)) : undefined;
+    ({ loss, grad } = mseLoss(out, tensor(data.targets.data, out.shape), { backend: model.backend, ...(mask ? { mask } : {}) }));
+  }
   const backward = opts.backward ?? true;
-  if (backward) model.backward();
-  return {
-    outputs: toBatchFirst(raw),
-    probabilities: cls ? toBatchFirst(shown) : undefined,
-    loss,
-    grads: backward ? model.gradDict() : {},
-  };
+  if (backward) model.backward(grad);
+  return { outputs: Array.from(out.data), probabilities, loss, grads: backward ? model.gradDict() : {} };
 }

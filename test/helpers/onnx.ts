@@ -5,6 +5,7 @@
 import * as ort from 'onnxruntime-node';
 import type { Batch } from '../../src/data/batch.js';
 import type { SequenceModel } from '../../src/model/model.js';
+import { outputsOf } from './imported.js';
 
 export interface PlainInput {
   /** Numbers [B, T, F] (batch-first) or [T, B, F]; or token ids [B, T] / [T, B]. */
@@ -42,9 +43,7 @@ export function runModel(model: SequenceModel, input: PlainInput): Float32Array 
     }
   }
   const batch: Batch = { steps: T, size: B, x, tokens, lengths, yReg: null, yCls: null, indices: Array.from({ length: B }, (_, b) => b) };
-  model.eval();
-  model.forward(batch);
-  const y = model.outputs();
+  const y = outputsOf(model, batch);
   const K = model.outputSize;
   if (model.config.output.mode === 'sequence') return y;
   const out = new Float32Array(T * B * K);

@@ -4,9 +4,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  Dense, Embedding, GRU, LSTM, RNN, ReferenceBackend, Rng, crossEntropyLoss, mseLoss, tensor,
+  Dense, Embedding, GRU, LSTM, RNN, Rng, crossEntropyLoss, mseLoss, tensor,
   type Recurrent, type Tensor,
 } from '../../src/index.js';
+import { ReferenceBackend } from '../../src/internals.js';
 
 const EPS = 1e-6;
 

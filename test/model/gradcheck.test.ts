@@ -7,7 +7,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ReferenceBackend, Rng, SequenceModel, type ModelConfig } from '../../src/index.js';
+import { Rng, SequenceModel, type ModelConfig } from '../../src/index.js';
+import { ReferenceBackend } from '../../src/internals.js';
 import { runModel, type ModelData } from '../helpers/model.js';
 
 const EPS = 1e-6;

@@ -174,7 +174,7 @@ test('lstmkit generate train, generate eval and sample as a real process', async
   const epochs = train.stdout.trim().split('\n').map((l) => JSON.parse(l) as { epoch: number; val: { bitsPerToken: number }; checkpoint: string });
   assert.equal(epochs.length, 2);
   const files = readdirSync(run).sort();
-  assert.deepEqual(files, ['best.lstmkit', ...epochs.map((e) => `epoch0${e.epoch}-val${e.val.bitsPerToken.toFixed(3)}.lstmkit`)]);
+  assert.deepEqual(files, ['best.lstmkit', ...epochs.map((e) => `epoch0${e.epoch}-val${e.val.bitsPerToken.toFixed(3)}.lstmkit`), 'last.lstmkit']);
   assert.match(files[1]!, /^epoch01-val\d\.\d{3}\.lstmkit$/);
 
   const ev = await lstmkit(['generate', 'eval', run, file]);

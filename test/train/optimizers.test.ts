@@ -3,9 +3,10 @@
 
 import { test } from 'node:test';
 import {
-  Adam, AdamW, CosineAnnealingLR, ParamStore, RMSprop, ReduceLROnPlateau, SGD, StepLR,
-  clipGradNorm, clipGradValue, getBackend, Rng, type Optimizer,
+  Adam, AdamW, CosineAnnealingLR, RMSprop, ReduceLROnPlateau, SGD, StepLR,
+  clipGradNorm, clipGradValue, Rng, type Optimizer,
 } from '../../src/index.js';
+import { getBackend, ParamStore } from '../../src/internals.js';
 import { assertClose, loadFixture } from '../helpers/fixtures.js';
 
 interface OptimFixture {
@@ -19,7 +20,7 @@ interface OptimFixture {
 const fx = loadFixture<OptimFixture>('torch', 'optim.json');
 
 function storeWith(values: number[][]): ParamStore {
-  const store = new ParamStore(getBackend(), values.map((v, i) => ({ name: `p${i}`, shape: [v.length], init: () => {} })), new Rng(0));
+  const store = ParamStore.allocate(getBackend(), values.map((v, i) => ({ name: `p${i}`, shape: [v.length], init: () => {} })), new Rng(0));
   store.loadStateDict(Object.fromEntries(values.map((v, i) => [`p${i}`, v])));
   return store;
 }

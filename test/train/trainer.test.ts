@@ -1,13 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { addingProblem, temporalOrder } from '../../src/data/synthetic.js';
-import { completeConfig, encodeRecords } from '../../src/data/encode.js';
+import { encodeRecords } from '../../src/data/encode.js';
+import { completeConfig, type ModelConfig } from '../../src/model/config.js';
 import { parseJsonl } from '../../src/data/jsonl.js';
 import { Rng } from '../../src/core/rng.js';
 import { SequenceModel } from '../../src/model/model.js';
 import { Trainer } from '../../src/train/trainer.js';
-import { predictModel } from '../../src/model/predict.js';
-import type { ModelConfig } from '../../src/model/config.js';
+import { predictModel } from '../../src/train/evaluate.js';
+
 
 function records(items: unknown[]) {
   return parseJsonl(items.map((r) => JSON.stringify(r)).join('\n'), 'mem.jsonl');

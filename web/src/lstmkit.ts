@@ -1,14 +1,8 @@
-// Everything the playground takes from lstmkit, in one place. `lstmkit` is
-// the library build Node runs (dist/src of `npm run build`, aliased in
-// vite.config.ts). The task recipes are not in the public API
-// (src/index.ts) yet, so they come from their modules; once they are, this
-// file becomes one import from 'lstmkit'.
+// Everything the playground takes from lstmkit, in one place: the public
+// API of the library build Node runs (dist/src of `npm run build`, aliased
+// as `lstmkit` in vite.config.ts).
 
-export { LstmkitError } from 'lstmkit/core/errors.js';
-export { Rng } from 'lstmkit/core/rng.js';
-export { backendInfo, initBackend, type BackendInfo } from 'lstmkit/kernels/index.js';
-export { parseCsv, type CsvTable } from 'lstmkit/data/csv.js';
-export { parseDate } from 'lstmkit/data/dates.js';
-export { Forecaster } from 'lstmkit/tasks/forecaster.js';
-export { TextClassifier, type LabelledText } from 'lstmkit/tasks/classifier.js';
-export { TextGenerator } from 'lstmkit/tasks/generator.js';
+export {
+  LstmkitError, Rng, backendInfo, initBackend, parseCsv, parseDate, Forecaster, TextClassifier, TextGenerator,
+  type BackendInfo, type CsvTable, type LabelledText,
+} from 'lstmkit';

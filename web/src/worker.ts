@@ -25,9 +25,6 @@ interface WorkerScope {
 const scope = self as unknown as WorkerScope;
 const post = (message: FromWorker, transfer: Transferable[] = []) => scope.postMessage(message, transfer);
 
-/** Thrown from an epoch callback to end a run whose recipe has no stop(). */
-class Stopped extends Error {}
-
 let stopRequested = false;
 let generator: TextGenerator | undefined;
 let classifier: TextClassifier | undefined;
@@ -128,19 +125,13 @@ async function generate(data: string, s: GenerateSettings): Promise<{ result: Ge
     train: { epochs: s.epochs, batchSize: 16, optimizer: { name: 'adam', lr: 0.003 } },
   });
   const model = generator;
-  try {
-    await model.fit(data, {
-      validationSplit: 0.1,
-      callbacks: {
-        onBatchEnd: onBatch,
-        onEpochEnd: (log) => afterEpoch({ epoch: log.epoch, epochs: log.epochs, loss: log.loss, valLoss: log.val?.loss ?? null, seconds: log.seconds }, () => {
-          throw new Stopped();
-        }),
-      },
-    });
-  } catch (e) {
-    if (!(e instanceof Stopped)) throw e;
-  }
+  await model.fit(data, {
+    validationSplit: 0.1,
+    callbacks: {
+      onBatchEnd: onBatch,
+      onEpochEnd: (log) => afterEpoch({ epoch: log.epoch, epochs: log.epochs, loss: log.loss, valLoss: log.val?.loss ?? null, seconds: log.seconds }, () => model.stop()),
+    },
+  });
   const last = model.history[model.history.length - 1];
   const result: GenerateResult = {
     task: 'generate', unit: s.unit, tokenName: model.tokenName, vocabularySize: model.vocabulary.length,

@@ -17,7 +17,8 @@
 
 import { ValueError } from '../../core/errors.js';
 import type { SequenceModel } from '../../model/model.js';
-import { GATES, toOnnxGates } from './gates.js';
+import { gateCount } from '../../kernels/backend.js';
+import { toOnnxGates } from './gates.js';
 import { META_CONFIG, META_PREPROCESSING } from './import.js';
 import { ONNX_OPSETS } from './opsets.js';
 import { DataType, encodeModelProto, floatTensor, int64Tensor } from './proto.js';
@@ -109,7 +110,7 @@ export function exportOnnx(model: SequenceModel, opts: OnnxExportOptions = {}): 
   if (config.rnn.projSize) throw new ValueError(`ONNX export: ONNX's LSTM has no projection, so a model with rnn.projSize (${config.rnn.projSize}) cannot be exported`);
   const L = config.rnn.numLayers ?? 1;
   const D = config.rnn.bidirectional ? 2 : 1;
-  const G = GATES[cell];
+  const G = gateCount(cell);
   const dict = model.stateDict();
   const weight = (name: string): ArrayLike<number> => {
     const w = dict[name];

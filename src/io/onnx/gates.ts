@@ -11,9 +11,6 @@
 /** The config's cell kinds (the plain RNN's nonlinearity does not change its weights). */
 export type Cell = 'lstm' | 'gru' | 'rnn';
 
-/** Gate blocks per cell. */
-export const GATES: Record<Cell, number> = { lstm: 4, gru: 3, rnn: 1 };
-
 /** ONNX_ORDER[cell][k] = the PyTorch block that is ONNX block k. */
 const ONNX_ORDER: Record<Cell, readonly number[]> = {
   lstm: [0, 3, 1, 2], // i ← i, o ← o, f ← f, c ← g

@@ -8,7 +8,8 @@
 // PyTorch's names, gates reordered by ./gates.ts.
 
 import { describeShape } from '../../core/errors.js';
-import { GATES, toTorchGates, type Cell } from './gates.js';
+import { gateCount } from '../../kernels/backend.js';
+import { toTorchGates, type Cell } from './gates.js';
 import type { NodeCtx, OpEval } from './node.js';
 import type { ImportState, RecurrentOp } from './state.js';
 import { describeAxes, describeRuns, describeValue, shapeText, width, type Act, type Axis, type Dim, type Ref, type Value } from './values.js';
@@ -76,7 +77,7 @@ function recurrent(state: ImportState, ctx: NodeCtx, cell: Cell, ins: (Value | u
   const I = width(inputRuns);
   const W = floatConst(ctx, ins[1], 'W');
   const R = floatConst(ctx, ins[2], 'R');
-  const G = GATES[cell];
+  const G = gateCount(cell);
   if (W.shape.length !== 3 || R.shape.length !== 3) throw ctx.fail(`W ${describeShape(W.shape)} and R ${describeShape(R.shape)} must be 3-D`);
   const H = ctx.attr('hidden_size') ? ctx.int('hidden_size') : R.shape[2]!;
   if (!(H >= 1)) throw ctx.fail(`hidden_size ${H} is not a positive size`);
@@ -153,7 +154,7 @@ function zeroState(ctx: NodeCtx, v: Value | undefined, name: string, shape: Dim[
  * A direction an operator does not have, in a bidirectional model, gets zero weights.
  */
 export function recurrentWeights(state: ImportState, ops: readonly RecurrentOp[], { cell, H, I, D }: { cell: Cell; H: number; I: number; D: number }): Record<string, { shape: number[]; data: Float32Array }> {
-  const G = GATES[cell];
+  const G = gateCount(cell);
   const column = (ref: Ref, pos: number, layer: number): number => {
     if (layer === 0) return pos;
     if (D === 1 && ref.dir !== 0) throw state.fail('internal: a backward feature in a unidirectional model');

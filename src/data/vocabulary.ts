@@ -1,12 +1,15 @@
-// Text to tokens to indices for the text recipes: optional lowercasing and
-// punctuation splitting (a string-to-string step, so the word tokenizer stays
-// a plain whitespace split), a vocabulary built from training tokens by
-// frequency, and encoding where a token the vocabulary lacks becomes <unk>.
+// The one tokenizer and vocabulary: text to tokens (characters or
+// whitespace-separated words, after optional lowercasing and punctuation
+// splitting — a string-to-string step, so the word tokenizer stays a plain
+// split), a vocabulary built from training tokens by frequency, encoding
+// where a token the vocabulary lacks becomes <unk>, and class labels in order.
 
 import { ValueError } from '../core/errors.js';
-import { PAD, UNK, tokenize } from '../data/encode.js';
 
-export { PAD, UNK };
+/** Index 0 of every vocabulary: padding. */
+export const PAD = '<pad>';
+/** Index 1: a token the vocabulary lacks. */
+export const UNK = '<unk>';
 /** Ends a line (a name) in the line-by-line language model; it also starts one. */
 export const EOS = '<eos>';
 
@@ -19,6 +22,11 @@ export interface TextNormalization {
 }
 
 const PUNCTUATION = /([^\p{L}\p{N}\s])/gu;
+
+/** Split a text into characters (code points) or whitespace-separated words. */
+export function tokenize(text: string, tokenizer: TokenizerKind = 'char'): string[] {
+  return tokenizer === 'char' ? Array.from(text) : text.split(/\s+/).filter((t) => t !== '');
+}
 
 /** The text as the tokenizer sees it. */
 export function normalizeText(text: string, tokenizer: TokenizerKind, n: TextNormalization): string {
@@ -43,7 +51,7 @@ export interface VocabularyOptions {
 }
 
 /** Reserved tokens, then tokens by frequency (ties in code-point order). */
-export function buildTokenVocabulary(sequences: Iterable<readonly string[]>, o: VocabularyOptions): string[] {
+export function buildVocabulary(sequences: Iterable<readonly string[]>, o: VocabularyOptions): string[] {
   const maxSize = o.maxSize ?? Infinity;
   const minCount = o.minCount ?? 1;
   if (maxSize < o.reserved.length + 1) throw new ValueError(`maxVocabulary must leave room for at least one token besides ${o.reserved.join(', ')}, got ${maxSize}`);
@@ -70,4 +78,11 @@ export function encodeTokens(tokens: readonly string[], vocabulary: readonly str
   const index = vocabularyIndex(vocabulary);
   const unk = index.get(UNK) ?? 1;
   return Int32Array.from(tokens, (t) => index.get(t) ?? unk);
+}
+
+/** Class labels in order: numerically when every label is a number, else in code-point order. */
+export function sortLabels(labels: Iterable<string>): string[] {
+  const list = [...new Set(labels)];
+  const numeric = list.every((l) => l.trim() !== '' && Number.isFinite(Number(l)));
+  return list.sort((a, b) => (numeric ? Number(a) - Number(b) : a < b ? -1 : a > b ? 1 : 0));
 }

@@ -1,0 +1,55 @@
+// Checkpoints: the trainer's state in a model file's trainer section, so a
+// killed run resumes exactly — optimizer moments and step, schedule, the
+// shuffling and dropout generators, early-stopping counters, the best
+// weights so far and the history. The layout is the one lstmkit has always
+// written (metadata "trainer"; tensors __optimizer__.<i> and
+// __trainer__.bestParams), so older checkpoints resume too.
+
+import { FormatError } from '../core/errors.js';
+import type { TrainerSection } from '../io/modelfile.js';
+import type { OptimizerState } from './optimizers.js';
+import type { EpochLog } from './trainer.js';
+
+/** Everything needed to continue a run exactly where it stopped. */
+export interface TrainerState {
+  epoch: number; // epochs completed
+  optimizer: OptimizerState;
+  schedule: Record<string, number>;
+  rng: number[];
+  modelRng: number[];
+  bestScore: number | null;
+  bestEpoch: number;
+  badEpochs: number;
+  /** The best parameters so far (flat, in store order). */
+  bestParams: Float32Array | null;
+  history: EpochLog[];
+}
+
+const OPTIMIZER_PREFIX = '__optimizer__.';
+const BEST_PARAMS = '__trainer__.bestParams';
+
+/** The trainer section of a checkpoint file. */
+export function trainerSection(state: TrainerState): TrainerSection {
+  const { optimizer, bestParams, ...rest } = state;
+  const tensors: Record<string, Float32Array> = {};
+  optimizer.buffers.forEach((b, i) => (tensors[`${OPTIMIZER_PREFIX}${i}`] = b));
+  if (bestParams) tensors[BEST_PARAMS] = bestParams;
+  return { state: { ...rest, optimizer: { name: optimizer.name, step: optimizer.step, lr: optimizer.lr, buffers: optimizer.buffers.length } }, tensors };
+}
+
+/** The trainer state a checkpoint file holds. */
+export function trainerStateOf(section: TrainerSection, source: string): TrainerState {
+  const saved = section.state as Omit<TrainerState, 'optimizer' | 'bestParams'> & { optimizer: { name: string; step: number; lr: number; buffers: number } };
+  if (typeof saved !== 'object' || saved === null || typeof saved.optimizer !== 'object' || saved.optimizer === null) {
+    throw new FormatError(`${source}: the trainer section is not a trainer state`);
+  }
+  const buffers: Float32Array[] = [];
+  for (const [name, data] of Object.entries(section.tensors)) {
+    if (name.startsWith(OPTIMIZER_PREFIX)) buffers[Number(name.slice(OPTIMIZER_PREFIX.length))] = data;
+  }
+  const held = Array.from(buffers).filter(Boolean).length; // Array.from turns holes into undefined
+  if (buffers.length !== saved.optimizer.buffers || held !== buffers.length) {
+    throw new FormatError(`${source}: the checkpoint lists ${saved.optimizer.buffers} optimizer buffers but holds ${held}`);
+  }
+  return { ...saved, optimizer: { ...saved.optimizer, buffers }, bestParams: section.tensors[BEST_PARAMS] ?? null };
+}
