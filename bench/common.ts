@@ -24,9 +24,9 @@ export interface Workload {
   layers: number; // stacked LSTM layers (default 1)
 }
 
-export const DEFAULT_WORKLOADS = join(ROOT, '..', 'shared', 'bench', 'workloads.json');
+export const DEFAULT_WORKLOADS = join(ROOT, 'bench', 'workloads.json');
 
-/** The workloads of shared/bench/workloads.json (or `path`), in file order. */
+/** The workloads of bench/workloads.json (a copy of the project's shared workloads), or of `path`, in file order. */
 export function loadWorkloads(path = DEFAULT_WORKLOADS): Workload[] {
   let raw: Record<string, unknown>;
   try {

@@ -11,7 +11,7 @@
 //   npm run bench -- --only tfjs-cpu,train-large --merge
 //                                        measure again and replace those figures in latest.json
 //                                        (the table's header names the re-run)
-//   options: --workloads FILE (default ../shared/bench/workloads.json), --threads 1,2
+//   options: --workloads FILE (default bench/workloads.json), --threads 1,2
 //
 // Each peer runs in its own child process, one workload at a time: warm-up,
 // then timed iterations, medians. Prints markdown tables (every figure, and
