@@ -143,17 +143,25 @@ export class SequenceModel extends Module {
    * tensor: [B, K] for a many-to-one model, [B, T, K] per step.
    */
   forward(input: { x: Tensor } | { tokens: Tensor }, opts: { lengths?: ArrayLike<number> } = {}): Tensor {
-    const given = 'x' in input ? input.x : input.tokens;
-    const rank = 'x' in input ? 3 : 2;
-    if (given.shape.length !== rank) throw new ShapeError(`SequenceModel: ${'x' in input ? 'x' : 'tokens'} has shape ${describeShape(given.shape)}, expected ${rank === 3 ? '[batch, steps, features]' : '[batch, steps]'}`);
-    const [B, T] = given.shape as [number, number];
-    assertFinite(given.data, `SequenceModel ${'x' in input ? 'x' : 'tokens'}`);
-    const lengths = Int32Array.from(opts.lengths ?? new Array<number>(B).fill(T));
-    if (lengths.length !== B || lengths.some((l) => !(l >= 1 && l <= T))) throw new ValueError(`SequenceModel: lengths must be ${B} integers in [1, ${T}], got [${Array.from(lengths).join(', ')}]`);
-    const F = 'x' in input ? this.inputFeatures : 1;
-    if ('x' in input && given.shape[2] !== F) throw new ShapeError(`SequenceModel: x has ${given.shape[2]} features per step, the model expects ${F}`);
     if (!('x' in input) && !this.embedding) throw new ValueError('SequenceModel: this model reads numbers per step (x), not tokens');
     if ('x' in input && this.embedding) throw new ValueError('SequenceModel: this model reads tokens, not numbers per step (x)');
+    const given = 'x' in input ? input.x : input.tokens;
+    const what = 'x' in input ? 'x' : 'tokens';
+    const rank = 'x' in input ? 3 : 2;
+    if (given.shape.length !== rank) throw new ShapeError(`SequenceModel: ${what} has shape ${describeShape(given.shape)}, expected ${rank === 3 ? '[batch, steps, features]' : '[batch, steps]'}`);
+    const [B, T] = given.shape as [number, number];
+    const F = 'x' in input ? this.inputFeatures : 1;
+    if ('x' in input && given.shape[2] !== F) throw new ShapeError(`SequenceModel: x has ${given.shape[2]} features per step, the model expects ${F}`);
+    assertFinite(given.data, `SequenceModel ${what}`);
+    if (!('x' in input)) {
+      const bad = given.data.findIndex((v) => !Number.isInteger(v));
+      if (bad >= 0) throw new ValueError(`SequenceModel: tokens[${Math.floor(bad / T)}][${bad % T}] is ${given.data[bad]}, expected a token index`);
+    }
+    const givenLengths = Array.from(opts.lengths ?? new Array<number>(B).fill(T));
+    if (givenLengths.length !== B || givenLengths.some((l) => !Number.isInteger(l) || l < 1 || l > T)) {
+      throw new ValueError(`SequenceModel: lengths must be ${B} integers in [1, ${T}], got [${givenLengths.join(', ')}]`);
+    }
+    const lengths = Int32Array.from(givenLengths);
     const timeMajor = transposeBT(given.data, B, T, F);
     const model: ModelInput = 'x' in input
       ? { x: this.ws.put('x', timeMajor, [T, B, F]), tokens: null, lengths }
