@@ -103,7 +103,7 @@ function runChild(command: string, args: string[], env: NodeJS.ProcessEnv = proc
     });
     child.on('close', (code) => {
       clearTimeout(timer);
-      for (const m of records) m.extra = { ...(m.extra ?? {}), loadAverage: [loadBefore, loadavg()[0]!] };
+      for (const m of records) m.extra = { ...m.extra, loadAverage: [loadBefore, loadavg()[0]!] };
       resolve({ records, code, stderr, seconds: (performance.now() - started) / 1000, load: [loadBefore, loadavg()[0]!] });
     });
   });

@@ -162,7 +162,7 @@ function fortranToC(data: Float32Array, shape: readonly number[]): Float32Array 
   if (shape.length < 2) return data;
   const out = new Float32Array(data.length);
   const rank = shape.length;
-  const index = new Array<number>(rank).fill(0);
+  const index = Array.from({ length: rank }, () => 0);
   // Walk the C-order output; keep the Fortran-order input offset in step.
   const fStride: number[] = [];
   let s = 1;

@@ -586,4 +586,5 @@ class JsonParser {
 const NUMBER = /-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/y;
 
 /** What ends a plain run of string characters: a quote, a backslash or a control character. */
+// oxlint-disable-next-line no-control-regex -- matching raw control characters (JSON forbids them) is the point
 const STRING_STOP = /["\\\u0000-\u001f]/g;

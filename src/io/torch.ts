@@ -154,7 +154,7 @@ export function importTorch(file: SafetensorsFile, config: unknown, opts: TorchI
 
   // PyTorch's bias=False: a layer without biases computes exactly what zero biases compute.
   const missing = expected.filter((n) => !tensors.has(n));
-  const rnnBiases = expected.filter((n) => /^rnn\.bias_/.test(n));
+  const rnnBiases = expected.filter((n) => n.startsWith('rnn.bias_'));
   const zeroFilled = new Set<string>();
   if (rnnBiases.length && rnnBiases.every((n) => !tensors.has(n))) {
     rnnBiases.forEach((n) => zeroFilled.add(n));

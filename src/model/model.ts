@@ -157,7 +157,7 @@ export class SequenceModel extends Module {
       const bad = given.data.findIndex((v) => !Number.isInteger(v));
       if (bad >= 0) throw new ValueError(`SequenceModel: tokens[${Math.floor(bad / T)}][${bad % T}] is ${given.data[bad]}, expected a token index`);
     }
-    const givenLengths = Array.from(opts.lengths ?? new Array<number>(B).fill(T));
+    const givenLengths = Array.from(opts.lengths ?? Array.from({ length: B }, () => T));
     if (givenLengths.length !== B || givenLengths.some((l) => !Number.isInteger(l) || l < 1 || l > T)) {
       throw new ValueError(`SequenceModel: lengths must be ${B} integers in [1, ${T}], got [${givenLengths.join(', ')}]`);
     }

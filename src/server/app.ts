@@ -254,7 +254,7 @@ export async function createServer(options: ServerOptions = {}): Promise<Fastify
     const name = /^\/v1\/models\/([^/]+)/.exec(request.url)?.[1];
     let message = `no route ${request.method} ${request.url.split('?')[0]}`;
     if (name !== undefined && !names.includes(decodeURIComponent(name))) message = `no model named "${decodeURIComponent(name)}"; this server has ${names.map((n) => `"${n}"`).join(', ')}`;
-    else if (name !== undefined && /\/generate$/.test(request.url)) message = `model "${name}" is not a language model; /generate serves text-generator models only`;
+    else if (name !== undefined && request.url.endsWith('/generate')) message = `model "${name}" is not a language model; /generate serves text-generator models only`;
     else if (!single && /^\/v1\/(model|predict|generate)\b/.test(request.url)) message = `this server has several models (${names.join(', ')}); use /v1/models/{name}/…`;
     const e = new HttpError(404, 'not_found', message);
     metrics.errors.inc({ code: e.code });

@@ -175,7 +175,7 @@ function inputSchema(config: ModelConfig, maxSteps: number): { schema: JsonSchem
     : { description: `${input.size} numbers`, ...numbers, minItems: input.size, maxItems: input.size };
   return {
     schema: { description: `steps of ${input.size} number${input.size === 1 ? '' : 's'}`, type: 'array', items: step, minItems: 1, maxItems: maxSteps },
-    example: [0, 1, 2].map(() => (input.size === 1 ? 0.5 : new Array<number>(input.size).fill(0.5))),
+    example: [0, 1, 2].map(() => (input.size === 1 ? 0.5 : Array.from({ length: input.size }, () => 0.5))),
   };
 }
 

@@ -90,7 +90,7 @@ export function predictModel(model: SequenceModel, examples: readonly Example[],
   const cfg = model.config;
   const K = model.outputSize;
   const classes = cfg.output.classes;
-  const out: Prediction[] = new Array(examples.length);
+  const out = Array.from<Prediction>({ length: examples.length });
   runBatches(model, examples, { batchSize, shift: false }, (batch, output, ws) => {
     const y = classes ? softmaxArena(model.backend, ws, output).data : model.backend.arena.read(output).data;
     const B = batch.size;

@@ -24,7 +24,7 @@ export class MetricAccumulator {
   private readonly confusion: number[][] | undefined;
 
   constructor(readonly kind: 'regression' | 'classification', classes = 0) {
-    if (kind === 'classification') this.confusion = Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
+    if (kind === 'classification') this.confusion = Array.from({ length: classes }, () => Array.from({ length: classes }, () => 0));
   }
 
   addLoss(loss: number, weight: number): void {

@@ -26,7 +26,7 @@ export interface PlainInput {
  */
 export function runModel(model: SequenceModel, input: PlainInput): Float32Array {
   const { B, T, F, batchFirst } = input;
-  const lengths = Int32Array.from(input.lengths ?? new Array<number>(B).fill(T));
+  const lengths = Int32Array.from(input.lengths ?? Array.from({ length: B }, () => T));
   const at = (t: number, b: number): number => (batchFirst ? b * T + t : t * B + b);
   let x: Float32Array | null = null;
   let tokens: Int32Array | null = null;
@@ -60,7 +60,7 @@ export function runModel(model: SequenceModel, input: PlainInput): Float32Array 
 export function maskSteps(y: Float32Array, input: PlainInput, K: number): Float32Array {
   const { B, T, batchFirst } = input;
   const out = Float32Array.from(y);
-  const lengths = input.lengths ?? new Array<number>(B).fill(T);
+  const lengths = input.lengths ?? Array.from({ length: B }, () => T);
   for (let t = 0; t < T; t++) {
     for (let b = 0; b < B; b++) {
       if (t < lengths[b]!) continue;
@@ -78,7 +78,7 @@ export async function runOrt(bytes: Uint8Array, input: PlainInput, withLengths =
   const feeds: Record<string, ort.Tensor> = {};
   if (input.F > 0) feeds.x = new ort.Tensor('float32', Float32Array.from(input.data), [d0, d1, input.F]);
   else feeds.tokens = new ort.Tensor('int64', BigInt64Array.from(Array.from(input.data, (v) => BigInt(v))), [d0, d1]);
-  if (withLengths) feeds.lengths = new ort.Tensor('int32', Int32Array.from(input.lengths ?? new Array<number>(input.B).fill(input.T)), [input.B]);
+  if (withLengths) feeds.lengths = new ort.Tensor('int32', Int32Array.from(input.lengths ?? Array.from({ length: input.B }, () => input.T)), [input.B]);
   const result = await session.run(feeds);
   const out: Record<string, Float32Array> = {};
   for (const [name, t] of Object.entries(result)) out[name] = t.data as Float32Array;

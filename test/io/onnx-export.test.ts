@@ -96,7 +96,7 @@ test('export without the lengths input: full-length batches, onnxruntime agrees'
   for (const [k, c] of [CASES[1]!, CASES[6]!, CASES[9]!].entries()) {
     const model = livelyModel(c.config, 300 + k);
     const bytes = exportOnnx(model, { lengths: false });
-    const input = inputFor(c.config, true, 400 + k, new Array<number>(B).fill(T));
+    const input = inputFor(c.config, true, 400 + k, Array.from({ length: B }, () => T));
     const ours = runModel(model, input);
     const theirs = await runOrt(bytes, input, false);
     const diff = assertClose(theirs.y!, ours, `${c.name} without lengths`, 1e-5, 1e-5);

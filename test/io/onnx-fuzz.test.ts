@@ -120,7 +120,7 @@ function varint(n: number): number[] {
 
 /** Length-delimited fields nested in one another: ids[0] outermost, the innermost empty. Built in linear time. */
 function nested(ids: readonly number[]): Uint8Array {
-  const sizes = new Array<number>(ids.length + 1).fill(0); // sizes[k] = bytes of field k's body
+  const sizes = Array.from({ length: ids.length + 1 }, () => 0); // sizes[k] = bytes of field k's body
   for (let k = ids.length - 1; k >= 0; k--) sizes[k] = k === ids.length - 1 ? 0 : varint((ids[k + 1]! << 3) | 2).length + varint(sizes[k + 1]!).length + sizes[k + 1]!;
   const total = varint((ids[0]! << 3) | 2).length + varint(sizes[0]!).length + sizes[0]!;
   const out = new Uint8Array(total);

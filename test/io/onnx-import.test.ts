@@ -85,7 +85,7 @@ for (const name of CASES) {
       if (o.head === 'hn_backward' && key === 'fc.weight') {
         const [K, H] = t.shape as [number, number];
         const rows = Array.from({ length: K }, (_, k) => Array.from(dict[ours]!.subarray(k * 2 * H, (k + 1) * 2 * H)));
-        assert.deepEqual(rows.map((r) => r.slice(0, H)), rows.map(() => new Array<number>(H).fill(0)), 'no weight on the forward state');
+        assert.deepEqual(rows.map((r) => r.slice(0, H)), rows.map(() => Array.from({ length: H }, () => 0)), 'no weight on the forward state');
         assert.deepEqual(rows.flatMap((r) => r.slice(H)), theirs, 'the backward state\'s weights are fc.weight');
         continue;
       }

@@ -75,7 +75,7 @@ for (const c of cases) {
     const rOut = randomTensor(rng, layer.batchFirst ? [B, T, layer.outputFeatures] : [T, B, layer.outputFeatures]);
     const rH = randomTensor(rng, [LD, B, O]);
     const rC = randomTensor(rng, [LD, B, layer.hiddenSize]);
-    const fwd = { ...(c.lengths ? { lengths: c.lengths } : {}) };
+    const fwd = c.lengths ? { lengths: c.lengths } : {};
     // Dropout draws its masks from the layer's generator: replaying its state replays the masks.
     // (Parameters are created, from the same generator, on first use: create them first.)
     layer.stateDict();

@@ -59,7 +59,7 @@ test('CO2 slice: fit a few epochs, save, load, and the loaded forecaster predict
   // From an earlier origin the rows after it are the actuals.
   const back = loaded.forecast(co2, { origin: '1991-06-01' });
   assert.deepEqual(back.dates, ['1991-07-01', '1991-08-01', '1991-09-01']);
-  assert.deepEqual(back.actual, [...co2.rows.slice(-6, -3).map((r) => Number(r[1]))]);
+  assert.deepEqual(back.actual, co2.rows.slice(-6, -3).map((r) => Number(r[1])));
   const csv = forecastRows(back);
   assert.deepEqual(csv.header, ['date', 'forecast', 'naive', 'seasonal_naive', 'actual']);
   assert.equal(csv.rows[0]![2], Number(co2.rows[co2.rows.length - 7]![1])); // naive: the origin's value

@@ -99,7 +99,7 @@ function constantOfShape(ctx: NodeCtx, shapeV: Value): Value {
   const dims = shapeV.data.map((d) => (typeof d === 'number' ? d : ctx.refuse('fills a tensor of symbolic shape with something other than float zeros')));
   const n = sizeOfShape(dims);
   if (n > 2 ** 24) throw ctx.fail(`shape ${describeShape(dims)} is too large`);
-  return value!.kind === 'float' ? { kind: 'float', shape: dims, data: new Float32Array(n).fill(v) } : { kind: 'int', shape: dims, data: new Array<number>(n).fill(v) };
+  return value!.kind === 'float' ? { kind: 'float', shape: dims, data: new Float32Array(n).fill(v) } : { kind: 'int', shape: dims, data: Array.from({ length: n }, () => v) };
 }
 
 function expand(state: ImportState, ctx: NodeCtx, v: Value, shapeV: Value): Value {

@@ -171,7 +171,7 @@ export function exportOnnx(model: SequenceModel, opts: OnnxExportOptions = {}): 
     if (D === 2) attrs.direction = 'bidirectional';
     if (layout === 1) attrs.layout = 1;
     if (cell === 'gru') attrs.linear_before_reset = 1;
-    if (cell === 'rnn' && (config.rnn.nonlinearity ?? 'tanh') === 'relu') attrs.activations = new Array<string>(D).fill('Relu');
+    if (cell === 'rnn' && (config.rnn.nonlinearity ?? 'tanh') === 'relu') attrs.activations = Array.from({ length: D }, () => 'Relu');
     const [Y, Yh] = g.node(op, [
       X,
       g.float(`/rnn/W_l${l}`, [D, G * H, inSize], W),

@@ -200,14 +200,11 @@ export function decodeTensor(t: OnnxTensorProto, what: string): DecodedTensor {
     }
     return { kind: 'float', shape, data };
   }
-  const data = new Array<number>(count);
-  for (let i = 0; i < count; i++) {
-    data[i] = !view ? field[i]!
-      : type === DataType.INT64 ? Number(view.getBigInt64(i * 8, true))
-      : type === DataType.INT32 ? view.getInt32(i * 4, true)
-      : type === DataType.INT8 ? view.getInt8(i)
-      : view.getUint8(i);
-  }
+  const data = Array.from({ length: count }, (_, i) => !view ? field[i]!
+    : type === DataType.INT64 ? Number(view.getBigInt64(i * 8, true))
+    : type === DataType.INT32 ? view.getInt32(i * 4, true)
+    : type === DataType.INT8 ? view.getInt8(i)
+    : view.getUint8(i));
   return { kind: 'int', shape, data };
 }
 

@@ -23,7 +23,7 @@ function checkSize(shape: readonly number[], where: string): number {
 }
 
 function strides(shape: readonly number[]): number[] {
-  const out = new Array<number>(shape.length).fill(1);
+  const out = Array.from({ length: shape.length }, () => 1);
   for (let i = shape.length - 2; i >= 0; i--) out[i] = out[i + 1]! * shape[i + 1]!;
   return out;
 }
@@ -58,7 +58,7 @@ export function transposeIndex(shape: readonly number[], perm: readonly number[]
   const n = checkSize(outShape, where);
   const inStrides = strides(shape);
   const index = new Int32Array(n);
-  const pos = new Array<number>(rank).fill(0);
+  const pos = Array.from({ length: rank }, () => 0);
   for (let o = 0; o < n; o++) {
     let src = 0;
     for (let k = 0; k < rank; k++) src += pos[k]! * inStrides[perm[k]!]!;
@@ -118,7 +118,7 @@ export function sliceIndex(shape: readonly number[], positions: readonly (number
   const n = checkSize(outShape, where);
   const inStrides = strides(shape);
   const index = new Int32Array(n);
-  const pos = new Array<number>(shape.length).fill(0);
+  const pos = Array.from({ length: shape.length }, () => 0);
   for (let o = 0; o < n; o++) {
     let src = 0;
     for (let k = 0; k < shape.length; k++) src += kept[k]![pos[k]!]! * inStrides[k]!;
