@@ -69,8 +69,9 @@ export { naiveForecast, seasonalNaiveForecast, seasonalNaiveScale, forecastError
 export { TextClassifier, CLASSIFIER_TRAIN_DEFAULTS, type TextClassifierOptions, type LabelledText, type ClassPrediction, type ClassifierMetrics, type ClassifierPreprocessing } from './tasks/classifier.js';
 export {
   TextGenerator, splitText, splitLines, textLines, pickToken, GENERATOR_TRAIN_DEFAULTS,
-  type TextGeneratorOptions, type GeneratorFitOptions, type GeneratorCallbacks, type GeneratorEpochLog, type SampleOptions,
-  type SampleRequest, type SampleEvent, type LanguageModelMetrics, type GeneratorPreprocessing, type TextUnit,
+  type TextGeneratorOptions, type GeneratorFitOptions, type GeneratorCallbacks, type GeneratorEpochLog,
+  type SampleOptions, type SampleRequest, type SampleEvent, type LanguageModelMetrics,
+  type GeneratorPreprocessing, type TextUnit,
 } from './tasks/generator.js';
 export { BigramModel, type BigramOptions, type BigramSmoothing } from './tasks/bigram.js';
 export { formatEvaluation, evaluationChart, forecastChart, forecastRows } from './report/forecast.js';

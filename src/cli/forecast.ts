@@ -82,7 +82,10 @@ async function writeOut(path: string, text: string): Promise<void> {
 }
 
 function evaluationJson(e: ForecastEvaluation): Record<string, unknown> {
-  return { from: e.from, to: e.to, origins: e.origins, horizon: e.horizon, season: e.season, frequency: e.frequency, maseScale: e.maseScale, model: e.modelName, metrics: e.metrics, byHorizon: e.byHorizon };
+  return {
+    from: e.from, to: e.to, origins: e.origins, horizon: e.horizon, season: e.season, frequency: e.frequency,
+    maseScale: e.maseScale, model: e.modelName, metrics: e.metrics, byHorizon: e.byHorizon,
+  };
 }
 
 export async function forecastTrainCommand(a: ForecastTrainArgs): Promise<void> {
@@ -110,10 +113,13 @@ export async function forecastTrainCommand(a: ForecastTrainArgs): Promise<void> 
   const modelPath = join(a.out, BEST);
   await forecaster.save(modelPath, {
     data: a.csv, epochs: forecaster.history.length, bestEpoch: forecaster.bestEpoch, seconds,
-    history: forecaster.history.map(({ epoch, loss, val }) => ({ epoch, loss, valLoss: val?.loss ?? null })), savedAt: new Date().toISOString(),
+    history: forecaster.history.map(({ epoch, loss, val }) => ({ epoch, loss, valLoss: val?.loss ?? null })),
+    savedAt: new Date().toISOString(),
   });
   const evaluation = p.split.testStart !== null ? forecaster.evaluate() : undefined;
-  if (a.chart && evaluation) await writeOut(a.chart, renderChart(evaluationChart(evaluation), a.chart, formatEvaluation(evaluation)));
+  if (a.chart && evaluation) {
+    await writeOut(a.chart, renderChart(evaluationChart(evaluation), a.chart, formatEvaluation(evaluation)));
+  }
   if (a.json) {
     process.stdout.write(JSON.stringify({ model: modelPath, seconds, epochs: forecaster.history.length, bestEpoch: forecaster.bestEpoch, split: p.split, test: evaluation ? evaluationJson(evaluation) : null }) + '\n');
     return;
@@ -125,7 +131,9 @@ export async function forecastTrainCommand(a: ForecastTrainArgs): Promise<void> 
   if (a.chart && evaluation) log(`chart: ${a.chart}`);
 }
 
-export async function forecastEvalCommand(modelPath: string, a: { csv: string; from?: string; chart?: string; json?: boolean }): Promise<void> {
+export async function forecastEvalCommand(
+  modelPath: string, a: { csv: string; from?: string; chart?: string; json?: boolean },
+): Promise<void> {
   const forecaster = await Forecaster.load(modelPath);
   const table = await readCsvFile(a.csv);
   const evaluation = forecaster.evaluate(table, a.from !== undefined ? { from: a.from } : {});
@@ -137,7 +145,9 @@ export async function forecastEvalCommand(modelPath: string, a: { csv: string; f
   console.log(formatEvaluation(evaluation));
 }
 
-export async function forecastPredictCommand(modelPath: string, a: { csv: string; origin?: string; out?: string; chart?: string }): Promise<void> {
+export async function forecastPredictCommand(
+  modelPath: string, a: { csv: string; origin?: string; out?: string; chart?: string },
+): Promise<void> {
   const forecaster = await Forecaster.load(modelPath);
   const table = await readCsvFile(a.csv);
   const forecast = forecaster.forecast(table, a.origin !== undefined ? { origin: a.origin } : {});

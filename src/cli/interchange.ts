@@ -64,7 +64,10 @@ export async function importOnnxCommand(file: string, opts: ImportOnnxArgs): Pro
     training: { importedFrom: { format: 'onnx', file: basename(file) }, savedAt: new Date().toISOString() },
   });
   if (opts.json) {
-    log(JSON.stringify({ out: opts.out, from: file, parameters: model.parameterCount, config: model.config, batchFirst: imported.batchFirst, notes: imported.notes }));
+    log(JSON.stringify({
+      out: opts.out, from: file, parameters: model.parameterCount, config: model.config,
+      batchFirst: imported.batchFirst, notes: imported.notes,
+    }));
   } else {
     log(`${opts.out}: ${describe(model)}, ${model.parameterCount.toLocaleString()} parameters, from ${file}`);
     for (const note of imported.notes) log(`  note: ${note}`);
@@ -95,7 +98,10 @@ export async function exportOnnxCommand(modelPath: string, opts: ExportOnnxArgs)
   const shape = output.mode === 'sequence' ? `[batch, ${model.outputSize}]` : seq(`, ${model.outputSize}`);
   const outputs = output.type === 'classification' ? [`y ${shape} (logits)`, `probabilities ${shape}`] : [`y ${shape}`];
   if (opts.json) {
-    log(JSON.stringify({ out: opts.out, from: contents.path, bytes: bytes.length, opset: opts.opset ?? ONNX_OPSETS.min, layout: opts.layout ?? 0, inputs, outputs }));
+    log(JSON.stringify({
+      out: opts.out, from: contents.path, bytes: bytes.length, opset: opts.opset ?? ONNX_OPSETS.min,
+      layout: opts.layout ?? 0, inputs, outputs,
+    }));
   } else {
     log(`${opts.out}: ${describe(model)}, ONNX opset ${opts.opset ?? ONNX_OPSETS.min}, ${bytes.length.toLocaleString()} bytes, from ${contents.path}`);
     log(`  inputs:  ${inputs.join(', ')}`);

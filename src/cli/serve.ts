@@ -34,8 +34,9 @@ export async function serveCommand(model: string | undefined, args: ServeArgs): 
   if (args.threads !== undefined) setBackend(createBackend({ threads: args.threads }));
   const options: ServerOptions = {
     batching: args.batching, batchDelayMs: args.batchDelay, maxBatchSize: args.maxBatchSize, maxQueue: args.maxQueue,
-    maxInstances: args.maxInstances, maxSteps: args.maxSteps, maxBodyBytes: args.maxBody, maxPassBytes: args.maxPassMemory, maxGenerateLength: args.maxGenerateLength,
-    maxSamples: args.maxSamples, generateConcurrency: args.generateConcurrency, timeoutMs: args.timeout,
+    maxInstances: args.maxInstances, maxSteps: args.maxSteps, maxBodyBytes: args.maxBody,
+    maxPassBytes: args.maxPassMemory, maxGenerateLength: args.maxGenerateLength, maxSamples: args.maxSamples,
+    generateConcurrency: args.generateConcurrency, timeoutMs: args.timeout,
     logger: args.logLevel === 'silent' ? false : { level: args.logLevel },
     ...(model !== undefined ? { model } : {}),
     ...(args.models !== undefined ? { modelsDir: args.models } : {}),

@@ -89,7 +89,9 @@ export async function classifyTrainCommand(args: ClassifyTrainArgs): Promise<voi
   if (args.lr !== undefined) trainConfig.optimizer = { name: 'adam', lr: args.lr };
   if (args.seed !== undefined) trainConfig.seed = args.seed;
   if (!validation && args.valFraction > 0) trainConfig.validationSplit = args.valFraction;
-  const options: TextClassifierOptions = { tokenizer: args.tokenizer, lowercase: args.lowercase, bidirectional: args.bidirectional, train: trainConfig };
+  const options: TextClassifierOptions = {
+    tokenizer: args.tokenizer, lowercase: args.lowercase, bidirectional: args.bidirectional, train: trainConfig,
+  };
   if (args.maxLength !== undefined) options.maxLength = args.maxLength;
   if (args.maxVocab !== undefined) options.maxVocabulary = args.maxVocab;
   if (args.minCount !== undefined) options.minCount = args.minCount;
@@ -114,8 +116,12 @@ export async function classifyTrainCommand(args: ClassifyTrainArgs): Promise<voi
         note(`training ${m.parameterCount.toLocaleString()} parameters on ${train.length} texts: ${m.classes!.length} classes, vocabulary of ${classifier.vocabulary.length} ${classifier.tokenizer === 'word' ? 'words' : 'characters'} (${m.backend.name} backend)`);
       },
       onEpochEnd: (log) => {
-        if (args.json) out(JSON.stringify({ epoch: log.epoch, epochs: log.epochs, loss: log.loss, val: log.val ? { ...log.val, confusion: undefined } : null, seconds: log.seconds, best: log.best }));
-        else {
+        if (args.json) {
+          out(JSON.stringify({
+            epoch: log.epoch, epochs: log.epochs, loss: log.loss,
+            val: log.val ? { ...log.val, confusion: undefined } : null, seconds: log.seconds, best: log.best,
+          }));
+        } else {
           const val = log.val ? `  val_loss ${log.val.loss.toFixed(4)}  val_acc ${log.val.accuracy!.toFixed(4)}  val_macroF1 ${log.val.macroF1!.toFixed(4)}` : '';
           note(`epoch ${log.epoch}/${log.epochs}  loss ${log.loss.toFixed(4)}${val}  ${log.seconds.toFixed(1)} s${log.best ? '  *best' : ''}`);
         }
@@ -138,7 +144,9 @@ export async function classifyEvalCommand(model: string, args: { data: string; j
   out('\n' + formatConfusion(m.classes, m.confusion));
 }
 
-export async function classifyPredictCommand(model: string, args: { data?: string; text?: string[]; out?: string }): Promise<void> {
+export async function classifyPredictCommand(
+  model: string, args: { data?: string; text?: string[]; out?: string },
+): Promise<void> {
   if ((args.data === undefined) === (args.text === undefined)) throw new DataError('give either --data <file.jsonl> or --text "…" (one or more)');
   const { classifier } = await loadClassifier(model);
   const texts = args.text ?? labelledTexts(await readJsonl(args.data!), args.data!, false).map((t) => t.text);
@@ -207,7 +215,10 @@ export async function generateTrainCommand(file: string, args: GenerateTrainArgs
   await generator.fit(text, {
     ...(validation !== undefined ? { validation } : args.valFraction > 0 ? { validationSplit: args.valFraction } : {}),
     ...(args.patience !== undefined ? { patience: args.patience } : {}),
-    checkpoint: { dir: args.out, training: (trainer) => ({ data: file, epochs: trainer.epochsDone, savedAt: new Date().toISOString() }) },
+    checkpoint: {
+      dir: args.out,
+      training: (trainer) => ({ data: file, epochs: trainer.epochsDone, savedAt: new Date().toISOString() }),
+    },
     callbacks: {
       onBatchEnd: (b) => {
         if (!announced && !args.json) {
@@ -261,7 +272,8 @@ export async function sampleCommand(model: string, args: SampleArgs): Promise<vo
   const { generator } = await loadGenerator(model);
   const samples = generator.sample({
     temperature: args.temperature, topK: args.topK, seed: args.seed, count: args.count,
-    ...(args.prime !== undefined ? { prime: args.prime } : {}), ...(args.length !== undefined ? { length: args.length } : {}),
+    ...(args.prime !== undefined ? { prime: args.prime } : {}),
+    ...(args.length !== undefined ? { length: args.length } : {}),
   });
   if (args.json) out(JSON.stringify({ samples }));
   else out(samples.join(generator.unit === 'lines' ? '\n' : '\n\n'));

@@ -53,9 +53,15 @@ export async function trainCommand(args: TrainArgs): Promise<void> {
   }
   const model = trainer.model;
   const examples = encodeRecords(records, model.config, { file: args.data, requireTarget: true });
-  const validation = args.val ? encodeRecords(await readJsonl(args.val), model.config, { file: args.val, requireTarget: true }) : undefined;
+  const validation = args.val
+    ? encodeRecords(await readJsonl(args.val), model.config, { file: args.val, requireTarget: true })
+    : undefined;
   const started = Date.now();
-  const training = (trainer: Trainer) => ({ data: args.data, validation: args.val ?? null, epochs: trainer.epochsDone, history: trainer.history.map(({ epoch, loss, val, lr }) => ({ epoch, loss, valLoss: val?.loss ?? null, lr })), savedAt: new Date().toISOString() });
+  const training = (trainer: Trainer) => ({
+    data: args.data, validation: args.val ?? null, epochs: trainer.epochsDone,
+    history: trainer.history.map(({ epoch, loss, val, lr }) => ({ epoch, loss, valLoss: val?.loss ?? null, lr })),
+    savedAt: new Date().toISOString(),
+  });
   const tty = process.stderr.isTTY && !args.json;
   const bar = tty ? new cliProgress.SingleBar({
     format: 'epoch {epoch}/{epochs} |{bar}| {value}/{total} batches  loss {loss}  {val}  {sps} seq/s  ETA {eta_formatted}',
@@ -77,7 +83,8 @@ export async function trainCommand(args: TrainArgs): Promise<void> {
             bar.start(b.batches, 0, { epoch: b.epoch, epochs: trainer.epochs, loss: '-', val: '', sps: '-' });
           }
           seen += b.sequences;
-          bar.update(b.batch, { loss: b.loss.toFixed(5), sps: Math.round(seen / Math.max(1e-3, (Date.now() - epochStart) / 1000)) });
+          const seconds = Math.max(1e-3, (Date.now() - epochStart) / 1000);
+          bar.update(b.batch, { loss: b.loss.toFixed(5), sps: Math.round(seen / seconds) });
         },
         onEpochEnd: (log) => {
           if (args.json) {

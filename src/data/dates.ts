@@ -172,7 +172,8 @@ export function parseFrequency(name: string): Frequency {
     weekly: { ms: WEEK }, w: { ms: WEEK }, week: { ms: WEEK },
     monthly: { months: 1 }, m: { months: 1 }, ms: { months: 1 }, month: { months: 1 },
     quarterly: { months: 3 }, q: { months: 3 }, qs: { months: 3 }, quarter: { months: 3 },
-    yearly: { months: 12 }, annual: { months: 12 }, y: { months: 12 }, a: { months: 12 }, ys: { months: 12 }, year: { months: 12 },
+    yearly: { months: 12 }, annual: { months: 12 }, y: { months: 12 }, a: { months: 12 }, ys: { months: 12 },
+    year: { months: 12 },
     hourly: { ms: HOUR }, h: { ms: HOUR }, hour: { ms: HOUR },
     minutely: { ms: MINUTE }, min: { ms: MINUTE }, t: { ms: MINUTE }, minute: { ms: MINUTE },
   };
@@ -181,7 +182,10 @@ export function parseFrequency(name: string): Frequency {
   return f;
 }
 
-/** The usual season length of a frequency: 12 for monthly, 4 quarterly, 7 daily, 24 hourly, 52 weekly; 1 (none) otherwise. */
+/**
+ * The usual season length of a frequency: 12 for monthly, 4 quarterly, 7 daily, 24 hourly, 52 weekly;
+ * 1 (none) otherwise.
+ */
 export function defaultSeason(f: Frequency): number {
   if ('months' in f) return f.months === 1 ? 12 : f.months === 3 ? 4 : 1;
   if (f.ms === DAY) return 7;

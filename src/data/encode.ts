@@ -81,7 +81,9 @@ function numberAt(v: unknown, file: string, line: number, where: string): number
 }
 
 /** A vector of `size` numbers from a number (size 1) or an array. */
-function vector(v: unknown, size: number, file: string, line: number, where: string, out: Float32Array, at: number): void {
+function vector(
+  v: unknown, size: number, file: string, line: number, where: string, out: Float32Array, at: number,
+): void {
   if (typeof v === 'number' && size === 1) {
     out[at] = numberAt(v, file, line, where);
     return;

@@ -15,7 +15,11 @@ export interface ScalerState {
 }
 
 export class Scaler {
-  private constructor(readonly kind: ScalerKind, readonly center: readonly number[], readonly scale: readonly number[]) {}
+  private constructor(
+    readonly kind: ScalerKind,
+    readonly center: readonly number[],
+    readonly scale: readonly number[],
+  ) {}
 
   /** Fit one scaler per column; each column is the values seen in training. */
   static fit(kind: ScalerKind, columns: readonly ArrayLike<number>[]): Scaler {

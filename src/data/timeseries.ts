@@ -80,7 +80,10 @@ export function buildSeries(table: CsvTable, opts: SeriesOptions): TimeSeries {
     const [a, b] = [times[k - 1]!, times[k]!];
     if (b < a) throw new DataError(`the dates are not in order: ${formatDate(b)} comes after ${formatDate(a)} (line ${lineOf(rows[k - 1]!)}); sort the rows by date`, source, lineOf(rows[k]!));
   }
-  const values = opts.columns.map((name, c) => Float64Array.from(rows, (i) => parseNumberCell(table.rows[i]![columnJ[c]!]!, name, source, lineOf(i))));
+  const values = opts.columns.map((name, c) => Float64Array.from(
+    rows,
+    (i) => parseNumberCell(table.rows[i]![columnJ[c]!]!, name, source, lineOf(i)),
+  ));
   if (rows.length < 2) throw new DataError(`only ${rows.length} row${whereText(opts.where)}; a time series needs at least 2`, source);
   const frequency = opts.frequency ?? inferFrequency(times);
   const step = describeStep(frequency);

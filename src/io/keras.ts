@@ -49,7 +49,10 @@ export interface KerasImportOptions {
   weightsSource?: string;
   /** Token strings for the Embedding rows (default: "0", "1", … — the token ids). */
   vocabulary?: string[];
-  /** Class labels of a classification head (default: "0", "1", …); with a linear head, makes it a classifier over logits. */
+  /**
+   * Class labels of a classification head (default: "0", "1", …);
+   * with a linear head, makes it a classifier over logits.
+   */
   classes?: string[];
   /** A per-step model that predicts the next step (a language model): lstmkit's output mode 'next'. */
   next?: boolean;
@@ -150,7 +153,9 @@ function modelLayers(json: unknown, source: string): KerasLayer[] {
   const kind = json.class_name;
   const config = json.config;
   if (kind === 'Sequential') {
-    const list = Array.isArray(config) ? config : isObject(config) && Array.isArray(config.layers) ? config.layers : null;
+    const list = Array.isArray(config) ? config
+      : isObject(config) && Array.isArray(config.layers) ? config.layers
+      : null;
     if (!list) throw new FormatError(`${source}: a Sequential model without a layer list`);
     return list.map((e, i) => toLayer(e, `${source}: layers[${i}]`));
   }
@@ -229,7 +234,9 @@ function bidirectionalOf(layer: KerasLayer, source: string): RecurrentLayer {
   if (layer.config.backward_layer !== undefined && layer.config.backward_layer !== null) {
     const backward = toLayer(layer.config.backward_layer, `${source}: ${describe(layer)}`);
     const b = recurrentOf(backward, source, `${describe(layer)}: its backward ${backward.className}`);
-    if (backward.className !== forward.className || b.units !== f.units || b.useBias !== f.useBias || b.activation !== f.activation || b.returnSequences !== f.returnSequences) {
+    const unlike = backward.className !== forward.className || b.units !== f.units || b.useBias !== f.useBias
+      || b.activation !== f.activation || b.returnSequences !== f.returnSequences;
+    if (unlike) {
       throw new FormatError(`${source}: ${describe(layer)} has a backward layer unlike its forward one (${backward.className} ${b.units} units vs ${forward.className} ${f.units}); lstmkit's two directions are the same cell`);
     }
     if (!boolean(backward, 'go_backwards', false)) throw new FormatError(`${source}: ${describe(layer)}: its backward layer does not have go_backwards=True`);
@@ -323,7 +330,9 @@ function plan(layers: KerasLayer[], source: string): Plan {
         }
         if (first) {
           const kind = (x: RecurrentLayer): string => `${x.bidirectional ? 'bidirectional ' : ''}${x.kerasClass} of ${x.units} units${x.cell === 'rnn' ? ` (${x.activation})` : ''}`;
-          if (first.cell !== r.cell || first.units !== r.units || first.bidirectional !== r.bidirectional || first.activation !== r.activation) {
+          const unlike = first.cell !== r.cell || first.units !== r.units
+            || first.bidirectional !== r.bidirectional || first.activation !== r.activation;
+          if (unlike) {
             throw new FormatError(`${source}: ${describe(layer)} is a ${kind(r)} but ${describe(first.layer)} is a ${kind(first)}; lstmkit's recurrent stack is one cell type and size throughout`);
           }
           if (first.useBias !== r.useBias) notes.push(`${describe(layer)} and ${describe(first.layer)} differ in use_bias; the missing biases are zero`);
@@ -417,7 +426,9 @@ function defaultLabels(count: number): string[] {
  * model.get_weights() order). Throws a FormatError naming the layer (and
  * the array) for anything that does not map exactly.
  */
-export function importKeras(modelJson: unknown, arrays: readonly NpyArray[], opts: KerasImportOptions = {}): ImportedModel {
+export function importKeras(
+  modelJson: unknown, arrays: readonly NpyArray[], opts: KerasImportOptions = {},
+): ImportedModel {
   const source = opts.source ?? '<keras model>';
   const wsource = opts.weightsSource ?? '<weights>';
   const p = plan(modelLayers(modelJson, source), source);

@@ -48,7 +48,9 @@ export function isHdf5(bytes: Uint8Array): boolean {
 }
 
 /** The entries of a zip archive, in archive order, with a limit on what they unpack to. */
-export function unzipEntries(bytes: Uint8Array, source: string, opts: { only?: (name: string) => boolean; maxBytes?: number } = {}): [string, Uint8Array][] {
+export function unzipEntries(
+  bytes: Uint8Array, source: string, opts: { only?: (name: string) => boolean; maxBytes?: number } = {},
+): [string, Uint8Array][] {
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
   if (!isZip(bytes)) throw new FormatError(`${source}: not a zip archive (an .npz file is one)`);
   let total = 0;

@@ -87,7 +87,9 @@ function cellHint(name: string, shape: readonly number[], config: ModelConfig): 
  * vocabulary ("0", "1", … by embedding row) and the class labels ("0", "1",
  * … by head row).
  */
-function completeFromTensors(config: ModelConfig, tensors: Map<string, SafetensorsTensor>, source: string, notes: string[]): ModelConfig {
+function completeFromTensors(
+  config: ModelConfig, tensors: Map<string, SafetensorsTensor>, source: string, notes: string[],
+): ModelConfig {
   const out: ModelConfig = structuredClone(config);
   const rowsOf = (name: string, what: string): number => {
     const t = tensors.get(name);

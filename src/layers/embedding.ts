@@ -61,7 +61,10 @@ export class Embedding extends Module {
     const y = this.ws.tensor('y', [...shape, dim]);
     const table = this.param('weight');
     const heap = this.backend.arena.heap;
-    for (let n = 0; n < indices.length; n++) heap.copyWithin(y.offset + n * dim, table + indices[n]! * dim, table + (indices[n]! + 1) * dim);
+    for (let n = 0; n < indices.length; n++) {
+      const row = table + indices[n]! * dim;
+      heap.copyWithin(y.offset + n * dim, row, row + dim);
+    }
     this.last = { indices };
     return y;
   }

@@ -61,7 +61,10 @@ export const OptimizerSchema = Type.Object({
   weightDecay: Type.Optional(Type.Number({ minimum: 0 })),
   momentum: Type.Optional(Type.Number({ minimum: 0 })),
   nesterov: Type.Optional(Type.Boolean()),
-  betas: Type.Optional(Type.Tuple([Type.Number({ minimum: 0, exclusiveMaximum: 1 }), Type.Number({ minimum: 0, exclusiveMaximum: 1 })])),
+  betas: Type.Optional(Type.Tuple([
+    Type.Number({ minimum: 0, exclusiveMaximum: 1 }),
+    Type.Number({ minimum: 0, exclusiveMaximum: 1 }),
+  ])),
   eps: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
   alpha: Type.Optional(Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1 })),
   centered: Type.Optional(Type.Boolean()),
@@ -89,7 +92,10 @@ export const TrainSchema = Type.Object({
   /** Fraction of the training data held out for validation when no validation set is given. */
   validationSplit: Type.Optional(Type.Number({ minimum: 0, exclusiveMaximum: 1 })),
   /** Stop after this many epochs without improvement of `monitor`, and restore the best weights. */
-  earlyStopping: Type.Optional(Type.Object({ patience: Type.Integer({ minimum: 0 }), minDelta: Type.Optional(Type.Number({ minimum: 0 })) }, { additionalProperties: false })),
+  earlyStopping: Type.Optional(Type.Object({
+    patience: Type.Integer({ minimum: 0 }),
+    minDelta: Type.Optional(Type.Number({ minimum: 0 })),
+  }, { additionalProperties: false })),
   /** The validation metric that picks the best model (default: loss). */
   monitor: Type.Optional(MetricName),
   /** Group sequences of similar length into batches (less padding). */

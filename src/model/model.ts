@@ -70,7 +70,10 @@ export class SequenceModel extends Module {
       ? this.addModule('embedding', new Embedding({ numEmbeddings: input.vocabulary!.length, embeddingDim: input.embeddingDim, paddingIdx: 0 }, module))
       : null;
     const inputSize = input.type === 'tokens' ? input.embeddingDim : input.size;
-    const common = { inputSize, hiddenSize: rnn.hiddenSize, numLayers: rnn.numLayers ?? 1, bidirectional: rnn.bidirectional ?? false, dropout: rnn.dropout ?? 0 };
+    const common = {
+      inputSize, hiddenSize: rnn.hiddenSize, numLayers: rnn.numLayers ?? 1,
+      bidirectional: rnn.bidirectional ?? false, dropout: rnn.dropout ?? 0,
+    };
     this.rnn = this.addModule('rnn', rnn.cell === 'lstm' ? new LSTM({ ...common, projSize: rnn.projSize ?? 0 }, module)
       : rnn.cell === 'gru' ? new GRU(common, module)
       : new RNN({ ...common, nonlinearity: rnn.nonlinearity ?? 'tanh' }, module));
@@ -103,7 +106,9 @@ export class SequenceModel extends Module {
    * when left out. Returns the head output — [B, K] for a many-to-one model,
    * [T, B, K] otherwise — and the final state, both this model's buffers.
    */
-  forwardArena(input: ModelInput, opts: { state?: ModelState | undefined } = {}): { output: ArenaTensor; state: ModelState } {
+  forwardArena(
+    input: ModelInput, opts: { state?: ModelState | undefined } = {},
+  ): { output: ArenaTensor; state: ModelState } {
     let x: ArenaTensor;
     if (this.embedding) {
       if (!input.tokens) throw new ValueError('this model reads tokens; the input has none');

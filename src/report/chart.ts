@@ -44,14 +44,18 @@ export function niceTicks(min: number, max: number, count = 6): number[] {
   const power = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 2.5, 5, 10].map((f) => f * power).find((s) => s >= raw) ?? 10 * power;
   const ticks: number[] = [];
-  for (let v = Math.ceil(min / step) * step; v <= max + step * 1e-9; v += step) ticks.push(Math.abs(v) < step * 1e-9 ? 0 : v);
+  for (let v = Math.ceil(min / step) * step; v <= max + step * 1e-9; v += step) {
+    ticks.push(Math.abs(v) < step * 1e-9 ? 0 : v);
+  }
   return ticks;
 }
 
 function decimalsFor(ticks: readonly number[]): number {
   if (ticks.length < 2) return 2;
   const step = Math.abs(ticks[1]! - ticks[0]!);
-  return Math.max(0, Math.min(6, -Math.floor(Math.log10(step) + 1e-9) + (step / 10 ** Math.floor(Math.log10(step)) === 2.5 ? 1 : 0)));
+  const decimals = -Math.floor(Math.log10(step) + 1e-9);
+  const extra = step / 10 ** Math.floor(Math.log10(step)) === 2.5 ? 1 : 0;
+  return Math.max(0, Math.min(6, decimals + extra));
 }
 
 const DAY = 86_400_000;
@@ -199,7 +203,10 @@ ${body}
 `;
 }
 
-/** One chart as SVG or HTML, by the file name's extension (.html / .htm → HTML with the text below the chart, else SVG). */
+/**
+ * One chart as SVG or HTML, by the file name's extension
+ * (.html / .htm → HTML with the text below the chart, else SVG).
+ */
 export function renderChart(spec: ChartSpec, fileName: string, text = ''): string {
   return /\.html?$/i.test(fileName) ? renderHtml(spec.title, [{ spec, ...(text ? { text } : {}) }]) : renderSvg(spec);
 }

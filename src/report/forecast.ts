@@ -37,7 +37,10 @@ export function formatEvaluation(e: ForecastEvaluation, digits = 3): string {
   return lines.join('\n');
 }
 
-/** The evaluation as a chart: recent history (`context` rows, default as many as the evaluation period), the actuals of the evaluation period, forecasts from every horizon-th origin, and the baselines. */
+/**
+ * The evaluation as a chart: recent history (`context` rows, default as many as the evaluation period), the actuals
+ * of the evaluation period, forecasts from every horizon-th origin, and the baselines.
+ */
 export function evaluationChart(e: ForecastEvaluation, opts: { title?: string; context?: number } = {}): ChartSpec {
   const { series, backtest, horizon: H } = e;
   const y = series.values[e.target]!;
@@ -73,7 +76,9 @@ export function forecastChart(f: Forecast, opts: { title?: string; context?: num
   const y = series.values[f.target]!;
   const H = f.times.length;
   const first = Math.max(0, f.originRow + 1 - (opts.context ?? Math.max(4 * H, 48)));
-  const anchor = (values: readonly number[]) => ({ times: [series.times[f.originRow]!, ...f.times], values: [y[f.originRow]!, ...values] });
+  const anchor = (values: readonly number[]) => ({
+    times: [series.times[f.originRow]!, ...f.times], values: [y[f.originRow]!, ...values],
+  });
   const actualTimes = f.times.filter((_, k) => f.actual[k] !== null);
   const chartSeries: ChartSeries[] = [
     { label: 'history', color: COLORS.history, segments: [{ times: series.times.slice(first, f.originRow + 1), values: y.subarray(first, f.originRow + 1) }], width: 1.4 },
@@ -92,10 +97,15 @@ export function forecastChart(f: Forecast, opts: { title?: string; context?: num
   };
 }
 
-/** Forecast rows for a CSV: date, forecast (7 significant digits: float32), naive, seasonal_naive, actual (empty when unknown). */
+/**
+ * Forecast rows for a CSV: date, forecast (7 significant digits: float32), naive, seasonal_naive,
+ * actual (empty when unknown).
+ */
 export function forecastRows(f: Forecast): { header: string[]; rows: (string | number | null)[][] } {
   return {
     header: ['date', 'forecast', 'naive', 'seasonal_naive', 'actual'],
-    rows: f.dates.map((d, k) => [d, Number(f.values[k]!.toPrecision(7)), f.naive[k]!, f.seasonalNaive[k]!, f.actual[k] ?? null]),
+    rows: f.dates.map((d, k) => [
+      d, Number(f.values[k]!.toPrecision(7)), f.naive[k]!, f.seasonalNaive[k]!, f.actual[k] ?? null,
+    ]),
   };
 }

@@ -65,7 +65,10 @@ function poisonedKey(value: unknown): string | undefined {
   return undefined;
 }
 
-/** JSON bodies: the parser's own message (with the position) on a syntax error; prototype keys refused, as Fastify's parser does. */
+/**
+ * JSON bodies: the parser's own message (with the position) on a syntax error;
+ * prototype keys refused, as Fastify's parser does.
+ */
 function parseJson(text: string): unknown {
   if (text.length === 0) throw new HttpError(400, 'invalid_argument', 'body: empty; expected a JSON object', 'body');
   let value: unknown;
@@ -165,9 +168,11 @@ export async function createServer(options: ServerOptions = {}): Promise<Fastify
   for (const source of sources) {
     const adapter = adapterFor(source.contents, source.path === '<memory>' ? source.name : source.path, { maxSteps: limits.maxSteps });
     const name = source.name;
-    const maxPassSteps = Math.max(limits.maxSteps, Math.floor(limits.maxPassBytes / bytesPerStep(source.contents.config)));
+    const stepBytes = bytesPerStep(source.contents.config);
+    const maxPassSteps = Math.max(limits.maxSteps, Math.floor(limits.maxPassBytes / stepBytes));
     const batcher = new Batcher<Prepared, unknown>((items) => adapter.predict(items.map((p) => p.item)), {
-      batching: limits.batching, maxBatchSize: limits.maxBatchSize, maxDelayMs: limits.batchDelayMs, maxQueue: limits.maxQueue, timeoutMs: limits.timeoutMs,
+      batching: limits.batching, maxBatchSize: limits.maxBatchSize, maxDelayMs: limits.batchDelayMs,
+      maxQueue: limits.maxQueue, timeoutMs: limits.timeoutMs,
       maxPassSteps, steps: (p) => (p as Prepared).steps,
     }, (stats) => {
       metrics.batchSize.observe({ model: name }, stats.size);
@@ -178,7 +183,8 @@ export async function createServer(options: ServerOptions = {}): Promise<Fastify
     const m: ServedModel = { name, sha256: source.sha256, contents: source.contents, adapter, batcher, maxPassSteps, paths: { info: base, predict: `${base}/predict` } };
     if (adapter.generate) {
       const generate = adapter.generate;
-      m.samplers = new Slots(Array.from({ length: limits.generateConcurrency }, () => generate.newSampler()), limits.maxQueue);
+      const samplers = Array.from({ length: limits.generateConcurrency }, () => generate.newSampler());
+      m.samplers = new Slots(samplers, limits.maxQueue);
       m.paths.generate = `${base}/generate`;
     }
     metrics.modelInfo.set({ model: name, task: adapter.task, sha256: source.sha256 }, 1);
@@ -197,7 +203,12 @@ export async function createServer(options: ServerOptions = {}): Promise<Fastify
     return503OnClosing: false,
     forceCloseConnections: 'idle',
     // No type coercion ("3" is not 3) and no silent removal of unknown fields: both are 400s naming the field.
-    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false, allowUnionTypes: true, verbose: true } },
+    ajv: {
+      customOptions: {
+        coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false, allowUnionTypes: true,
+        verbose: true,
+      },
+    },
   });
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
@@ -280,7 +291,10 @@ export async function createServer(options: ServerOptions = {}): Promise<Fastify
       response: { 200: { type: 'object', properties: { models: { type: 'array', items: { type: 'object', additionalProperties: true } } } } },
     },
   }, async () => ({
-    models: served.map((m) => ({ name: m.name, task: m.adapter.task, summary: m.adapter.summary, version: { sha256: m.sha256, format: m.contents.formatVersion }, endpoints: m.paths })),
+    models: served.map((m) => ({
+      name: m.name, task: m.adapter.task, summary: m.adapter.summary,
+      version: { sha256: m.sha256, format: m.contents.formatVersion }, endpoints: m.paths,
+    })),
   }));
 
   for (const m of served) {

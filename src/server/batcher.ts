@@ -160,7 +160,9 @@ export class Batcher<I, O> {
     while (this.queue.length > 0) {
       const next = this.queue[0]!;
       const nextLongest = Math.max(longest, ...next.items.map(stepsOf));
-      if (taken.length > 0 && (!o.batching || size + next.items.length > o.maxBatchSize || (size + next.items.length) * nextLongest > budget)) break;
+      const nextSize = size + next.items.length;
+      const full = !o.batching || nextSize > o.maxBatchSize || nextSize * nextLongest > budget;
+      if (taken.length > 0 && full) break;
       taken.push(this.queue.shift()!);
       size += next.items.length;
       longest = nextLongest;
@@ -174,16 +176,20 @@ export class Batcher<I, O> {
     const outputs: O[] = [];
     let failure: Error | undefined;
     try {
-      // Consecutive chunks within the memory bound (one item always fits: it was checked against the sequence-length limit).
+      // Consecutive chunks within the memory bound (one item always fits:
+      // it was checked against the sequence-length limit).
       for (let start = 0; start < items.length;) {
         let end = start + 1;
         let chunkLongest = stepsOf(items[start]);
-        while (end < items.length && (end + 1 - start) * Math.max(chunkLongest, stepsOf(items[end])) <= budget) chunkLongest = Math.max(chunkLongest, stepsOf(items[end++]));
+        while (end < items.length && (end + 1 - start) * Math.max(chunkLongest, stepsOf(items[end])) <= budget) {
+          chunkLongest = Math.max(chunkLongest, stepsOf(items[end++]));
+        }
         const passStarted = performance.now();
         const out = this.run(items.slice(start, end));
         if (out.length !== end - start) throw new Error(`the model returned ${out.length} outputs for ${end - start} inputs`);
         outputs.push(...out);
-        this.onBatch({ size: end - start, requests: taken.length, seconds: (performance.now() - passStarted) / 1000, waits });
+        const seconds = (performance.now() - passStarted) / 1000;
+        this.onBatch({ size: end - start, requests: taken.length, seconds, waits });
         waits = [];
         start = end;
       }

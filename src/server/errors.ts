@@ -36,7 +36,9 @@ export class HttpError extends Error {
   }
 
   body(): ErrorBody {
-    return this.field === undefined ? { error: this.message, code: this.code } : { error: this.message, code: this.code, field: this.field };
+    return this.field === undefined
+      ? { error: this.message, code: this.code }
+      : { error: this.message, code: this.code, field: this.field };
   }
 }
 

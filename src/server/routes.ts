@@ -42,7 +42,10 @@ const errors = {
 
 const schemaOf = { type: 'object', description: 'a JSON Schema', additionalProperties: true } as const;
 
-/** The answer of GET /v1/models/{name}; `config` is the model config's own schema (TypeBox, shared with the library and the CLI). */
+/**
+ * The answer of GET /v1/models/{name};
+ * `config` is the model config's own schema (TypeBox, shared with the library and the CLI).
+ */
 export const ModelInfoSchema = {
   type: 'object',
   required: ['name', 'task', 'version', 'input', 'output', 'config'],
@@ -92,17 +95,28 @@ export function describeModel(m: ServedModel, ctx: RouteContext): Record<string,
     version: { sha256: m.sha256, format: m.contents.formatVersion, lstmkit: ctx.version },
     parameters: a.model.parameterCount,
     endpoints: m.paths,
-    input: { schema: a.instanceSchema, example: a.example, maxInstances: limits.maxInstances, maxSteps: limits.maxSteps, maxBodyBytes: limits.maxBodyBytes },
+    input: {
+      schema: a.instanceSchema, example: a.example,
+      maxInstances: limits.maxInstances, maxSteps: limits.maxSteps, maxBodyBytes: limits.maxBodyBytes,
+    },
     output: { schema: a.predictionSchema },
-    generate: a.generate ? { defaultLength: a.generate.defaultLength, maxLength: limits.maxGenerateLength, maxSamples: limits.maxSamples, tokenizer: a.generate.tokenizer } : null,
-    batching: { enabled: limits.batching, maxBatchSize: limits.maxBatchSize, maxDelayMs: limits.batchDelayMs, maxPassSteps: m.maxPassSteps, maxQueue: limits.maxQueue, timeoutMs: limits.timeoutMs },
+    generate: a.generate ? {
+      defaultLength: a.generate.defaultLength, maxLength: limits.maxGenerateLength, maxSamples: limits.maxSamples,
+      tokenizer: a.generate.tokenizer,
+    } : null,
+    batching: {
+      enabled: limits.batching, maxBatchSize: limits.maxBatchSize, maxDelayMs: limits.batchDelayMs,
+      maxPassSteps: m.maxPassSteps, maxQueue: limits.maxQueue, timeoutMs: limits.timeoutMs,
+    },
     config: m.contents.config,
     preprocessing: m.contents.preprocessing ?? null,
     training: m.contents.training ?? null,
   };
 }
 
-export function registerModelRoutes(app: FastifyInstance, m: ServedModel, ctx: RouteContext, paths: { info: string; predict: string; generate?: string }): void {
+export function registerModelRoutes(
+  app: FastifyInstance, m: ServedModel, ctx: RouteContext, paths: { info: string; predict: string; generate?: string },
+): void {
   const { limits, metrics } = ctx;
   const a = m.adapter;
   const tags = [`model ${m.name}`];
@@ -264,7 +278,10 @@ export function registerModelRoutes(app: FastifyInstance, m: ServedModel, ctx: R
 /** Yield to other requests after this long of sampling. */
 const SLICE_MS = 4;
 
-/** Run a sampling to the end, yielding to the event loop every few milliseconds; stops at the deadline or when the client goes. */
+/**
+ * Run a sampling to the end, yielding to the event loop every few milliseconds;
+ * stops at the deadline or when the client goes.
+ */
 async function drive(
   sampler: TextGenerator, req: SampleRequest, deadline: number, signal: AbortSignal, emit: (e: SampleEvent) => void,
 ): Promise<{ text: string; tokens: number; finishReason: 'length' | 'eos' }[]> {

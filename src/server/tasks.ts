@@ -129,7 +129,9 @@ function eachAlone<P extends { field: string }>(items: readonly unknown[], f: (i
     try {
       return f(item as P);
     } catch (e) {
-      if (e instanceof LstmkitError) return new InstanceFailure(invalid((item as P).field, e instanceof DataError ? reason(e) : e.message));
+      if (e instanceof LstmkitError) {
+        return new InstanceFailure(invalid((item as P).field, e instanceof DataError ? reason(e) : e.message));
+      }
       throw e;
     }
   });
@@ -189,7 +191,9 @@ function genericAdapter(contents: ModelFileContents, source: string, maxSteps: n
     example,
     model,
     prepare(instance, field) {
-      const example = asInvalid(field, () => encodeRecord({ line: 0, value: { x: instance } }, model.config, { file: field, requireTarget: false }));
+      const example = asInvalid(field, () => (
+        encodeRecord({ line: 0, value: { x: instance } }, model.config, { file: field, requireTarget: false })
+      ));
       return { item: example, steps: example.steps };
     },
     predict: (items) => predictModel(model, items as Example[], Math.max(1, items.length)),

@@ -143,7 +143,9 @@ export class TextClassifier {
       const k = classIndex.get(String(item.label));
       if (k === undefined) throw new DataError(`${where}[${i}]: the label ${JSON.stringify(String(item.label))} is not one of the model's classes (${this.classes.slice(0, 10).join(', ')})`);
       const tokens = this.encode(item.text);
-      return { steps: tokens.length, x: null, tokens, yReg: null, yCls: Int32Array.of(k), source: { file: where, line: i } };
+      return {
+        steps: tokens.length, x: null, tokens, yReg: null, yCls: Int32Array.of(k), source: { file: where, line: i },
+      };
     });
   }
 
@@ -155,7 +157,8 @@ export class TextClassifier {
       return String(d.label);
     }));
     if (classes.length < 2) throw new DataError(`training data has ${classes.length} label(s) (${classes.join(', ')}); a classifier needs at least 2`);
-    const vocabulary = buildVocabulary(data.map((d) => textTokens(d.text, this.tokenizer, this.normalization, this.maxLength)), {
+    const texts = data.map((d) => textTokens(d.text, this.tokenizer, this.normalization, this.maxLength));
+    const vocabulary = buildVocabulary(texts, {
       reserved: [PAD, UNK],
       ...(o.maxVocabulary !== undefined ? { maxSize: o.maxVocabulary } : { maxSize: 20000 }),
       minCount: o.minCount ?? (this.tokenizer === 'word' ? 2 : 1),
@@ -197,7 +200,8 @@ export class TextClassifier {
         ...(validation ? { validation } : {}),
         ...(opts.callbacks ? { callbacks: opts.callbacks } : {}),
         ...(opts.checkpoint ? { checkpoint: { ...opts.checkpoint, preprocessing: this.preprocessing } } : {}),
-        restoreBest: validation !== undefined || trainConfig.validationSplit !== undefined || trainConfig.earlyStopping !== undefined,
+        restoreBest: validation !== undefined || trainConfig.validationSplit !== undefined
+          || trainConfig.earlyStopping !== undefined,
       });
     } finally {
       this.trainer = undefined;
@@ -213,7 +217,10 @@ export class TextClassifier {
   /** Loss, accuracy, macro-F1 and the confusion matrix on labelled texts. */
   evaluate(data: readonly LabelledText[], batchSize = 64): ClassifierMetrics {
     const m = evaluateModel(this.model, this.examples(data, 'data'), batchSize);
-    return { loss: m.loss, accuracy: m.accuracy!, macroF1: m.macroF1!, confusion: m.confusion!, classes: [...this.classes], count: m.count };
+    return {
+      loss: m.loss, accuracy: m.accuracy!, macroF1: m.macroF1!, confusion: m.confusion!, classes: [...this.classes],
+      count: m.count,
+    };
   }
 
   /** The most probable label of each text, with every label's probability. */
@@ -230,8 +237,13 @@ export class TextClassifier {
     return encodeModelFile(this.model, { preprocessing: this.preprocessing, ...extra });
   }
 
-  /** A classifier from model file bytes or decoded contents (a model trained by `lstmkit train` on token input loads too). */
-  static fromModelFile(file: Uint8Array | ModelFileContents, opts: { backend?: Backend; source?: string } = {}): TextClassifier {
+  /**
+   * A classifier from model file bytes or decoded contents
+   * (a model trained by `lstmkit train` on token input loads too).
+   */
+  static fromModelFile(
+    file: Uint8Array | ModelFileContents, opts: { backend?: Backend; source?: string } = {},
+  ): TextClassifier {
     const source = opts.source ?? '<model>';
     const contents = file instanceof Uint8Array ? decodeModelFile(file, source) : file;
     const { input, output } = contents.config;

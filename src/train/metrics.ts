@@ -77,7 +77,10 @@ export class MetricAccumulator {
       f1Sum += (2 * tp) / (actual + predicted);
       f1Classes++;
     });
-    return { loss, accuracy: this.n ? correct / this.n : NaN, macroF1: f1Classes ? f1Sum / f1Classes : NaN, confusion: c.map((r) => [...r]), count: this.n };
+    return {
+      loss, accuracy: this.n ? correct / this.n : NaN, macroF1: f1Classes ? f1Sum / f1Classes : NaN,
+      confusion: c.map((r) => [...r]), count: this.n,
+    };
   }
 }
 

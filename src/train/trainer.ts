@@ -74,13 +74,22 @@ export function makeOptimizer(model: SequenceModel, o: OptimizerConfig = { name:
   const params = model.parameters();
   switch (o.name) {
     case 'sgd':
-      return new SGD(params, { lr: o.lr ?? 0.01, momentum: o.momentum ?? 0, nesterov: o.nesterov ?? false, weightDecay: o.weightDecay ?? 0 });
+      return new SGD(params, {
+        lr: o.lr ?? 0.01, momentum: o.momentum ?? 0, nesterov: o.nesterov ?? false, weightDecay: o.weightDecay ?? 0,
+      });
     case 'rmsprop':
-      return new RMSprop(params, { lr: o.lr ?? 0.01, alpha: o.alpha ?? 0.99, eps: o.eps ?? 1e-8, weightDecay: o.weightDecay ?? 0, momentum: o.momentum ?? 0, centered: o.centered ?? false });
+      return new RMSprop(params, {
+        lr: o.lr ?? 0.01, alpha: o.alpha ?? 0.99, eps: o.eps ?? 1e-8, weightDecay: o.weightDecay ?? 0,
+        momentum: o.momentum ?? 0, centered: o.centered ?? false,
+      });
     case 'adamw':
-      return new AdamW(params, { lr: o.lr ?? 1e-3, betas: o.betas ?? [0.9, 0.999], eps: o.eps ?? 1e-8, weightDecay: o.weightDecay ?? 0.01 });
+      return new AdamW(params, {
+        lr: o.lr ?? 1e-3, betas: o.betas ?? [0.9, 0.999], eps: o.eps ?? 1e-8, weightDecay: o.weightDecay ?? 0.01,
+      });
     default:
-      return new Adam(params, { lr: o.lr ?? 1e-3, betas: o.betas ?? [0.9, 0.999], eps: o.eps ?? 1e-8, weightDecay: o.weightDecay ?? 0 });
+      return new Adam(params, {
+        lr: o.lr ?? 1e-3, betas: o.betas ?? [0.9, 0.999], eps: o.eps ?? 1e-8, weightDecay: o.weightDecay ?? 0,
+      });
   }
 }
 
@@ -166,7 +175,10 @@ export class Trainer {
     this.schedule?.setState(s.schedule);
     this.rng.setState(s.rng);
     this.model.setRngState(s.modelRng);
-    this.state = { epoch: s.epoch, bestScore: s.bestScore, bestEpoch: s.bestEpoch, badEpochs: s.badEpochs, bestParams: s.bestParams, history: [...s.history] };
+    this.state = {
+      epoch: s.epoch, bestScore: s.bestScore, bestEpoch: s.bestEpoch, badEpochs: s.badEpochs,
+      bestParams: s.bestParams, history: [...s.history],
+    };
   }
 
   /** The best parameters seen (by the monitored metric), or the current ones. */
@@ -178,7 +190,10 @@ export class Trainer {
   static split(examples: readonly Example[], fraction: number, seed = 0): { train: Example[]; validation: Example[] } {
     const order = new Rng(seed ^ 0x5a17).shuffle(examples.map((_, i) => i));
     const cut = Math.round(examples.length * (1 - fraction));
-    return { train: order.slice(0, cut).map((i) => examples[i]!), validation: order.slice(cut).map((i) => examples[i]!) };
+    return {
+      train: order.slice(0, cut).map((i) => examples[i]!),
+      validation: order.slice(cut).map((i) => examples[i]!),
+    };
   }
 
   private get streaming(): boolean {
@@ -283,7 +298,8 @@ export class Trainer {
       }
       await opts.callbacks?.onEpochEnd?.(log, this);
     }
-    if ((opts.restoreBest ?? this.config.earlyStopping !== undefined) && this.state.bestParams) model.parameters().restore(this.state.bestParams);
+    const restoreBest = opts.restoreBest ?? this.config.earlyStopping !== undefined;
+    if (restoreBest && this.state.bestParams) model.parameters().restore(this.state.bestParams);
     if (files) await this.writeBest(files);
     return this.state.history;
   }

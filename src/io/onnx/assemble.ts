@@ -22,8 +22,13 @@ import { describeAxes, describeRuns, describeValue, width, type Act, type Axis, 
 export const META_CONFIG = 'lstmkit.config';
 export const META_PREPROCESSING = 'lstmkit.preprocessing';
 
-/** The SequenceModel config and weights the followed graph's output describes, with what the file's lstmkit metadata adds. */
-export function assembleModel(model: OnnxModel, opts: OnnxImportOptions, { state, outName, out }: FollowedGraph): OnnxImport {
+/**
+ * The SequenceModel config and weights the followed graph's output describes,
+ * with what the file's lstmkit metadata adds.
+ */
+export function assembleModel(
+  model: OnnxModel, opts: OnnxImportOptions, { state, outName, out }: FollowedGraph,
+): OnnxImport {
   const fail = (m: string): never => {
     throw state.fail(`output '${outName}' ${m}`);
   };
@@ -70,7 +75,8 @@ export function assembleModel(model: OnnxModel, opts: OnnxImportOptions, { state
   } else if (shape === `B${K_}`) mode = 'sequence';
   else return fail(`is ${describeAxes(axes, state.sym)}; a SequenceModel outputs [batch, outputs] per sequence or [batch, steps, outputs] per step`);
 
-  // Normalize what the head reads: the forward output at the last step is the forward final state, the backward output at the first step the backward final state (without padding).
+  // Normalize what the head reads: the forward output at the last step is the forward final state, the backward
+  // output at the first step the backward final state (without padding).
   const runs = head.runs.map((r): Run => {
     const ref = r.ref!;
     if (mode === 'sequence' && ref.what === 'Y' && lengths === null && ((ref.dir === 0 && ref.time === 'last') || (ref.dir === 1 && ref.time === 'first'))) {
@@ -99,12 +105,15 @@ export function assembleModel(model: OnnxModel, opts: OnnxImportOptions, { state
     fail(`cannot be a SequenceModel's output: ${explain()}, but a SequenceModel's head reads the last layer's final states (h_n) or their mean over time${hint}`);
   }
 
-  // Weights under PyTorch's names: the embedding table, the recurrent layers', and the head's, its columns scattered where it reads features in another order (or not at all).
+  // Weights under PyTorch's names: the embedding table, the recurrent layers', and the head's, its columns scattered
+  // where it reads features in another order (or not at all).
   const weights: OnnxImport['weights'] = {};
   if (state.embedding) weights['embedding.weight'] = { shape: [state.embedding.rows, state.embedding.dim], data: state.embedding.table };
   Object.assign(weights, recurrentWeights(state, ops, { cell, H, I, D }));
   const F = D * H;
-  const read = new Set(runs.flatMap((r) => Array.from({ length: r.to - r.from }, (_, k) => r.ref!.dir * H + r.from + k)));
+  const read = new Set(runs.flatMap((r) => (
+    Array.from({ length: r.to - r.from }, (_, k) => r.ref!.dir * H + r.from + k)
+  )));
   if (read.size < F) state.notes.push(`the head reads ${read.size} of the ${F} features of the last layer (${describeRuns(runs)}); the others get zero weights`);
   const headWeight = new Float32Array(K * F);
   const Fin = width(runs);
@@ -122,7 +131,8 @@ export function assembleModel(model: OnnxModel, opts: OnnxImportOptions, { state
     if (bad >= 0) throw state.fail(`the weights of ${name} hold ${w.data[bad]} (at [${bad}]); a model's weights are finite numbers`);
   }
 
-  // The config: from the graph and the options; an lstmkit export's metadata adds what the graph cannot hold (labels, vocabulary, tokenizer, training settings).
+  // The config: from the graph and the options; an lstmkit export's metadata adds what the graph cannot hold
+  // (labels, vocabulary, tokenizer, training settings).
   const softmax = act.softmax ?? (state.softmaxSibling ? 'Softmax' : null);
   let classes = opts.classes;
   const classification = classes !== undefined || opts.classification === true || softmax !== null;

@@ -78,7 +78,10 @@ class GraphBuilder {
       if (typeof v === 'number') return { name: key, type: AttributeType.INT, i: v };
       if (typeof v === 'string') return { name: key, type: AttributeType.STRING, s: new TextEncoder().encode(v) };
       if (Array.isArray(v) && v.every((x) => typeof x === 'number')) return { name: key, type: AttributeType.INTS, ints: v };
-      if (Array.isArray(v)) return { name: key, type: AttributeType.STRINGS, strings: (v as string[]).map((s) => new TextEncoder().encode(s)) };
+      if (Array.isArray(v)) {
+        const strings = (v as string[]).map((s) => new TextEncoder().encode(s));
+        return { name: key, type: AttributeType.STRINGS, strings };
+      }
       return { name: key, type: AttributeType.FLOAT, f: v.float };
     });
     const outs = outputs.map((o) => (o === '' ? '' : this.used.has(o) ? this.unique(o) : (this.used.add(o), o)));
@@ -236,7 +239,9 @@ export function exportOnnx(model: SequenceModel, opts: OnnxExportOptions = {}): 
   }
 
   const metadata = [{ key: META_CONFIG, value: JSON.stringify(config) }];
-  if (opts.preprocessing !== undefined) metadata.push({ key: META_PREPROCESSING, value: JSON.stringify(opts.preprocessing) });
+  if (opts.preprocessing !== undefined) {
+    metadata.push({ key: META_PREPROCESSING, value: JSON.stringify(opts.preprocessing) });
+  }
   return encodeModelProto({
     ir_version: irVersion(opset),
     opset_import: [{ domain: '', version: opset }],

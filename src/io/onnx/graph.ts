@@ -27,7 +27,10 @@ export interface FollowedGraph {
   out: Value;
 }
 
-/** Follow `model`'s graph from its input to `output` (default: its first output), evaluating the nodes that output depends on. */
+/**
+ * Follow `model`'s graph from its input to `output` (default: its first output),
+ * evaluating the nodes that output depends on.
+ */
 export function followGraph(model: OnnxModel, source: string, output: string | undefined): FollowedGraph {
   // The file's own checks, before there is an ImportState to fail in.
   const fail = (message: string): FormatError => new FormatError(`${source}: ${message}`);
@@ -96,8 +99,13 @@ function nodeName(n: OnnxNode, i: number): string {
   return `node ${n.name ? `'${n.name}'` : `#${i}`} (${n.op_type ?? '?'})`;
 }
 
-/** The values of the initializers and the graph inputs; the one input the recurrent layers read is the data (features or token ids). */
-function defineInputs(state: ImportState, g: OnnxGraph, values: Map<string, Value>, needed: Set<number>, producer: Map<string, number>): void {
+/**
+ * The values of the initializers and the graph inputs;
+ * the one input the recurrent layers read is the data (features or token ids).
+ */
+function defineInputs(
+  state: ImportState, g: OnnxGraph, values: Map<string, Value>, needed: Set<number>, producer: Map<string, number>,
+): void {
   for (const t of g.initializer) values.set(t.name ?? '', constantValue(decodeTensor(t, `${state.source}: initializer '${t.name ?? ''}'`)));
   const inputs = new Map<string, OnnxValueInfo>();
   for (const v of g.input) if (!values.has(v.name ?? '')) inputs.set(v.name ?? '', v);

@@ -34,7 +34,9 @@ function features(state: ImportState, ctx: NodeCtx, act: Act): Run[] {
   return last.runs;
 }
 
-function newHead(state: ImportState, ctx: NodeCtx, act: Act, weight: Float32Array, K: number, bias: Float32Array | null): Act {
+function newHead(
+  state: ImportState, ctx: NodeCtx, act: Act, weight: Float32Array, K: number, bias: Float32Array | null,
+): Act {
   if (act.head) throw ctx.fail('a second dense layer; a SequenceModel has one dense head');
   ctx.noSoftmax(act);
   const runs = features(state, ctx, act);
@@ -78,7 +80,9 @@ function gemm(state: ImportState, ctx: NodeCtx, ins: (Value | undefined)[]): Val
   const [K, F] = (transB ? b.shape : [b.shape[1]!, b.shape[0]!]) as [number, number];
   const runs = features(state, ctx, act);
   if (width(runs) !== F) throw ctx.fail(`multiplies ${width(runs)} features by a ${describeShape(b.shape)} weight${transB ? ' (transposed)' : ''}`);
-  const weight = transB ? Float32Array.from(b.data) : takeFloat(b.data, transposeIndex(b.shape, [1, 0], ctx.where).index);
+  const weight = transB
+    ? Float32Array.from(b.data)
+    : takeFloat(b.data, transposeIndex(b.shape, [1, 0], ctx.where).index);
   if (alpha !== 1) for (let i = 0; i < weight.length; i++) weight[i]! *= alpha;
   let bias: Float32Array | null = null;
   if (c !== undefined) {
@@ -118,7 +122,8 @@ function arithmetic(state: ImportState, ctx: NodeCtx, op: string, a: Value, b: V
 
 function intArithmetic(ctx: NodeCtx, op: string, a: Extract<Value, { kind: 'int' }>, b: Extract<Value, { kind: 'int' }>): Value {
   const n = Math.max(a.data.length, b.data.length);
-  if ((a.data.length !== n && a.data.length !== 1) || (b.data.length !== n && b.data.length !== 1) || a.shape.length > 1 || b.shape.length > 1) {
+  const mismatched = (a.data.length !== n && a.data.length !== 1) || (b.data.length !== n && b.data.length !== 1);
+  if (mismatched || a.shape.length > 1 || b.shape.length > 1) {
     throw ctx.fail('integer arithmetic on tensors that are not scalars or vectors');
   }
   const data = Array.from({ length: n }, (_, i): Dim => {

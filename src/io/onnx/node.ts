@@ -7,7 +7,10 @@ import { text, type OnnxAttribute, type OnnxNode, type OnnxTensorProto } from '.
 import type { ImportState } from './state.js';
 import type { Act, Value } from './values.js';
 
-/** How an operator is evaluated: its node's input values (undefined where an optional input is not given) to its output values (undefined where it gives none). */
+/**
+ * How an operator is evaluated: its node's input values (undefined where an optional input is not given) to its
+ * output values (undefined where it gives none).
+ */
 export type OpEval = (state: ImportState, ctx: NodeCtx, ins: (Value | undefined)[]) => (Value | undefined)[];
 
 /** One node's attributes and inputs, with errors that name it. */
@@ -61,7 +64,10 @@ export class NodeCtx {
     if (act.head) throw this.fail('reshapes or selects the outputs of the dense head, which a SequenceModel cannot express');
   }
 
-  /** Refuse an activation past the softmax; the ops that may follow the head itself (its bias, a transpose or squeeze of its outputs) check this instead of noHead. */
+  /**
+   * Refuse an activation past the softmax; the ops that may follow the head itself (its bias, a transpose or squeeze
+   * of its outputs) check this instead of noHead.
+   */
   noSoftmax(act: Act): void {
     if (act.softmax) throw this.fail(`comes after ${act.softmax}; lstmkit's model ends with the head's softmax`);
   }

@@ -23,7 +23,10 @@ export const RECURRENT_OPS: ReadonlyMap<string, OpEval> = new Map<string, OpEval
   ['RNN', (state, ctx, ins) => recurrent(state, ctx, 'rnn', ins)],
 ]);
 
-/** One recurrent node: checked, recorded as the layer after the one its X comes from, and its outputs (Y, Y_h, and Y_c for an LSTM) given as activations of that layer. */
+/**
+ * One recurrent node: checked, recorded as the layer after the one its X comes from, and its outputs (Y, Y_h, and Y_c
+ * for an LSTM) given as activations of that layer.
+ */
 function recurrent(state: ImportState, ctx: NodeCtx, cell: Cell, ins: (Value | undefined)[]): (Value | undefined)[] {
   const op = cell.toUpperCase();
   const own = cell === 'lstm' ? ['input_forget'] : cell === 'gru' ? ['linear_before_reset'] : [];
@@ -112,7 +115,9 @@ function recurrent(state: ImportState, ctx: NodeCtx, cell: Cell, ins: (Value | u
   }
 
   const where = ctx.where.slice(state.source.length + 2);
-  state.ops.push({ where, cell, layer, direction, hidden: H, nonlinearity, inputRuns, W: W.data, R: R.data, B, lengths });
+  state.ops.push({
+    where, cell, layer, direction, hidden: H, nonlinearity, inputRuns, W: W.data, R: R.data, B, lengths,
+  });
   const dirs = direction === 'forward' ? [0] : direction === 'reverse' ? [1] : [0, 1];
   const slots = (what: 'Y' | 'h' | 'c'): Axis => ({ kind: 'S', slots: dirs.map((dir): Ref => ({ what, layer, dir, time: 'all' })) });
   const T: Axis = { kind: 'seq', sym: layout === 0 ? first : second };
@@ -153,7 +158,11 @@ function zeroState(ctx: NodeCtx, v: Value | undefined, name: string, shape: Dim[
  * are scattered to the features' places in the model's input (I features) or the previous layer's output (D·H).
  * A direction an operator does not have, in a bidirectional model, gets zero weights.
  */
-export function recurrentWeights(state: ImportState, ops: readonly RecurrentOp[], { cell, H, I, D }: { cell: Cell; H: number; I: number; D: number }): Record<string, { shape: number[]; data: Float32Array }> {
+export function recurrentWeights(
+  state: ImportState,
+  ops: readonly RecurrentOp[],
+  { cell, H, I, D }: { cell: Cell; H: number; I: number; D: number },
+): Record<string, { shape: number[]; data: Float32Array }> {
   const G = gateCount(cell);
   const column = (ref: Ref, pos: number, layer: number): number => {
     if (layer === 0) return pos;

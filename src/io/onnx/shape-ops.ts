@@ -9,7 +9,8 @@ import { describeShape } from '../../core/errors.js';
 import type { NodeCtx, OpEval } from './node.js';
 import type { ImportState } from './state.js';
 import {
-  concatIndex, gatherIndex, normalizeAxis, resolveReshape, sizeOfShape, slicePositions, sliceIndex, take, takeFloat, transposeIndex,
+  concatIndex, gatherIndex, normalizeAxis, resolveReshape, sizeOfShape, slicePositions, sliceIndex, take, takeFloat,
+  transposeIndex,
 } from './tensors.js';
 import {
   axisSize, describeAxes, fillRuns, mergeAxes, parseSym, pickRuns, shapeText, staticSize, tagTime, width,
@@ -62,7 +63,9 @@ function gatherAct(state: ImportState, ctx: NodeCtx, act: Act, axis: number, idx
   const ax = act.axes[a]!;
   if (idxShape.length > 1 || (idx.length !== 1 && ax.kind !== 'S' && ax.kind !== 'F')) throw ctx.fail(`gathers ${idx.length} entries along ${describeAxes([ax], state.sym)}, which lstmkit does not follow`);
   const scalar = idxShape.length === 0;
-  const replace = (axes: Axis[]): Act => ({ ...act, axes: [...act.axes.slice(0, a), ...axes, ...act.axes.slice(a + 1)] });
+  const replace = (axes: Axis[]): Act => ({
+    ...act, axes: [...act.axes.slice(0, a), ...axes, ...act.axes.slice(a + 1)],
+  });
   if (ax.kind === 'seq') {
     if (state.sym.role.get(ax.sym) !== 'T') throw ctx.fail(`selects from the ${state.sym.role.get(ax.sym) === 'B' ? 'batch' : 'sequence'} axis, which a SequenceModel cannot express`);
     const time = timeIndex(state, ctx, ax.sym, idx[0]!);
@@ -131,7 +134,9 @@ function squeeze(state: ImportState, ctx: NodeCtx, v: Value, axes: number[] | nu
   ctx.allow('axes');
   if (v.kind === 'int' || v.kind === 'float' || v.kind === 'zeros' || v.kind === 'lengths') {
     const shape = v.shape as Dim[];
-    const norm = axes === null ? shape.flatMap((d, k) => (d === 1 ? [k] : [])) : axes.map((x) => normalizeAxis(x, shape.length, ctx.where));
+    const norm = axes === null
+      ? shape.flatMap((d, k) => (d === 1 ? [k] : []))
+      : axes.map((x) => normalizeAxis(x, shape.length, ctx.where));
     for (const k of norm) if (shape[k] !== 1) throw ctx.fail(`squeezes axis ${k} of size ${shape[k]}`);
     const kept = shape.filter((_, k) => !norm.includes(k));
     return { ...v, shape: kept } as Value;
@@ -198,7 +203,9 @@ function concat(state: ImportState, ctx: NodeCtx, ins: Value[]): Value {
   if (along.every((x) => x.kind === 'F')) merged = { kind: 'F', runs: along.flatMap((x) => (x as Extract<Axis, { kind: 'F' }>).runs) };
   else if (along.every((x) => x.kind === 'S')) merged = { kind: 'S', slots: along.flatMap((x) => (x as Extract<Axis, { kind: 'S' }>).slots) };
   else throw ctx.fail(`concatenates along ${describeAxes(along, state.sym)}, which a SequenceModel cannot express`);
-  return { ...acts[0]!, axes: acts[0]!.axes.map((x, k) => (k === a ? merged : x)), embedding: acts.some((x) => x.embedding) };
+  return {
+    ...acts[0]!, axes: acts[0]!.axes.map((x, k) => (k === a ? merged : x)), embedding: acts.some((x) => x.embedding),
+  };
 }
 
 function slice(state: ImportState, ctx: NodeCtx, ins: (Value | undefined)[]): Value {
@@ -335,7 +342,10 @@ function reshape(state: ImportState, ctx: NodeCtx, v: Value, shapeV: Value): Val
   return { ...act, axes: regroup(state, ctx, act.axes, dims) };
 }
 
-/** The axes of a reshape: each target dim takes one input axis, merges a direction axis with its features, or adds or drops a unit axis. */
+/**
+ * The axes of a reshape: each target dim takes one input axis,
+ * merges a direction axis with its features, or adds or drops a unit axis.
+ */
 function regroup(state: ImportState, ctx: NodeCtx, axes: readonly Axis[], dims: readonly Dim[]): Axis[] {
   const fail = (): never => ctx.refuse(`reshapes ${describeAxes(axes, state.sym)} to ${shapeText(dims)}, which lstmkit does not follow`);
   const unknown = dims.indexOf(-1);
@@ -381,7 +391,10 @@ function regroup(state: ImportState, ctx: NodeCtx, axes: readonly Axis[], dims: 
   return [...out, middle, ...tail];
 }
 
-/** Whether a reshape target dim is this axis: a symbol only its own sequence axis, a number a fixed size (or a sequence axis the graph fixes to it). */
+/**
+ * Whether a reshape target dim is this axis: a symbol only its own sequence axis, a number a fixed size (or a sequence
+ * axis the graph fixes to it).
+ */
 function fits(state: ImportState, axis: Axis, d: Dim): boolean {
   if (typeof d === 'string') return axis.kind === 'seq' && axis.sym === d;
   const size = axisSize(axis);

@@ -72,7 +72,9 @@ export function transposeIndex(shape: readonly number[], perm: readonly number[]
 }
 
 /** numpy.take(data, indices, axis): indices of shape `indicesShape` replace the axis. */
-export function gatherIndex(shape: readonly number[], axis: number, indices: readonly number[], indicesShape: readonly number[], where: string): Indexed {
+export function gatherIndex(
+  shape: readonly number[], axis: number, indices: readonly number[], indicesShape: readonly number[], where: string,
+): Indexed {
   const a = normalizeAxis(axis, shape.length, where);
   const size = shape[a]!;
   const norm = indices.map((i) => {
@@ -112,7 +114,9 @@ export function slicePositions(size: number, start: number, end: number, step: n
 }
 
 /** Slice along several axes; `positions[axis]` lists the kept positions (undefined keeps all). */
-export function sliceIndex(shape: readonly number[], positions: readonly (number[] | undefined)[], where: string): Indexed {
+export function sliceIndex(
+  shape: readonly number[], positions: readonly (number[] | undefined)[], where: string,
+): Indexed {
   const kept = shape.map((d, k) => positions[k] ?? Array.from({ length: d }, (_, i) => i));
   const outShape = kept.map((p) => p.length);
   const n = checkSize(outShape, where);
@@ -132,7 +136,9 @@ export function sliceIndex(shape: readonly number[], positions: readonly (number
 }
 
 /** Concatenate along `axis`: for each output element, [which input, flat index in it]. */
-export function concatIndex(shapes: readonly (readonly number[])[], axis: number, where: string): { shape: number[]; part: Int32Array; index: Int32Array } {
+export function concatIndex(
+  shapes: readonly (readonly number[])[], axis: number, where: string,
+): { shape: number[]; part: Int32Array; index: Int32Array } {
   const first = shapes[0]!;
   const a = normalizeAxis(axis, first.length, where);
   for (const s of shapes) {
@@ -161,7 +167,9 @@ export function concatIndex(shapes: readonly (readonly number[])[], axis: number
 }
 
 /** ONNX Reshape of a tensor with a known shape: 0 copies a dim (unless allowzero), -1 is inferred. */
-export function resolveReshape(shape: readonly number[], target: readonly number[], allowZero: boolean, where: string): number[] {
+export function resolveReshape(
+  shape: readonly number[], target: readonly number[], allowZero: boolean, where: string,
+): number[] {
   const total = sizeOfShape(shape);
   const out = target.map((d, k) => {
     if (d === 0 && !allowZero) {
