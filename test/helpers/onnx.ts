@@ -32,7 +32,9 @@ export function runModel(model: SequenceModel, input: PlainInput): Float32Array 
   let tokens: Int32Array | null = null;
   if (F === 0) {
     tokens = new Int32Array(T * B);
-    for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) tokens[t * B + b] = t < lengths[b]! ? input.data[at(t, b)]! : 0;
+    for (let t = 0; t < T; t++) {
+      for (let b = 0; b < B; b++) tokens[t * B + b] = t < lengths[b]! ? input.data[at(t, b)]! : 0;
+    }
   } else {
     x = new Float32Array(T * B * F);
     for (let t = 0; t < T; t++) {
@@ -42,7 +44,9 @@ export function runModel(model: SequenceModel, input: PlainInput): Float32Array 
       }
     }
   }
-  const batch: Batch = { steps: T, size: B, x, tokens, lengths, yReg: null, yCls: null, indices: Array.from({ length: B }, (_, b) => b) };
+  const batch: Batch = {
+    steps: T, size: B, x, tokens, lengths, yReg: null, yCls: null, indices: Array.from({ length: B }, (_, b) => b),
+  };
   const y = outputsOf(model, batch);
   const K = model.outputSize;
   if (model.config.output.mode === 'sequence') return y;
@@ -72,7 +76,9 @@ export function maskSteps(y: Float32Array, input: PlainInput, K: number): Float3
 }
 
 /** Run an ONNX file in onnxruntime on a plain input (fed as `x` or `tokens`, and `lengths`); every output by name. */
-export async function runOrt(bytes: Uint8Array, input: PlainInput, withLengths = true): Promise<Record<string, Float32Array>> {
+export async function runOrt(
+  bytes: Uint8Array, input: PlainInput, withLengths = true,
+): Promise<Record<string, Float32Array>> {
   const session = await ort.InferenceSession.create(bytes, { logSeverityLevel: 3 });
   const [d0, d1] = input.batchFirst ? [input.B, input.T] : [input.T, input.B];
   const feeds: Record<string, ort.Tensor> = {};

@@ -109,7 +109,10 @@ test('older layouts: a Sequential whose config is the layer list (Keras 2.0), a 
   const list = structuredClone(c.model) as { config: { layers: unknown[] } | unknown[] };
   list.config = (list.config as { layers: unknown[] }).layers;
   const opts = { vocabulary: c.options.vocabulary! };
-  assert.deepEqual(importKeras(list, c.arrays, opts).model.stateDict(), importKeras(c.model, c.arrays, opts).model.stateDict());
+  assert.deepEqual(
+    importKeras(list, c.arrays, opts).model.stateDict(),
+    importKeras(c.model, c.arrays, opts).model.stateDict(),
+  );
   const f = load('gru_functional_keras2_sigmoid');
   const model = { ...(f.model as object), class_name: 'Model' };
   assert.deepEqual(importKeras(model, f.arrays).model.config, importKeras(f.model, f.arrays).model.config);

@@ -49,7 +49,9 @@ const T = 6;
 const LENGTHS = [6, 3, 5, 1];
 
 /** A padded batch whose padding holds garbage (sequence_lens must make it irrelevant). */
-function inputFor(config: ModelConfig, batchFirst: boolean, seed: number, lengths: readonly number[] = LENGTHS): PlainInput {
+function inputFor(
+  config: ModelConfig, batchFirst: boolean, seed: number, lengths: readonly number[] = LENGTHS,
+): PlainInput {
   const rng = new Rng(seed);
   const F = config.input.type === 'features' ? config.input.size : 0;
   const data = config.input.type === 'features'
@@ -88,7 +90,9 @@ for (const [k, c] of CASES.entries()) {
     assert.deepEqual(imported.notes, []);
     const dict = model.stateDict();
     assert.deepEqual(Object.keys(imported.weights).sort(), Object.keys(dict).sort());
-    for (const [name, w] of Object.entries(imported.weights)) assert.deepEqual(w.data, Float32Array.from(dict[name]!), name);
+    for (const [name, w] of Object.entries(imported.weights)) {
+      assert.deepEqual(w.data, Float32Array.from(dict[name]!), name);
+    }
   });
 }
 

@@ -67,7 +67,14 @@ const LSTM = exported(config('lstm'));
 const GRU = exported(config('gru'));
 const RNN = exported(config('rnn'));
 
-const REFUSALS: { name: string; base: Uint8Array; change: Parameters<typeof edit>[1]; expect: (string | RegExp)[] }[] = [
+interface Refusal {
+  name: string;
+  base: Uint8Array;
+  change: Parameters<typeof edit>[1];
+  expect: (string | RegExp)[];
+}
+
+const REFUSALS: Refusal[] = [
   { name: 'LSTM clip', base: LSTM, change: (m) => attr(op(m, 'LSTM'), { name: 'clip', type: 'FLOAT', f: 3 }), expect: ["(LSTM)", 'clip'] },
   { name: 'LSTM input_forget', base: LSTM, change: (m) => attr(op(m, 'LSTM'), { name: 'input_forget', type: 'INT', i: 1 }), expect: ['input_forget=1'] },
   { name: 'LSTM peepholes', base: LSTM, change: (m) => {
@@ -155,7 +162,8 @@ const T = 5;
 
 function padded(seed: number): PlainInput {
   const rng = new Rng(seed);
-  return { data: Float32Array.from({ length: B * T * 3 }, () => rng.range(-2, 2)), B, T, F: 3, batchFirst: true, lengths: [5, 2, 4] };
+  const data = Float32Array.from({ length: B * T * 3 }, () => rng.range(-2, 2));
+  return { data, B, T, F: 3, batchFirst: true, lengths: [5, 2, 4] };
 }
 
 for (const [name, cfg, reversed] of [

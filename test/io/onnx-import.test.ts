@@ -76,7 +76,8 @@ for (const name of CASES) {
     assert.equal(imported.batchFirst, o.batch_first);
     if (o.cell === 'RNN') assert.equal(cfg.rnn.nonlinearity, o.nonlinearity ?? 'tanh');
 
-    // The weights are the state_dict's (fc → head). A head that reads only the backward state gets zero columns for the forward one.
+    // The weights are the state_dict's (fc → head).
+    // A head that reads only the backward state gets zero columns for the forward one.
     const dict = model.stateDict();
     for (const [key, t] of Object.entries(fx.stateDict)) {
       const ours = key.replace(/^fc\./, 'head.');

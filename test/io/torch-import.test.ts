@@ -30,7 +30,10 @@ function load(name: string): { doc: TorchCase; file: SafetensorsFile } {
   return { doc, file };
 }
 
-/** Record `x` values: feature steps as they are, token ids as the vocabulary's strings (ids as strings when it has none). */
+/**
+ * Record `x` values: feature steps as they are, token ids as the vocabulary's strings
+ * (ids as strings when it has none).
+ */
 export function recordInputs(arch: ModelConfig, inputs: readonly unknown[][]): unknown[] {
   if (arch.input.type !== 'tokens') return [...inputs];
   const vocabulary = arch.input.vocabulary;

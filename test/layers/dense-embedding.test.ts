@@ -32,7 +32,10 @@ for (const name of ['embedding', 'embedding_padding']) {
   test(`Embedding matches torch.nn.Embedding (${name})`, () => {
     const f = fx[name]!;
     const [num, dim] = f.stateDict.weight!.shape as [number, number];
-    const emb = new Embedding({ numEmbeddings: num, embeddingDim: dim, ...(f.options.paddingIdx !== undefined && f.options.paddingIdx !== null ? { paddingIdx: f.options.paddingIdx } : {}) });
+    const padding = f.options.paddingIdx !== undefined && f.options.paddingIdx !== null;
+    const emb = new Embedding({
+      numEmbeddings: num, embeddingDim: dim, ...(padding ? { paddingIdx: f.options.paddingIdx } : {}),
+    });
     emb.loadStateDict(f.stateDict);
     const y = emb.forward(f.indices!.data, f.indices!.shape);
     assert.deepEqual(y.shape, f.y.shape);

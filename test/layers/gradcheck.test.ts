@@ -25,7 +25,9 @@ function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 /** Compares an analytic gradient with (f(v+ε) − f(v−ε)) / 2ε, element by element. */
-function checkGradient(what: string, values: Float64Array | Float32Array, analytic: ArrayLike<number>, loss: () => number): void {
+function checkGradient(
+  what: string, values: Float64Array | Float32Array, analytic: ArrayLike<number>, loss: () => number,
+): void {
   let worst = 0;
   for (let i = 0; i < values.length; i++) {
     const saved = values[i]!;
@@ -90,7 +92,9 @@ for (const c of cases) {
       return dot(out.output.data, rOut.data) + dot(out.h.data, rH.data) + (out.c ? dot(out.c.data, rC.data) : 0);
     };
     run();
-    const grads = layer instanceof LSTM ? layer.backward(rOut, { dh: rH, dc: rC }) : (layer as GRU).backward(rOut, { dh: rH });
+    const grads = layer instanceof LSTM
+      ? layer.backward(rOut, { dh: rH, dc: rC })
+      : (layer as GRU).backward(rOut, { dh: rH });
     checkGradient('x', x.data, grads.dx.data, loss);
     if (h0) checkGradient('h0', h0.data, grads.dh0.data, loss);
     if (c0 && 'dc0' in grads) checkGradient('c0', c0.data, (grads.dc0 as Tensor).data, loss);
@@ -117,7 +121,9 @@ test('gradient check: Dense and Embedding', () => {
   checkGradient('x', x.data, dx.data, loss);
   const params = dense.stateDict();
   const analytic = dense.gradDict();
-  for (const [name, values] of Object.entries(params)) checkGradient(name, values, analytic[name]!, () => (dense.loadStateDict(params), loss()));
+  for (const [name, values] of Object.entries(params)) {
+    checkGradient(name, values, analytic[name]!, () => (dense.loadStateDict(params), loss()));
+  }
 
   const emb = new Embedding({ numEmbeddings: 6, embeddingDim: 3, paddingIdx: 0 }, { backend, seed: 2 });
   const indices = [1, 0, 5, 1, 2];

@@ -84,7 +84,11 @@ test('train() and eval() reach every child; a module has one parent, added befor
 });
 
 /** Float64 central differences of sum(y ⊙ r) for a one-tensor module, w.r.t. its input and every parameter. */
-function gradcheck(make: (backend: ReferenceBackend) => Sequential | Dense | Activation | Dropout, shape: number[], replay?: (m: Dropout | Sequential | Dense | Activation) => () => void): void {
+function gradcheck(
+  make: (backend: ReferenceBackend) => Sequential | Dense | Activation | Dropout,
+  shape: number[],
+  replay?: (m: Dropout | Sequential | Dense | Activation) => () => void,
+): void {
   const backend = new ReferenceBackend('float64');
   const module = make(backend);
   const rng = new Rng(5);
@@ -147,7 +151,10 @@ test('gradient check: Dropout in training mode (the same mask replayed) and the 
     const state = m.getRngState();
     return () => m.setRngState(state);
   };
-  gradcheck((backend) => new Sequential([new Dense({ inFeatures: 4, outFeatures: 6 }, { backend }), new Dropout(0.4, { backend })], { backend, seed: 2 }), [5, 4], replay);
+  gradcheck((backend) => new Sequential(
+    [new Dense({ inFeatures: 4, outFeatures: 6 }, { backend }), new Dropout(0.4, { backend })],
+    { backend, seed: 2 },
+  ), [5, 4], replay);
   const backend = new ReferenceBackend('float32');
   const drop = new Dropout(0.5, { backend, seed: 3 });
   const x = tensor(Float32Array.from({ length: 400 }, (_, i) => i + 1), [400]);

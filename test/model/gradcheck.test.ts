@@ -91,12 +91,20 @@ function randomData(rng: Rng, config: ModelConfig, lengths: number[]): ModelData
   if (output.type === 'classification') {
     const K = output.classes!.length;
     targets = step
-      ? { shape: [B, T], data: Array.from({ length: B * T }, (_, i) => (valid(Math.floor(i / T), i % T) ? rng.int(K) : -1)) }
+      ? {
+        shape: [B, T],
+        data: Array.from({ length: B * T }, (_, i) => (valid(Math.floor(i / T), i % T) ? rng.int(K) : -1)),
+      }
       : { shape: [B], data: Array.from({ length: B }, () => rng.int(K)) };
   } else {
     const K = output.size ?? 1;
     targets = step
-      ? { shape: [B, T, K], data: Array.from({ length: B * T * K }, (_, i) => (valid(Math.floor(i / (T * K)), Math.floor(i / K) % T) ? rng.normal() : 0)) }
+      ? {
+        shape: [B, T, K],
+        data: Array.from({ length: B * T * K }, (_, i) => (
+          valid(Math.floor(i / (T * K)), Math.floor(i / K) % T) ? rng.normal() : 0
+        )),
+      }
       : { shape: [B, K], data: Array.from({ length: B * K }, () => rng.normal()) };
   }
   return { inputs, lengths, targets };

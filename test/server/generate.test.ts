@@ -104,7 +104,10 @@ test('predict on a language model gives the next-token distribution over the voc
 });
 
 test('generations beyond --generate-concurrency wait; beyond the queue they get 503; a client that leaves frees its slot', async () => {
-  const s = await serve({ modelContents: { chars: models.chars }, generateConcurrency: 1, maxQueue: 1, maxInstances: 1, maxGenerateLength: 1000 });
+  const s = await serve({
+    modelContents: { chars: models.chars }, generateConcurrency: 1, maxQueue: 1, maxInstances: 1,
+    maxGenerateLength: 1000,
+  });
   try {
     // A long streamed generation holds the only slot once its first event arrives.
     const leaving = new AbortController();
@@ -129,7 +132,9 @@ test('generations beyond --generate-concurrency wait; beyond the queue they get 
 
 test('a generation past the deadline ends with 504, or an error event when streamed', async () => {
   // 64 × 4,000 tokens take far longer than 30 ms on any machine (the small model draws a few µs a token).
-  const s = await serve({ modelContents: { chars: models.chars }, timeoutMs: 30, maxGenerateLength: 4000, maxSamples: 64 });
+  const s = await serve({
+    modelContents: { chars: models.chars }, timeoutMs: 30, maxGenerateLength: 4000, maxSamples: 64,
+  });
   try {
     const e = await errorOf(await s.post('/v1/generate', { length: 4000, count: 64 }));
     assert.deepEqual([e.status, e.code], [504, 'deadline_exceeded']);

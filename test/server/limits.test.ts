@@ -28,7 +28,9 @@ function metric(text: string, name: string): number {
 }
 
 test('a full queue answers 503 with Retry-After at once, and the queued requests still succeed', async () => {
-  const s = await serve({ modelContents: { m: contentsOf(regressionConfig) }, maxQueue: 2, maxInstances: 2, batchDelayMs: 300 });
+  const s = await serve({
+    modelContents: { m: contentsOf(regressionConfig) }, maxQueue: 2, maxInstances: 2, batchDelayMs: 300,
+  });
   try {
     const queued = s.post('/v1/predict', { instances: [seq, seq] });
     await untilMetric(s, /lstmkit_queue_sequences\{model="m"\} 2/);

@@ -43,7 +43,9 @@ const cases: Case[] = [
 ];
 
 test('invalid predict requests: 4xx with a JSON error naming the field', async () => {
-  const s = await serve({ modelContents: { adder: contentsOf(regressionConfig) }, maxInstances: 4, maxSteps: 10, maxBodyBytes: 512 });
+  const s = await serve({
+    modelContents: { adder: contentsOf(regressionConfig) }, maxInstances: 4, maxSteps: 10, maxBodyBytes: 512,
+  });
   try {
     for (const c of cases) {
       const res = await s.post(c.path ?? '/v1/predict', c.body, c.contentType ? { headers: { 'content-type': c.contentType } } : {});
@@ -92,7 +94,10 @@ test('a text classifier takes texts only', async () => {
 });
 
 test('invalid generate requests name the field', async () => {
-  const s = await serve({ modelContents: { lm: contentsOf(generatorConfig(CHARS), generatorPre()) }, maxGenerateLength: 50, maxSamples: 2, maxSteps: 20 });
+  const s = await serve({
+    modelContents: { lm: contentsOf(generatorConfig(CHARS), generatorPre()) },
+    maxGenerateLength: 50, maxSamples: 2, maxSteps: 20,
+  });
   try {
     const bad: [unknown, string, RegExp][] = [
       [{ temperature: -1 }, 'temperature', /must be >= 0/],
@@ -119,7 +124,10 @@ test('invalid generate requests name the field', async () => {
 });
 
 test('hostile bodies do not crash the process', async () => {
-  const s = await serve({ modelContents: { adder: contentsOf(regressionConfig), sentiment: contentsOf(classifierConfig, classifierPre) }, maxBodyBytes: 1 << 20 });
+  const s = await serve({
+    modelContents: { adder: contentsOf(regressionConfig), sentiment: contentsOf(classifierConfig, classifierPre) },
+    maxBodyBytes: 1 << 20,
+  });
   try {
     const deep = '['.repeat(100_000) + ']'.repeat(100_000);
     const bodies: string[] = [

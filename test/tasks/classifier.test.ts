@@ -78,7 +78,9 @@ test('tokens: lowercased, punctuation split, capped; anything unseen is <unk>, n
     { text: 'Win money now!', label: 'spam' }, { text: 'win a prize, win money', label: 'spam' },
     { text: 'Lunch at noon?', label: 'ham' }, { text: 'see you at lunch', label: 'ham' },
   ];
-  const words = new TextClassifier({ minCount: 1, maxLength: 4, embeddingDim: 4, hiddenSize: 4, train: { epochs: 1, seed: 0 } });
+  const words = new TextClassifier({
+    minCount: 1, maxLength: 4, embeddingDim: 4, hiddenSize: 4, train: { epochs: 1, seed: 0 },
+  });
   await words.fit(data);
   assert.deepEqual(words.tokens('WIN, Money!'), ['win', ',', 'money', '!']);
   assert.deepEqual(words.tokens('win money now at lunch'), ['win', 'money', 'now', 'at'], 'cut to maxLength tokens');
@@ -123,7 +125,9 @@ test('lstmkit classify train, eval and predict as a real process', async () => {
 
   const ev = await lstmkit(['classify', 'eval', run, '--data', data, '--json']);
   assert.equal(ev.code, 0, ev.stderr);
-  const metrics = JSON.parse(ev.stdout) as { accuracy: number; macroF1: number; confusion: number[][]; classes: string[]; count: number };
+  const metrics = JSON.parse(ev.stdout) as {
+    accuracy: number; macroF1: number; confusion: number[][]; classes: string[]; count: number;
+  };
   assert.equal(metrics.count, 80);
   assert.deepEqual(metrics.classes, ['ham', 'spam']);
   const table = await lstmkit(['classify', 'eval', join(run, 'best.lstmkit'), '--data', data]);

@@ -18,7 +18,10 @@ import { ROOT } from '../helpers/fixtures.js';
 
 const VEGA = join(ROOT, 'node_modules', 'vega-datasets', 'data');
 
-/** The header and the rows of a vega-datasets CSV whose first cell passes `keep`, as a table with the file's line numbers. */
+/**
+ * The header and the rows of a vega-datasets CSV whose first cell passes `keep`,
+ * as a table with the file's line numbers.
+ */
 function slice(file: string, keep: (line: string) => boolean): CsvTable {
   const lines = readFileSync(join(VEGA, file), 'utf8').trimEnd().split('\n');
   const kept = [lines[0]!, ...lines.slice(1).filter(keep)];
@@ -26,7 +29,9 @@ function slice(file: string, keep: (line: string) => boolean): CsvTable {
 }
 
 const co2 = slice('co2-concentration.csv', (l) => l >= '1980-01' && l < '1992-01'); // 144 monthly rows
-const quick = { train: { epochs: 2, batchSize: 16, seed: 1 }, model: { hiddenSize: 8 } } satisfies Partial<ForecasterOptions>;
+const quick = {
+  train: { epochs: 2, batchSize: 16, seed: 1 }, model: { hiddenSize: 8 },
+} satisfies Partial<ForecasterOptions>;
 const co2Options: ForecasterOptions = { dateColumn: 'Date', target: 'CO2', lookback: 12, horizon: 3, validationSize: 24, testSize: 24, ...quick };
 
 test('CO2 slice: fit a few epochs, save, load, and the loaded forecaster predicts the same', async () => {
@@ -73,7 +78,9 @@ test('scalers and the MASE scale are fitted on the training rows only', async ()
   const f = await Forecaster.fit(co2, co2Options);
   // Change every value after the training part: nothing fitted may move.
   const trainRows = 96;
-  const changed: CsvTable = { ...co2, rows: co2.rows.map((r, i) => (i < trainRows ? r : [r[0]!, String(Number(r[1]) * 3), r[2]!])) };
+  const changed: CsvTable = {
+    ...co2, rows: co2.rows.map((r, i) => (i < trainRows ? r : [r[0]!, String(Number(r[1]) * 3), r[2]!])),
+  };
   const g = await Forecaster.fit(changed, { ...co2Options, validationSize: 24, train: { ...quick.train, epochs: 1 } });
   assert.deepEqual(g.preprocessing.inputScaler, f.preprocessing.inputScaler);
   assert.deepEqual(g.preprocessing.outputScaler, f.preprocessing.outputScaler);
@@ -81,7 +88,8 @@ test('scalers and the MASE scale are fitted on the training rows only', async ()
   // And they are what the training rows give: the mean month-to-month change of 1980-01 … 1987-12.
   const y = co2.rows.slice(0, trainRows).map((r) => Number(r[1]));
   const changes = y.slice(1).map((v, i) => v - y[i]!);
-  assert.ok(Math.abs(f.preprocessing.inputScaler.center[0]! - changes.reduce((a, b) => a + b, 0) / changes.length) < 1e-12);
+  const meanChange = changes.reduce((a, b) => a + b, 0) / changes.length;
+  assert.ok(Math.abs(f.preprocessing.inputScaler.center[0]! - meanChange) < 1e-12);
   assert.ok(Math.abs(f.preprocessing.maseScale - seasonalNaiveScale(y, 12)) < 1e-12);
 });
 

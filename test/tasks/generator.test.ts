@@ -37,7 +37,8 @@ test('names: fit, validation bits per character, save, load, and the same sample
   const generator = new TextGenerator({ unit: 'lines', embeddingDim: 8, hiddenSize: 24, train: { epochs: 4, batchSize: 16, optimizer: { name: 'adam', lr: 0.01 }, seed: 1 } });
   const history = await generator.fit(train, { validation });
   assert.equal(history.length, 4);
-  assert.ok(history.every((h) => Number.isFinite(h.val!.bitsPerToken) && h.val!.tokens === validation.reduce((n, l) => n + Array.from(l).length + 1, 0)),
+  const validationTokens = validation.reduce((n, l) => n + Array.from(l).length + 1, 0);
+  assert.ok(history.every((h) => Number.isFinite(h.val!.bitsPerToken) && h.val!.tokens === validationTokens),
     'validation counts every character and each <eos>');
   assert.ok(history[3]!.val!.bitsPerToken < history[0]!.val!.bitsPerToken);
   assert.deepEqual(generator.vocabulary.slice(0, 3), ['<pad>', '<unk>', '<eos>']);

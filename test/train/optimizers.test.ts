@@ -15,7 +15,10 @@ interface OptimFixture {
   configs: { name: string; optimizer: string; args: Record<string, unknown>; steps: number[][] }[];
   clip_norm: { maxNorm: number; grads: number[][]; totalNorm: number; clipped: number[][] };
   clip_value: { clipValue: number; grads: number[][]; clipped: number[][] };
-  schedulers: { name: string; scheduler: string; baseLr: number; epochs?: number; args: Record<string, number>; valLosses?: number[]; lrs: number[] }[];
+  schedulers: {
+    name: string; scheduler: string; baseLr: number; epochs?: number; args: Record<string, number>;
+    valLosses?: number[]; lrs: number[];
+  }[];
 }
 const fx = loadFixture<OptimFixture>('torch', 'optim.json');
 
