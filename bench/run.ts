@@ -104,7 +104,9 @@ function runChild(command: string, args: string[], env: NodeJS.ProcessEnv = proc
     child.on('close', (code) => {
       clearTimeout(timer);
       for (const m of records) m.extra = { ...m.extra, loadAverage: [loadBefore, loadavg()[0]!] };
-      resolve({ records, code, stderr, seconds: (performance.now() - started) / 1000, load: [loadBefore, loadavg()[0]!] });
+      resolve({
+        records, code, stderr, seconds: (performance.now() - started) / 1000, load: [loadBefore, loadavg()[0]!],
+      });
     });
   });
 }
@@ -126,7 +128,9 @@ function nodeChild(script: string, args: string[], extraNodeFlags: string[] = []
 
 /** PyTorch's environment: OpenBLAS picks its own kernel (no forced core type), one BLAS pool the size of torch's. */
 function torchEnv(threads: number): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads) };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env, OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads),
+  };
   delete env.OPENBLAS_CORETYPE;
   delete env.OPENBLAS_L2_SIZE;
   return env;
@@ -223,11 +227,16 @@ function bestOf(ms: Measurement[]): Measurement | undefined {
 interface WorkloadSummary {
   workload: string;
   unit: string;
-  lstmkit: { best: number | null; bestThreads: number | null; byThreads: Record<string, number>; speedup1to2: number | null };
+  lstmkit: {
+    best: number | null; bestThreads: number | null; byThreads: Record<string, number>; speedup1to2: number | null;
+  };
   /** lstmkit's best figure ÷ the peer's best, in the workload's unit (seq/s: >1 is faster; ms: <1 is faster). */
   ratios: Record<string, number | null>;
   peers: Record<string, { best: number | null; variant: string | null; status: string }>;
-  gemm: { inputProjectionShape: string | null; inputProjectionGflops: Record<string, number>; stepGflops: Record<string, number> };
+  gemm: {
+    inputProjectionShape: string | null; inputProjectionGflops: Record<string, number>;
+    stepGflops: Record<string, number>;
+  };
   memory: { arenaPeakMiB: number | null; peakRssMiB: number | null };
   profile: Record<string, number> | null;
 }
@@ -373,7 +382,8 @@ function profileTable(summaries: WorkloadSummary[]): string {
   for (const s of summaries) {
     const p = s.profile;
     if (!p) continue;
-    const sum = (p.forwardMs ?? 0) + (p.backwardMs ?? 0) + (p.lossMs ?? 0) + (p.clipMs ?? 0) + (p.adamMs ?? 0) + (p.zeroGradMs ?? 0);
+    const sum = (p.forwardMs ?? 0) + (p.backwardMs ?? 0) + (p.lossMs ?? 0) + (p.clipMs ?? 0) + (p.adamMs ?? 0)
+      + (p.zeroGradMs ?? 0);
     lines.push(`| ${s.workload} (${s.lstmkit.bestThreads} T) | ${cols.map(([k]) => fmt(p[k])).join(' | ')} | ${fmt(sum)} |`);
   }
   return lines.join('\n');

@@ -41,7 +41,9 @@ async function child(model: string, batching: boolean, delay: number): Promise<v
   process.on('SIGTERM', () => void app.close().then(() => process.exit(0)));
 }
 
-function startServer(model: string, batching: boolean, delay: number, threads: string): Promise<{ proc: ChildProcess; url: string }> {
+function startServer(
+  model: string, batching: boolean, delay: number, threads: string,
+): Promise<{ proc: ChildProcess; url: string }> {
   const script = fileURLToPath(import.meta.url);
   const proc = spawn(process.execPath, [script, '--child', model, '--batching', String(batching), '--delay', String(delay)], {
     env: { ...process.env, LSTMKIT_THREADS: threads }, stdio: ['ignore', 'pipe', 'inherit'],
@@ -101,7 +103,8 @@ async function main(): Promise<void> {
   const built = new SequenceModel(config, { seed: 1 });
   writeFileSync(model, encodeModelFile(built));
   const rng = new Rng(2);
-  const body = JSON.stringify({ x: Array.from({ length: STEPS }, () => Array.from({ length: FEATURES }, () => Math.round(rng.uniform() * 1e4) / 1e4)) });
+  const step = (): number[] => Array.from({ length: FEATURES }, () => Math.round(rng.uniform() * 1e4) / 1e4);
+  const body = JSON.stringify({ x: Array.from({ length: STEPS }, step) });
   // Nothing outlives its time: the whole run is bounded.
   const budget = setTimeout(() => {
     console.error('serve-load: over its time budget, stopping');

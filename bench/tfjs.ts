@@ -128,7 +128,9 @@ runChild('tfjs', async () => {
     const eps = tf.scalar(1e-6);
     const step = (): void => {
       const loss = tf.tidy(() => {
-        const { value, grads } = tf.variableGrads(() => tf.losses.meanSquaredError(y, single(model.apply(x, { training: true }))));
+        const { value, grads } = tf.variableGrads(() => (
+          tf.losses.meanSquaredError(y, single(model.apply(x, { training: true })))
+        ));
         const names = Object.keys(grads);
         const norm = tf.sqrt(tf.addN(names.map((n) => tf.sum(tf.square(grads[n]!)))));
         const coef = tf.minimum(one, tf.div(maxNorm, tf.add(norm, eps)));

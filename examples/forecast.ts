@@ -63,7 +63,8 @@ function winsOverNaive(e: ForecastEvaluation): number {
   e.backtest.originRows.forEach((t, i) => {
     for (let k = 0; k < e.horizon; k++) {
       const actual = y[t + k + 1]!;
-      if (Math.abs(e.backtest.model[i * e.horizon + k]! - actual) < Math.abs(e.backtest.naive[i * e.horizon + k]! - actual)) wins++;
+      const modelError = Math.abs(e.backtest.model[i * e.horizon + k]! - actual);
+      if (modelError < Math.abs(e.backtest.naive[i * e.horizon + k]! - actual)) wins++;
     }
   });
   return wins;
@@ -106,7 +107,9 @@ for (const run of chosen) {
 if (name === 'stocks') {
   const beats = results.filter((r) => r.evaluation.metrics.model.mae < r.evaluation.metrics.naive.mae);
   const loses = results.filter((r) => !beats.includes(r));
-  const mean = (f: (e: ForecastEvaluation) => number) => results.reduce((s, r) => s + f(r.evaluation), 0) / results.length;
+  const mean = (f: (e: ForecastEvaluation) => number) => (
+    results.reduce((s, r) => s + f(r.evaluation), 0) / results.length
+  );
   const symbols = (list: typeof results) => list.map((r) => r.title.split(' ')[0]).join(', ') || 'none';
   const [model, naive] = [mean((e) => e.metrics.model.mase), mean((e) => e.metrics.naive.mase)];
   const counts = results.map((r) => r.evaluation.origins);
@@ -118,7 +121,8 @@ if (name === 'stocks') {
 const chartPath = join(out, 'chart.html');
 writeFileSync(chartPath, renderHtml(`lstmkit forecast: ${name}`, sections));
 writeFileSync(join(out, 'metrics.json'), JSON.stringify(results.map((r) => ({
-  title: r.title, seconds: r.seconds, from: r.evaluation.from, to: r.evaluation.to, origins: r.evaluation.origins, horizon: r.evaluation.horizon, season: r.evaluation.season,
+  title: r.title, seconds: r.seconds, from: r.evaluation.from, to: r.evaluation.to, origins: r.evaluation.origins,
+  horizon: r.evaluation.horizon, season: r.evaluation.season,
   maseScale: r.evaluation.maseScale, metrics: r.evaluation.metrics, byHorizon: r.evaluation.byHorizon,
 })), null, 2) + '\n');
 console.log(`chart: ${chartPath}   models and metrics.json: ${out}/   total ${((performance.now() - started) / 1000).toFixed(1)} s`);

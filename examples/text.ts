@@ -51,7 +51,10 @@ await generator.fit(train, {
 const pad = generator.vocabulary.indexOf(PAD);
 const bigram = BigramModel.fit(generator.encodeSequences(train), generator.vocabulary.length, { smoothing: 'witten-bell', exclude: [pad] })
   .evaluate(generator.encodeSequences(validation));
-const lstm = generator.history.reduce((best, h) => (h.val!.loss < best.loss ? h.val! : best), generator.history[0]!.val!);
+const lstm = generator.history.reduce(
+  (best, h) => (h.val!.loss < best.loss ? h.val! : best),
+  generator.history[0]!.val!,
+);
 console.log(`\nbits per character on the validation text (${lstm.tokens.toLocaleString()} characters)`);
 console.log(`LSTM, ${generator.model.parameterCount.toLocaleString()} parameters   ${lstm.bitsPerToken.toFixed(4)}`);
 console.log(`bigram, Witten-Bell             ${bigram.bitsPerToken.toFixed(4)}`);

@@ -10,7 +10,8 @@ import { forecastChart, LossChart } from './charts.js';
 import { forecastColumns, textColumns } from './detect.js';
 import { parseCsv } from './lstmkit.js';
 import type {
-  ClassifyResult, EpochMessage, ErrorMetrics, ForecastResult, FromWorker, GenerateResult, Result, Settings, Task, ToWorker,
+  ClassifyResult, EpochMessage, ErrorMetrics, ForecastResult, FromWorker, GenerateResult,
+  Result, Settings, Task, ToWorker,
 } from './protocol.js';
 import './style.css';
 
@@ -53,7 +54,9 @@ function $<T extends HTMLElement = HTMLElement>(id: string): T {
 }
 
 /** A DOM element with text content only: data never becomes markup. */
-function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
+function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K, attrs: Record<string, string> = {}, ...children: (Node | string)[]
+): HTMLElementTagNameMap[K] {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
   el.append(...children);

@@ -14,7 +14,8 @@ import {
   backendInfo, Forecaster, initBackend, LstmkitError, parseCsv, Rng, TextClassifier, TextGenerator, type LabelledText,
 } from './lstmkit.js';
 import type {
-  ClassifyResult, ClassifySettings, ForecastResult, ForecastSettings, FromWorker, GenerateResult, GenerateSettings, Result, Settings, ToWorker,
+  ClassifyResult, ClassifySettings, ForecastResult, ForecastSettings, FromWorker, GenerateResult, GenerateSettings,
+  Result, Settings, ToWorker,
 } from './protocol.js';
 
 interface WorkerScope {
@@ -60,7 +61,9 @@ async function forecast(data: string, s: ForecastSettings): Promise<{ result: Fo
     train: { epochs: s.epochs },
     callbacks: {
       onBatchEnd: onBatch,
-      onEpochEnd: (log, trainer) => afterEpoch({ epoch: log.epoch, epochs: log.epochs, loss: log.loss, valLoss: log.val?.loss ?? null, seconds: log.seconds }, () => trainer.stop()),
+      onEpochEnd: (log, trainer) => afterEpoch({
+        epoch: log.epoch, epochs: log.epochs, loss: log.loss, valLoss: log.val?.loss ?? null, seconds: log.seconds,
+      }, () => trainer.stop()),
     },
   });
   const evaluation = forecaster.evaluate();
@@ -70,7 +73,10 @@ async function forecast(data: string, s: ForecastSettings): Promise<{ result: Fo
     task: 'forecast', target: s.target, modelName: forecaster.modelName, frequency: evaluation.frequency,
     season: evaluation.season, horizon: evaluation.horizon, filled: series.filled,
     times: series.times, values: Array.from(series.values[s.target]!), testStart: evaluation.startRow,
-    backtest: { originRows: backtest.originRows, model: Array.from(backtest.model), naive: Array.from(backtest.naive), seasonalNaive: Array.from(backtest.seasonalNaive) },
+    backtest: {
+      originRows: backtest.originRows, model: Array.from(backtest.model), naive: Array.from(backtest.naive),
+      seasonalNaive: Array.from(backtest.seasonalNaive),
+    },
     metrics: {
       model: { ...metrics.model }, naive: { ...metrics.naive }, seasonalNaive: { ...metrics.seasonalNaive },
     },
@@ -104,7 +110,9 @@ async function classify(data: string, s: ClassifySettings): Promise<{ result: Cl
     ...(heldOut.length ? { validation: heldOut } : {}),
     callbacks: {
       onBatchEnd: onBatch,
-      onEpochEnd: (log, trainer) => afterEpoch({ epoch: log.epoch, epochs: log.epochs, loss: log.loss, valLoss: log.val?.loss ?? null, seconds: log.seconds }, () => trainer.stop()),
+      onEpochEnd: (log, trainer) => afterEpoch({
+        epoch: log.epoch, epochs: log.epochs, loss: log.loss, valLoss: log.val?.loss ?? null, seconds: log.seconds,
+      }, () => trainer.stop()),
     },
   });
   const metrics = heldOut.length ? model.evaluate(heldOut) : model.evaluate(train);
@@ -112,8 +120,13 @@ async function classify(data: string, s: ClassifySettings): Promise<{ result: Cl
   const predictions = model.predict(shown.map((r) => r.text));
   const result: ClassifyResult = {
     task: 'classify', classes: metrics.classes, vocabularySize: model.vocabulary.length,
-    heldOut: { count: metrics.count, accuracy: metrics.accuracy, macroF1: metrics.macroF1, confusion: metrics.confusion },
-    examples: shown.map((r, i) => ({ text: r.text, label: String(r.label), predicted: predictions[i]!.label, probability: predictions[i]!.probabilities[predictions[i]!.label]! })),
+    heldOut: {
+      count: metrics.count, accuracy: metrics.accuracy, macroF1: metrics.macroF1, confusion: metrics.confusion,
+    },
+    examples: shown.map((r, i) => ({
+      text: r.text, label: String(r.label), predicted: predictions[i]!.label,
+      probability: predictions[i]!.probabilities[predictions[i]!.label]!,
+    })),
   };
   const training = { source: s.source, rows: rows.length, heldOut: result.heldOut, epochs: model.history.length, madeBy: 'lstmkit playground', savedAt: new Date().toISOString() };
   return { result, bytes: model.toModelFile({ training }) };
@@ -129,7 +142,9 @@ async function generate(data: string, s: GenerateSettings): Promise<{ result: Ge
     validationSplit: 0.1,
     callbacks: {
       onBatchEnd: onBatch,
-      onEpochEnd: (log) => afterEpoch({ epoch: log.epoch, epochs: log.epochs, loss: log.loss, valLoss: log.val?.loss ?? null, seconds: log.seconds }, () => model.stop()),
+      onEpochEnd: (log) => afterEpoch({
+        epoch: log.epoch, epochs: log.epochs, loss: log.loss, valLoss: log.val?.loss ?? null, seconds: log.seconds,
+      }, () => model.stop()),
     },
   });
   const last = model.history[model.history.length - 1];
