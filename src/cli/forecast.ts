@@ -100,7 +100,10 @@ export async function forecastTrainCommand(a: ForecastTrainArgs): Promise<void> 
     forecaster = await Forecaster.fit(table, {
       ...options,
       callbacks: {
-        onEpochEnd: (l) => log(`epoch ${l.epoch}/${l.epochs}  loss ${l.loss.toFixed(5)}${l.val ? `  val_loss ${l.val.loss.toFixed(5)}` : ''}  ${l.seconds.toFixed(2)} s${l.best ? '  *best' : ''}`),
+        onEpochEnd: (l) => {
+          const val = l.val ? `  val_loss ${l.val.loss.toFixed(5)}` : '';
+          log(`epoch ${l.epoch}/${l.epochs}  loss ${l.loss.toFixed(5)}${val}  ${l.seconds.toFixed(2)} s${l.best ? '  *best' : ''}`);
+        },
       },
     });
   } catch (e) {
@@ -121,11 +124,16 @@ export async function forecastTrainCommand(a: ForecastTrainArgs): Promise<void> 
     await writeOut(a.chart, renderChart(evaluationChart(evaluation), a.chart, formatEvaluation(evaluation)));
   }
   if (a.json) {
-    process.stdout.write(JSON.stringify({ model: modelPath, seconds, epochs: forecaster.history.length, bestEpoch: forecaster.bestEpoch, split: p.split, test: evaluation ? evaluationJson(evaluation) : null }) + '\n');
+    process.stdout.write(JSON.stringify({
+      model: modelPath, seconds, epochs: forecaster.history.length, bestEpoch: forecaster.bestEpoch, split: p.split,
+      test: evaluation ? evaluationJson(evaluation) : null,
+    }) + '\n');
     return;
   }
   const s = p.split;
-  log(`${s.rows} ${describeFrequency(p.frequency)} rows ${s.first} … ${s.last}: train to ${s.trainEnd}${s.validationStart ? `, validation from ${s.validationStart}` : ''}${s.testStart ? `, test from ${s.testStart}` : ''}`);
+  const validation = s.validationStart ? `, validation from ${s.validationStart}` : '';
+  const testPart = s.testStart ? `, test from ${s.testStart}` : '';
+  log(`${s.rows} ${describeFrequency(p.frequency)} rows ${s.first} … ${s.last}: train to ${s.trainEnd}${validation}${testPart}`);
   log(`trained in ${seconds.toFixed(1)} s (${forecaster.history.length} epochs, best ${forecaster.bestEpoch}): ${modelPath}`);
   if (evaluation) console.log(formatEvaluation(evaluation));
   if (a.chart && evaluation) log(`chart: ${a.chart}`);

@@ -89,7 +89,9 @@ export async function importTorchCommand(file: string, opts: ImportTorchArgs): P
   const weights = decodeSafetensors(await readBytes(file), { source: file });
   const config = await readModelConfig(opts.config);
   const { model, notes } = importTorch(weights, config, { source: file, rename: parseRenames(opts.rename ?? []) });
-  await saveModel(opts.out, model, { training: { importedFrom: { format: 'pytorch', weights: file, config: opts.config }, savedAt: new Date().toISOString() } });
+  await saveModel(opts.out, model, {
+    training: { importedFrom: { format: 'pytorch', weights: file, config: opts.config }, savedAt: new Date().toISOString() },
+  });
   report(model, notes, file, opts.out, opts);
   return model;
 }

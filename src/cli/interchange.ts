@@ -43,7 +43,9 @@ function describe(model: SequenceModel): string {
   const { input, rnn, output } = model.config;
   const layers = rnn.numLayers ?? 1;
   const inText = input.type === 'tokens' ? `tokens (${input.vocabulary!.length}, embedding ${input.embeddingDim})` : `${input.size} features`;
-  const cell = `${rnn.bidirectional ? 'bidirectional ' : ''}${rnn.cell.toUpperCase()}${rnn.cell === 'rnn' ? ` (${rnn.nonlinearity ?? 'tanh'})` : ''} ${layers > 1 ? `${layers}×` : ''}${rnn.hiddenSize}`;
+  const nonlinearity = rnn.cell === 'rnn' ? ` (${rnn.nonlinearity ?? 'tanh'})` : '';
+  const cell = `${rnn.bidirectional ? 'bidirectional ' : ''}${rnn.cell.toUpperCase()}${nonlinearity} ` +
+    `${layers > 1 ? `${layers}×` : ''}${rnn.hiddenSize}`;
   const outText = output.type === 'classification' ? `${output.classes!.length} classes` : `${model.outputSize} value${model.outputSize > 1 ? 's' : ''}`;
   const pooling = output.mode === 'sequence' ? `, ${output.pooling ?? 'last'} state` : '';
   return `${inText} → ${cell} → ${output.mode} ${output.type} (${outText}${pooling})`;

@@ -28,7 +28,9 @@ export interface TrainArgs {
 function describeVal(log: EpochLog, monitor: string): string {
   if (!log.val) return '';
   const m = log.val as unknown as Record<string, number>;
-  const extra = monitor !== 'loss' && m[monitor] !== undefined ? ` val_${monitor} ${m[monitor]!.toFixed(4)}` : m.accuracy !== undefined ? ` val_acc ${m.accuracy.toFixed(4)}` : ` val_mse ${m.mse!.toFixed(5)}`;
+  const extra = monitor !== 'loss' && m[monitor] !== undefined
+    ? ` val_${monitor} ${m[monitor]!.toFixed(4)}`
+    : m.accuracy !== undefined ? ` val_acc ${m.accuracy.toFixed(4)}` : ` val_mse ${m.mse!.toFixed(5)}`;
   return ` val_loss ${log.val.loss.toFixed(5)}${extra}`;
 }
 
@@ -70,7 +72,13 @@ export async function trainCommand(args: TrainArgs): Promise<void> {
   let epochStart = Date.now();
   let seen = 0;
   try {
-    if (!args.json) console.error(`training ${model.parameterCount.toLocaleString()} parameters on ${examples.length} sequences (${model.backend.name} backend, ${model.backend.threads} thread${model.backend.threads > 1 ? 's' : ''})`);
+    if (!args.json) {
+      const { name, threads } = model.backend;
+      console.error(
+        `training ${model.parameterCount.toLocaleString()} parameters on ${examples.length} sequences ` +
+        `(${name} backend, ${threads} thread${threads > 1 ? 's' : ''})`,
+      );
+    }
     await trainer.fit(examples, {
       ...(validation ? { validation } : {}),
       checkpoint: { dir: args.out, training },
@@ -88,12 +96,18 @@ export async function trainCommand(args: TrainArgs): Promise<void> {
         },
         onEpochEnd: (log) => {
           if (args.json) {
-            process.stdout.write(JSON.stringify({ epoch: log.epoch, epochs: log.epochs, loss: log.loss, val: log.val ? { ...log.val, confusion: undefined } : null, lr: log.lr, seconds: log.seconds, sequencesPerSecond: log.sequencesPerSecond, best: log.best }) + '\n');
+            process.stdout.write(JSON.stringify({
+              epoch: log.epoch, epochs: log.epochs, loss: log.loss, val: log.val ? { ...log.val, confusion: undefined } : null,
+              lr: log.lr, seconds: log.seconds, sequencesPerSecond: log.sequencesPerSecond, best: log.best,
+            }) + '\n');
           } else if (bar) {
             bar.update({ val: describeVal(log, trainer.monitor) });
             bar.stop();
           } else {
-            console.error(`epoch ${log.epoch}/${log.epochs}  loss ${log.loss.toFixed(5)}${describeVal(log, trainer.monitor)}  ${Math.round(log.sequencesPerSecond)} seq/s  ${log.seconds.toFixed(1)} s${log.best ? '  *best' : ''}`);
+            console.error(
+              `epoch ${log.epoch}/${log.epochs}  loss ${log.loss.toFixed(5)}${describeVal(log, trainer.monitor)}  ` +
+              `${Math.round(log.sequencesPerSecond)} seq/s  ${log.seconds.toFixed(1)} s${log.best ? '  *best' : ''}`,
+            );
           }
         },
       },
@@ -101,7 +115,10 @@ export async function trainCommand(args: TrainArgs): Promise<void> {
   } finally {
     bar?.stop();
   }
-  if (!args.json) console.error(`done in ${((Date.now() - started) / 1000).toFixed(1)} s: ${bestPath} (best, epoch ${trainer.bestEpoch}), ${lastPath} (checkpoint)`);
+  if (!args.json) {
+    const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    console.error(`done in ${seconds} s: ${bestPath} (best, epoch ${trainer.bestEpoch}), ${lastPath} (checkpoint)`);
+  }
 }
 
 export type { ModelConfig };

@@ -147,7 +147,10 @@ export function inferFrequency(times: readonly number[]): Frequency {
 /** daily, monthly, every 6 hours, … */
 export function describeFrequency(f: Frequency): string {
   if ('months' in f) return f.months === 1 ? 'monthly' : f.months === 3 ? 'quarterly' : f.months === 12 ? 'yearly' : `every ${f.months} months`;
-  const named: [number, string, string][] = [[WEEK, 'weekly', 'weeks'], [DAY, 'daily', 'days'], [HOUR, 'hourly', 'hours'], [MINUTE, 'every minute', 'minutes'], [SECOND, 'every second', 'seconds']];
+  const named: [number, string, string][] = [
+    [WEEK, 'weekly', 'weeks'], [DAY, 'daily', 'days'], [HOUR, 'hourly', 'hours'],
+    [MINUTE, 'every minute', 'minutes'], [SECOND, 'every second', 'seconds'],
+  ];
   for (const [unit, one, many] of named) {
     if (f.ms === unit) return one;
     if (f.ms % unit === 0) return `every ${f.ms / unit} ${many}`;

@@ -29,7 +29,9 @@ export function windowOrigins(
 /** The window of a row-major [rows, features] matrix ending at `origin`: [lookback, features]. */
 export function inputWindow(matrix: Float32Array, features: number, origin: number, lookback: number): Float32Array {
   const start = origin - lookback + 1;
-  if (start < 0 || (origin + 1) * features > matrix.length) throw new ValueError(`window ending at row ${origin} with lookback ${lookback} does not fit in ${matrix.length / features} rows`);
+  if (start < 0 || (origin + 1) * features > matrix.length) {
+    throw new ValueError(`window ending at row ${origin} with lookback ${lookback} does not fit in ${matrix.length / features} rows`);
+  }
   return matrix.slice(start * features, (origin + 1) * features);
 }
 

@@ -150,7 +150,9 @@ export abstract class Recurrent extends Module {
   forwardArena(x: ArenaTensor, opts: RecurrentArenaOptions = {}): RecurrentOutput<ArenaTensor> {
     const name = this.constructor.name;
     const { numLayers: L, numDirections: D, hiddenSize: H, outputSize: O } = this;
-    if (x.shape.length !== 3 || x.shape[2] !== this.inputSize) throw new ShapeError(`${name}: input has shape ${describeShape(x.shape)}, expected [steps, batch, ${this.inputSize}]`);
+    if (x.shape.length !== 3 || x.shape[2] !== this.inputSize) {
+      throw new ShapeError(`${name}: input has shape ${describeShape(x.shape)}, expected [steps, batch, ${this.inputSize}]`);
+    }
     const [T, B] = x.shape as [number, number, number];
     const lengths = opts.lengths ? this.checkLengths(opts.lengths, T, B) : null;
     if (opts.h0) checkArenaShape(opts.h0, [L * D, B, O], `${name} h0`);
@@ -274,7 +276,10 @@ export abstract class Recurrent extends Module {
     x: Tensor, h0: Tensor | undefined, c0: Tensor | undefined, opts: ForwardOptions,
   ): RecurrentOutput<Tensor> {
     const name = this.constructor.name;
-    if (x.shape.length !== 3) throw new ShapeError(`${name}: input has shape ${describeShape(x.shape)}, expected 3 dimensions ${this.batchFirst ? '[batch, steps, features]' : '[steps, batch, features]'}`);
+    if (x.shape.length !== 3) {
+      const layout = this.batchFirst ? '[batch, steps, features]' : '[steps, batch, features]';
+      throw new ShapeError(`${name}: input has shape ${describeShape(x.shape)}, expected 3 dimensions ${layout}`);
+    }
     const [d0, d1] = x.shape as [number, number, number];
     const T = this.batchFirst ? d1 : d0;
     const B = this.batchFirst ? d0 : d1;

@@ -71,9 +71,23 @@ export const OptimizerSchema = Type.Object({
 }, { additionalProperties: false });
 
 export const ScheduleSchema = Type.Union([
-  Type.Object({ type: Type.Literal('step'), stepSize: PositiveInt, gamma: Type.Optional(Type.Number({ exclusiveMinimum: 0 })) }, { additionalProperties: false }),
-  Type.Object({ type: Type.Literal('cosine'), tMax: Type.Optional(PositiveInt), etaMin: Type.Optional(Type.Number({ minimum: 0 })) }, { additionalProperties: false }),
-  Type.Object({ type: Type.Literal('plateau'), factor: Type.Optional(Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1 })), patience: Type.Optional(Type.Integer({ minimum: 0 })), minLr: Type.Optional(Type.Number({ minimum: 0 })) }, { additionalProperties: false }),
+  Type.Object(
+    { type: Type.Literal('step'), stepSize: PositiveInt, gamma: Type.Optional(Type.Number({ exclusiveMinimum: 0 })) },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    { type: Type.Literal('cosine'), tMax: Type.Optional(PositiveInt), etaMin: Type.Optional(Type.Number({ minimum: 0 })) },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    {
+      type: Type.Literal('plateau'),
+      factor: Type.Optional(Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1 })),
+      patience: Type.Optional(Type.Integer({ minimum: 0 })),
+      minLr: Type.Optional(Type.Number({ minimum: 0 })),
+    },
+    { additionalProperties: false },
+  ),
 ]);
 
 export const MetricName = Type.Union([
@@ -143,7 +157,9 @@ export function parseModelConfig(value: unknown, where = 'config'): ModelConfig 
   const config = validate(ModelConfigSchema, value, where);
   const { output, rnn, input } = config;
   if (output.type === 'regression' && output.classes) throw new ValueError(`${where}: output.classes is for classification; a regression head has output.size`);
-  if (output.type === 'classification' && output.size) throw new ValueError(`${where}: output.size is for regression; a classification head has output.classes`);
+  if (output.type === 'classification' && output.size) {
+    throw new ValueError(`${where}: output.size is for regression; a classification head has output.classes`);
+  }
   if (output.pooling && output.mode !== 'sequence') throw new ValueError(`${where}: output.pooling applies to mode 'sequence' only, got mode '${output.mode}'`);
   if (output.mode === 'next' && input.type === 'tokens' && output.type !== 'classification') {
     throw new ValueError(`${where}: next-token prediction over tokens is a classification; set output.type to 'classification'`);
@@ -152,7 +168,9 @@ export function parseModelConfig(value: unknown, where = 'config'): ModelConfig 
     throw new ValueError(`${where}: next-step prediction over numbers is a regression; set output.type to 'regression'`);
   }
   if (rnn.projSize && rnn.cell !== 'lstm') throw new ValueError(`${where}: rnn.projSize is for LSTM only, got cell '${rnn.cell}'`);
-  if (rnn.projSize && rnn.projSize >= rnn.hiddenSize) throw new ValueError(`${where}: rnn.projSize must be smaller than rnn.hiddenSize (${rnn.hiddenSize}), got ${rnn.projSize}`);
+  if (rnn.projSize && rnn.projSize >= rnn.hiddenSize) {
+    throw new ValueError(`${where}: rnn.projSize must be smaller than rnn.hiddenSize (${rnn.hiddenSize}), got ${rnn.projSize}`);
+  }
   if (rnn.nonlinearity && rnn.cell !== 'rnn') throw new ValueError(`${where}: rnn.nonlinearity is for cell 'rnn' only`);
   if (input.type === 'tokens' && input.vocabulary) {
     if (new Set(input.vocabulary).size !== input.vocabulary.length) throw new ValueError(`${where}: input.vocabulary has duplicate tokens`);
@@ -168,7 +186,9 @@ export function completeConfig(config: ModelConfig, records: readonly JsonlRecor
   if (out.output.type === 'classification' && !out.output.classes) {
     if (out.output.mode === 'next') out.output.classes = (out.input as { vocabulary: string[] }).vocabulary;
     else out.output.classes = collectClasses(records, out.output, file);
-    if (out.output.classes.length < 2) throw new DataError(`found only ${out.output.classes.length} class label(s) in the training data; classification needs at least 2`, file);
+    if (out.output.classes.length < 2) {
+      throw new DataError(`found only ${out.output.classes.length} class label(s) in the training data; classification needs at least 2`, file);
+    }
   }
   return out;
 }

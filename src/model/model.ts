@@ -57,9 +57,15 @@ export class SequenceModel extends Module {
 
   constructor(config: unknown, opts: ModelOptions = {}) {
     const c = parseModelConfig(config);
-    if (c.input.type === 'tokens' && !c.input.vocabulary) throw new ValueError('model config: input.vocabulary is missing (build it from the training data with completeConfig)');
-    if (c.output.type === 'classification' && !c.output.classes) throw new ValueError('model config: output.classes is missing (collect them from the training data with completeConfig)');
-    if (c.output.mode === 'next' && c.rnn.bidirectional) throw new ValueError('model config: next-step prediction cannot be bidirectional (the backward direction would see the future)');
+    if (c.input.type === 'tokens' && !c.input.vocabulary) {
+      throw new ValueError('model config: input.vocabulary is missing (build it from the training data with completeConfig)');
+    }
+    if (c.output.type === 'classification' && !c.output.classes) {
+      throw new ValueError('model config: output.classes is missing (collect them from the training data with completeConfig)');
+    }
+    if (c.output.mode === 'next' && c.rnn.bidirectional) {
+      throw new ValueError('model config: next-step prediction cannot be bidirectional (the backward direction would see the future)');
+    }
     // Initialization draws from `init`; dropout from a generator seeded by its first draw.
     const init = opts.seed === undefined ? defaultRng() : new Rng(opts.seed);
     super({ ...(opts.backend ? { backend: opts.backend } : {}), seed: init.nextU32() });
@@ -153,7 +159,10 @@ export class SequenceModel extends Module {
     const given = 'x' in input ? input.x : input.tokens;
     const what = 'x' in input ? 'x' : 'tokens';
     const rank = 'x' in input ? 3 : 2;
-    if (given.shape.length !== rank) throw new ShapeError(`SequenceModel: ${what} has shape ${describeShape(given.shape)}, expected ${rank === 3 ? '[batch, steps, features]' : '[batch, steps]'}`);
+    if (given.shape.length !== rank) {
+      const expected = rank === 3 ? '[batch, steps, features]' : '[batch, steps]';
+      throw new ShapeError(`SequenceModel: ${what} has shape ${describeShape(given.shape)}, expected ${expected}`);
+    }
     const [B, T] = given.shape as [number, number];
     const F = 'x' in input ? this.inputFeatures : 1;
     if ('x' in input && given.shape[2] !== F) throw new ShapeError(`SequenceModel: x has ${given.shape[2]} features per step, the model expects ${F}`);

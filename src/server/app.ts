@@ -40,7 +40,9 @@ async function sourcesOf(o: ServerOptions): Promise<ModelSource[]> {
   const sources: ModelSource[] = [];
   if (o.model !== undefined) sources.push(await readModelSource(o.model));
   if (o.modelsDir !== undefined) sources.push(...(await readModelDirectory(o.modelsDir)));
-  for (const [name, contents] of Object.entries(o.modelContents ?? {})) sources.push({ name: checkModelName(name, '<memory>'), contents, path: '<memory>', sha256: '' });
+  for (const [name, contents] of Object.entries(o.modelContents ?? {})) {
+    sources.push({ name: checkModelName(name, '<memory>'), contents, path: '<memory>', sha256: '' });
+  }
   if (sources.length === 0) throw new DataError('no model to serve: give a model file, or a directory of them (--models)');
   const names = new Set<string>();
   for (const s of sources) {
@@ -88,7 +90,8 @@ function plural(n: number, what: string): string {
 
 /** ajv's first complaint as a sentence naming the field (ajv runs with verbose: the schema and data come along). */
 function validationError(err: FastifyError, limits: ServerLimits): HttpError {
-  const first = err.validation?.[0] as (NonNullable<FastifyError['validation']>[number] & { data?: unknown; parentSchema?: { description?: string } }) | undefined;
+  type Complaint = NonNullable<FastifyError['validation']>[number] & { data?: unknown; parentSchema?: { description?: string } };
+  const first = err.validation?.[0] as Complaint | undefined;
   if (!first) return new HttpError(400, 'invalid_argument', err.message);
   const params = first.params as Record<string, unknown>;
   let field = fieldPath(first.instancePath);
@@ -104,15 +107,18 @@ function validationError(err: FastifyError, limits: ServerLimits): HttpError {
       field = field ? `${field}.${String(params.missingProperty)}` : String(params.missingProperty);
       problem = 'is missing';
       break;
-    case 'type':
-      problem = `must be ${String(params.type).split(',').map((t) => (t === 'integer' ? 'an integer' : /^[aeiou]/.test(t) ? `an ${t}` : `a ${t}`)).join(' or ')}`;
+    case 'type': {
+      const withArticle = (t: string): string => (t === 'integer' ? 'an integer' : /^[aeiou]/.test(t) ? `an ${t}` : `a ${t}`);
+      problem = `must be ${String(params.type).split(',').map(withArticle).join(' or ')}`;
       break;
+    }
     case 'minItems':
       problem = `has ${plural(count, 'item')}, fewer than ${String(params.limit)}${expected}`;
       break;
     case 'maxItems': {
       const limit = Number(params.limit);
-      const flag = first.instancePath === '/instances' && limit === limits.maxInstances ? ' (--max-instances)' : limit === limits.maxSteps ? ' (--max-steps)' : '';
+      const flag = first.instancePath === '/instances' && limit === limits.maxInstances ? ' (--max-instances)'
+        : limit === limits.maxSteps ? ' (--max-steps)' : '';
       problem = `has ${plural(count, 'item')}, more than ${limit}${flag || expected}`;
       break;
     }
@@ -129,7 +135,10 @@ function toHttpError(err: FastifyError | HttpError | Error, limits: ServerLimits
   if (e.validation) return validationError(e, limits);
   switch (e.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new HttpError(413, 'payload_too_large', `the request body is larger than ${limits.maxBodyBytes} bytes (--max-body); send fewer or shorter sequences per request`);
+      return new HttpError(
+        413, 'payload_too_large',
+        `the request body is larger than ${limits.maxBodyBytes} bytes (--max-body); send fewer or shorter sequences per request`,
+      );
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new HttpError(415, 'unsupported_media_type', 'send the body as application/json');
   }
@@ -180,7 +189,10 @@ export async function createServer(options: ServerOptions = {}): Promise<Fastify
       for (const w of stats.waits) metrics.queueWait.observe({ model: name }, w);
     });
     const base = `/v1/models/${name}`;
-    const m: ServedModel = { name, sha256: source.sha256, contents: source.contents, adapter, batcher, maxPassSteps, paths: { info: base, predict: `${base}/predict` } };
+    const m: ServedModel = {
+      name, sha256: source.sha256, contents: source.contents, adapter, batcher, maxPassSteps,
+      paths: { info: base, predict: `${base}/predict` },
+    };
     if (adapter.generate) {
       const generate = adapter.generate;
       const samplers = Array.from({ length: limits.generateConcurrency }, () => generate.newSampler());
@@ -264,9 +276,13 @@ export async function createServer(options: ServerOptions = {}): Promise<Fastify
     const names = served.map((m) => m.name);
     const name = /^\/v1\/models\/([^/]+)/.exec(request.url)?.[1];
     let message = `no route ${request.method} ${request.url.split('?')[0]}`;
-    if (name !== undefined && !names.includes(decodeURIComponent(name))) message = `no model named "${decodeURIComponent(name)}"; this server has ${names.map((n) => `"${n}"`).join(', ')}`;
-    else if (name !== undefined && request.url.endsWith('/generate')) message = `model "${name}" is not a language model; /generate serves text-generator models only`;
-    else if (!single && /^\/v1\/(model|predict|generate)\b/.test(request.url)) message = `this server has several models (${names.join(', ')}); use /v1/models/{name}/…`;
+    if (name !== undefined && !names.includes(decodeURIComponent(name))) {
+      message = `no model named "${decodeURIComponent(name)}"; this server has ${names.map((n) => `"${n}"`).join(', ')}`;
+    } else if (name !== undefined && request.url.endsWith('/generate')) {
+      message = `model "${name}" is not a language model; /generate serves text-generator models only`;
+    } else if (!single && /^\/v1\/(model|predict|generate)\b/.test(request.url)) {
+      message = `this server has several models (${names.join(', ')}); use /v1/models/{name}/…`;
+    }
     const e = new HttpError(404, 'not_found', message);
     metrics.errors.inc({ code: e.code });
     return reply.code(404).send(e.body());
@@ -275,7 +291,10 @@ export async function createServer(options: ServerOptions = {}): Promise<Fastify
   app.get('/healthz', {
     schema: {
       summary: 'Liveness and readiness', tags: ['server'],
-      response: { 200: { type: 'object', properties: { status: { type: 'string', enum: ['ok'] }, models: { type: 'array', items: { type: 'string' } } } }, 503: ErrorBodySchema },
+      response: {
+        200: { type: 'object', properties: { status: { type: 'string', enum: ['ok'] }, models: { type: 'array', items: { type: 'string' } } } },
+        503: ErrorBodySchema,
+      },
     },
   }, async () => ({ status: 'ok', models: served.map((m) => m.name) }));
 

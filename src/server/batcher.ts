@@ -78,7 +78,8 @@ export class Batcher<I, O> {
     const o = this.options;
     if (this.closed) return Promise.reject(new HttpError(503, 'unavailable', 'the server is shutting down', undefined, 1));
     if (this.waiting + items.length > o.maxQueue) {
-      return Promise.reject(new HttpError(503, 'resource_exhausted', `the queue is full (${this.waiting} sequences waiting, at most ${o.maxQueue}); try again shortly`, undefined, 1));
+      const message = `the queue is full (${this.waiting} sequences waiting, at most ${o.maxQueue}); try again shortly`;
+      return Promise.reject(new HttpError(503, 'resource_exhausted', message, undefined, 1));
     }
     if (signal?.aborted) return Promise.reject(new HttpError(499, 'cancelled', 'the client went away'));
     return new Promise<O[]>((resolve, reject) => {
@@ -239,7 +240,8 @@ export class Slots<S> {
       return Promise.resolve(slot);
     }
     if (this.line.length >= this.maxWaiting) {
-      return Promise.reject(new HttpError(503, 'resource_exhausted', `all generation slots are busy and ${this.line.length} requests wait (at most ${this.maxWaiting}); try again shortly`, undefined, 1));
+      const message = `all generation slots are busy and ${this.line.length} requests wait (at most ${this.maxWaiting}); try again shortly`;
+      return Promise.reject(new HttpError(503, 'resource_exhausted', message, undefined, 1));
     }
     return new Promise<S>((resolve, reject) => {
       const leave = (err: Error): void => {

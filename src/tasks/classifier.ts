@@ -139,9 +139,15 @@ export class TextClassifier {
   private examples(data: readonly LabelledText[], where: string): Example[] {
     const classIndex = new Map(this.classes.map((c, k) => [c, k]));
     return data.map((item, i) => {
-      if (!item || typeof item.text !== 'string') throw new DataError(`${where}[${i}]: expected {text: string, label}, got ${JSON.stringify(item)?.slice(0, 60)}`);
+      if (!item || typeof item.text !== 'string') {
+        throw new DataError(`${where}[${i}]: expected {text: string, label}, got ${JSON.stringify(item)?.slice(0, 60)}`);
+      }
       const k = classIndex.get(String(item.label));
-      if (k === undefined) throw new DataError(`${where}[${i}]: the label ${JSON.stringify(String(item.label))} is not one of the model's classes (${this.classes.slice(0, 10).join(', ')})`);
+      if (k === undefined) {
+        throw new DataError(
+          `${where}[${i}]: the label ${JSON.stringify(String(item.label))} is not one of the model's classes (${this.classes.slice(0, 10).join(', ')})`,
+        );
+      }
       const tokens = this.encode(item.text);
       return {
         steps: tokens.length, x: null, tokens, yReg: null, yCls: Int32Array.of(k), source: { file: where, line: i },
@@ -153,7 +159,9 @@ export class TextClassifier {
   private configFor(data: readonly LabelledText[]): ModelConfig {
     const o = this.options;
     const classes = sortLabels(data.map((d, i) => {
-      if (!d || typeof d.text !== 'string' || d.label === undefined || d.label === null) throw new DataError(`training data[${i}]: expected {text: string, label}, got ${JSON.stringify(d)?.slice(0, 60)}`);
+      if (!d || typeof d.text !== 'string' || d.label === undefined || d.label === null) {
+        throw new DataError(`training data[${i}]: expected {text: string, label}, got ${JSON.stringify(d)?.slice(0, 60)}`);
+      }
       return String(d.label);
     }));
     if (classes.length < 2) throw new DataError(`training data has ${classes.length} label(s) (${classes.join(', ')}); a classifier needs at least 2`);
@@ -181,7 +189,10 @@ export class TextClassifier {
    * train.monitor, default loss) are kept at the end. With `checkpoint`, the
    * run directory gets best.lstmkit and last.lstmkit as `lstmkit train` writes them.
    */
-  async fit(data: readonly LabelledText[], opts: { validation?: readonly LabelledText[]; callbacks?: Callbacks; checkpoint?: Omit<CheckpointOptions, 'preprocessing'> } = {}): Promise<EpochLog[]> {
+  async fit(
+    data: readonly LabelledText[],
+    opts: { validation?: readonly LabelledText[]; callbacks?: Callbacks; checkpoint?: Omit<CheckpointOptions, 'preprocessing'> } = {},
+  ): Promise<EpochLog[]> {
     if (data.length === 0) throw new DataError('no training texts');
     if (!this.current) {
       const config = this.configFor(data);
@@ -250,7 +261,10 @@ export class TextClassifier {
     const pre = contents.preprocessing as Partial<ClassifierPreprocessing> | undefined;
     if (pre?.task !== undefined && pre.task !== 'text-classifier') throw new FormatError(`${source}: is a ${pre.task} model, not a text classifier`);
     if (input.type !== 'tokens' || output.mode !== 'sequence' || output.type !== 'classification') {
-      throw new FormatError(`${source}: is not a text classifier (it has ${input.type} input and a ${output.mode} ${output.type} head; expected token input and a sequence classification head)`);
+      throw new FormatError(
+        `${source}: is not a text classifier (it has ${input.type} input and a ${output.mode} ${output.type} head; ` +
+        'expected token input and a sequence classification head)',
+      );
     }
     const classifier = new TextClassifier({
       tokenizer: input.tokenizer ?? 'char',

@@ -144,7 +144,9 @@ export function toTable(data: ForecastData): CsvTable {
 
 /** Rows in a part: a fraction of all rows (< 1) or a row count. */
 function partRows(size: number, rows: number, name: string): number {
-  if (!(size >= 0) || (size >= 1 && !Number.isInteger(size))) throw new ValueError(`${name} must be a fraction in [0, 1) or a whole number of rows, got ${size}`);
+  if (!(size >= 0) || (size >= 1 && !Number.isInteger(size))) {
+    throw new ValueError(`${name} must be a fraction in [0, 1) or a whole number of rows, got ${size}`);
+  }
   return size < 1 ? Math.round(size * rows) : size;
 }
 
@@ -177,7 +179,9 @@ export function prepareFit(table: CsvTable, options: ForecastDataOptions): Prepa
   const horizon = positiveInt(options.horizon, 'horizon');
   const features = [...(options.features ?? [])];
   const transform = options.transform ?? 'delta';
-  if (transform !== 'delta' && transform !== 'drift' && transform !== 'level') throw new ValueError(`transform must be 'delta', 'drift' or 'level', got ${JSON.stringify(transform)}`);
+  if (transform !== 'delta' && transform !== 'drift' && transform !== 'level') {
+    throw new ValueError(`transform must be 'delta', 'drift' or 'level', got ${JSON.stringify(transform)}`);
+  }
   const gaps = options.gaps ?? 'error';
   const frequencyOpt = typeof options.frequency === 'string' ? parseFrequency(options.frequency) : options.frequency;
   const series = buildSeries(table, {
@@ -208,7 +212,8 @@ export function prepareFit(table: CsvTable, options: ForecastDataOptions): Prepa
   const maseScale = seasonalNaiveScale(target, season, trainEnd);
   const at = (row: number) => formatDate(series.times[row]!);
   const preprocessing: ForecastPreprocessing = {
-    task: 'forecast', version: 1, dateColumn: options.dateColumn, target: options.target, features, where: options.where && Object.keys(options.where).length ? { ...options.where } : null,
+    task: 'forecast', version: 1, dateColumn: options.dateColumn, target: options.target, features,
+    where: options.where && Object.keys(options.where).length ? { ...options.where } : null,
     lookback, horizon, season, transform, calendar, gaps, frequency: series.frequency,
     inputScaler: inputScaler.toJSON(), outputScaler: outputScaler.toJSON(), maseScale,
     split: {
@@ -246,9 +251,14 @@ function splitRows(
   if (short) {
     const needAll = needTrain + (valRows > 0 ? Math.max(valRows, horizon) : 0)
       + (testRows > 0 ? Math.max(testRows, horizon) : 0);
+    const filled = series.filled ? ` (${series.filled} filled in)` : '';
+    const withSeason = season > 1 ? ` with season ${season}` : '';
+    const otherParts = `${valRows > 0 ? `, ${horizon} validation` : ''}${testRows > 0 ? `, ${horizon} test` : ''}`;
     throw new DataError(
-      `too few rows for the window: ${n} rows${where}${series.filled ? ` (${series.filled} filled in)` : ''} split into ${Math.max(0, trainEnd)} training, ${valRows} validation and ${testRows} test rows; ` +
-      `lookback ${lookback} and horizon ${horizon}${season > 1 ? ` with season ${season}` : ''} need at least ${needTrain} training rows${valRows > 0 ? `, ${horizon} validation` : ''}${testRows > 0 ? `, ${horizon} test` : ''} (about ${needAll} rows in all). ` +
+      `too few rows for the window: ${n} rows${where}${filled} split into ${Math.max(0, trainEnd)} training, ` +
+      `${valRows} validation and ${testRows} test rows; ` +
+      `lookback ${lookback} and horizon ${horizon}${withSeason} need at least ${needTrain} training rows${otherParts} ` +
+      `(about ${needAll} rows in all). ` +
       'Use a shorter lookback or horizon, smaller validation/test parts, or more data', series.source);
   }
   return { trainEnd, valRows, testRows };
@@ -264,12 +274,21 @@ export function checkPreprocessing(p: Partial<ForecastPreprocessing>, config: Mo
   if (p.gaps !== 'error' && p.gaps !== 'interpolate') throw bad('gaps', "'error' or 'interpolate'");
   const f = p.frequency as Record<string, unknown> | undefined;
   if (!f || !(Number.isInteger(f.months) || Number.isInteger(f.ms))) throw bad('frequency', 'a frequency ({months} or {ms})');
-  if (typeof p.maseScale !== 'number' || typeof p.calendar !== 'boolean' || typeof p.split !== 'object' || p.split === null) throw bad('maseScale, calendar or split', 'set');
+  if (typeof p.maseScale !== 'number' || typeof p.calendar !== 'boolean' || typeof p.split !== 'object' || p.split === null) {
+    throw bad('maseScale, calendar or split', 'set');
+  }
   const inputs = Scaler.fromJSON(p.inputScaler, `${source}: preprocessing.inputScaler`);
   const outputs = Scaler.fromJSON(p.outputScaler, `${source}: preprocessing.outputScaler`);
   const size = 1 + p.features.length + (p.calendar ? 2 : 0);
-  if (config.input.type !== 'features' || config.input.size !== size || inputs.columns !== 1 + p.features.length) throw new FormatError(`${source}: the model takes ${config.input.type === 'features' ? config.input.size : 'token'} inputs per step, its forecaster preprocessing makes ${size}`);
-  if ((config.output.size ?? 1) !== p.horizon || outputs.columns !== p.horizon) throw new FormatError(`${source}: the model predicts ${config.output.size ?? 1} steps, its forecaster preprocessing says horizon ${p.horizon}`);
+  if (config.input.type !== 'features' || config.input.size !== size || inputs.columns !== 1 + p.features.length) {
+    const takes = config.input.type === 'features' ? config.input.size : 'token';
+    throw new FormatError(`${source}: the model takes ${takes} inputs per step, its forecaster preprocessing makes ${size}`);
+  }
+  if ((config.output.size ?? 1) !== p.horizon || outputs.columns !== p.horizon) {
+    throw new FormatError(
+      `${source}: the model predicts ${config.output.size ?? 1} steps, its forecaster preprocessing says horizon ${p.horizon}`,
+    );
+  }
 }
 
 /** The regular series of a table, read with the settings a forecaster was fitted with. */
@@ -343,7 +362,11 @@ export function evaluationOrigins(
   const origins = windowOrigins({ lookback: p.lookback, horizon: H }, { targetStart: start, targetEnd: n })
     .filter((t) => t >= firstForecastOrigin(p));
   if (origins.length === 0) {
-    throw new DataError(`nothing to evaluate: the period from ${typeof from === 'number' ? formatDate(from) : from} has ${n - start} rows; horizon ${H} needs at least ${H}, after ${firstForecastOrigin(p) + 1} rows of history`, series.source);
+    throw new DataError(
+      `nothing to evaluate: the period from ${typeof from === 'number' ? formatDate(from) : from} has ${n - start} rows; ` +
+      `horizon ${H} needs at least ${H}, after ${firstForecastOrigin(p) + 1} rows of history`,
+      series.source,
+    );
   }
   return { start, origins };
 }
@@ -355,12 +378,25 @@ export function originRow(series: TimeSeries, p: ForecastPreprocessing, date: st
   if (date !== undefined) {
     origin = rowAt(series, date, 'origin');
     if (origin >= n || series.times[origin] !== (typeof date === 'number' ? date : parseDate(date))) {
-      throw new DataError(`the origin ${typeof date === 'number' ? formatDate(date) : date} is not a date of the series (${formatDate(series.times[0]!)} … ${formatDate(series.times[n - 1]!)}, ${describeFrequency(p.frequency)})`, series.source);
+      throw new DataError(
+        `the origin ${typeof date === 'number' ? formatDate(date) : date} is not a date of the series ` +
+        `(${formatDate(series.times[0]!)} … ${formatDate(series.times[n - 1]!)}, ${describeFrequency(p.frequency)})`,
+        series.source,
+      );
     }
   }
   const needed = firstForecastOrigin(p);
   if (origin < needed) {
-    throw new DataError(`too few rows before the origin ${formatDate(series.times[origin]!)}: ${origin + 1}, the forecaster needs ${needed + 1} (lookback ${p.lookback}${p.transform !== 'level' ? ' plus one for the first change' : ''}${p.transform === 'drift' ? `, ${driftSpan(p)} for the drift` : ''}${p.season > 1 ? `, season ${p.season} for the seasonal-naive forecast` : ''})`, series.source);
+    const reasons = [
+      p.transform !== 'level' ? ' plus one for the first change' : '',
+      p.transform === 'drift' ? `, ${driftSpan(p)} for the drift` : '',
+      p.season > 1 ? `, season ${p.season} for the seasonal-naive forecast` : '',
+    ].join('');
+    throw new DataError(
+      `too few rows before the origin ${formatDate(series.times[origin]!)}: ${origin + 1}, ` +
+      `the forecaster needs ${needed + 1} (lookback ${p.lookback}${reasons})`,
+      series.source,
+    );
   }
   return origin;
 }

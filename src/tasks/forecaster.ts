@@ -123,7 +123,10 @@ export class Forecaster {
     const train: TrainConfig = { ...DEFAULT_FORECAST_TRAIN, ...options.train };
     const config: ModelConfig = {
       input: { type: 'features', size: 1 + features.length + (calendar ? 2 : 0) },
-      rnn: { cell: m.cell ?? 'lstm', hiddenSize: m.hiddenSize ?? 32, ...(m.numLayers ? { numLayers: m.numLayers } : {}), ...(m.dropout ? { dropout: m.dropout } : {}) },
+      rnn: {
+        cell: m.cell ?? 'lstm', hiddenSize: m.hiddenSize ?? 32,
+        ...(m.numLayers ? { numLayers: m.numLayers } : {}), ...(m.dropout ? { dropout: m.dropout } : {}),
+      },
       output: { mode: 'sequence', type: 'regression', size: horizon },
       train,
     };
@@ -155,7 +158,9 @@ export class Forecaster {
     const source = opts.source ?? '<model>';
     const contents = file instanceof Uint8Array ? decodeModelFile(file, source) : file;
     const p = contents.preprocessing as Partial<ForecastPreprocessing> | undefined;
-    if (!p || p.task !== 'forecast') throw new DataError('is not a forecaster (its preprocessing metadata has no task "forecast"); train one with `lstmkit forecast train`', source);
+    if (!p || p.task !== 'forecast') {
+      throw new DataError('is not a forecaster (its preprocessing metadata has no task "forecast"); train one with `lstmkit forecast train`', source);
+    }
     if (p.version !== 1) throw new DataError(`holds forecaster preprocessing version ${String(p.version)}; this lstmkit reads version 1`, source);
     checkPreprocessing(p, contents.config, source);
     const model = modelFromFile(contents, opts.backend ? { backend: opts.backend } : {}, source);

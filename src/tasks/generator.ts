@@ -192,7 +192,9 @@ export class TextGenerator {
     for (const name of ['maxVocabulary', 'minCount', 'embeddingDim', 'hiddenSize', 'numLayers', 'tbptt'] as const) {
       if (options[name] !== undefined) positiveInt(options[name], name, 'TextGenerator');
     }
-    if (options.unit !== undefined && options.unit !== 'text' && options.unit !== 'lines') throw new ValueError(`TextGenerator: unit must be 'text' or 'lines', got ${JSON.stringify(options.unit)}`);
+    if (options.unit !== undefined && options.unit !== 'text' && options.unit !== 'lines') {
+      throw new ValueError(`TextGenerator: unit must be 'text' or 'lines', got ${JSON.stringify(options.unit)}`);
+    }
     if (options.tokenizer !== undefined && options.tokenizer !== 'char' && options.tokenizer !== 'word') {
       throw new ValueError(`TextGenerator: tokenizer must be 'char' or 'word', got ${JSON.stringify(options.tokenizer)}`);
     }
@@ -258,7 +260,9 @@ export class TextGenerator {
     const examples = this.encodeSequences(data, where).map((tokens) => ({
       steps: tokens.length, x: null, tokens, yReg: null, yCls: null,
     }));
-    if (this.unit === 'text' && (examples[0]?.steps ?? 0) < 2) throw new DataError(`${where}: the text has fewer than 2 tokens; a language model needs a longer text`);
+    if (this.unit === 'text' && (examples[0]?.steps ?? 0) < 2) {
+      throw new DataError(`${where}: the text has fewer than 2 tokens; a language model needs a longer text`);
+    }
     if (examples.length === 0) throw new DataError(`${where}: no lines`);
     return examples;
   }
@@ -470,7 +474,10 @@ export class TextGenerator {
     const pre = contents.preprocessing as Partial<GeneratorPreprocessing> | undefined;
     if (pre?.task !== undefined && pre.task !== 'text-generator') throw new FormatError(`${source}: is a ${pre.task} model, not a text generator`);
     if (input.type !== 'tokens' || output.mode !== 'next' || output.type !== 'classification') {
-      throw new FormatError(`${source}: is not a text generator (it has ${input.type} input and a ${output.mode} ${output.type} head; expected token input and next-token prediction)`);
+      throw new FormatError(
+        `${source}: is not a text generator (it has ${input.type} input and a ${output.mode} ${output.type} head; ` +
+        'expected token input and next-token prediction)',
+      );
     }
     const unit = pre?.unit ?? 'text';
     if (unit === 'lines' && !input.vocabulary!.includes(EOS)) throw new FormatError(`${source}: a line model without ${EOS} in its vocabulary`);

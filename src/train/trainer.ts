@@ -120,8 +120,12 @@ export class Trainer {
     this.batchSize = config.batchSize ?? DEFAULT_TRAIN.batchSize;
     this.monitor = config.monitor ?? 'loss';
     const kind = model.config.output.type;
-    if (kind === 'regression' && higherIsBetter(this.monitor)) throw new ValueError(`train.monitor '${this.monitor}' is a classification metric; this model is a regression`);
-    if (kind === 'classification' && ['mse', 'mae', 'rmse'].includes(this.monitor)) throw new ValueError(`train.monitor '${this.monitor}' is a regression metric; this model is a classification`);
+    if (kind === 'regression' && higherIsBetter(this.monitor)) {
+      throw new ValueError(`train.monitor '${this.monitor}' is a classification metric; this model is a regression`);
+    }
+    if (kind === 'classification' && ['mse', 'mae', 'rmse'].includes(this.monitor)) {
+      throw new ValueError(`train.monitor '${this.monitor}' is a regression metric; this model is a classification`);
+    }
     this.spec = batchSpecOf(model.config);
     this.rng = new Rng(config.seed ?? DEFAULT_TRAIN.seed);
     this.optimizer = makeOptimizer(model, config.optimizer);
@@ -229,7 +233,9 @@ export class Trainer {
     model.parameters().zeroGrad();
     const output = this.runner.forward(batch, { carry: this.streaming });
     const { loss, grad } = this.loss(output, batch);
-    if (!Number.isFinite(loss)) throw new DivergenceError(`training diverged: the loss is ${loss}${where}; lower the learning rate or clip gradients (train.clipNorm)`);
+    if (!Number.isFinite(loss)) {
+      throw new DivergenceError(`training diverged: the loss is ${loss}${where}; lower the learning rate or clip gradients (train.clipNorm)`);
+    }
     model.backwardArena(grad!);
     if (this.config.clipValue !== undefined) clipGradValue(model, this.config.clipValue);
     if (this.config.clipNorm !== undefined) clipGradNorm(model, this.config.clipNorm);
@@ -266,7 +272,10 @@ export class Trainer {
           opts.callbacks?.onBatchEnd?.({ epoch, batch: k + 1, batches: batches.length, loss, sequences: batch.size });
         });
       } catch (e) {
-        if (e instanceof DivergenceError && files) throw new DivergenceError(`${e.message}. The last good checkpoint is kept: ${files.lastWritten ? files.last : '(none yet: it diverged in the first epoch)'}`);
+        if (e instanceof DivergenceError && files) {
+          const kept = files.lastWritten ? files.last : '(none yet: it diverged in the first epoch)';
+          throw new DivergenceError(`${e.message}. The last good checkpoint is kept: ${kept}`);
+        }
         throw e;
       }
       const trainSeconds = (performance.now() - started) / 1000;

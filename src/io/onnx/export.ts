@@ -107,10 +107,17 @@ export function exportOnnx(model: SequenceModel, opts: OnnxExportOptions = {}): 
   const opset = opts.opset ?? 14;
   if (layout !== 0 && layout !== 1) throw new ValueError(`ONNX export: layout must be 0 or 1, got ${String(layout)}`);
   if (!Number.isInteger(opset) || opset < ONNX_OPSETS.min || opset > ONNX_OPSETS.max) {
-    throw new ValueError(`ONNX export: opset must be an integer from ${ONNX_OPSETS.min} (the first with the recurrent operators' layout attribute) to ${ONNX_OPSETS.max}, got ${opset}`);
+    throw new ValueError(
+      `ONNX export: opset must be an integer from ${ONNX_OPSETS.min} (the first with the recurrent operators' layout attribute) ` +
+      `to ${ONNX_OPSETS.max}, got ${opset}`,
+    );
   }
   const { cell, hiddenSize: H } = config.rnn;
-  if (config.rnn.projSize) throw new ValueError(`ONNX export: ONNX's LSTM has no projection, so a model with rnn.projSize (${config.rnn.projSize}) cannot be exported`);
+  if (config.rnn.projSize) {
+    throw new ValueError(
+      `ONNX export: ONNX's LSTM has no projection, so a model with rnn.projSize (${config.rnn.projSize}) cannot be exported`,
+    );
+  }
   const L = config.rnn.numLayers ?? 1;
   const D = config.rnn.bidirectional ? 2 : 1;
   const G = gateCount(cell);

@@ -30,7 +30,9 @@ export const HEAD_OPS: ReadonlyMap<string, OpEval> = new Map<string, OpEval>([
 function features(state: ImportState, ctx: NodeCtx, act: Act): Run[] {
   const last = act.axes[act.axes.length - 1];
   if (!last || last.kind !== 'F') throw ctx.fail(`its input ${describeAxes(act.axes, state.sym)} does not end in a feature axis`);
-  if (act.axes.some((a) => a.kind === 'S')) throw ctx.fail(`its input ${describeAxes(act.axes, state.sym)} still has a direction axis (merge the directions first)`);
+  if (act.axes.some((a) => a.kind === 'S')) {
+    throw ctx.fail(`its input ${describeAxes(act.axes, state.sym)} still has a direction axis (merge the directions first)`);
+  }
   return last.runs;
 }
 
@@ -55,8 +57,14 @@ export function identityHead(state: ImportState, ctx: NodeCtx, act: Act): Act {
 function matmul(state: ImportState, ctx: NodeCtx, a: Value, b: Value): Value {
   ctx.allow();
   if (a.kind === 'act' && a.head) throw ctx.fail('a second dense layer; a SequenceModel has one dense head');
-  if (a.kind !== 'act') throw ctx.fail(a.kind === 'float' && b.kind === 'act' ? 'multiplies a constant by an activation (the weight comes first); lstmkit follows x·W' : 'multiplies values that are not an activation and a constant weight');
-  if (b.kind !== 'float' || b.shape.length !== 2) throw ctx.fail(`the weight is not a constant matrix${b.kind === 'float' ? ` (shape ${describeShape(b.shape)})` : ''}`);
+  if (a.kind !== 'act') {
+    throw ctx.fail(a.kind === 'float' && b.kind === 'act'
+      ? 'multiplies a constant by an activation (the weight comes first); lstmkit follows x·W'
+      : 'multiplies values that are not an activation and a constant weight');
+  }
+  if (b.kind !== 'float' || b.shape.length !== 2) {
+    throw ctx.fail(`the weight is not a constant matrix${b.kind === 'float' ? ` (shape ${describeShape(b.shape)})` : ''}`);
+  }
   const [F, K] = b.shape as [number, number];
   const runs = features(state, ctx, a);
   if (width(runs) !== F) throw ctx.fail(`multiplies ${width(runs)} features by a ${describeShape(b.shape)} weight`);
@@ -148,7 +156,9 @@ function intArithmetic(ctx: NodeCtx, op: string, a: Extract<Value, { kind: 'int'
 function divide(state: ImportState, ctx: NodeCtx, act: Act, by: Value): Value {
   const times = new Set<Time>();
   mapRefs(act, (r) => (times.add(r.time), r));
-  if (times.size !== 1 || !times.has('sum') || act.head) throw ctx.fail('divides an activation, which lstmkit follows only to turn a sum over time into a mean');
+  if (times.size !== 1 || !times.has('sum') || act.head) {
+    throw ctx.fail('divides an activation, which lstmkit follows only to turn a sum over time into a mean');
+  }
   if (by.kind === 'lengths') {
     if (!by.float) throw ctx.fail('divides by integer lengths');
     // Broadcast: the lengths' batch axis must meet the activation's batch axis.
@@ -177,7 +187,11 @@ function softmax(state: ImportState, ctx: NodeCtx, op: 'Softmax' | 'LogSoftmax',
   const act = act0.head ? act0 : identityHead(state, ctx, act0);
   const rank = act.axes.length;
   const axis = normalizeAxis(ctx.int('axis', state.opset >= 13 ? -1 : 1), rank, ctx.where);
-  if (axis !== rank - 1 || act.axes[axis]!.kind !== 'K') throw ctx.fail(`takes the ${op} over axis ${axis} of ${describeAxes(act.axes, state.sym)}; lstmkit's classifier takes it over the outputs (the last axis)`);
+  if (axis !== rank - 1 || act.axes[axis]!.kind !== 'K') {
+    throw ctx.fail(
+      `takes the ${op} over axis ${axis} of ${describeAxes(act.axes, state.sym)}; lstmkit's classifier takes it over the outputs (the last axis)`,
+    );
+  }
   return { ...act, softmax: op };
 }
 
@@ -189,7 +203,8 @@ function reduce(state: ImportState, ctx: NodeCtx, op: 'ReduceMean' | 'ReduceSum'
   const keep = ctx.int('keepdims', 1) === 1;
   const ax = axes.length === 1 ? act.axes[axes[0]!]! : undefined;
   if (!ax || ax.kind !== 'seq' || state.sym.role.get(ax.sym) !== 'T') {
-    throw ctx.fail(`${op} over ${axes.length ? describeAxes(axes.map((a) => act.axes[a]!), state.sym) : 'every axis'}; lstmkit follows a mean over the time axis only`);
+    const over = axes.length ? describeAxes(axes.map((a) => act.axes[a]!), state.sym) : 'every axis';
+    throw ctx.fail(`${op} over ${over}; lstmkit follows a mean over the time axis only`);
   }
   const a = axes[0]!;
   const reduced: Act = { ...act, axes: keep ? act.axes.map((x, k) => (k === a ? { kind: 'one' } : x)) : act.axes.filter((_, k) => k !== a) };

@@ -55,7 +55,8 @@ export class NodeCtx {
   activation(v: Value, what: string): Act {
     if (v.kind === 'act') return v;
     if (v.kind === 'input') throw this.fail(`${what} is graph input '${v.name}', which a SequenceModel has no place for`);
-    throw this.fail(`${what} is a ${v.kind === 'float' || v.kind === 'int' ? 'constant' : v.kind === 'lengths' ? 'sequence-lengths input' : v.kind}, where an activation was expected`);
+    const kind = v.kind === 'float' || v.kind === 'int' ? 'constant' : v.kind === 'lengths' ? 'sequence-lengths input' : v.kind;
+    throw this.fail(`${what} is a ${kind}, where an activation was expected`);
   }
 
   /** Refuse an activation past the dense head or its softmax, which end a SequenceModel. */
@@ -127,7 +128,9 @@ export class NodeCtx {
   /** Axes from an input (opset 13+) or the `axes` attribute (earlier opsets). */
   axes(input: Value | undefined, name: string): number[] {
     if (input !== undefined) {
-      if (input.kind !== 'int' || input.shape.length > 1 || input.data.some((d) => typeof d !== 'number')) throw this.fail(`${name} is not a constant integer vector`);
+      if (input.kind !== 'int' || input.shape.length > 1 || input.data.some((d) => typeof d !== 'number')) {
+        throw this.fail(`${name} is not a constant integer vector`);
+      }
       return input.data as number[];
     }
     return this.attrs.has(name) ? this.ints(name) : [];

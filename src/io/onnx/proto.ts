@@ -185,7 +185,9 @@ export function decodeTensor(t: OnnxTensorProto, what: string): DecodedTensor {
     [DataType.FLOAT]: 4, [DataType.DOUBLE]: 8, [DataType.INT32]: 4, [DataType.INT64]: 8,
     [DataType.INT8]: 1, [DataType.UINT8]: 1, [DataType.BOOL]: 1,
   } as Record<number, number>)[type];
-  if (size === undefined) throw new FormatError(`${what} has data type ${dataTypeName(type)}; lstmkit reads FLOAT, DOUBLE, INT64, INT32, INT8, UINT8 and BOOL tensors`);
+  if (size === undefined) {
+    throw new FormatError(`${what} has data type ${dataTypeName(type)}; lstmkit reads FLOAT, DOUBLE, INT64, INT32, INT8, UINT8 and BOOL tensors`);
+  }
   const field: readonly number[] = type === DataType.FLOAT ? t.float_data
     : type === DataType.DOUBLE ? t.double_data
     : type === DataType.INT64 ? t.int64_data
@@ -193,7 +195,8 @@ export function decodeTensor(t: OnnxTensorProto, what: string): DecodedTensor {
   if (raw !== undefined && raw.length > 0 && field.length > 0) throw new FormatError(`${what} has both raw_data and typed data`);
   const got = raw !== undefined && raw.length > 0 ? raw.length / size : field.length;
   if (got !== count) {
-    throw new FormatError(`${what} has dims ${describeShape(shape)} (${count} elements) but holds ${Number.isInteger(got) ? got : `${raw!.length} bytes, not a whole number of`} ${dataTypeName(type)} values`);
+    const holds = Number.isInteger(got) ? got : `${raw!.length} bytes, not a whole number of`;
+    throw new FormatError(`${what} has dims ${describeShape(shape)} (${count} elements) but holds ${holds} ${dataTypeName(type)} values`);
   }
   const view = raw !== undefined && raw.length > 0 ? new DataView(raw.buffer, raw.byteOffset, raw.byteLength) : null;
   if (type === DataType.FLOAT || type === DataType.DOUBLE) {

@@ -113,7 +113,9 @@ export function sameDim(a: Dim, b: Dim, sym: Symbols): boolean {
 }
 
 export function describeRef(r: Ref, H?: number): string {
-  const time = r.time === 'all' ? '' : r.time === 'meanLen' ? ', mean over time' : `, ${r.time === 'sum' ? 'sum over time' : r.time === 'mean' ? 'mean over time' : `${r.time} step`}`;
+  const time = r.time === 'all' ? ''
+    : r.time === 'meanLen' ? ', mean over time'
+      : `, ${r.time === 'sum' ? 'sum over time' : r.time === 'mean' ? 'mean over time' : `${r.time} step`}`;
   if (r.what === 'x') return `model input${time}`;
   const dir = r.dir === 1 ? 'backward' : 'forward';
   const what = r.what === 'Y' ? 'output sequence' : r.what === 'h' ? 'final hidden state' : 'final cell state';

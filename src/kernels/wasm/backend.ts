@@ -64,7 +64,8 @@ class WasmStorage implements HeapStorage {
     const need = Math.ceil(bytes / PAGE);
     if (need <= have) return;
     if (need > this.maxPages) {
-      throw new LstmkitError(`wasm backend: the heap needs ${(bytes / 2 ** 20).toFixed(0)} MiB, more than its ${(this.maxPages * PAGE / 2 ** 20).toFixed(0)} MiB maximum`);
+      const maximum = (this.maxPages * PAGE / 2 ** 20).toFixed(0);
+      throw new LstmkitError(`wasm backend: the heap needs ${(bytes / 2 ** 20).toFixed(0)} MiB, more than its ${maximum} MiB maximum`);
     }
     const pages = Math.min(this.maxPages, Math.max(need, Math.ceil(have * 1.5)));
     this.memory.grow(pages - have);
