@@ -49,7 +49,10 @@ export function assertClose(
     if (Number.isNaN(a)) maxAbs = Infinity;
   }
   if (worst >= 0) {
-    assert.fail(`${what}: [${worst}] is ${actual[worst]}, expected ${expected[worst]} (max abs diff ${maxAbs.toExponential(2)}, max rel ${maxRel.toExponential(2)})`);
+    assert.fail(
+      `${what}: [${worst}] is ${actual[worst]}, expected ${expected[worst]} ` +
+      `(max abs diff ${maxAbs.toExponential(2)}, max rel ${maxRel.toExponential(2)})`,
+    );
   }
   return { maxAbs, maxRel };
 }

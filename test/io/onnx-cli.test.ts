@@ -59,7 +59,10 @@ test('import onnx with labels: --classes and --vocabulary files, --json report',
   writeFileSync(join(dir, 'vocab.json'), JSON.stringify(['<pad>', '<unk>', ...'abcdefghij'.split('')]));
   const lines: string[] = [];
   const model = join(dir, 'tokens.lstmkit');
-  await lstmkit(lines, 'import', 'onnx', join(FIXTURES, 'onnx', 'lstm_tokens.onnx'), '--out', model, '--classes', join(dir, 'classes.txt'), '--vocabulary', join(dir, 'vocab.json'), '--json');
+  await lstmkit(
+    lines, 'import', 'onnx', join(FIXTURES, 'onnx', 'lstm_tokens.onnx'), '--out', model,
+    '--classes', join(dir, 'classes.txt'), '--vocabulary', join(dir, 'vocab.json'), '--json',
+  );
   const report = JSON.parse(lines[0]!) as {
     config: { output: { classes: string[] }; input: { vocabulary: string[] } }; notes: string[];
   };

@@ -30,18 +30,80 @@ const features = (size: number): ModelConfig['input'] => ({ type: 'features', si
 const tokens: ModelConfig['input'] = { type: 'tokens', embeddingDim: 4, vocabulary: VOCAB, tokenizer: 'char' };
 
 const CASES: Case[] = [
-  { name: 'LSTM, per sequence', config: { input: features(3), rnn: { cell: 'lstm', hiddenSize: 5 }, output: { mode: 'sequence', type: 'regression', size: 2 } } },
-  { name: 'LSTM, 2 layers bidirectional, per sequence', config: { input: features(4), rnn: { cell: 'lstm', hiddenSize: 6, numLayers: 2, bidirectional: true }, output: { mode: 'sequence', type: 'regression', size: 3 } } },
-  { name: 'LSTM bidirectional, per step, time-major', config: { input: features(3), rnn: { cell: 'lstm', hiddenSize: 5, bidirectional: true }, output: { mode: 'step', type: 'regression', size: 2 } }, options: { batchFirst: false } },
-  { name: 'LSTM, tokens, classifier', config: { input: tokens, rnn: { cell: 'lstm', hiddenSize: 6, numLayers: 2 }, output: { mode: 'sequence', type: 'classification', classes: ['neg', 'neu', 'pos'] } } },
-  { name: 'LSTM, next step', config: { input: features(2), rnn: { cell: 'lstm', hiddenSize: 7 }, output: { mode: 'next', type: 'regression' } } },
-  { name: 'GRU, per step', config: { input: features(4), rnn: { cell: 'gru', hiddenSize: 5 }, output: { mode: 'step', type: 'regression', size: 2 } } },
-  { name: 'GRU, 2 layers bidirectional, mean', config: { input: features(3), rnn: { cell: 'gru', hiddenSize: 6, numLayers: 2, bidirectional: true }, output: { mode: 'sequence', type: 'regression', size: 1, pooling: 'mean' } } },
-  { name: 'GRU bidirectional, tokens, per-step tagger', config: { input: tokens, rnn: { cell: 'gru', hiddenSize: 5, bidirectional: true }, output: { mode: 'step', type: 'classification', classes: ['O', 'B', 'I'] } } },
-  { name: 'RNN tanh, per sequence', config: { input: features(3), rnn: { cell: 'rnn', hiddenSize: 7 }, output: { mode: 'sequence', type: 'regression', size: 2 } } },
-  { name: 'RNN relu, 2 layers bidirectional, per step', config: { input: features(3), rnn: { cell: 'rnn', hiddenSize: 5, numLayers: 2, bidirectional: true, nonlinearity: 'relu' }, output: { mode: 'step', type: 'regression', size: 3 } } },
-  { name: 'RNN bidirectional, mean, time-major', config: { input: features(2), rnn: { cell: 'rnn', hiddenSize: 6, bidirectional: true }, output: { mode: 'sequence', type: 'regression', size: 2, pooling: 'mean' } }, options: { batchFirst: false } },
-  { name: 'LSTM bidirectional, opset 18', config: { input: features(3), rnn: { cell: 'lstm', hiddenSize: 4, bidirectional: true }, output: { mode: 'sequence', type: 'regression', size: 2, pooling: 'mean' } }, options: { opset: 18 } },
+  {
+    name: 'LSTM, per sequence',
+    config: { input: features(3), rnn: { cell: 'lstm', hiddenSize: 5 }, output: { mode: 'sequence', type: 'regression', size: 2 } },
+  },
+  {
+    name: 'LSTM, 2 layers bidirectional, per sequence',
+    config: {
+      input: features(4), rnn: { cell: 'lstm', hiddenSize: 6, numLayers: 2, bidirectional: true },
+      output: { mode: 'sequence', type: 'regression', size: 3 },
+    },
+  },
+  {
+    name: 'LSTM bidirectional, per step, time-major',
+    config: {
+      input: features(3), rnn: { cell: 'lstm', hiddenSize: 5, bidirectional: true }, output: { mode: 'step', type: 'regression', size: 2 },
+    },
+    options: { batchFirst: false },
+  },
+  {
+    name: 'LSTM, tokens, classifier',
+    config: {
+      input: tokens, rnn: { cell: 'lstm', hiddenSize: 6, numLayers: 2 },
+      output: { mode: 'sequence', type: 'classification', classes: ['neg', 'neu', 'pos'] },
+    },
+  },
+  {
+    name: 'LSTM, next step',
+    config: { input: features(2), rnn: { cell: 'lstm', hiddenSize: 7 }, output: { mode: 'next', type: 'regression' } },
+  },
+  {
+    name: 'GRU, per step',
+    config: { input: features(4), rnn: { cell: 'gru', hiddenSize: 5 }, output: { mode: 'step', type: 'regression', size: 2 } },
+  },
+  {
+    name: 'GRU, 2 layers bidirectional, mean',
+    config: {
+      input: features(3), rnn: { cell: 'gru', hiddenSize: 6, numLayers: 2, bidirectional: true },
+      output: { mode: 'sequence', type: 'regression', size: 1, pooling: 'mean' },
+    },
+  },
+  {
+    name: 'GRU bidirectional, tokens, per-step tagger',
+    config: {
+      input: tokens, rnn: { cell: 'gru', hiddenSize: 5, bidirectional: true },
+      output: { mode: 'step', type: 'classification', classes: ['O', 'B', 'I'] },
+    },
+  },
+  {
+    name: 'RNN tanh, per sequence',
+    config: { input: features(3), rnn: { cell: 'rnn', hiddenSize: 7 }, output: { mode: 'sequence', type: 'regression', size: 2 } },
+  },
+  {
+    name: 'RNN relu, 2 layers bidirectional, per step',
+    config: {
+      input: features(3), rnn: { cell: 'rnn', hiddenSize: 5, numLayers: 2, bidirectional: true, nonlinearity: 'relu' },
+      output: { mode: 'step', type: 'regression', size: 3 },
+    },
+  },
+  {
+    name: 'RNN bidirectional, mean, time-major',
+    config: {
+      input: features(2), rnn: { cell: 'rnn', hiddenSize: 6, bidirectional: true },
+      output: { mode: 'sequence', type: 'regression', size: 2, pooling: 'mean' },
+    },
+    options: { batchFirst: false },
+  },
+  {
+    name: 'LSTM bidirectional, opset 18',
+    config: {
+      input: features(3), rnn: { cell: 'lstm', hiddenSize: 4, bidirectional: true },
+      output: { mode: 'sequence', type: 'regression', size: 2, pooling: 'mean' },
+    },
+    options: { opset: 18 },
+  },
 ];
 
 const B = 4;
@@ -126,7 +188,10 @@ test('layout 1 (batch-first recurrent operators): written, refused by onnxruntim
 });
 
 test('export refuses what ONNX cannot hold, naming it', () => {
-  const proj = new SequenceModel({ input: features(3), rnn: { cell: 'lstm', hiddenSize: 6, projSize: 2 }, output: { mode: 'sequence', type: 'regression', size: 1 } }, { seed: 1 });
+  const proj = new SequenceModel(
+    { input: features(3), rnn: { cell: 'lstm', hiddenSize: 6, projSize: 2 }, output: { mode: 'sequence', type: 'regression', size: 1 } },
+    { seed: 1 },
+  );
   assert.throws(() => exportOnnx(proj), (e: unknown) => e instanceof ValueError && /projSize/.test(e.message));
   const plain = new SequenceModel(CASES[0]!.config, { seed: 1 });
   assert.throws(() => exportOnnx(plain, { opset: 13 }), (e: unknown) => e instanceof ValueError && /opset/.test(e.message));

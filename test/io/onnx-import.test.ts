@@ -115,5 +115,8 @@ test('import notes what a user may want to know, and nothing for a plain export'
   const imported = importOnnx(onnxBytes('lstm_tokens'), { classes: ['a', 'b', 'c'], vocabulary: ['<pad>', '<unk>', ...'abcdefghij'] });
   assert.deepEqual(imported.config.output, { mode: 'sequence', type: 'classification', classes: ['a', 'b', 'c'], pooling: 'last' });
   assert.match(imported.notes.join('\n'), /outputs logits/);
-  assert.throws(() => importOnnx(onnxBytes('lstm_tokens'), { source: 't.onnx', classes: ['a', 'b'] }), /t\.onnx: 2 class labels given for a head with 3 outputs/);
+  assert.throws(
+    () => importOnnx(onnxBytes('lstm_tokens'), { source: 't.onnx', classes: ['a', 'b'] }),
+    /t\.onnx: 2 class labels given for a head with 3 outputs/,
+  );
 });

@@ -52,13 +52,32 @@ interface Case {
 }
 
 const cases: Case[] = [
-  { name: 'LSTM 2 layers, bidirectional, projected, initial states', make: (backend) => new LSTM({ inputSize: 3, hiddenSize: 5, numLayers: 2, bidirectional: true, projSize: 2 }, { backend, seed: 1 }), initial: true },
-  { name: 'LSTM packed, batch-first', make: (backend) => new LSTM({ inputSize: 2, hiddenSize: 3, bidirectional: true, batchFirst: true }, { backend, seed: 2 }), lengths: [4, 2, 3], initial: true },
-  { name: 'GRU 2 layers bidirectional', make: (backend) => new GRU({ inputSize: 3, hiddenSize: 5, numLayers: 2, bidirectional: true }, { backend, seed: 3 }), initial: true },
+  {
+    name: 'LSTM 2 layers, bidirectional, projected, initial states',
+    make: (backend) => new LSTM({ inputSize: 3, hiddenSize: 5, numLayers: 2, bidirectional: true, projSize: 2 }, { backend, seed: 1 }),
+    initial: true,
+  },
+  {
+    name: 'LSTM packed, batch-first',
+    make: (backend) => new LSTM({ inputSize: 2, hiddenSize: 3, bidirectional: true, batchFirst: true }, { backend, seed: 2 }),
+    lengths: [4, 2, 3], initial: true,
+  },
+  {
+    name: 'GRU 2 layers bidirectional',
+    make: (backend) => new GRU({ inputSize: 3, hiddenSize: 5, numLayers: 2, bidirectional: true }, { backend, seed: 3 }),
+    initial: true,
+  },
   { name: 'GRU packed', make: (backend) => new GRU({ inputSize: 2, hiddenSize: 3 }, { backend, seed: 4 }), lengths: [1, 4, 3] },
   { name: 'RNN tanh', make: (backend) => new RNN({ inputSize: 3, hiddenSize: 4, numLayers: 2 }, { backend, seed: 5 }), initial: true },
-  { name: 'LSTM 3 layers with dropout 0.4 between them (training mode)', make: (backend) => new LSTM({ inputSize: 3, hiddenSize: 4, numLayers: 3, dropout: 0.4 }, { backend, seed: 8 }) },
-  { name: 'RNN relu bidirectional packed', make: (backend) => new RNN({ inputSize: 3, hiddenSize: 5, nonlinearity: 'relu', bidirectional: true }, { backend, seed: 6 }), lengths: [3, 4, 2] },
+  {
+    name: 'LSTM 3 layers with dropout 0.4 between them (training mode)',
+    make: (backend) => new LSTM({ inputSize: 3, hiddenSize: 4, numLayers: 3, dropout: 0.4 }, { backend, seed: 8 }),
+  },
+  {
+    name: 'RNN relu bidirectional packed',
+    make: (backend) => new RNN({ inputSize: 3, hiddenSize: 5, nonlinearity: 'relu', bidirectional: true }, { backend, seed: 6 }),
+    lengths: [3, 4, 2],
+  },
 ];
 
 for (const c of cases) {

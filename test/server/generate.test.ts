@@ -87,7 +87,9 @@ test('generate with stream: true sends prime, token, end and done events that ad
 test('predict on a language model gives the next-token distribution over the vocabulary', async () => {
   const s = await serve({ modelContents: { chars: models.chars } });
   try {
-    const body = (await (await s.post('/v1/predict', { instances: ['abc', 'j'] })).json()) as { predictions: { label: string; probabilities: Record<string, number> }[] };
+    const body = (await (await s.post('/v1/predict', { instances: ['abc', 'j'] })).json()) as {
+      predictions: { label: string; probabilities: Record<string, number> }[];
+    };
     for (const p of body.predictions) {
       assert.deepEqual(Object.keys(p.probabilities), CHARS);
       assert.ok(Math.abs(Object.values(p.probabilities).reduce((a, b) => a + b, 0) - 1) < 1e-5);

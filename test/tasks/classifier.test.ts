@@ -100,7 +100,10 @@ test('tokens: lowercased, punctuation split, capped; anything unseen is <unk>, n
 test('mistakes are typed errors that say what came', async () => {
   assert.throws(() => new TextClassifier().predict(['x']), ValueError);
   assert.throws(() => new TextClassifier({ maxLength: 0 }), /maxLength must be a positive integer, got 0/);
-  await assert.rejects(new TextClassifier().fit([{ text: 'a', label: 'x' }, { text: 'b', label: 'x' }]), (e) => e instanceof DataError && /1 label\(s\)/.test(e.message));
+  await assert.rejects(
+    new TextClassifier().fit([{ text: 'a', label: 'x' }, { text: 'b', label: 'x' }]),
+    (e) => e instanceof DataError && /1 label\(s\)/.test(e.message),
+  );
   await assert.rejects(new TextClassifier().fit([]), DataError);
   const classifier = new TextClassifier({ embeddingDim: 4, hiddenSize: 4, train: { epochs: 1 } });
   await classifier.fit([{ text: 'a b', label: 1 }, { text: 'c d', label: 2 }]);
@@ -108,7 +111,10 @@ test('mistakes are typed errors that say what came', async () => {
   assert.throws(() => classifier.evaluate([{ text: 'a', label: 3 }]), /data\[0\]: the label "3" is not one of the model's classes \(1, 2\)/);
   const generator = new TextGenerator({ hiddenSize: 4, embeddingDim: 4, train: { epochs: 1 } });
   await generator.fit('abcabcabc');
-  assert.throws(() => TextClassifier.fromModelFile(generator.toModelFile(), { source: 'gen.lstmkit' }), (e) => e instanceof FormatError && /gen\.lstmkit: is a text-generator model/.test(e.message));
+  assert.throws(
+    () => TextClassifier.fromModelFile(generator.toModelFile(), { source: 'gen.lstmkit' }),
+    (e) => e instanceof FormatError && /gen\.lstmkit: is a text-generator model/.test(e.message),
+  );
 });
 
 test('lstmkit classify train, eval and predict as a real process', async () => {
@@ -116,7 +122,10 @@ test('lstmkit classify train, eval and predict as a real process', async () => {
   const data = writeJsonl(join(dir, 'train.jsonl'), slice);
   writeJsonl(join(dir, 'texts.jsonl'), slice.slice(0, 3).map(({ text }) => ({ text })));
   const run = join(dir, 'run');
-  const train = await lstmkit(['classify', 'train', '--data', data, '--out', run, '--epochs', '2', '--embedding-dim', '8', '--hidden-size', '8', '--max-length', '60', '--seed', '1', '--json']);
+  const train = await lstmkit([
+    'classify', 'train', '--data', data, '--out', run, '--epochs', '2', '--embedding-dim', '8', '--hidden-size', '8',
+    '--max-length', '60', '--seed', '1', '--json',
+  ]);
   assert.equal(train.code, 0, train.stderr);
   const epochs = train.stdout.trim().split('\n').map((l) => JSON.parse(l) as { epoch: number; val: { accuracy: number } });
   assert.deepEqual(epochs.map((e) => e.epoch), [1, 2]);

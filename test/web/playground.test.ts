@@ -88,8 +88,14 @@ describe('browser playground (headless Chromium)', { timeout: 150_000 }, () => {
   const requests: string[] = [];
 
   before(async () => {
-    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: the playground test drives Debian's Chromium. Install it with: apt-get update && apt-get install -y chromium`);
-    assert.ok(existsSync(join(webRoot, 'index.html')), `${webRoot}/index.html is missing: build the playground first with npm run build:web (after npm run build)`);
+    assert.ok(
+      existsSync(CHROMIUM),
+      `${CHROMIUM} is missing: the playground test drives Debian's Chromium. Install it with: apt-get update && apt-get install -y chromium`,
+    );
+    assert.ok(
+      existsSync(join(webRoot, 'index.html')),
+      `${webRoot}/index.html is missing: build the playground first with npm run build:web (after npm run build)`,
+    );
     await mkdir(artifacts, { recursive: true });
     server = await startPlaygroundServer({ root: webRoot });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS, timeout: 30_000 });
@@ -153,7 +159,10 @@ describe('browser playground (headless Chromium)', { timeout: 150_000 }, () => {
     assert.equal(result.horizon, 12);
     assert.equal(result.future.values.length, 12);
     assert.ok(result.future.values.every((v) => v > 300 && v < 500), `CO2 forecasts in ppm: ${result.future.values.join(', ')}`);
-    assert.ok(result.metrics.model.mae < result.metrics.naive.mae, `the LSTM beats the naive forecast: MAE ${result.metrics.model.mae} vs ${result.metrics.naive.mae}`);
+    assert.ok(
+      result.metrics.model.mae < result.metrics.naive.mae,
+      `the LSTM beats the naive forecast: MAE ${result.metrics.model.mae} vs ${result.metrics.naive.mae}`,
+    );
     assert.ok(await pixelsOfColor(page, '#forecast-chart canvas', [0x1f, 0x77, 0xb4]) > 300, 'the forecast line is drawn');
     assert.equal(await page.locator('#forecast-metrics tr').count(), 4);
     await page.screenshot({ path: join(artifacts, 'playground-forecast.png'), fullPage: true });
