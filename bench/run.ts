@@ -273,7 +273,10 @@ function summarize(w: Workload, ms: Measurement[]): WorkloadSummary {
     unit: w.kind === 'train' ? 'seq/s' : 'ms',
     lstmkit: { best: best?.figure ?? null, bestThreads: best?.threads ?? null, byThreads, speedup1to2: speedup },
     ratios, peers,
-    gemm: { inputProjectionShape: typeof bestExtra.inputProjectionShape === 'string' ? bestExtra.inputProjectionShape : null, inputProjectionGflops: projGflops, stepGflops },
+    gemm: {
+      inputProjectionShape: typeof bestExtra.inputProjectionShape === 'string' ? bestExtra.inputProjectionShape : null,
+      inputProjectionGflops: projGflops, stepGflops,
+    },
     memory: {
       arenaPeakMiB: typeof bestExtra.arenaPeakBytes === 'number' ? bestExtra.arenaPeakBytes / 2 ** 20 : null,
       peakRssMiB: best?.peakRssMiB ?? null,
@@ -431,7 +434,11 @@ async function memoryMode(o: Options, workloads: Workload[]): Promise<void> {
   for (const w of train) {
     for (const t of threads) {
       process.stderr.write(`memory: ${w.name}, ${variantOf(t)}, ${o.steps} steps\n`);
-      const r = await nodeChild('lstmkit.js', ['--memory', '--workload', w.name, '--workloads', o.workloadsPath, '--threads', String(t), '--steps', String(o.steps)], ['--expose-gc']);
+      const r = await nodeChild(
+        'lstmkit.js',
+        ['--memory', '--workload', w.name, '--workloads', o.workloadsPath, '--threads', String(t), '--steps', String(o.steps)],
+        ['--expose-gc'],
+      );
       records.push(...collect(r, 'lstmkit', w, `${o.steps} steps, ${variantOf(t)}`));
     }
   }
@@ -444,7 +451,11 @@ async function memoryMode(o: Options, workloads: Workload[]): Promise<void> {
     const e = m.extra ?? {};
     const trace = (e.trace as { arenaPeakBytes: number }[] | undefined) ?? [];
     const arenaPeak = trace.length ? trace[trace.length - 1]!.arenaPeakBytes / 2 ** 20 : null;
-    lines.push(`| ${m.workload} | ${m.variant} | ${fmt(e.rssGrowthMiB as number)} | ${fmt(e.heapGrowthMiB as number)} | ${String(e.arenaGrowthBytes ?? '—')} | ${fmt(arenaPeak)} | ${fmt(m.peakRssMiB)} | ${m.status === 'ok' ? m.note : `${m.status}: ${m.note}`} |`);
+    const note = m.status === 'ok' ? m.note : `${m.status}: ${m.note}`;
+    lines.push(
+      `| ${m.workload} | ${m.variant} | ${fmt(e.rssGrowthMiB as number)} | ${fmt(e.heapGrowthMiB as number)} | ` +
+      `${String(e.arenaGrowthBytes ?? '—')} | ${fmt(arenaPeak)} | ${fmt(m.peakRssMiB)} | ${note} |`,
+    );
   }
   const markdown = lines.join('\n');
   console.log(markdown);
@@ -459,7 +470,10 @@ async function benchMode(o: Options, workloads: Workload[], peers: Peer[]): Prom
   const started = new Date();
   const loadStart = loadavg();
   const common = ['--workloads', o.workloadsPath, ...(o.quick ? ['--quick'] : [])];
-  const ctx: Context = { o, common, onnxDir: undefined, torchAvailable: peers.includes('pytorch') || peers.includes('onnxruntime') ? await torchAvailable() : false };
+  const ctx: Context = {
+    o, common, onnxDir: undefined,
+    torchAvailable: peers.includes('pytorch') || peers.includes('onnxruntime') ? await torchAvailable() : false,
+  };
   const measurements: Measurement[] = [];
   const peakRecords: Measurement[] = [];
   try {
@@ -474,7 +488,9 @@ async function benchMode(o: Options, workloads: Workload[], peers: Peer[]): Prom
     if (!o.merge && ctx.torchAvailable && peers.includes('pytorch')) {
       for (const t of o.threads) {
         process.stderr.write(`peak: PyTorch (OpenBLAS) sgemm 512³, ${variantOf(t)}\n`);
-        const r = await runChild(PYTHON, [join(ROOT, 'bench', 'torch_bench.py'), '--peak', '--threads', String(t), ...(o.quick ? ['--quick'] : [])], torchEnv(t));
+        const r = await runChild(
+          PYTHON, [join(ROOT, 'bench', 'torch_bench.py'), '--peak', '--threads', String(t), ...(o.quick ? ['--quick'] : [])], torchEnv(t),
+        );
         peakRecords.push(...r.records);
       }
     }
@@ -539,9 +555,11 @@ function render(doc: BenchDocument, workloads: Workload[]): string {
   }
   const [loadStart, loadEnd] = [doc.loadAverage.start[0], doc.loadAverage.end[0]];
   const header = `lstmkit benchmarks, ${doc.date.slice(0, 16).replace('T', ' ')} UTC, \`${doc.command}\`, `
-    + `${String(doc.machine.cpu)} × ${String(doc.machine.cores)}, Node ${String(doc.machine.node)}; load average ${fmt(loadStart)} at start, ${fmt(loadEnd)} at end`
+    + `${String(doc.machine.cpu)} × ${String(doc.machine.cores)}, Node ${String(doc.machine.node)}; `
+    + `load average ${fmt(loadStart)} at start, ${fmt(loadEnd)} at end`
     + `${doc.quick ? ' (--quick: few iterations, a smoke run)' : ''}.`;
-  const reruns = doc.reruns.map((r) => `Re-run ${r.date.slice(0, 16).replace('T', ' ')} UTC with \`${r.command}\` (load average ${fmt(r.loadAverage.start[0])} → ${fmt(r.loadAverage.end[0])}): ${r.replaced.join(', ')}.`);
+  const reruns = doc.reruns.map((r) => `Re-run ${r.date.slice(0, 16).replace('T', ' ')} UTC with \`${r.command}\` `
+    + `(load average ${fmt(r.loadAverage.start[0])} → ${fmt(r.loadAverage.end[0])}): ${r.replaced.join(', ')}.`);
   return [
     header, ...reruns, '',
     'Training in sequences/s (higher is better), inference in ms per sequence (lower is better); medians.',

@@ -112,11 +112,15 @@ async function main(): Promise<void> {
   }, (duration + 30) * (delays.length + 1) * 1000);
   budget.unref();
 
-  console.log(`lstmkit serve load test, ${new Date().toISOString().slice(0, 10)}: LSTM ${FEATURES}→${HIDDEN}×${LAYERS} layers, ${STEPS} steps, ${built.parameterCount.toLocaleString()} parameters; ` +
+  console.log(`lstmkit serve load test, ${new Date().toISOString().slice(0, 10)}: ` +
+    `LSTM ${FEATURES}→${HIDDEN}×${LAYERS} layers, ${STEPS} steps, ${built.parameterCount.toLocaleString()} parameters; ` +
     `one sequence per request; autocannon ${connections} connections × ${duration} s per mode; server threads ${threads}; ` +
     `${cpus().length} cores, load average ${loadavg()[0]!.toFixed(1)} at start; Node ${process.version}`);
   const rows: Row[] = [];
-  const modes: [string, boolean, number][] = [['no batching', false, 0], ...delays.map((d): [string, boolean, number] => [`batching, ${d} ms window`, true, d])];
+  const modes: [string, boolean, number][] = [
+    ['no batching', false, 0],
+    ...delays.map((d): [string, boolean, number] => [`batching, ${d} ms window`, true, d]),
+  ];
   for (const [mode, batching, delay] of modes) {
     const { proc, url } = await startServer(model, batching, delay, threads);
     try {
@@ -145,7 +149,10 @@ async function main(): Promise<void> {
   console.log('\n| mode | req/s | p50 | p99 | errors | mean batch | RSS after warm-up → after run |');
   console.log('| --- | ---: | ---: | ---: | ---: | ---: | --- |');
   for (const r of rows) {
-    console.log(`| ${r.mode} | ${r.rps.toFixed(0)} | ${r.p50} ms | ${r.p99} ms | ${r.errors} of ${r.requests} | ${r.meanBatch.toFixed(1)} | ${mb(r.rssWarm)} → ${mb(r.rssAfter)} |`);
+    console.log(
+      `| ${r.mode} | ${r.rps.toFixed(0)} | ${r.p50} ms | ${r.p99} ms | ${r.errors} of ${r.requests} | ` +
+      `${r.meanBatch.toFixed(1)} | ${mb(r.rssWarm)} → ${mb(r.rssAfter)} |`,
+    );
   }
 }
 

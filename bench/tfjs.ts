@@ -92,7 +92,8 @@ runChild('tfjs', async () => {
       await import(wasmName);
     }
   } catch (err) {
-    emit(unavailable(peer, w, variant, 'not installed', `${(err as Error).message.split('\n')[0]}; npm install -D @tensorflow/tfjs @tensorflow/tfjs-backend-wasm`));
+    const reason = `${(err as Error).message.split('\n')[0]}; npm install -D @tensorflow/tfjs @tensorflow/tfjs-backend-wasm`;
+    emit(unavailable(peer, w, variant, 'not installed', reason));
     return;
   }
   // TF.js prints a hint about tfjs-node on first use; it is not a result.

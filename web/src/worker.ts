@@ -90,7 +90,10 @@ function labelledRows(data: string, s: ClassifySettings): LabelledText[] {
   const table = parseCsv(data, s.source);
   const text = table.header.indexOf(s.textColumn);
   const label = table.header.indexOf(s.labelColumn);
-  if (text === -1 || label === -1) throw new LstmkitError(`${s.source}: no column "${text === -1 ? s.textColumn : s.labelColumn}" (the columns are ${table.header.join(', ')})`);
+  if (text === -1 || label === -1) {
+    const missing = text === -1 ? s.textColumn : s.labelColumn;
+    throw new LstmkitError(`${s.source}: no column "${missing}" (the columns are ${table.header.join(', ')})`);
+  }
   return table.rows.map((row) => ({ text: row[text]!, label: row[label]!.trim() }));
 }
 
@@ -128,7 +131,10 @@ async function classify(data: string, s: ClassifySettings): Promise<{ result: Cl
       probability: predictions[i]!.probabilities[predictions[i]!.label]!,
     })),
   };
-  const training = { source: s.source, rows: rows.length, heldOut: result.heldOut, epochs: model.history.length, madeBy: 'lstmkit playground', savedAt: new Date().toISOString() };
+  const training = {
+    source: s.source, rows: rows.length, heldOut: result.heldOut, epochs: model.history.length,
+    madeBy: 'lstmkit playground', savedAt: new Date().toISOString(),
+  };
   return { result, bytes: model.toModelFile({ training }) };
 }
 
@@ -153,7 +159,10 @@ async function generate(data: string, s: GenerateSettings): Promise<{ result: Ge
     bitsPerToken: last?.val ? Math.min(...model.history.map((h) => h.val!.bitsPerToken)) : null,
     samples: model.sample({ temperature: 0.7, count: s.unit === 'lines' ? 8 : 1, length: s.unit === 'lines' ? 40 : 400, seed: 1 }),
   };
-  const training = { source: s.source, characters: data.length, epochs: model.history.length, bitsPerToken: result.bitsPerToken, madeBy: 'lstmkit playground', savedAt: new Date().toISOString() };
+  const training = {
+    source: s.source, characters: data.length, epochs: model.history.length, bitsPerToken: result.bitsPerToken,
+    madeBy: 'lstmkit playground', savedAt: new Date().toISOString(),
+  };
   return { result, bytes: model.toModelFile({ training }) };
 }
 
@@ -191,7 +200,11 @@ scope.addEventListener('message', (event) => {
       if (message.type === 'train') await train(message.data, message.settings);
       else if (message.type === 'sample') {
         if (!generator) throw new LstmkitError('train a generator first');
-        post({ type: 'samples', samples: generator.sample({ prime: message.prime, temperature: message.temperature, length: message.length, seed: message.seed, count: generator.unit === 'lines' ? 8 : 1 }) });
+        const samples = generator.sample({
+          prime: message.prime, temperature: message.temperature, length: message.length, seed: message.seed,
+          count: generator.unit === 'lines' ? 8 : 1,
+        });
+        post({ type: 'samples', samples });
       } else if (message.type === 'predict') {
         if (!classifier) throw new LstmkitError('train a classifier first');
         const [prediction] = classifier.predict([message.text]);
