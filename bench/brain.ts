@@ -23,11 +23,15 @@ import {
 } from './common.js';
 
 interface BrainLSTMTimeStep {
-  train(data: number[][][], opts: { iterations: number; errorThresh: number; log: boolean }): { error: number; iterations: number };
+  train(
+    data: number[][][], opts: { iterations: number; errorThresh: number; log: boolean },
+  ): { error: number; iterations: number };
   run(input: number[][]): ArrayLike<number>;
 }
 interface Brain {
-  recurrent: { LSTMTimeStep: new (o: { inputSize: number; hiddenLayers: number[]; outputSize: number }) => BrainLSTMTimeStep };
+  recurrent: {
+    LSTMTimeStep: new (o: { inputSize: number; hiddenLayers: number[]; outputSize: number }) => BrainLSTMTimeStep;
+  };
 }
 
 const require = createRequire(import.meta.url);
@@ -64,7 +68,9 @@ runChild(PEER, async () => {
   } catch {
     version = undefined;
   }
-  const net = new brain.recurrent.LSTMTimeStep({ inputSize: w.input, hiddenLayers: Array<number>(w.layers).fill(w.hidden), outputSize: w.output });
+  const net = new brain.recurrent.LSTMTimeStep({
+    inputSize: w.input, hiddenLayers: Array<number>(w.layers).fill(w.hidden), outputSize: w.output,
+  });
   const opts = { iterations: 1, errorThresh: 0, log: false };
   const extra: Record<string, unknown> = { brainjs: version };
   let samples: number[];

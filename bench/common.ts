@@ -112,7 +112,10 @@ export function unitOf(w: Workload): Unit {
 
 /** A record for a peer that could not run, with the reason. */
 export function unavailable(peer: string, w: Workload, variant: string, status: Status, note: string): Measurement {
-  return { peer, workload: w.name, variant, threads: null, status, figure: null, unit: unitOf(w), samples: [], sequencesPerIteration: w.batch, peakRssMiB: null, note };
+  return {
+    peer, workload: w.name, variant, threads: null, status, figure: null, unit: unitOf(w), samples: [],
+    sequencesPerIteration: w.batch, peakRssMiB: null, note,
+  };
 }
 
 export interface TimingOptions {

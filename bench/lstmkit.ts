@@ -69,7 +69,9 @@ function makeBatchOf(w: Workload, size: number): Batch {
 }
 
 /** Median GFLOP/s of backend.gemm on one shape (operands carved from the arena, released after). */
-function gemmGflops(backend: Backend, transA: boolean, transB: boolean, M: number, N: number, K: number, seconds: number): number {
+function gemmGflops(
+  backend: Backend, transA: boolean, transB: boolean, M: number, N: number, K: number, seconds: number,
+): number {
   const arena = backend.arena;
   const a = arena.alloc(M * K);
   const b = arena.alloc(K * N);
@@ -80,7 +82,8 @@ function gemmGflops(backend: Backend, transA: boolean, transB: boolean, M: numbe
   const lda = transA ? M : K;
   const ldb = transB ? K : N;
   const samples = timeIterations(() => backend.gemm(transA, transB, M, N, K, a, lda, b, ldb, c, N, false), {
-    warmupIters: 3, warmupSeconds: Math.min(0.5, seconds / 4), minIters: 5, minSeconds: seconds, maxIters: 5000, maxSeconds: seconds * 2,
+    warmupIters: 3, warmupSeconds: Math.min(0.5, seconds / 4), minIters: 5, minSeconds: seconds,
+    maxIters: 5000, maxSeconds: seconds * 2,
   });
   for (const off of [c, b, a]) arena.release(off);
   return (2 * M * N * K) / median(samples) / 1e9;
@@ -105,7 +108,9 @@ function stepMultiplies(w: Workload): { name: string; transA: boolean; transB: b
 }
 
 /** Where the time of one step goes: phases timed separately, multiplies timed alone at their shapes. */
-function profile(w: Workload, backend: Backend, model: SequenceModel, trainer: Trainer | undefined, batch: Batch, quick: boolean): Record<string, number> {
+function profile(
+  w: Workload, backend: Backend, model: SequenceModel, trainer: Trainer | undefined, batch: Batch, quick: boolean,
+): Record<string, number> {
   const phases: Record<string, number[]> = { zeroGrad: [], forward: [], loss: [], backward: [], clip: [], adam: [] };
   const iters = quick ? 3 : 20;
   const clock = (name: string, fn: () => void): void => {
@@ -225,7 +230,10 @@ async function memory(): Promise<void> {
   const batch = makeBatchOf(w, w.batch);
   const gc = (globalThis as { gc?: () => void }).gc;
   const every = Math.max(1, Math.floor(steps / 20));
-  const trace: { step: number; rssMiB: number; heapUsedMiB: number; arenaPeakBytes: number; arenaLiveBytes: number; wasmMemoryBytes: number }[] = [];
+  const trace: {
+    step: number; rssMiB: number; heapUsedMiB: number; arenaPeakBytes: number; arenaLiveBytes: number;
+    wasmMemoryBytes: number;
+  }[] = [];
   const sample = (step: number): void => {
     gc?.();
     const mem = process.memoryUsage();
@@ -251,7 +259,10 @@ async function memory(): Promise<void> {
     peer: PEER, workload: w.name, variant: `${steps} steps, ${variantName(backend.threads)}`, threads: backend.threads, status: 'ok',
     figure: rssGrowth, unit: 'MiB', samples: [], sequencesPerIteration: w.batch, peakRssMiB: peakRssMiB(),
     note: grew ? 'memory grew' : 'no growth',
-    extra: { steps, seconds, gcExposed: gc !== undefined, rssGrowthMiB: rssGrowth, heapGrowthMiB: heapGrowth, arenaGrowthBytes: arenaGrowth, grew, trace },
+    extra: {
+      steps, seconds, gcExposed: gc !== undefined, rssGrowthMiB: rssGrowth, heapGrowthMiB: heapGrowth,
+      arenaGrowthBytes: arenaGrowth, grew, trace,
+    },
   });
 }
 

@@ -55,7 +55,10 @@ runChild(PEER, async () => {
   }
   const dir = values.get('onnx');
   if (!dir || !existsSync(join(dir, 'model.onnx'))) {
-    emit(unavailable(PEER, w, variant, 'not installed', 'no ONNX model of the lstmkit weights: exporting needs PyTorch (python3-torch) until src/io/onnx has an exporter'));
+    emit(unavailable(
+      PEER, w, variant, 'not installed',
+      'no ONNX model of the lstmkit weights: exporting needs PyTorch (python3-torch) until src/io/onnx has an exporter',
+    ));
     return;
   }
   const meta = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as { x: { shape: number[] }; y: { data: number[] } };

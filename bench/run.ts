@@ -103,8 +103,10 @@ function runChild(command: string, args: string[], env: NodeJS.ProcessEnv = proc
     });
     child.on('close', (code) => {
       clearTimeout(timer);
-      for (const m of records) m.extra = { ...(m.extra ?? {}), loadAverage: [loadBefore, loadavg()[0]!] };
-      resolve({ records, code, stderr, seconds: (performance.now() - started) / 1000, load: [loadBefore, loadavg()[0]!] });
+      for (const m of records) m.extra = { ...m.extra, loadAverage: [loadBefore, loadavg()[0]!] };
+      resolve({
+        records, code, stderr, seconds: (performance.now() - started) / 1000, load: [loadBefore, loadavg()[0]!],
+      });
     });
   });
 }
@@ -126,7 +128,9 @@ function nodeChild(script: string, args: string[], extraNodeFlags: string[] = []
 
 /** PyTorch's environment: OpenBLAS picks its own kernel (no forced core type), one BLAS pool the size of torch's. */
 function torchEnv(threads: number): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads) };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env, OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads),
+  };
   delete env.OPENBLAS_CORETYPE;
   delete env.OPENBLAS_L2_SIZE;
   return env;
@@ -223,11 +227,16 @@ function bestOf(ms: Measurement[]): Measurement | undefined {
 interface WorkloadSummary {
   workload: string;
   unit: string;
-  lstmkit: { best: number | null; bestThreads: number | null; byThreads: Record<string, number>; speedup1to2: number | null };
+  lstmkit: {
+    best: number | null; bestThreads: number | null; byThreads: Record<string, number>; speedup1to2: number | null;
+  };
   /** lstmkit's best figure ÷ the peer's best, in the workload's unit (seq/s: >1 is faster; ms: <1 is faster). */
   ratios: Record<string, number | null>;
   peers: Record<string, { best: number | null; variant: string | null; status: string }>;
-  gemm: { inputProjectionShape: string | null; inputProjectionGflops: Record<string, number>; stepGflops: Record<string, number> };
+  gemm: {
+    inputProjectionShape: string | null; inputProjectionGflops: Record<string, number>;
+    stepGflops: Record<string, number>;
+  };
   memory: { arenaPeakMiB: number | null; peakRssMiB: number | null };
   profile: Record<string, number> | null;
 }
@@ -264,7 +273,10 @@ function summarize(w: Workload, ms: Measurement[]): WorkloadSummary {
     unit: w.kind === 'train' ? 'seq/s' : 'ms',
     lstmkit: { best: best?.figure ?? null, bestThreads: best?.threads ?? null, byThreads, speedup1to2: speedup },
     ratios, peers,
-    gemm: { inputProjectionShape: typeof bestExtra.inputProjectionShape === 'string' ? bestExtra.inputProjectionShape : null, inputProjectionGflops: projGflops, stepGflops },
+    gemm: {
+      inputProjectionShape: typeof bestExtra.inputProjectionShape === 'string' ? bestExtra.inputProjectionShape : null,
+      inputProjectionGflops: projGflops, stepGflops,
+    },
     memory: {
       arenaPeakMiB: typeof bestExtra.arenaPeakBytes === 'number' ? bestExtra.arenaPeakBytes / 2 ** 20 : null,
       peakRssMiB: best?.peakRssMiB ?? null,
@@ -373,7 +385,8 @@ function profileTable(summaries: WorkloadSummary[]): string {
   for (const s of summaries) {
     const p = s.profile;
     if (!p) continue;
-    const sum = (p.forwardMs ?? 0) + (p.backwardMs ?? 0) + (p.lossMs ?? 0) + (p.clipMs ?? 0) + (p.adamMs ?? 0) + (p.zeroGradMs ?? 0);
+    const sum = (p.forwardMs ?? 0) + (p.backwardMs ?? 0) + (p.lossMs ?? 0) + (p.clipMs ?? 0) + (p.adamMs ?? 0)
+      + (p.zeroGradMs ?? 0);
     lines.push(`| ${s.workload} (${s.lstmkit.bestThreads} T) | ${cols.map(([k]) => fmt(p[k])).join(' | ')} | ${fmt(sum)} |`);
   }
   return lines.join('\n');
@@ -421,7 +434,11 @@ async function memoryMode(o: Options, workloads: Workload[]): Promise<void> {
   for (const w of train) {
     for (const t of threads) {
       process.stderr.write(`memory: ${w.name}, ${variantOf(t)}, ${o.steps} steps\n`);
-      const r = await nodeChild('lstmkit.js', ['--memory', '--workload', w.name, '--workloads', o.workloadsPath, '--threads', String(t), '--steps', String(o.steps)], ['--expose-gc']);
+      const r = await nodeChild(
+        'lstmkit.js',
+        ['--memory', '--workload', w.name, '--workloads', o.workloadsPath, '--threads', String(t), '--steps', String(o.steps)],
+        ['--expose-gc'],
+      );
       records.push(...collect(r, 'lstmkit', w, `${o.steps} steps, ${variantOf(t)}`));
     }
   }
@@ -434,7 +451,11 @@ async function memoryMode(o: Options, workloads: Workload[]): Promise<void> {
     const e = m.extra ?? {};
     const trace = (e.trace as { arenaPeakBytes: number }[] | undefined) ?? [];
     const arenaPeak = trace.length ? trace[trace.length - 1]!.arenaPeakBytes / 2 ** 20 : null;
-    lines.push(`| ${m.workload} | ${m.variant} | ${fmt(e.rssGrowthMiB as number)} | ${fmt(e.heapGrowthMiB as number)} | ${String(e.arenaGrowthBytes ?? '—')} | ${fmt(arenaPeak)} | ${fmt(m.peakRssMiB)} | ${m.status === 'ok' ? m.note : `${m.status}: ${m.note}`} |`);
+    const note = m.status === 'ok' ? m.note : `${m.status}: ${m.note}`;
+    lines.push(
+      `| ${m.workload} | ${m.variant} | ${fmt(e.rssGrowthMiB as number)} | ${fmt(e.heapGrowthMiB as number)} | ` +
+      `${String(e.arenaGrowthBytes ?? '—')} | ${fmt(arenaPeak)} | ${fmt(m.peakRssMiB)} | ${note} |`,
+    );
   }
   const markdown = lines.join('\n');
   console.log(markdown);
@@ -449,7 +470,10 @@ async function benchMode(o: Options, workloads: Workload[], peers: Peer[]): Prom
   const started = new Date();
   const loadStart = loadavg();
   const common = ['--workloads', o.workloadsPath, ...(o.quick ? ['--quick'] : [])];
-  const ctx: Context = { o, common, onnxDir: undefined, torchAvailable: peers.includes('pytorch') || peers.includes('onnxruntime') ? await torchAvailable() : false };
+  const ctx: Context = {
+    o, common, onnxDir: undefined,
+    torchAvailable: peers.includes('pytorch') || peers.includes('onnxruntime') ? await torchAvailable() : false,
+  };
   const measurements: Measurement[] = [];
   const peakRecords: Measurement[] = [];
   try {
@@ -464,7 +488,9 @@ async function benchMode(o: Options, workloads: Workload[], peers: Peer[]): Prom
     if (!o.merge && ctx.torchAvailable && peers.includes('pytorch')) {
       for (const t of o.threads) {
         process.stderr.write(`peak: PyTorch (OpenBLAS) sgemm 512³, ${variantOf(t)}\n`);
-        const r = await runChild(PYTHON, [join(ROOT, 'bench', 'torch_bench.py'), '--peak', '--threads', String(t), ...(o.quick ? ['--quick'] : [])], torchEnv(t));
+        const r = await runChild(
+          PYTHON, [join(ROOT, 'bench', 'torch_bench.py'), '--peak', '--threads', String(t), ...(o.quick ? ['--quick'] : [])], torchEnv(t),
+        );
         peakRecords.push(...r.records);
       }
     }
@@ -529,9 +555,11 @@ function render(doc: BenchDocument, workloads: Workload[]): string {
   }
   const [loadStart, loadEnd] = [doc.loadAverage.start[0], doc.loadAverage.end[0]];
   const header = `lstmkit benchmarks, ${doc.date.slice(0, 16).replace('T', ' ')} UTC, \`${doc.command}\`, `
-    + `${String(doc.machine.cpu)} × ${String(doc.machine.cores)}, Node ${String(doc.machine.node)}; load average ${fmt(loadStart)} at start, ${fmt(loadEnd)} at end`
+    + `${String(doc.machine.cpu)} × ${String(doc.machine.cores)}, Node ${String(doc.machine.node)}; `
+    + `load average ${fmt(loadStart)} at start, ${fmt(loadEnd)} at end`
     + `${doc.quick ? ' (--quick: few iterations, a smoke run)' : ''}.`;
-  const reruns = doc.reruns.map((r) => `Re-run ${r.date.slice(0, 16).replace('T', ' ')} UTC with \`${r.command}\` (load average ${fmt(r.loadAverage.start[0])} → ${fmt(r.loadAverage.end[0])}): ${r.replaced.join(', ')}.`);
+  const reruns = doc.reruns.map((r) => `Re-run ${r.date.slice(0, 16).replace('T', ' ')} UTC with \`${r.command}\` `
+    + `(load average ${fmt(r.loadAverage.start[0])} → ${fmt(r.loadAverage.end[0])}): ${r.replaced.join(', ')}.`);
   return [
     header, ...reruns, '',
     'Training in sequences/s (higher is better), inference in ms per sequence (lower is better); medians.',

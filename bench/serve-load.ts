@@ -41,7 +41,9 @@ async function child(model: string, batching: boolean, delay: number): Promise<v
   process.on('SIGTERM', () => void app.close().then(() => process.exit(0)));
 }
 
-function startServer(model: string, batching: boolean, delay: number, threads: string): Promise<{ proc: ChildProcess; url: string }> {
+function startServer(
+  model: string, batching: boolean, delay: number, threads: string,
+): Promise<{ proc: ChildProcess; url: string }> {
   const script = fileURLToPath(import.meta.url);
   const proc = spawn(process.execPath, [script, '--child', model, '--batching', String(batching), '--delay', String(delay)], {
     env: { ...process.env, LSTMKIT_THREADS: threads }, stdio: ['ignore', 'pipe', 'inherit'],
@@ -101,7 +103,8 @@ async function main(): Promise<void> {
   const built = new SequenceModel(config, { seed: 1 });
   writeFileSync(model, encodeModelFile(built));
   const rng = new Rng(2);
-  const body = JSON.stringify({ x: Array.from({ length: STEPS }, () => Array.from({ length: FEATURES }, () => Math.round(rng.uniform() * 1e4) / 1e4)) });
+  const step = (): number[] => Array.from({ length: FEATURES }, () => Math.round(rng.uniform() * 1e4) / 1e4);
+  const body = JSON.stringify({ x: Array.from({ length: STEPS }, step) });
   // Nothing outlives its time: the whole run is bounded.
   const budget = setTimeout(() => {
     console.error('serve-load: over its time budget, stopping');
@@ -109,11 +112,15 @@ async function main(): Promise<void> {
   }, (duration + 30) * (delays.length + 1) * 1000);
   budget.unref();
 
-  console.log(`lstmkit serve load test, ${new Date().toISOString().slice(0, 10)}: LSTM ${FEATURES}→${HIDDEN}×${LAYERS} layers, ${STEPS} steps, ${built.parameterCount.toLocaleString()} parameters; ` +
+  console.log(`lstmkit serve load test, ${new Date().toISOString().slice(0, 10)}: ` +
+    `LSTM ${FEATURES}→${HIDDEN}×${LAYERS} layers, ${STEPS} steps, ${built.parameterCount.toLocaleString()} parameters; ` +
     `one sequence per request; autocannon ${connections} connections × ${duration} s per mode; server threads ${threads}; ` +
     `${cpus().length} cores, load average ${loadavg()[0]!.toFixed(1)} at start; Node ${process.version}`);
   const rows: Row[] = [];
-  const modes: [string, boolean, number][] = [['no batching', false, 0], ...delays.map((d): [string, boolean, number] => [`batching, ${d} ms window`, true, d])];
+  const modes: [string, boolean, number][] = [
+    ['no batching', false, 0],
+    ...delays.map((d): [string, boolean, number] => [`batching, ${d} ms window`, true, d]),
+  ];
   for (const [mode, batching, delay] of modes) {
     const { proc, url } = await startServer(model, batching, delay, threads);
     try {
@@ -142,7 +149,10 @@ async function main(): Promise<void> {
   console.log('\n| mode | req/s | p50 | p99 | errors | mean batch | RSS after warm-up → after run |');
   console.log('| --- | ---: | ---: | ---: | ---: | ---: | --- |');
   for (const r of rows) {
-    console.log(`| ${r.mode} | ${r.rps.toFixed(0)} | ${r.p50} ms | ${r.p99} ms | ${r.errors} of ${r.requests} | ${r.meanBatch.toFixed(1)} | ${mb(r.rssWarm)} → ${mb(r.rssAfter)} |`);
+    console.log(
+      `| ${r.mode} | ${r.rps.toFixed(0)} | ${r.p50} ms | ${r.p99} ms | ${r.errors} of ${r.requests} | ` +
+      `${r.meanBatch.toFixed(1)} | ${mb(r.rssWarm)} → ${mb(r.rssAfter)} |`,
+    );
   }
 }
 

@@ -92,7 +92,8 @@ runChild('tfjs', async () => {
       await import(wasmName);
     }
   } catch (err) {
-    emit(unavailable(peer, w, variant, 'not installed', `${(err as Error).message.split('\n')[0]}; npm install -D @tensorflow/tfjs @tensorflow/tfjs-backend-wasm`));
+    const reason = `${(err as Error).message.split('\n')[0]}; npm install -D @tensorflow/tfjs @tensorflow/tfjs-backend-wasm`;
+    emit(unavailable(peer, w, variant, 'not installed', reason));
     return;
   }
   // TF.js prints a hint about tfjs-node on first use; it is not a result.
@@ -128,7 +129,9 @@ runChild('tfjs', async () => {
     const eps = tf.scalar(1e-6);
     const step = (): void => {
       const loss = tf.tidy(() => {
-        const { value, grads } = tf.variableGrads(() => tf.losses.meanSquaredError(y, single(model.apply(x, { training: true }))));
+        const { value, grads } = tf.variableGrads(() => (
+          tf.losses.meanSquaredError(y, single(model.apply(x, { training: true })))
+        ));
         const names = Object.keys(grads);
         const norm = tf.sqrt(tf.addN(names.map((n) => tf.sum(tf.square(grads[n]!)))));
         const coef = tf.minimum(one, tf.div(maxNorm, tf.add(norm, eps)));

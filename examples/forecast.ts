@@ -43,7 +43,10 @@ const runs: Record<string, Run[]> = {
   weather: [{
     title: 'Seattle daily maximum temperature (°C)',
     file: 'seattle-weather.csv',
-    options: { dateColumn: 'date', target: 'temp_max', features: ['precipitation', 'wind'], lookback: 28, horizon: 7, season: 365, validationSize: 365, testSize: 365 },
+    options: {
+      dateColumn: 'date', target: 'temp_max', features: ['precipitation', 'wind'], lookback: 28, horizon: 7,
+      season: 365, validationSize: 365, testSize: 365,
+    },
     cli: '--date date --target temp_max --features precipitation,wind --lookback 28 --horizon 7 --season 365 --val-size 365 --test-size 365',
   }],
   // Monthly closing prices, three months ahead, one model per symbol. Calendar inputs off:
@@ -63,7 +66,8 @@ function winsOverNaive(e: ForecastEvaluation): number {
   e.backtest.originRows.forEach((t, i) => {
     for (let k = 0; k < e.horizon; k++) {
       const actual = y[t + k + 1]!;
-      if (Math.abs(e.backtest.model[i * e.horizon + k]! - actual) < Math.abs(e.backtest.naive[i * e.horizon + k]! - actual)) wins++;
+      const modelError = Math.abs(e.backtest.model[i * e.horizon + k]! - actual);
+      if (modelError < Math.abs(e.backtest.naive[i * e.horizon + k]! - actual)) wins++;
     }
   });
   return wins;
@@ -99,26 +103,40 @@ for (const run of chosen) {
   const count = evaluation.metrics.model.count;
   console.log(`closer than the naive forecast in ${wins} of ${count} forecast values (${Math.round((100 * wins) / count)}%)`);
   console.log(`${forecaster.history.length} epochs (best ${forecaster.bestEpoch}), ${seconds.toFixed(1)} s\n`);
-  sections.push({ spec: evaluationChart(evaluation, { title: run.title, ...(name === 'weather' ? { context: 120 } : {}) }), text: `${text}\n\nlstmkit forecast train --csv node_modules/vega-datasets/data/${run.file} ${run.cli}` });
+  sections.push({
+    spec: evaluationChart(evaluation, { title: run.title, ...(name === 'weather' ? { context: 120 } : {}) }),
+    text: `${text}\n\nlstmkit forecast train --csv node_modules/vega-datasets/data/${run.file} ${run.cli}`,
+  });
   results.push({ title: run.title, evaluation, seconds });
 }
 
 if (name === 'stocks') {
   const beats = results.filter((r) => r.evaluation.metrics.model.mae < r.evaluation.metrics.naive.mae);
   const loses = results.filter((r) => !beats.includes(r));
-  const mean = (f: (e: ForecastEvaluation) => number) => results.reduce((s, r) => s + f(r.evaluation), 0) / results.length;
+  const mean = (f: (e: ForecastEvaluation) => number) => (
+    results.reduce((s, r) => s + f(r.evaluation), 0) / results.length
+  );
   const symbols = (list: typeof results) => list.map((r) => r.title.split(' ')[0]).join(', ') || 'none';
   const [model, naive] = [mean((e) => e.metrics.model.mase), mean((e) => e.metrics.naive.mase)];
   const counts = results.map((r) => r.evaluation.origins);
-  console.log(`The LSTM beats the naive last-value forecast on ${beats.length} of ${results.length} stocks (${symbols(beats)})${loses.length ? ` and does not on ${symbols(loses)}` : ''}.`);
-  console.log(`Averaged over the ${results.length} stocks its MASE is ${model.toFixed(3)} against ${naive.toFixed(3)} for the naive forecast: ${model < naive ? 'slightly better on average' : 'worse than simply repeating the last price'}.`);
-  console.log(`Monthly stock prices are close to a random walk, so the last price is the forecast to beat; with ${Math.min(...counts)} to ${Math.max(...counts)} test forecasts per stock, margins of a few percent either way can be luck. Do not read skill into them, or trade on them.`);
+  const butNot = loses.length ? ` and does not on ${symbols(loses)}` : '';
+  console.log(`The LSTM beats the naive last-value forecast on ${beats.length} of ${results.length} stocks (${symbols(beats)})${butNot}.`);
+  const verdict = model < naive ? 'slightly better on average' : 'worse than simply repeating the last price';
+  console.log(
+    `Averaged over the ${results.length} stocks its MASE is ${model.toFixed(3)} against ${naive.toFixed(3)} for the naive forecast: ${verdict}.`,
+  );
+  console.log(
+    'Monthly stock prices are close to a random walk, so the last price is the forecast to beat; ' +
+    `with ${Math.min(...counts)} to ${Math.max(...counts)} test forecasts per stock, margins of a few percent either way can be luck. ` +
+    'Do not read skill into them, or trade on them.',
+  );
 }
 
 const chartPath = join(out, 'chart.html');
 writeFileSync(chartPath, renderHtml(`lstmkit forecast: ${name}`, sections));
 writeFileSync(join(out, 'metrics.json'), JSON.stringify(results.map((r) => ({
-  title: r.title, seconds: r.seconds, from: r.evaluation.from, to: r.evaluation.to, origins: r.evaluation.origins, horizon: r.evaluation.horizon, season: r.evaluation.season,
+  title: r.title, seconds: r.seconds, from: r.evaluation.from, to: r.evaluation.to, origins: r.evaluation.origins,
+  horizon: r.evaluation.horizon, season: r.evaluation.season,
   maseScale: r.evaluation.maseScale, metrics: r.evaluation.metrics, byHorizon: r.evaluation.byHorizon,
 })), null, 2) + '\n');
 console.log(`chart: ${chartPath}   models and metrics.json: ${out}/   total ${((performance.now() - started) / 1000).toFixed(1)} s`);

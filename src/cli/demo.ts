@@ -29,7 +29,10 @@ export async function demoCommand(opts: { steps?: number; epochs?: number } = {}
   await trainer.fit(train, {
     validation: test,
     callbacks: {
-      onEpochEnd: (log) => console.log(`epoch ${String(log.epoch).padStart(2)}  train loss ${log.loss.toFixed(4)}  test MSE ${log.val!.mse!.toFixed(4)}  ${Math.round(log.sequencesPerSecond)} seq/s`),
+      onEpochEnd: (log) => console.log(
+        `epoch ${String(log.epoch).padStart(2)}  train loss ${log.loss.toFixed(4)}  test MSE ${log.val!.mse!.toFixed(4)}  ` +
+        `${Math.round(log.sequencesPerSecond)} seq/s`,
+      ),
     },
   });
   console.log('\nmarked values            truth   predicted');

@@ -7,7 +7,9 @@ import { loadModel } from '../io/modelpath.js';
 import { evaluateModel, predictModel } from '../train/evaluate.js';
 import { formatConfusion, formatMetrics } from './common.js';
 
-export async function evalCommand(modelPath: string, args: { data: string; json?: boolean; batchSize?: number }): Promise<void> {
+export async function evalCommand(
+  modelPath: string, args: { data: string; json?: boolean; batchSize?: number },
+): Promise<void> {
   const { model, contents } = await loadModel(modelPath);
   const examples = encodeRecords(await readJsonl(args.data), model.config, { file: args.data, requireTarget: true });
   const tbptt = model.config.output.mode === 'next' ? model.config.train?.tbptt : undefined;
@@ -21,11 +23,16 @@ export async function evalCommand(modelPath: string, args: { data: string; json?
   if (metrics.confusion && model.classes) console.log('\n' + formatConfusion(model.classes, metrics.confusion));
 }
 
-export async function predictCommand(modelPath: string, args: { data: string; out?: string; batchSize?: number }): Promise<void> {
+export async function predictCommand(
+  modelPath: string, args: { data: string; out?: string; batchSize?: number },
+): Promise<void> {
   const { model } = await loadModel(modelPath);
   const examples = encodeRecords(await readJsonl(args.data), model.config, { file: args.data, requireTarget: false });
   const predictions = predictModel(model, examples, args.batchSize ?? 64);
   const out = args.out ? createWriteStream(args.out) : process.stdout;
   for (const p of predictions) out.write(JSON.stringify({ prediction: p }) + '\n');
-  if (args.out) await new Promise<void>((resolve, reject) => (out as ReturnType<typeof createWriteStream>).end((e?: Error | null) => (e ? reject(e) : resolve())));
+  if (args.out) {
+    const file = out as ReturnType<typeof createWriteStream>;
+    await new Promise<void>((resolve, reject) => file.end((e?: Error | null) => (e ? reject(e) : resolve())));
+  }
 }

@@ -82,7 +82,10 @@ async function writeOut(path: string, text: string): Promise<void> {
 }
 
 function evaluationJson(e: ForecastEvaluation): Record<string, unknown> {
-  return { from: e.from, to: e.to, origins: e.origins, horizon: e.horizon, season: e.season, frequency: e.frequency, maseScale: e.maseScale, model: e.modelName, metrics: e.metrics, byHorizon: e.byHorizon };
+  return {
+    from: e.from, to: e.to, origins: e.origins, horizon: e.horizon, season: e.season, frequency: e.frequency,
+    maseScale: e.maseScale, model: e.modelName, metrics: e.metrics, byHorizon: e.byHorizon,
+  };
 }
 
 export async function forecastTrainCommand(a: ForecastTrainArgs): Promise<void> {
@@ -97,7 +100,10 @@ export async function forecastTrainCommand(a: ForecastTrainArgs): Promise<void> 
     forecaster = await Forecaster.fit(table, {
       ...options,
       callbacks: {
-        onEpochEnd: (l) => log(`epoch ${l.epoch}/${l.epochs}  loss ${l.loss.toFixed(5)}${l.val ? `  val_loss ${l.val.loss.toFixed(5)}` : ''}  ${l.seconds.toFixed(2)} s${l.best ? '  *best' : ''}`),
+        onEpochEnd: (l) => {
+          const val = l.val ? `  val_loss ${l.val.loss.toFixed(5)}` : '';
+          log(`epoch ${l.epoch}/${l.epochs}  loss ${l.loss.toFixed(5)}${val}  ${l.seconds.toFixed(2)} s${l.best ? '  *best' : ''}`);
+        },
       },
     });
   } catch (e) {
@@ -110,22 +116,32 @@ export async function forecastTrainCommand(a: ForecastTrainArgs): Promise<void> 
   const modelPath = join(a.out, BEST);
   await forecaster.save(modelPath, {
     data: a.csv, epochs: forecaster.history.length, bestEpoch: forecaster.bestEpoch, seconds,
-    history: forecaster.history.map(({ epoch, loss, val }) => ({ epoch, loss, valLoss: val?.loss ?? null })), savedAt: new Date().toISOString(),
+    history: forecaster.history.map(({ epoch, loss, val }) => ({ epoch, loss, valLoss: val?.loss ?? null })),
+    savedAt: new Date().toISOString(),
   });
   const evaluation = p.split.testStart !== null ? forecaster.evaluate() : undefined;
-  if (a.chart && evaluation) await writeOut(a.chart, renderChart(evaluationChart(evaluation), a.chart, formatEvaluation(evaluation)));
+  if (a.chart && evaluation) {
+    await writeOut(a.chart, renderChart(evaluationChart(evaluation), a.chart, formatEvaluation(evaluation)));
+  }
   if (a.json) {
-    process.stdout.write(JSON.stringify({ model: modelPath, seconds, epochs: forecaster.history.length, bestEpoch: forecaster.bestEpoch, split: p.split, test: evaluation ? evaluationJson(evaluation) : null }) + '\n');
+    process.stdout.write(JSON.stringify({
+      model: modelPath, seconds, epochs: forecaster.history.length, bestEpoch: forecaster.bestEpoch, split: p.split,
+      test: evaluation ? evaluationJson(evaluation) : null,
+    }) + '\n');
     return;
   }
   const s = p.split;
-  log(`${s.rows} ${describeFrequency(p.frequency)} rows ${s.first} … ${s.last}: train to ${s.trainEnd}${s.validationStart ? `, validation from ${s.validationStart}` : ''}${s.testStart ? `, test from ${s.testStart}` : ''}`);
+  const validation = s.validationStart ? `, validation from ${s.validationStart}` : '';
+  const testPart = s.testStart ? `, test from ${s.testStart}` : '';
+  log(`${s.rows} ${describeFrequency(p.frequency)} rows ${s.first} … ${s.last}: train to ${s.trainEnd}${validation}${testPart}`);
   log(`trained in ${seconds.toFixed(1)} s (${forecaster.history.length} epochs, best ${forecaster.bestEpoch}): ${modelPath}`);
   if (evaluation) console.log(formatEvaluation(evaluation));
   if (a.chart && evaluation) log(`chart: ${a.chart}`);
 }
 
-export async function forecastEvalCommand(modelPath: string, a: { csv: string; from?: string; chart?: string; json?: boolean }): Promise<void> {
+export async function forecastEvalCommand(
+  modelPath: string, a: { csv: string; from?: string; chart?: string; json?: boolean },
+): Promise<void> {
   const forecaster = await Forecaster.load(modelPath);
   const table = await readCsvFile(a.csv);
   const evaluation = forecaster.evaluate(table, a.from !== undefined ? { from: a.from } : {});
@@ -137,7 +153,9 @@ export async function forecastEvalCommand(modelPath: string, a: { csv: string; f
   console.log(formatEvaluation(evaluation));
 }
 
-export async function forecastPredictCommand(modelPath: string, a: { csv: string; origin?: string; out?: string; chart?: string }): Promise<void> {
+export async function forecastPredictCommand(
+  modelPath: string, a: { csv: string; origin?: string; out?: string; chart?: string },
+): Promise<void> {
   const forecaster = await Forecaster.load(modelPath);
   const table = await readCsvFile(a.csv);
   const forecast = forecaster.forecast(table, a.origin !== undefined ? { origin: a.origin } : {});

@@ -71,7 +71,10 @@ function describeModel(model: SequenceModel): string {
   return `${inText} → ${rnnText} → ${output.mode} ${output.type} (${outText}${pooling})`;
 }
 
-function report(model: SequenceModel, notes: string[], from: string, out: string, opts: { json?: boolean; log?: (line: string) => void }): void {
+function report(
+  model: SequenceModel, notes: string[], from: string, out: string,
+  opts: { json?: boolean; log?: (line: string) => void },
+): void {
   const log = opts.log ?? ((line: string) => console.log(line));
   if (opts.json) {
     log(JSON.stringify({ out, from, parameters: model.parameterCount, config: model.config, notes }));
@@ -86,13 +89,17 @@ export async function importTorchCommand(file: string, opts: ImportTorchArgs): P
   const weights = decodeSafetensors(await readBytes(file), { source: file });
   const config = await readModelConfig(opts.config);
   const { model, notes } = importTorch(weights, config, { source: file, rename: parseRenames(opts.rename ?? []) });
-  await saveModel(opts.out, model, { training: { importedFrom: { format: 'pytorch', weights: file, config: opts.config }, savedAt: new Date().toISOString() } });
+  await saveModel(opts.out, model, {
+    training: { importedFrom: { format: 'pytorch', weights: file, config: opts.config }, savedAt: new Date().toISOString() },
+  });
   report(model, notes, file, opts.out, opts);
   return model;
 }
 
 /** lstmkit import keras model.json weights.npz --out model.lstmkit */
-export async function importKerasCommand(jsonFile: string, npzFile: string, opts: ImportKerasArgs): Promise<SequenceModel> {
+export async function importKerasCommand(
+  jsonFile: string, npzFile: string, opts: ImportKerasArgs,
+): Promise<SequenceModel> {
   const modelJson = readKerasModelJson(await readBytes(jsonFile), jsonFile);
   const arrays = readKerasWeights(await readBytes(npzFile), npzFile);
   const { model, notes } = importKeras(modelJson, arrays, {

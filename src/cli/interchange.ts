@@ -43,7 +43,9 @@ function describe(model: SequenceModel): string {
   const { input, rnn, output } = model.config;
   const layers = rnn.numLayers ?? 1;
   const inText = input.type === 'tokens' ? `tokens (${input.vocabulary!.length}, embedding ${input.embeddingDim})` : `${input.size} features`;
-  const cell = `${rnn.bidirectional ? 'bidirectional ' : ''}${rnn.cell.toUpperCase()}${rnn.cell === 'rnn' ? ` (${rnn.nonlinearity ?? 'tanh'})` : ''} ${layers > 1 ? `${layers}×` : ''}${rnn.hiddenSize}`;
+  const nonlinearity = rnn.cell === 'rnn' ? ` (${rnn.nonlinearity ?? 'tanh'})` : '';
+  const cell = `${rnn.bidirectional ? 'bidirectional ' : ''}${rnn.cell.toUpperCase()}${nonlinearity} ` +
+    `${layers > 1 ? `${layers}×` : ''}${rnn.hiddenSize}`;
   const outText = output.type === 'classification' ? `${output.classes!.length} classes` : `${model.outputSize} value${model.outputSize > 1 ? 's' : ''}`;
   const pooling = output.mode === 'sequence' ? `, ${output.pooling ?? 'last'} state` : '';
   return `${inText} → ${cell} → ${output.mode} ${output.type} (${outText}${pooling})`;
@@ -64,7 +66,10 @@ export async function importOnnxCommand(file: string, opts: ImportOnnxArgs): Pro
     training: { importedFrom: { format: 'onnx', file: basename(file) }, savedAt: new Date().toISOString() },
   });
   if (opts.json) {
-    log(JSON.stringify({ out: opts.out, from: file, parameters: model.parameterCount, config: model.config, batchFirst: imported.batchFirst, notes: imported.notes }));
+    log(JSON.stringify({
+      out: opts.out, from: file, parameters: model.parameterCount, config: model.config,
+      batchFirst: imported.batchFirst, notes: imported.notes,
+    }));
   } else {
     log(`${opts.out}: ${describe(model)}, ${model.parameterCount.toLocaleString()} parameters, from ${file}`);
     for (const note of imported.notes) log(`  note: ${note}`);
@@ -95,7 +100,10 @@ export async function exportOnnxCommand(modelPath: string, opts: ExportOnnxArgs)
   const shape = output.mode === 'sequence' ? `[batch, ${model.outputSize}]` : seq(`, ${model.outputSize}`);
   const outputs = output.type === 'classification' ? [`y ${shape} (logits)`, `probabilities ${shape}`] : [`y ${shape}`];
   if (opts.json) {
-    log(JSON.stringify({ out: opts.out, from: contents.path, bytes: bytes.length, opset: opts.opset ?? ONNX_OPSETS.min, layout: opts.layout ?? 0, inputs, outputs }));
+    log(JSON.stringify({
+      out: opts.out, from: contents.path, bytes: bytes.length, opset: opts.opset ?? ONNX_OPSETS.min,
+      layout: opts.layout ?? 0, inputs, outputs,
+    }));
   } else {
     log(`${opts.out}: ${describe(model)}, ONNX opset ${opts.opset ?? ONNX_OPSETS.min}, ${bytes.length.toLocaleString()} bytes, from ${contents.path}`);
     log(`  inputs:  ${inputs.join(', ')}`);

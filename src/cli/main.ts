@@ -102,7 +102,10 @@ program.command('info')
     const { backendInfo } = await import('../kernels/index.js');
     const info = backendInfo();
     const fma = info.fma ? 'yes (relaxed SIMD)' : 'no';
-    console.log(`backend  ${info.name}\nsimd     ${info.simd ? 'yes' : 'no'}\nfma      ${fma}\nthreads  ${info.threads}${info.fallback ? `\nfallback ${info.fallback}` : ''}\nnode     ${process.version}`);
+    console.log(
+      `backend  ${info.name}\nsimd     ${info.simd ? 'yes' : 'no'}\nfma      ${fma}\nthreads  ${info.threads}` +
+      `${info.fallback ? `\nfallback ${info.fallback}` : ''}\nnode     ${process.version}`,
+    );
     console.log('\nchoose with LSTMKIT_BACKEND=wasm|reference, LSTMKIT_THREADS=N and LSTMKIT_FMA=0|1');
   });
 

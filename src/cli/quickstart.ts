@@ -28,10 +28,15 @@ export interface QuickstartArgs {
 export async function quickstartCommand(args: QuickstartArgs): Promise<void> {
   const started = Date.now();
   const table = await readCsvFile(CO2).catch((e: unknown) => {
-    throw e instanceof DataError ? new DataError('the bundled CO2 series is missing; run `npm ci` first (it comes with the vega-datasets dev dependency)', CO2) : e;
+    throw e instanceof DataError
+      ? new DataError('the bundled CO2 series is missing; run `npm ci` first (it comes with the vega-datasets dev dependency)', CO2)
+      : e;
   });
   const info = backendInfo();
-  console.log(`1/3  training an LSTM forecaster on monthly CO2 at Mauna Loa (${table.rows.length} months; ${info.name} backend, ${info.threads} thread${info.threads > 1 ? 's' : ''})`);
+  console.log(
+    `1/3  training an LSTM forecaster on monthly CO2 at Mauna Loa (${table.rows.length} months; ` +
+    `${info.name} backend, ${info.threads} thread${info.threads > 1 ? 's' : ''})`,
+  );
   const forecaster = await Forecaster.fit(table, {
     dateColumn: 'Date', target: 'CO2', lookback: 24, horizon: 12, transform: 'drift', gaps: 'interpolate',
   });
@@ -73,7 +78,9 @@ export async function quickstartCommand(args: QuickstartArgs): Promise<void> {
     await playground?.close();
   };
   if (args.check) {
-    const res = await fetch(`${address}/v1/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ instances: [recent] }) });
+    const res = await fetch(`${address}/v1/predict`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ instances: [recent] }),
+    });
     console.log(`POST /v1/predict → ${res.status} ${await res.text()}`);
     await stop();
     if (!res.ok) throw new ValueError(`quickstart: the server answered ${res.status}`);

@@ -30,12 +30,15 @@ export interface ServeArgs {
 }
 
 export async function serveCommand(model: string | undefined, args: ServeArgs): Promise<void> {
-  if (model === undefined && args.models === undefined) throw new ValueError('serve: give a model file or run directory, or a directory of models with --models');
+  if (model === undefined && args.models === undefined) {
+    throw new ValueError('serve: give a model file or run directory, or a directory of models with --models');
+  }
   if (args.threads !== undefined) setBackend(createBackend({ threads: args.threads }));
   const options: ServerOptions = {
     batching: args.batching, batchDelayMs: args.batchDelay, maxBatchSize: args.maxBatchSize, maxQueue: args.maxQueue,
-    maxInstances: args.maxInstances, maxSteps: args.maxSteps, maxBodyBytes: args.maxBody, maxPassBytes: args.maxPassMemory, maxGenerateLength: args.maxGenerateLength,
-    maxSamples: args.maxSamples, generateConcurrency: args.generateConcurrency, timeoutMs: args.timeout,
+    maxInstances: args.maxInstances, maxSteps: args.maxSteps, maxBodyBytes: args.maxBody,
+    maxPassBytes: args.maxPassMemory, maxGenerateLength: args.maxGenerateLength, maxSamples: args.maxSamples,
+    generateConcurrency: args.generateConcurrency, timeoutMs: args.timeout,
     logger: args.logLevel === 'silent' ? false : { level: args.logLevel },
     ...(model !== undefined ? { model } : {}),
     ...(args.models !== undefined ? { modelsDir: args.models } : {}),
@@ -51,11 +54,13 @@ export async function serveCommand(model: string | undefined, args: ServeArgs): 
     if (code === 'EACCES') throw new ValueError(`serve: not allowed to listen on port ${args.port} (ports below 1024 need privileges)`);
     throw e;
   }
-  const listing = (await app.inject({ method: 'GET', url: '/v1/models' })).json<{ models: { name: string; task: string; endpoints: Record<string, string> }[] }>();
+  type Listing = { models: { name: string; task: string; endpoints: Record<string, string> }[] };
+  const listing = (await app.inject({ method: 'GET', url: '/v1/models' })).json<Listing>();
   for (const m of listing.models) {
     console.error(`serving "${m.name}" (${m.task}): ${Object.values(m.endpoints).map((p) => `${address}${p}`).join('  ')}`);
   }
-  console.error(`lstmkit serve on ${address}  (batching ${args.batching ? `on, ${args.batchDelay} ms, ≤ ${args.maxBatchSize} sequences` : 'off'}; /metrics, /openapi.json, /healthz)`);
+  const batching = args.batching ? `on, ${args.batchDelay} ms, ≤ ${args.maxBatchSize} sequences` : 'off';
+  console.error(`lstmkit serve on ${address}  (batching ${batching}; /metrics, /openapi.json, /healthz)`);
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {

@@ -40,7 +40,10 @@ async function readText(path: string): Promise<string> {
 function labelledTexts(records: readonly JsonlRecord[], file: string, requireLabel: boolean): LabelledText[] {
   return records.map(({ line, value }) => {
     const text = value.text ?? value.x;
-    if (typeof text !== 'string') throw new DataError(`expected a "text" (or "x") field holding a string, got ${JSON.stringify(text)?.slice(0, 40) ?? 'nothing'}`, file, line);
+    if (typeof text !== 'string') {
+      const got = JSON.stringify(text)?.slice(0, 40) ?? 'nothing';
+      throw new DataError(`expected a "text" (or "x") field holding a string, got ${got}`, file, line);
+    }
     const label = value.label ?? value.y;
     if (label === undefined || label === null) {
       if (requireLabel) throw new DataError('missing field "label" (or "y")', file, line);
@@ -89,7 +92,9 @@ export async function classifyTrainCommand(args: ClassifyTrainArgs): Promise<voi
   if (args.lr !== undefined) trainConfig.optimizer = { name: 'adam', lr: args.lr };
   if (args.seed !== undefined) trainConfig.seed = args.seed;
   if (!validation && args.valFraction > 0) trainConfig.validationSplit = args.valFraction;
-  const options: TextClassifierOptions = { tokenizer: args.tokenizer, lowercase: args.lowercase, bidirectional: args.bidirectional, train: trainConfig };
+  const options: TextClassifierOptions = {
+    tokenizer: args.tokenizer, lowercase: args.lowercase, bidirectional: args.bidirectional, train: trainConfig,
+  };
   if (args.maxLength !== undefined) options.maxLength = args.maxLength;
   if (args.maxVocab !== undefined) options.maxVocabulary = args.maxVocab;
   if (args.minCount !== undefined) options.minCount = args.minCount;
@@ -101,7 +106,10 @@ export async function classifyTrainCommand(args: ClassifyTrainArgs): Promise<voi
   const bestPath = join(args.out, BEST);
   const lastPath = join(args.out, LAST);
   const started = Date.now();
-  const training = (trainer: Trainer) => ({ data: args.data, validation: args.val ?? (args.valFraction > 0 ? `${args.valFraction} of ${args.data}` : null), epochs: trainer.epochsDone, savedAt: new Date().toISOString() });
+  const training = (trainer: Trainer) => ({
+    data: args.data, validation: args.val ?? (args.valFraction > 0 ? `${args.valFraction} of ${args.data}` : null),
+    epochs: trainer.epochsDone, savedAt: new Date().toISOString(),
+  });
   let announced = false;
   await classifier.fit(train, {
     ...(validation ? { validation } : {}),
@@ -111,12 +119,22 @@ export async function classifyTrainCommand(args: ClassifyTrainArgs): Promise<voi
         if (announced || args.json) return;
         announced = true;
         const m = classifier.model;
-        note(`training ${m.parameterCount.toLocaleString()} parameters on ${train.length} texts: ${m.classes!.length} classes, vocabulary of ${classifier.vocabulary.length} ${classifier.tokenizer === 'word' ? 'words' : 'characters'} (${m.backend.name} backend)`);
+        const units = classifier.tokenizer === 'word' ? 'words' : 'characters';
+        note(
+          `training ${m.parameterCount.toLocaleString()} parameters on ${train.length} texts: ${m.classes!.length} classes, ` +
+          `vocabulary of ${classifier.vocabulary.length} ${units} (${m.backend.name} backend)`,
+        );
       },
       onEpochEnd: (log) => {
-        if (args.json) out(JSON.stringify({ epoch: log.epoch, epochs: log.epochs, loss: log.loss, val: log.val ? { ...log.val, confusion: undefined } : null, seconds: log.seconds, best: log.best }));
-        else {
-          const val = log.val ? `  val_loss ${log.val.loss.toFixed(4)}  val_acc ${log.val.accuracy!.toFixed(4)}  val_macroF1 ${log.val.macroF1!.toFixed(4)}` : '';
+        if (args.json) {
+          out(JSON.stringify({
+            epoch: log.epoch, epochs: log.epochs, loss: log.loss,
+            val: log.val ? { ...log.val, confusion: undefined } : null, seconds: log.seconds, best: log.best,
+          }));
+        } else {
+          const val = log.val
+            ? `  val_loss ${log.val.loss.toFixed(4)}  val_acc ${log.val.accuracy!.toFixed(4)}  val_macroF1 ${log.val.macroF1!.toFixed(4)}`
+            : '';
           note(`epoch ${log.epoch}/${log.epochs}  loss ${log.loss.toFixed(4)}${val}  ${log.seconds.toFixed(1)} s${log.best ? '  *best' : ''}`);
         }
       },
@@ -138,7 +156,9 @@ export async function classifyEvalCommand(model: string, args: { data: string; j
   out('\n' + formatConfusion(m.classes, m.confusion));
 }
 
-export async function classifyPredictCommand(model: string, args: { data?: string; text?: string[]; out?: string }): Promise<void> {
+export async function classifyPredictCommand(
+  model: string, args: { data?: string; text?: string[]; out?: string },
+): Promise<void> {
   if ((args.data === undefined) === (args.text === undefined)) throw new DataError('give either --data <file.jsonl> or --text "…" (one or more)');
   const { classifier } = await loadClassifier(model);
   const texts = args.text ?? labelledTexts(await readJsonl(args.data!), args.data!, false).map((t) => t.text);
@@ -191,7 +211,9 @@ export async function generateTrainCommand(file: string, args: GenerateTrainArgs
   if (args.batchSize !== undefined) trainConfig.batchSize = args.batchSize;
   if (args.lr !== undefined) trainConfig.optimizer = { name: 'adam', lr: args.lr };
   if (args.seed !== undefined) trainConfig.seed = args.seed;
-  const options: TextGeneratorOptions = { unit: args.lines ? 'lines' : 'text', tokenizer: args.tokenizer, lowercase: args.lowercase ?? false, train: trainConfig };
+  const options: TextGeneratorOptions = {
+    unit: args.lines ? 'lines' : 'text', tokenizer: args.tokenizer, lowercase: args.lowercase ?? false, train: trainConfig,
+  };
   if (args.embeddingDim !== undefined) options.embeddingDim = args.embeddingDim;
   if (args.hiddenSize !== undefined) options.hiddenSize = args.hiddenSize;
   if (args.layers !== undefined) options.numLayers = args.layers;
@@ -203,17 +225,29 @@ export async function generateTrainCommand(file: string, args: GenerateTrainArgs
   const per = `bits/${generator.tokenizer === 'char' ? 'char' : 'word'}`;
   const started = Date.now();
   let announced = false;
-  const facts = (epoch: number, loss: number, val: unknown) => ({ data: file, validation: args.val ?? (args.valFraction > 0 ? `the last ${args.valFraction} of ${file}` : null), epoch, loss, val, savedAt: new Date().toISOString() });
+  const facts = (epoch: number, loss: number, val: unknown) => ({
+    data: file, validation: args.val ?? (args.valFraction > 0 ? `the last ${args.valFraction} of ${file}` : null),
+    epoch, loss, val, savedAt: new Date().toISOString(),
+  });
   await generator.fit(text, {
     ...(validation !== undefined ? { validation } : args.valFraction > 0 ? { validationSplit: args.valFraction } : {}),
     ...(args.patience !== undefined ? { patience: args.patience } : {}),
-    checkpoint: { dir: args.out, training: (trainer) => ({ data: file, epochs: trainer.epochsDone, savedAt: new Date().toISOString() }) },
+    checkpoint: {
+      dir: args.out,
+      training: (trainer) => ({ data: file, epochs: trainer.epochsDone, savedAt: new Date().toISOString() }),
+    },
     callbacks: {
       onBatchEnd: (b) => {
         if (!announced && !args.json) {
           announced = true;
           const m = generator.model;
-          note(`training ${m.parameterCount.toLocaleString()} parameters on ${file}: ${generator.unit === 'lines' ? 'one sequence per line' : `one stream, truncated BPTT over ${m.config.train?.tbptt} steps`}, vocabulary of ${generator.vocabulary.length}, ${b.batches} batches per epoch (${m.backend.name} backend)`);
+          const sequences = generator.unit === 'lines'
+            ? 'one sequence per line'
+            : `one stream, truncated BPTT over ${m.config.train?.tbptt} steps`;
+          note(
+            `training ${m.parameterCount.toLocaleString()} parameters on ${file}: ${sequences}, ` +
+            `vocabulary of ${generator.vocabulary.length}, ${b.batches} batches per epoch (${m.backend.name} backend)`,
+          );
         }
       },
       onEpochEnd: async (log, g) => {
@@ -223,7 +257,10 @@ export async function generateTrainCommand(file: string, args: GenerateTrainArgs
         if (args.json) out(JSON.stringify({ ...log, checkpoint: path }));
         else {
           const val = log.val ? `  val ${log.val.bitsPerToken.toFixed(4)} ${per}` : '';
-          note(`epoch ${log.epoch}/${log.epochs}  train ${log.bitsPerToken.toFixed(4)} ${per}${val}  ${log.seconds.toFixed(1)} s  ${path}${log.best ? '  *best' : ''}`);
+          note(
+            `epoch ${log.epoch}/${log.epochs}  train ${log.bitsPerToken.toFixed(4)} ${per}${val}  ` +
+            `${log.seconds.toFixed(1)} s  ${path}${log.best ? '  *best' : ''}`,
+          );
         }
       },
     },
@@ -261,7 +298,8 @@ export async function sampleCommand(model: string, args: SampleArgs): Promise<vo
   const { generator } = await loadGenerator(model);
   const samples = generator.sample({
     temperature: args.temperature, topK: args.topK, seed: args.seed, count: args.count,
-    ...(args.prime !== undefined ? { prime: args.prime } : {}), ...(args.length !== undefined ? { length: args.length } : {}),
+    ...(args.prime !== undefined ? { prime: args.prime } : {}),
+    ...(args.length !== undefined ? { length: args.length } : {}),
   });
   if (args.json) out(JSON.stringify({ samples }));
   else out(samples.join(generator.unit === 'lines' ? '\n' : '\n\n'));

@@ -28,7 +28,9 @@ export interface TrainArgs {
 function describeVal(log: EpochLog, monitor: string): string {
   if (!log.val) return '';
   const m = log.val as unknown as Record<string, number>;
-  const extra = monitor !== 'loss' && m[monitor] !== undefined ? ` val_${monitor} ${m[monitor]!.toFixed(4)}` : m.accuracy !== undefined ? ` val_acc ${m.accuracy.toFixed(4)}` : ` val_mse ${m.mse!.toFixed(5)}`;
+  const extra = monitor !== 'loss' && m[monitor] !== undefined
+    ? ` val_${monitor} ${m[monitor]!.toFixed(4)}`
+    : m.accuracy !== undefined ? ` val_acc ${m.accuracy.toFixed(4)}` : ` val_mse ${m.mse!.toFixed(5)}`;
   return ` val_loss ${log.val.loss.toFixed(5)}${extra}`;
 }
 
@@ -53,9 +55,15 @@ export async function trainCommand(args: TrainArgs): Promise<void> {
   }
   const model = trainer.model;
   const examples = encodeRecords(records, model.config, { file: args.data, requireTarget: true });
-  const validation = args.val ? encodeRecords(await readJsonl(args.val), model.config, { file: args.val, requireTarget: true }) : undefined;
+  const validation = args.val
+    ? encodeRecords(await readJsonl(args.val), model.config, { file: args.val, requireTarget: true })
+    : undefined;
   const started = Date.now();
-  const training = (trainer: Trainer) => ({ data: args.data, validation: args.val ?? null, epochs: trainer.epochsDone, history: trainer.history.map(({ epoch, loss, val, lr }) => ({ epoch, loss, valLoss: val?.loss ?? null, lr })), savedAt: new Date().toISOString() });
+  const training = (trainer: Trainer) => ({
+    data: args.data, validation: args.val ?? null, epochs: trainer.epochsDone,
+    history: trainer.history.map(({ epoch, loss, val, lr }) => ({ epoch, loss, valLoss: val?.loss ?? null, lr })),
+    savedAt: new Date().toISOString(),
+  });
   const tty = process.stderr.isTTY && !args.json;
   const bar = tty ? new cliProgress.SingleBar({
     format: 'epoch {epoch}/{epochs} |{bar}| {value}/{total} batches  loss {loss}  {val}  {sps} seq/s  ETA {eta_formatted}',
@@ -64,7 +72,13 @@ export async function trainCommand(args: TrainArgs): Promise<void> {
   let epochStart = Date.now();
   let seen = 0;
   try {
-    if (!args.json) console.error(`training ${model.parameterCount.toLocaleString()} parameters on ${examples.length} sequences (${model.backend.name} backend, ${model.backend.threads} thread${model.backend.threads > 1 ? 's' : ''})`);
+    if (!args.json) {
+      const { name, threads } = model.backend;
+      console.error(
+        `training ${model.parameterCount.toLocaleString()} parameters on ${examples.length} sequences ` +
+        `(${name} backend, ${threads} thread${threads > 1 ? 's' : ''})`,
+      );
+    }
     await trainer.fit(examples, {
       ...(validation ? { validation } : {}),
       checkpoint: { dir: args.out, training },
@@ -77,16 +91,23 @@ export async function trainCommand(args: TrainArgs): Promise<void> {
             bar.start(b.batches, 0, { epoch: b.epoch, epochs: trainer.epochs, loss: '-', val: '', sps: '-' });
           }
           seen += b.sequences;
-          bar.update(b.batch, { loss: b.loss.toFixed(5), sps: Math.round(seen / Math.max(1e-3, (Date.now() - epochStart) / 1000)) });
+          const seconds = Math.max(1e-3, (Date.now() - epochStart) / 1000);
+          bar.update(b.batch, { loss: b.loss.toFixed(5), sps: Math.round(seen / seconds) });
         },
         onEpochEnd: (log) => {
           if (args.json) {
-            process.stdout.write(JSON.stringify({ epoch: log.epoch, epochs: log.epochs, loss: log.loss, val: log.val ? { ...log.val, confusion: undefined } : null, lr: log.lr, seconds: log.seconds, sequencesPerSecond: log.sequencesPerSecond, best: log.best }) + '\n');
+            process.stdout.write(JSON.stringify({
+              epoch: log.epoch, epochs: log.epochs, loss: log.loss, val: log.val ? { ...log.val, confusion: undefined } : null,
+              lr: log.lr, seconds: log.seconds, sequencesPerSecond: log.sequencesPerSecond, best: log.best,
+            }) + '\n');
           } else if (bar) {
             bar.update({ val: describeVal(log, trainer.monitor) });
             bar.stop();
           } else {
-            console.error(`epoch ${log.epoch}/${log.epochs}  loss ${log.loss.toFixed(5)}${describeVal(log, trainer.monitor)}  ${Math.round(log.sequencesPerSecond)} seq/s  ${log.seconds.toFixed(1)} s${log.best ? '  *best' : ''}`);
+            console.error(
+              `epoch ${log.epoch}/${log.epochs}  loss ${log.loss.toFixed(5)}${describeVal(log, trainer.monitor)}  ` +
+              `${Math.round(log.sequencesPerSecond)} seq/s  ${log.seconds.toFixed(1)} s${log.best ? '  *best' : ''}`,
+            );
           }
         },
       },
@@ -94,7 +115,10 @@ export async function trainCommand(args: TrainArgs): Promise<void> {
   } finally {
     bar?.stop();
   }
-  if (!args.json) console.error(`done in ${((Date.now() - started) / 1000).toFixed(1)} s: ${bestPath} (best, epoch ${trainer.bestEpoch}), ${lastPath} (checkpoint)`);
+  if (!args.json) {
+    const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    console.error(`done in ${seconds} s: ${bestPath} (best, epoch ${trainer.bestEpoch}), ${lastPath} (checkpoint)`);
+  }
 }
 
 export type { ModelConfig };

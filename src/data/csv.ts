@@ -60,7 +60,10 @@ export function parseCsv(text: string, source = '<csv>'): CsvTable {
       const line = lineOf(start + shift);
       const error = result.errors.find((e) => e.code !== 'UndetectableDelimiter');
       if (error) {
-        failure = new DataError(error.code === 'MissingQuotes' ? 'a quoted field is never closed (a " is missing)' : `cannot parse the row (${error.message})`, source, line);
+        const problem = error.code === 'MissingQuotes'
+          ? 'a quoted field is never closed (a " is missing)'
+          : `cannot parse the row (${error.message})`;
+        failure = new DataError(problem, source, line);
         handle.abort();
         return;
       }
@@ -78,7 +81,11 @@ export function parseCsv(text: string, source = '<csv>'): CsvTable {
         return;
       }
       if (cells.length !== header.length) {
-        failure = new DataError(`the row has ${cells.length} cell${cells.length === 1 ? '' : 's'}, the header has ${header.length} columns (${header.join(', ')})`, source, line);
+        failure = new DataError(
+          `the row has ${cells.length} cell${cells.length === 1 ? '' : 's'}, ` +
+          `the header has ${header.length} columns (${header.join(', ')})`,
+          source, line,
+        );
         handle.abort();
         return;
       }
@@ -112,7 +119,10 @@ export function columnIndex(table: CsvTable, name: string, role = 'column'): num
   if (j === -1) {
     const list = table.header.map((h) => `"${h}"`).join(', ');
     const near = table.header.find((h) => h.toLowerCase() === name.toLowerCase());
-    throw new DataError(`no ${role} "${name}" in the header; the columns are ${list}${near ? ` (did you mean "${near}"?)` : ''}`, table.source, table.headerLine || undefined);
+    throw new DataError(
+      `no ${role} "${name}" in the header; the columns are ${list}${near ? ` (did you mean "${near}"?)` : ''}`,
+      table.source, table.headerLine || undefined,
+    );
   }
   return j;
 }

@@ -147,7 +147,10 @@ export function inferFrequency(times: readonly number[]): Frequency {
 /** daily, monthly, every 6 hours, … */
 export function describeFrequency(f: Frequency): string {
   if ('months' in f) return f.months === 1 ? 'monthly' : f.months === 3 ? 'quarterly' : f.months === 12 ? 'yearly' : `every ${f.months} months`;
-  const named: [number, string, string][] = [[WEEK, 'weekly', 'weeks'], [DAY, 'daily', 'days'], [HOUR, 'hourly', 'hours'], [MINUTE, 'every minute', 'minutes'], [SECOND, 'every second', 'seconds']];
+  const named: [number, string, string][] = [
+    [WEEK, 'weekly', 'weeks'], [DAY, 'daily', 'days'], [HOUR, 'hourly', 'hours'],
+    [MINUTE, 'every minute', 'minutes'], [SECOND, 'every second', 'seconds'],
+  ];
   for (const [unit, one, many] of named) {
     if (f.ms === unit) return one;
     if (f.ms % unit === 0) return `every ${f.ms / unit} ${many}`;
@@ -172,7 +175,8 @@ export function parseFrequency(name: string): Frequency {
     weekly: { ms: WEEK }, w: { ms: WEEK }, week: { ms: WEEK },
     monthly: { months: 1 }, m: { months: 1 }, ms: { months: 1 }, month: { months: 1 },
     quarterly: { months: 3 }, q: { months: 3 }, qs: { months: 3 }, quarter: { months: 3 },
-    yearly: { months: 12 }, annual: { months: 12 }, y: { months: 12 }, a: { months: 12 }, ys: { months: 12 }, year: { months: 12 },
+    yearly: { months: 12 }, annual: { months: 12 }, y: { months: 12 }, a: { months: 12 }, ys: { months: 12 },
+    year: { months: 12 },
     hourly: { ms: HOUR }, h: { ms: HOUR }, hour: { ms: HOUR },
     minutely: { ms: MINUTE }, min: { ms: MINUTE }, t: { ms: MINUTE }, minute: { ms: MINUTE },
   };
@@ -181,7 +185,10 @@ export function parseFrequency(name: string): Frequency {
   return f;
 }
 
-/** The usual season length of a frequency: 12 for monthly, 4 quarterly, 7 daily, 24 hourly, 52 weekly; 1 (none) otherwise. */
+/**
+ * The usual season length of a frequency: 12 for monthly, 4 quarterly, 7 daily, 24 hourly, 52 weekly;
+ * 1 (none) otherwise.
+ */
 export function defaultSeason(f: Frequency): number {
   if ('months' in f) return f.months === 1 ? 12 : f.months === 3 ? 4 : 1;
   if (f.ms === DAY) return 7;

@@ -76,17 +76,24 @@ export function collectClasses(records: readonly JsonlRecord[], output: RecordOu
 }
 
 function numberAt(v: unknown, file: string, line: number, where: string): number {
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new DataError(`${where} must be a finite number, got ${JSON.stringify(v)?.slice(0, 40) ?? 'nothing'}`, file, line);
+  if (typeof v !== 'number' || !Number.isFinite(v)) {
+    throw new DataError(`${where} must be a finite number, got ${JSON.stringify(v)?.slice(0, 40) ?? 'nothing'}`, file, line);
+  }
   return v;
 }
 
 /** A vector of `size` numbers from a number (size 1) or an array. */
-function vector(v: unknown, size: number, file: string, line: number, where: string, out: Float32Array, at: number): void {
+function vector(
+  v: unknown, size: number, file: string, line: number, where: string, out: Float32Array, at: number,
+): void {
   if (typeof v === 'number' && size === 1) {
     out[at] = numberAt(v, file, line, where);
     return;
   }
-  if (!Array.isArray(v)) throw new DataError(`${where} must be ${size === 1 ? 'a number' : `an array of ${size} numbers`}, got ${JSON.stringify(v)?.slice(0, 40) ?? 'nothing'}`, file, line);
+  if (!Array.isArray(v)) {
+    const expected = size === 1 ? 'a number' : `an array of ${size} numbers`;
+    throw new DataError(`${where} must be ${expected}, got ${JSON.stringify(v)?.slice(0, 40) ?? 'nothing'}`, file, line);
+  }
   if (v.length !== size) throw new DataError(`${where} has ${v.length} ${size === 1 ? 'values' : 'features'}, the model expects ${size}`, file, line);
   v.forEach((e, j) => (out[at + j] = numberAt(e, file, line, `${where}[${j}]`)));
 }
@@ -135,7 +142,10 @@ export function encodeRecord(record: JsonlRecord, spec: RecordSpec, opts: Encode
       example.yReg = new Float32Array(size);
       vector(y, size, file, line, 'y', example.yReg, 0);
     } else {
-      if (!Array.isArray(y) || y.length !== steps) throw new DataError(`y must be an array of ${steps} per-step targets (one per step of x), got ${Array.isArray(y) ? y.length : typeof y}`, file, line);
+      if (!Array.isArray(y) || y.length !== steps) {
+        const got = Array.isArray(y) ? y.length : typeof y;
+        throw new DataError(`y must be an array of ${steps} per-step targets (one per step of x), got ${got}`, file, line);
+      }
       example.yReg = new Float32Array(steps * size);
       y.forEach((v, t) => vector(v, size, file, line, `y[${t}]`, example.yReg!, t * size));
     }
@@ -144,12 +154,18 @@ export function encodeRecord(record: JsonlRecord, spec: RecordSpec, opts: Encode
     const toClass = (v: unknown, where: string): number => {
       const label = labelOf(v, file, line, where);
       const k = classes.get(label);
-      if (k === undefined) throw new DataError(`${where} is the label ${JSON.stringify(label)}, which the model does not know (its classes: ${output.classes!.slice(0, 10).join(', ')}${output.classes!.length > 10 ? ', …' : ''})`, file, line);
+      if (k === undefined) {
+        const known = `${output.classes!.slice(0, 10).join(', ')}${output.classes!.length > 10 ? ', …' : ''}`;
+        throw new DataError(`${where} is the label ${JSON.stringify(label)}, which the model does not know (its classes: ${known})`, file, line);
+      }
       return k;
     };
     if (output.mode === 'sequence') example.yCls = Int32Array.of(toClass(y, 'y'));
     else {
-      if (!Array.isArray(y) || y.length !== steps) throw new DataError(`y must be an array of ${steps} per-step labels (one per step of x), got ${Array.isArray(y) ? y.length : typeof y}`, file, line);
+      if (!Array.isArray(y) || y.length !== steps) {
+        const got = Array.isArray(y) ? y.length : typeof y;
+        throw new DataError(`y must be an array of ${steps} per-step labels (one per step of x), got ${got}`, file, line);
+      }
       example.yCls = Int32Array.from(y, (v, t) => toClass(v, `y[${t}]`));
     }
   }

@@ -15,7 +15,11 @@ export interface ScalerState {
 }
 
 export class Scaler {
-  private constructor(readonly kind: ScalerKind, readonly center: readonly number[], readonly scale: readonly number[]) {}
+  private constructor(
+    readonly kind: ScalerKind,
+    readonly center: readonly number[],
+    readonly scale: readonly number[],
+  ) {}
 
   /** Fit one scaler per column; each column is the values seen in training. */
   static fit(kind: ScalerKind, columns: readonly ArrayLike<number>[]): Scaler {
@@ -51,7 +55,10 @@ export class Scaler {
   static fromJSON(state: unknown, where = 'scaler'): Scaler {
     const s = state as Partial<ScalerState> | null;
     const numbers = (v: unknown): v is number[] => Array.isArray(v) && v.every((x) => typeof x === 'number' && Number.isFinite(x));
-    if (!s || (s.kind !== 'standard' && s.kind !== 'minmax') || !numbers(s.center) || !numbers(s.scale) || s.center.length !== s.scale.length || s.scale.some((x) => x === 0)) {
+    if (
+      !s || (s.kind !== 'standard' && s.kind !== 'minmax') || !numbers(s.center) || !numbers(s.scale)
+      || s.center.length !== s.scale.length || s.scale.some((x) => x === 0)
+    ) {
       throw new ValueError(`${where} is not a valid scaler (expected {kind: "standard" | "minmax", center: number[], scale: number[]})`);
     }
     return new Scaler(s.kind, [...s.center], [...s.scale]);

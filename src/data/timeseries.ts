@@ -48,7 +48,10 @@ function filterRows(table: CsvTable, where: Readonly<Record<string, string>> | u
     const kept = rows.filter((i) => table.rows[i]![j]!.trim() === value);
     if (kept.length === 0) {
       const seen = [...new Set(rows.map((i) => table.rows[i]![j]!.trim()))];
-      throw new DataError(`no rows where ${name} = ${value}; column "${name}" holds ${seen.slice(0, 12).join(', ')}${seen.length > 12 ? ', …' : ''}`, table.source);
+      throw new DataError(
+        `no rows where ${name} = ${value}; column "${name}" holds ${seen.slice(0, 12).join(', ')}${seen.length > 12 ? ', …' : ''}`,
+        table.source,
+      );
     }
     rows = kept;
   }
@@ -64,7 +67,13 @@ export function buildSeries(table: CsvTable, opts: SeriesOptions): TimeSeries {
   const times = rows.map((i) => {
     const cell = table.rows[i]![dateJ]!;
     const t = parseDate(cell);
-    if (t === null) throw new DataError(`date column "${opts.dateColumn}" holds ${JSON.stringify(cell.trim().slice(0, 40))}, which is not a date (expected a form like ${DATE_FORMATS})`, source, lineOf(i));
+    if (t === null) {
+      throw new DataError(
+        `date column "${opts.dateColumn}" holds ${JSON.stringify(cell.trim().slice(0, 40))}, ` +
+        `which is not a date (expected a form like ${DATE_FORMATS})`,
+        source, lineOf(i),
+      );
+    }
     return t;
   });
   // Repeats first: a long table (several series stacked) shows up as repeated dates, and deserves the hint.
@@ -72,15 +81,29 @@ export function buildSeries(table: CsvTable, opts: SeriesOptions): TimeSeries {
   times.forEach((t, k) => {
     const seen = firstSeen.get(t);
     if (seen !== undefined) {
-      throw new DataError(`the date ${formatDate(t)} repeats (lines ${lineOf(rows[seen]!)} and ${lineOf(rows[k]!)}); each row must be one step${Object.keys(opts.where ?? {}).length ? '' : ' — if the table holds several series, pick one with where (CLI: --where column=value)'}`, source, lineOf(rows[k]!));
+      const hint = Object.keys(opts.where ?? {}).length
+        ? ''
+        : ' — if the table holds several series, pick one with where (CLI: --where column=value)';
+      throw new DataError(
+        `the date ${formatDate(t)} repeats (lines ${lineOf(rows[seen]!)} and ${lineOf(rows[k]!)}); each row must be one step${hint}`,
+        source, lineOf(rows[k]!),
+      );
     }
     firstSeen.set(t, k);
   });
   for (let k = 1; k < times.length; k++) {
     const [a, b] = [times[k - 1]!, times[k]!];
-    if (b < a) throw new DataError(`the dates are not in order: ${formatDate(b)} comes after ${formatDate(a)} (line ${lineOf(rows[k - 1]!)}); sort the rows by date`, source, lineOf(rows[k]!));
+    if (b < a) {
+      throw new DataError(
+        `the dates are not in order: ${formatDate(b)} comes after ${formatDate(a)} (line ${lineOf(rows[k - 1]!)}); sort the rows by date`,
+        source, lineOf(rows[k]!),
+      );
+    }
   }
-  const values = opts.columns.map((name, c) => Float64Array.from(rows, (i) => parseNumberCell(table.rows[i]![columnJ[c]!]!, name, source, lineOf(i))));
+  const values = opts.columns.map((name, c) => Float64Array.from(
+    rows,
+    (i) => parseNumberCell(table.rows[i]![columnJ[c]!]!, name, source, lineOf(i)),
+  ));
   if (rows.length < 2) throw new DataError(`only ${rows.length} row${whereText(opts.where)}; a time series needs at least 2`, source);
   const frequency = opts.frequency ?? inferFrequency(times);
   const step = describeStep(frequency);
@@ -94,14 +117,23 @@ export function buildSeries(table: CsvTable, opts: SeriesOptions): TimeSeries {
     const steps = periodsBetween(a, b, frequency);
     const [lineA, lineB] = [lineOf(rows[k - 1]!), lineOf(rows[k]!)];
     if (!Number.isInteger(steps) || steps < 1) {
-      throw new DataError(`the dates are not evenly spaced: ${formatDate(b)} is not a whole number of steps of ${step} after ${formatDate(a)} (line ${lineA})`, source, lineB);
+      throw new DataError(
+        `the dates are not evenly spaced: ${formatDate(b)} is not a whole number of steps of ${step} after ${formatDate(a)} (line ${lineA})`,
+        source, lineB,
+      );
     }
     if (steps > 1) {
       const missing = steps - 1;
       const firstMissing = formatDate(addPeriods(a, frequency, 1));
       const lastMissing = formatDate(addPeriods(a, frequency, missing));
       if ((opts.gaps ?? 'error') === 'error') {
-        throw new DataError(`gap in the dates: ${formatDate(a)} (line ${lineA}) is followed by ${formatDate(b)}; ${missing} missing step${missing === 1 ? '' : 's'} of ${step} (${missing === 1 ? firstMissing : `${firstMissing} … ${lastMissing}`}). Add the missing rows, or fill them by linear interpolation with gaps: 'interpolate' (CLI: --gaps interpolate)`, source, lineB);
+        const range = missing === 1 ? firstMissing : `${firstMissing} … ${lastMissing}`;
+        throw new DataError(
+          `gap in the dates: ${formatDate(a)} (line ${lineA}) is followed by ${formatDate(b)}; ` +
+          `${missing} missing step${missing === 1 ? '' : 's'} of ${step} (${range}). ` +
+          `Add the missing rows, or fill them by linear interpolation with gaps: 'interpolate' (CLI: --gaps interpolate)`,
+          source, lineB,
+        );
       }
       for (let s = 1; s <= missing; s++) {
         outTimes.push(addPeriods(a, frequency, s));

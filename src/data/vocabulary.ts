@@ -54,7 +54,9 @@ export interface VocabularyOptions {
 export function buildVocabulary(sequences: Iterable<readonly string[]>, o: VocabularyOptions): string[] {
   const maxSize = o.maxSize ?? Infinity;
   const minCount = o.minCount ?? 1;
-  if (maxSize < o.reserved.length + 1) throw new ValueError(`maxVocabulary must leave room for at least one token besides ${o.reserved.join(', ')}, got ${maxSize}`);
+  if (maxSize < o.reserved.length + 1) {
+    throw new ValueError(`maxVocabulary must leave room for at least one token besides ${o.reserved.join(', ')}, got ${maxSize}`);
+  }
   const counts = new Map<string, number>();
   for (const tokens of sequences) for (const t of tokens) counts.set(t, (counts.get(t) ?? 0) + 1);
   const reserved = new Set(o.reserved);

@@ -16,7 +16,9 @@ export interface WindowSpec {
  * firstInput) and whose targets t+1 … t+horizon all lie in [targetStart,
  * targetEnd). Ascending.
  */
-export function windowOrigins(spec: WindowSpec, range: { firstInput?: number; targetStart: number; targetEnd: number }): number[] {
+export function windowOrigins(
+  spec: WindowSpec, range: { firstInput?: number; targetStart: number; targetEnd: number },
+): number[] {
   const first = Math.max((range.firstInput ?? 0) + spec.lookback - 1, range.targetStart - 1);
   const last = range.targetEnd - 1 - spec.horizon;
   const out: number[] = [];
@@ -27,12 +29,20 @@ export function windowOrigins(spec: WindowSpec, range: { firstInput?: number; ta
 /** The window of a row-major [rows, features] matrix ending at `origin`: [lookback, features]. */
 export function inputWindow(matrix: Float32Array, features: number, origin: number, lookback: number): Float32Array {
   const start = origin - lookback + 1;
-  if (start < 0 || (origin + 1) * features > matrix.length) throw new ValueError(`window ending at row ${origin} with lookback ${lookback} does not fit in ${matrix.length / features} rows`);
+  if (start < 0 || (origin + 1) * features > matrix.length) {
+    throw new ValueError(`window ending at row ${origin} with lookback ${lookback} does not fit in ${matrix.length / features} rows`);
+  }
   return matrix.slice(start * features, (origin + 1) * features);
 }
 
 /** One example per origin: x = the input window [lookback, features], y = target(origin) [horizon] or none. */
-export function windowExamples(matrix: Float32Array, features: number, origins: readonly number[], lookback: number, target?: (origin: number) => Float32Array): Example[] {
+export function windowExamples(
+  matrix: Float32Array,
+  features: number,
+  origins: readonly number[],
+  lookback: number,
+  target?: (origin: number) => Float32Array,
+): Example[] {
   return origins.map((t) => ({
     steps: lookback,
     x: inputWindow(matrix, features, t, lookback),

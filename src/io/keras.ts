@@ -49,7 +49,10 @@ export interface KerasImportOptions {
   weightsSource?: string;
   /** Token strings for the Embedding rows (default: "0", "1", … — the token ids). */
   vocabulary?: string[];
-  /** Class labels of a classification head (default: "0", "1", …); with a linear head, makes it a classifier over logits. */
+  /**
+   * Class labels of a classification head (default: "0", "1", …);
+   * with a linear head, makes it a classifier over logits.
+   */
   classes?: string[];
   /** A per-step model that predicts the next step (a language model): lstmkit's output mode 'next'. */
   next?: boolean;
@@ -150,7 +153,9 @@ function modelLayers(json: unknown, source: string): KerasLayer[] {
   const kind = json.class_name;
   const config = json.config;
   if (kind === 'Sequential') {
-    const list = Array.isArray(config) ? config : isObject(config) && Array.isArray(config.layers) ? config.layers : null;
+    const list = Array.isArray(config) ? config
+      : isObject(config) && Array.isArray(config.layers) ? config.layers
+      : null;
     if (!list) throw new FormatError(`${source}: a Sequential model without a layer list`);
     return list.map((e, i) => toLayer(e, `${source}: layers[${i}]`));
   }
@@ -166,11 +171,16 @@ function modelLayers(json: unknown, source: string): KerasLayer[] {
         if (nodes.length) throw new FormatError(`${source}: ${describe(layer)} is first but has inputs; expected the model to start with its input`);
         return;
       }
-      if (nodes.length !== 1) throw new FormatError(`${source}: ${describe(layer)} is called ${nodes.length} times; lstmkit imports a chain of layers, each used once`);
+      if (nodes.length !== 1) {
+        throw new FormatError(`${source}: ${describe(layer)} is called ${nodes.length} times; lstmkit imports a chain of layers, each used once`);
+      }
       const inputs = inboundNames(nodes[0]);
       const previous = layers[i - 1]!.name;
       if (inputs.length !== 1 || inputs[0] !== previous) {
-        throw new FormatError(`${source}: ${describe(layer)} takes ${inputs.length ? inputs.map((n) => `'${n}'`).join(', ') : 'no input'}; lstmkit imports a chain where each layer takes the one before it ('${previous}')`);
+        const takes = inputs.length ? inputs.map((n) => `'${n}'`).join(', ') : 'no input';
+        throw new FormatError(
+          `${source}: ${describe(layer)} takes ${takes}; lstmkit imports a chain where each layer takes the one before it ('${previous}')`,
+        );
       }
     });
     return layers;
@@ -187,7 +197,9 @@ function boolean(layer: KerasLayer, key: string, fallback: boolean): boolean {
 
 function positive(layer: KerasLayer, key: string, source: string): number {
   const v = layer.config[key];
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new FormatError(`${source}: ${describe(layer)} has ${key} ${JSON.stringify(v)}; expected a positive integer`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
+    throw new FormatError(`${source}: ${describe(layer)} has ${key} ${JSON.stringify(v)}; expected a positive integer`);
+  }
   return v;
 }
 
@@ -198,20 +210,36 @@ function recurrentOf(layer: KerasLayer, source: string, where = describe(layer))
   const units = positive(layer, 'units', source);
   const activation = activationName(layer.config.activation ?? 'tanh');
   if (cell === 'rnn') {
-    if (activation !== 'tanh' && activation !== 'relu') throw new FormatError(`${source}: ${where} has activation '${activation}'; lstmkit's RNN cell is tanh or relu`);
+    if (activation !== 'tanh' && activation !== 'relu') {
+      throw new FormatError(`${source}: ${where} has activation '${activation}'; lstmkit's RNN cell is tanh or relu`);
+    }
   } else {
-    if (activation !== 'tanh') throw new FormatError(`${source}: ${where} has activation '${activation}'; lstmkit's ${layer.className} uses tanh, as PyTorch does`);
+    if (activation !== 'tanh') {
+      throw new FormatError(`${source}: ${where} has activation '${activation}'; lstmkit's ${layer.className} uses tanh, as PyTorch does`);
+    }
     const recurrent = activationName(layer.config.recurrent_activation);
     if (recurrent !== 'sigmoid') {
-      throw new FormatError(`${source}: ${where} has recurrent_activation '${recurrent}'; lstmkit's gates use the exact sigmoid (Keras 2's old default hard_sigmoid is a different function)`);
+      throw new FormatError(
+        `${source}: ${where} has recurrent_activation '${recurrent}'; lstmkit's gates use the exact sigmoid ` +
+        '(Keras 2\'s old default hard_sigmoid is a different function)',
+      );
     }
   }
   if (cell === 'gru' && layer.config.reset_after !== true) {
-    throw new FormatError(`${source}: ${where} has reset_after=False, which applies the reset gate before the recurrent product; lstmkit's GRU (PyTorch's and cuDNN's) applies it after (Keras's reset_after=True)`);
+    throw new FormatError(
+      `${source}: ${where} has reset_after=False, which applies the reset gate before the recurrent product; ` +
+      'lstmkit\'s GRU (PyTorch\'s and cuDNN\'s) applies it after (Keras\'s reset_after=True)',
+    );
   }
-  if (boolean(layer, 'return_state', false)) throw new FormatError(`${source}: ${where} has return_state=True; lstmkit imports a chain of layers whose outputs feed the next`);
+  if (boolean(layer, 'return_state', false)) {
+    throw new FormatError(`${source}: ${where} has return_state=True; lstmkit imports a chain of layers whose outputs feed the next`);
+  }
   if (boolean(layer, 'time_major', false)) throw new FormatError(`${source}: ${where} has time_major=True; lstmkit imports batch-major Keras layers`);
-  if (layer.config.lora_rank) throw new FormatError(`${source}: ${where} has LoRA weights (lora_rank ${JSON.stringify(layer.config.lora_rank)}); merge them into the kernel before exporting`);
+  if (layer.config.lora_rank) {
+    throw new FormatError(
+      `${source}: ${where} has LoRA weights (lora_rank ${JSON.stringify(layer.config.lora_rank)}); merge them into the kernel before exporting`,
+    );
+  }
   return {
     kerasClass: layer.className, stateful: boolean(layer, 'stateful', false), cell, units,
     returnSequences: boolean(layer, 'return_sequences', false), useBias: boolean(layer, 'use_bias', true), activation,
@@ -221,7 +249,9 @@ function recurrentOf(layer: KerasLayer, source: string, where = describe(layer))
 function bidirectionalOf(layer: KerasLayer, source: string): RecurrentLayer {
   const merge = layer.config.merge_mode === undefined ? 'concat' : layer.config.merge_mode;
   if (merge !== 'concat') {
-    throw new FormatError(`${source}: ${describe(layer)} has merge_mode ${JSON.stringify(merge)}; only 'concat' maps onto a bidirectional layer (PyTorch's and lstmkit's)`);
+    throw new FormatError(
+      `${source}: ${describe(layer)} has merge_mode ${JSON.stringify(merge)}; only 'concat' maps onto a bidirectional layer (PyTorch's and lstmkit's)`,
+    );
   }
   const forward = toLayer(layer.config.layer, `${source}: ${describe(layer)}`);
   const f = recurrentOf(forward, source, `${describe(layer)}: its ${forward.className}`);
@@ -229,8 +259,13 @@ function bidirectionalOf(layer: KerasLayer, source: string): RecurrentLayer {
   if (layer.config.backward_layer !== undefined && layer.config.backward_layer !== null) {
     const backward = toLayer(layer.config.backward_layer, `${source}: ${describe(layer)}`);
     const b = recurrentOf(backward, source, `${describe(layer)}: its backward ${backward.className}`);
-    if (backward.className !== forward.className || b.units !== f.units || b.useBias !== f.useBias || b.activation !== f.activation || b.returnSequences !== f.returnSequences) {
-      throw new FormatError(`${source}: ${describe(layer)} has a backward layer unlike its forward one (${backward.className} ${b.units} units vs ${forward.className} ${f.units}); lstmkit's two directions are the same cell`);
+    const unlike = backward.className !== forward.className || b.units !== f.units || b.useBias !== f.useBias
+      || b.activation !== f.activation || b.returnSequences !== f.returnSequences;
+    if (unlike) {
+      throw new FormatError(
+        `${source}: ${describe(layer)} has a backward layer unlike its forward one ` +
+        `(${backward.className} ${b.units} units vs ${forward.className} ${f.units}); lstmkit's two directions are the same cell`,
+      );
     }
     if (!boolean(backward, 'go_backwards', false)) throw new FormatError(`${source}: ${describe(layer)}: its backward layer does not have go_backwards=True`);
   }
@@ -261,7 +296,10 @@ function headOf(layer: KerasLayer, source: string): HeadLayer {
   const activation = activationName(layer.config.activation);
   if (layer.config.lora_rank) throw new FormatError(`${source}: ${describe(layer)} has LoRA weights; merge them into the kernel before exporting`);
   if (activation !== 'linear' && activation !== 'softmax' && activation !== 'sigmoid') {
-    throw new FormatError(`${source}: ${describe(layer)} has activation '${activation}'; lstmkit's head is one Dense layer that is linear or softmax (or sigmoid with one unit)`);
+    throw new FormatError(
+      `${source}: ${describe(layer)} has activation '${activation}'; ` +
+      'lstmkit\'s head is one Dense layer that is linear or softmax (or sigmoid with one unit)',
+    );
   }
   return { layer, units, activation, useBias: boolean(layer, 'use_bias', true) };
 }
@@ -281,8 +319,13 @@ function plan(layers: KerasLayer[], source: string): Plan {
     }
     if (PASS_THROUGH.has(layer.className)) continue;
     if (layer.className === 'Masking') {
-      if (recurrent.length || embedding) throw new FormatError(`${source}: ${describe(layer)} comes after the first layer; lstmkit takes a Masking layer only at the input`);
-      notes.push(`${describe(layer)}: lstmkit feeds each sequence at its own length, so padding is never seen; Keras would also skip all-zero steps inside a sequence`);
+      if (recurrent.length || embedding) {
+        throw new FormatError(`${source}: ${describe(layer)} comes after the first layer; lstmkit takes a Masking layer only at the input`);
+      }
+      notes.push(
+        `${describe(layer)}: lstmkit feeds each sequence at its own length, so padding is never seen; ` +
+        'Keras would also skip all-zero steps inside a sequence',
+      );
       features = features ?? declaredFeatures(layer);
       continue;
     }
@@ -297,7 +340,11 @@ function plan(layers: KerasLayer[], source: string): Plan {
     if (!embedding && !recurrent.length) features = features ?? declaredFeatures(layer);
     switch (layer.className) {
       case 'Embedding': {
-        if (embedding || recurrent.length) throw new FormatError(`${source}: ${describe(layer)} is not the first layer; lstmkit's embedding comes before the recurrent layers`);
+        if (embedding || recurrent.length) {
+          throw new FormatError(
+            `${source}: ${describe(layer)} is not the first layer; lstmkit's embedding comes before the recurrent layers`,
+          );
+        }
         if (layer.config.lora_rank) throw new FormatError(`${source}: ${describe(layer)} has LoRA weights; merge them before exporting`);
         embedding = { layer, vocab: positive(layer, 'input_dim', source), dim: positive(layer, 'output_dim', source) };
         break;
@@ -310,7 +357,11 @@ function plan(layers: KerasLayer[], source: string): Plan {
         let r: RecurrentLayer;
         if (layer.className === 'Bidirectional') r = bidirectionalOf(layer, source);
         else {
-          if (boolean(layer, 'go_backwards', false)) throw new FormatError(`${source}: ${describe(layer)} has go_backwards=True outside Bidirectional; lstmkit has no backward-only layer`);
+          if (boolean(layer, 'go_backwards', false)) {
+            throw new FormatError(
+              `${source}: ${describe(layer)} has go_backwards=True outside Bidirectional; lstmkit has no backward-only layer`,
+            );
+          }
           r = { layer, bidirectional: false, ...recurrentOf(layer, source) };
         }
         if (r.stateful) {
@@ -322,9 +373,15 @@ function plan(layers: KerasLayer[], source: string): Plan {
           throw new FormatError(`${source}: ${describe(layer)} follows ${describe(previous.layer)}, which returns only its last step (return_sequences=False)`);
         }
         if (first) {
-          const kind = (x: RecurrentLayer): string => `${x.bidirectional ? 'bidirectional ' : ''}${x.kerasClass} of ${x.units} units${x.cell === 'rnn' ? ` (${x.activation})` : ''}`;
-          if (first.cell !== r.cell || first.units !== r.units || first.bidirectional !== r.bidirectional || first.activation !== r.activation) {
-            throw new FormatError(`${source}: ${describe(layer)} is a ${kind(r)} but ${describe(first.layer)} is a ${kind(first)}; lstmkit's recurrent stack is one cell type and size throughout`);
+          const kind = (x: RecurrentLayer): string =>
+            `${x.bidirectional ? 'bidirectional ' : ''}${x.kerasClass} of ${x.units} units${x.cell === 'rnn' ? ` (${x.activation})` : ''}`;
+          const unlike = first.cell !== r.cell || first.units !== r.units
+            || first.bidirectional !== r.bidirectional || first.activation !== r.activation;
+          if (unlike) {
+            throw new FormatError(
+              `${source}: ${describe(layer)} is a ${kind(r)} but ${describe(first.layer)} is a ${kind(first)}; ` +
+              'lstmkit\'s recurrent stack is one cell type and size throughout',
+            );
           }
           if (first.useBias !== r.useBias) notes.push(`${describe(layer)} and ${describe(first.layer)} differ in use_bias; the missing biases are zero`);
         }
@@ -333,8 +390,13 @@ function plan(layers: KerasLayer[], source: string): Plan {
       }
       case 'GlobalAveragePooling1D': {
         const last = recurrent[recurrent.length - 1];
-        if (!last || !last.returnSequences || pooling) throw new FormatError(`${source}: ${describe(layer)} must follow a recurrent layer with return_sequences=True`);
-        if ((layer.config.data_format ?? 'channels_last') !== 'channels_last') throw new FormatError(`${source}: ${describe(layer)} has data_format ${JSON.stringify(layer.config.data_format)}; expected channels_last`);
+        if (!last || !last.returnSequences || pooling) {
+          throw new FormatError(`${source}: ${describe(layer)} must follow a recurrent layer with return_sequences=True`);
+        }
+        if ((layer.config.data_format ?? 'channels_last') !== 'channels_last') {
+          const format = JSON.stringify(layer.config.data_format);
+          throw new FormatError(`${source}: ${describe(layer)} has data_format ${format}; expected channels_last`);
+        }
         if (layer.config.keepdims === true) throw new FormatError(`${source}: ${describe(layer)} has keepdims=True`);
         pooling = 'mean';
         break;
@@ -346,15 +408,24 @@ function plan(layers: KerasLayer[], source: string): Plan {
         let dense = layer;
         if (layer.className === 'TimeDistributed') {
           dense = toLayer(layer.config.layer, `${source}: ${describe(layer)}`);
-          if (dense.className !== 'Dense') throw new FormatError(`${source}: ${describe(layer)} wraps a ${dense.className}; lstmkit maps TimeDistributed(Dense) only`);
-          if (!last.returnSequences || pooling) throw new FormatError(`${source}: ${describe(layer)} needs a sequence: the layer before it returns one vector per sequence`);
+          if (dense.className !== 'Dense') {
+            throw new FormatError(`${source}: ${describe(layer)} wraps a ${dense.className}; lstmkit maps TimeDistributed(Dense) only`);
+          }
+          if (!last.returnSequences || pooling) {
+            throw new FormatError(
+              `${source}: ${describe(layer)} needs a sequence: the layer before it returns one vector per sequence`,
+            );
+          }
           dense = { ...dense, name: layer.name };
         }
         head = headOf(dense, source);
         break;
       }
       default:
-        throw new FormatError(`${source}: ${describe(layer)} is not a layer lstmkit maps; it imports [Embedding] → LSTM / GRU / SimpleRNN (or Bidirectional of them) → [GlobalAveragePooling1D] → Dense`);
+        throw new FormatError(
+          `${source}: ${describe(layer)} is not a layer lstmkit maps; ` +
+          'it imports [Embedding] → LSTM / GRU / SimpleRNN (or Bidirectional of them) → [GlobalAveragePooling1D] → Dense',
+        );
     }
   }
   if (!recurrent.length) throw new FormatError(`${source}: the model has no LSTM, GRU or SimpleRNN layer`);
@@ -382,7 +453,9 @@ function checkShape(array: NpyArray, e: Expected, source: string): void {
   // Keras 3 paths and Keras 2 names end in the weight's name: check it when there is one.
   const last = array.name.split('/').pop()!.replace(/:\d+$/, '');
   if (!/^arr_\d+$/.test(array.name) && ['kernel', 'recurrent_kernel', 'bias', 'embeddings'].includes(last) && last !== e.weight) {
-    throw new FormatError(`${source}: ${array.name} is a ${last}, but ${e.owner} ${e.weight} comes at this place; write the weights in model.get_weights() order`);
+    throw new FormatError(
+      `${source}: ${array.name} is a ${last}, but ${e.owner} ${e.weight} comes at this place; write the weights in model.get_weights() order`,
+    );
   }
 }
 
@@ -417,7 +490,9 @@ function defaultLabels(count: number): string[] {
  * model.get_weights() order). Throws a FormatError naming the layer (and
  * the array) for anything that does not map exactly.
  */
-export function importKeras(modelJson: unknown, arrays: readonly NpyArray[], opts: KerasImportOptions = {}): ImportedModel {
+export function importKeras(
+  modelJson: unknown, arrays: readonly NpyArray[], opts: KerasImportOptions = {},
+): ImportedModel {
   const source = opts.source ?? '<keras model>';
   const wsource = opts.weightsSource ?? '<weights>';
   const p = plan(modelLayers(modelJson, source), source);
@@ -449,7 +524,10 @@ export function importKeras(modelJson: unknown, arrays: readonly NpyArray[], opt
   if (arrayList.every((a) => /^arr_\d+$/.test(a.name))) arrayList.sort((a, b) => Number(a.name.slice(4)) - Number(b.name.slice(4)));
   if (arrayList.length !== expected.length) {
     const list = expected.map((e) => `${e.owner} ${e.weight}`).join(', ');
-    throw new FormatError(`${wsource}: holds ${arrayList.length} arrays, but the model in ${source} has ${expected.length} weights (${list}); write it with np.savez(path, *model.get_weights()) from the same model`);
+    throw new FormatError(
+      `${wsource}: holds ${arrayList.length} arrays, but the model in ${source} has ${expected.length} weights (${list}); ` +
+      'write it with np.savez(path, *model.get_weights()) from the same model',
+    );
   }
   const taken = new Map<Expected, NpyArray>();
   expected.forEach((e, i) => {
@@ -467,12 +545,20 @@ export function importKeras(modelJson: unknown, arrays: readonly NpyArray[], opt
   if (p.embedding) {
     const rows = p.embedding.vocab;
     let vocabulary = opts.vocabulary;
-    if (vocabulary && vocabulary.length !== rows) throw new FormatError(`${source}: the vocabulary has ${vocabulary.length} tokens, but ${describe(p.embedding.layer)} has input_dim ${rows}`);
+    if (vocabulary && vocabulary.length !== rows) {
+      throw new FormatError(
+        `${source}: the vocabulary has ${vocabulary.length} tokens, but ${describe(p.embedding.layer)} has input_dim ${rows}`,
+      );
+    }
     if (!vocabulary) {
       vocabulary = defaultLabels(rows);
       notes.push(`tokens are named by their ids "0" … "${rows - 1}" (give --vocabulary for their strings); an unknown token becomes id 1`);
     }
-    if (rows < 2) throw new FormatError(`${source}: ${describe(p.embedding.layer)} has input_dim ${rows}; lstmkit's vocabulary has at least padding and unknown`);
+    if (rows < 2) {
+      throw new FormatError(
+        `${source}: ${describe(p.embedding.layer)} has input_dim ${rows}; lstmkit's vocabulary has at least padding and unknown`,
+      );
+    }
     input = { type: 'tokens', embeddingDim: p.embedding.dim, vocabulary };
     if (opts.tokenizer) input.tokenizer = opts.tokenizer;
     const e = next();
@@ -484,34 +570,53 @@ export function importKeras(modelJson: unknown, arrays: readonly NpyArray[], opt
 
   const last = p.recurrent[p.recurrent.length - 1]!;
   const perStep = last.returnSequences && p.pooling === 'last';
-  if (opts.next && !perStep) throw new FormatError(`${source}: next-step prediction needs a per-step model (the last recurrent layer with return_sequences=True and no pooling)`);
+  if (opts.next && !perStep) {
+    throw new FormatError(
+      `${source}: next-step prediction needs a per-step model (the last recurrent layer with return_sequences=True and no pooling)`,
+    );
+  }
   const mode: ModelConfig['output']['mode'] = opts.next ? 'next' : perStep ? 'step' : 'sequence';
   const head = p.head;
   let output: ModelConfig['output'];
   const binary = head.activation === 'sigmoid';
   if (binary && head.units !== 1) {
-    throw new FormatError(`${source}: ${describe(head.layer)} has ${head.units} sigmoid units (independent yes/no outputs); lstmkit's classifier picks one class (softmax, or sigmoid with one unit)`);
+    throw new FormatError(
+      `${source}: ${describe(head.layer)} has ${head.units} sigmoid units (independent yes/no outputs); ` +
+      'lstmkit\'s classifier picks one class (softmax, or sigmoid with one unit)',
+    );
   }
   const classification = head.activation !== 'linear' || opts.classes !== undefined || (opts.next === true && input.type === 'tokens');
   if (classification) {
     const count = binary ? 2 : head.units;
     let classes = opts.classes ?? (opts.next && input.type === 'tokens' ? input.vocabulary : undefined);
     if (classes && classes.length !== count) {
-      throw new FormatError(`${source}: ${classes.length} class labels were given, but ${describe(head.layer)} has ${binary ? 'one sigmoid unit (2 classes)' : `${head.units} units`}`);
+      const has = binary ? 'one sigmoid unit (2 classes)' : `${head.units} units`;
+      throw new FormatError(`${source}: ${classes.length} class labels were given, but ${describe(head.layer)} has ${has}`);
     }
     if (!classes) {
       classes = defaultLabels(count);
       notes.push(`classes are named "0" … "${count - 1}" (give --classes for their labels)`);
     }
     if (head.activation === 'linear') notes.push(`${describe(head.layer)} is linear: its outputs are read as logits of a softmax`);
-    if (binary) notes.push(`${describe(head.layer)} has one sigmoid unit: lstmkit computes it as a softmax over two classes (σ(z) = softmax([0, z])[1]); class "${classes[1]}" is Keras's 1`);
+    if (binary) {
+      notes.push(
+        `${describe(head.layer)} has one sigmoid unit: lstmkit computes it as a softmax over two classes ` +
+        `(σ(z) = softmax([0, z])[1]); class "${classes[1]}" is Keras's 1`,
+      );
+    }
     output = { mode, type: 'classification', classes };
   } else {
-    if (mode === 'next' && head.units !== inputWidth) throw new FormatError(`${source}: next-step prediction predicts the input: ${describe(head.layer)} has ${head.units} units, the input ${inputWidth} features`);
+    if (mode === 'next' && head.units !== inputWidth) {
+      throw new FormatError(
+        `${source}: next-step prediction predicts the input: ${describe(head.layer)} has ${head.units} units, the input ${inputWidth} features`,
+      );
+    }
     output = { mode, type: 'regression', size: head.units };
   }
   if (mode === 'next' && input.type === 'tokens' && output.type === 'classification' && output.classes!.length !== p.embedding!.vocab) {
-    throw new FormatError(`${source}: next-token prediction predicts a token: ${describe(head.layer)} has ${head.units} units, the vocabulary ${p.embedding!.vocab} tokens`);
+    throw new FormatError(
+      `${source}: next-token prediction predicts a token: ${describe(head.layer)} has ${head.units} units, the vocabulary ${p.embedding!.vocab} tokens`,
+    );
   }
   if (mode === 'sequence') output.pooling = p.pooling;
   const rnn: ModelConfig['rnn'] = { cell, hiddenSize: hidden, numLayers: p.recurrent.length, bidirectional };
@@ -592,12 +697,18 @@ export function readKerasModelJson(bytes: Uint8Array, source = '<keras model>'):
 /** The weight arrays from an .npz file, with hints for the files a Keras user may give instead. */
 export function readKerasWeights(bytes: Uint8Array, source = '<weights>'): NpyArray[] {
   if (isHdf5(bytes)) {
-    throw new FormatError(`${source}: an HDF5 (.h5) weights file, which lstmkit does not read; write the weights with np.savez(path, *model.get_weights()) (see the README)`);
+    throw new FormatError(
+      `${source}: an HDF5 (.h5) weights file, which lstmkit does not read; ` +
+      'write the weights with np.savez(path, *model.get_weights()) (see the README)',
+    );
   }
   if (isZip(bytes)) {
     const names = zipEntryNames(bytes, source);
     if (names.includes('model.weights.h5') || names.includes('config.json')) {
-      throw new FormatError(`${source}: a .keras archive, whose weights are HDF5, which lstmkit does not read; write them with np.savez(path, *model.get_weights()) (see the README)`);
+      throw new FormatError(
+        `${source}: a .keras archive, whose weights are HDF5, which lstmkit does not read; ` +
+        'write them with np.savez(path, *model.get_weights()) (see the README)',
+      );
     }
   }
   return decodeNpz(bytes, source);

@@ -77,10 +77,18 @@ function json(metadata: Record<string, string>, key: string, source: string): un
 export function decodeModelFile(bytes: Uint8Array, source = '<model>'): ModelFileContents {
   const file = decodeSafetensors(bytes, { source });
   const meta = file.metadata;
-  if (meta.format !== FORMAT) throw new FormatError(`${source}: not an lstmkit model file (metadata format is ${JSON.stringify(meta.format)}, expected "${FORMAT}")`);
+  if (meta.format !== FORMAT) {
+    throw new FormatError(`${source}: not an lstmkit model file (metadata format is ${JSON.stringify(meta.format)}, expected "${FORMAT}")`);
+  }
   const version = Number(meta.format_version);
-  if (!Number.isInteger(version) || version < 1) throw new FormatError(`${source}: format_version ${JSON.stringify(meta.format_version)} is not a version number`);
-  if (version > FORMAT_VERSION) throw new FormatError(`${source}: made by a newer lstmkit (model format ${version}); this lstmkit reads formats up to ${FORMAT_VERSION} — upgrade lstmkit`);
+  if (!Number.isInteger(version) || version < 1) {
+    throw new FormatError(`${source}: format_version ${JSON.stringify(meta.format_version)} is not a version number`);
+  }
+  if (version > FORMAT_VERSION) {
+    throw new FormatError(
+      `${source}: made by a newer lstmkit (model format ${version}); this lstmkit reads formats up to ${FORMAT_VERSION} — upgrade lstmkit`,
+    );
+  }
   let config: ModelConfig;
   try {
     config = parseModelConfig(json(meta, 'config', source), `${source}: config`);
@@ -90,7 +98,9 @@ export function decodeModelFile(bytes: Uint8Array, source = '<model>'): ModelFil
   const weights: ModelFileContents['weights'] = {};
   const sectionTensors: Record<string, Float32Array> = {};
   for (const [name, t] of Object.entries(file.tensors)) {
-    if (t.dtype !== 'F32' || !(t.data instanceof Float32Array)) throw new FormatError(`${source}: tensor ${name} has dtype ${t.dtype}; lstmkit model files hold F32`);
+    if (t.dtype !== 'F32' || !(t.data instanceof Float32Array)) {
+      throw new FormatError(`${source}: tensor ${name} has dtype ${t.dtype}; lstmkit model files hold F32`);
+    }
     if (name.startsWith(SECTION_PREFIX)) sectionTensors[name] = t.data;
     else weights[name] = { shape: t.shape, data: t.data };
   }

@@ -35,7 +35,9 @@ export async function readModelFile(path: string): Promise<ModelFileContents & {
   return { ...decodeModelFile(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), file), path: file };
 }
 
-export async function loadModel(path: string, opts: ModelOptions = {}): Promise<{ model: SequenceModel; contents: ModelFileContents & { path: string } }> {
+export async function loadModel(
+  path: string, opts: ModelOptions = {},
+): Promise<{ model: SequenceModel; contents: ModelFileContents & { path: string } }> {
   const contents = await readModelFile(path);
   return { model: modelFromFile(contents, opts, contents.path), contents };
 }

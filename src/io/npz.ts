@@ -48,7 +48,9 @@ export function isHdf5(bytes: Uint8Array): boolean {
 }
 
 /** The entries of a zip archive, in archive order, with a limit on what they unpack to. */
-export function unzipEntries(bytes: Uint8Array, source: string, opts: { only?: (name: string) => boolean; maxBytes?: number } = {}): [string, Uint8Array][] {
+export function unzipEntries(
+  bytes: Uint8Array, source: string, opts: { only?: (name: string) => boolean; maxBytes?: number } = {},
+): [string, Uint8Array][] {
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
   if (!isZip(bytes)) throw new FormatError(`${source}: not a zip archive (an .npz file is one)`);
   let total = 0;
@@ -162,7 +164,7 @@ function fortranToC(data: Float32Array, shape: readonly number[]): Float32Array 
   if (shape.length < 2) return data;
   const out = new Float32Array(data.length);
   const rank = shape.length;
-  const index = new Array<number>(rank).fill(0);
+  const index = Array.from({ length: rank }, () => 0);
   // Walk the C-order output; keep the Fortran-order input offset in step.
   const fStride: number[] = [];
   let s = 1;

@@ -232,7 +232,9 @@ export function decodeSafetensorsHeader(bytes: Uint8Array, options: DecodeOption
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = view.getUint32(0, true) + view.getUint32(4, true) * 2 ** 32; // exact below 2^53
   if (headerLength > MAX_HEADER_BYTES) fail(`header length ${headerLength} is over the limit of ${MAX_HEADER_BYTES} bytes; not a safetensors file?`);
-  if (8 + headerLength > bytes.length) fail(`header length ${headerLength} runs past the end of the file (${bytes.length} bytes); the file is truncated or not safetensors`);
+  if (8 + headerLength > bytes.length) {
+    fail(`header length ${headerLength} runs past the end of the file (${bytes.length} bytes); the file is truncated or not safetensors`);
+  }
   if (headerLength < 2 || bytes[8] !== 0x7b) fail(`the header must be a JSON object starting with '{'`);
   const dataStart = 8 + headerLength;
   const dataLength = bytes.length - dataStart;
@@ -266,7 +268,9 @@ export function decodeSafetensorsHeader(bytes: Uint8Array, options: DecodeOption
     const where = `tensor ${label(name)}`;
     if (!(value instanceof Map)) return fail(`${where}: the entry is ${describeJson(value)}; expected {dtype, shape, data_offsets}`);
     for (const key of value.keys()) {
-      if (key !== 'dtype' && key !== 'shape' && key !== 'data_offsets') fail(`${where}: unknown key ${JSON.stringify(key)}; expected dtype, shape, data_offsets`);
+      if (key !== 'dtype' && key !== 'shape' && key !== 'data_offsets') {
+        fail(`${where}: unknown key ${JSON.stringify(key)}; expected dtype, shape, data_offsets`);
+      }
     }
     const dtype = value.get('dtype');
     if (typeof dtype !== 'string') return fail(`${where}: dtype is ${describeJson(dtype)}; expected a string`);
@@ -276,7 +280,9 @@ export function decodeSafetensorsHeader(bytes: Uint8Array, options: DecodeOption
     if (offsets.length !== 2) fail(`${where}: data_offsets has ${offsets.length} numbers; expected [begin, end]`);
     const [begin, end] = offsets as [number, number];
     if (begin > end) fail(`${where}: data_offsets [${begin}, ${end}] end before they begin`);
-    if (end > dataLength) fail(`${where}: data_offsets [${begin}, ${end}] run past the end of the data (${dataLength} bytes); the file is truncated or corrupt`);
+    if (end > dataLength) {
+      fail(`${where}: data_offsets [${begin}, ${end}] run past the end of the data (${dataLength} bytes); the file is truncated or corrupt`);
+    }
     const held = end - begin;
     const size = DTYPES[dtype].size;
     const needed = byteSize(shape, size);
@@ -295,7 +301,10 @@ export function decodeSafetensorsHeader(bytes: Uint8Array, options: DecodeOption
   for (const t of tensors) {
     const [begin, end] = t.dataOffsets;
     if (begin < covered) fail(`tensor ${label(t.name)}: data_offsets [${begin}, ${end}] overlap tensor ${label(previous)}, which ends at ${covered}`);
-    if (begin > covered) fail(`tensor ${label(t.name)}: data_offsets [${begin}, ${end}] leave a gap of ${begin - covered} bytes after ${previous === undefined ? 'the start of the data' : `tensor ${label(previous)}`}`);
+    if (begin > covered) {
+      const after = previous === undefined ? 'the start of the data' : `tensor ${label(previous)}`;
+      fail(`tensor ${label(t.name)}: data_offsets [${begin}, ${end}] leave a gap of ${begin - covered} bytes after ${after}`);
+    }
     covered = end;
     previous = t.name;
   }
@@ -586,4 +595,5 @@ class JsonParser {
 const NUMBER = /-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/y;
 
 /** What ends a plain run of string characters: a quote, a backslash or a control character. */
+// oxlint-disable-next-line no-control-regex -- matching raw control characters (JSON forbids them) is the point
 const STRING_STOP = /["\\\u0000-\u001f]/g;

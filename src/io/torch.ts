@@ -61,8 +61,9 @@ function toFloat32(name: string, t: SafetensorsTensor, source: string): Float32A
 function shapeHint(name: string, config: ModelConfig): string {
   const { rnn } = config;
   if (name === 'embedding.weight') return '[vocabulary size, input.embeddingDim]';
-  if (name === 'head.weight') return `[${config.output.type === 'classification' ? 'number of output.classes' : 'output.size'}, features of the last recurrent layer]`;
-  if (name === 'head.bias') return `[${config.output.type === 'classification' ? 'number of output.classes' : 'output.size'}]`;
+  const outputs = config.output.type === 'classification' ? 'number of output.classes' : 'output.size';
+  if (name === 'head.weight') return `[${outputs}, features of the last recurrent layer]`;
+  if (name === 'head.bias') return `[${outputs}]`;
   const g = gateCount(rnn.cell);
   const rows = g === 1 ? 'rnn.hiddenSize' : `${g}·rnn.hiddenSize (rnn.cell '${rnn.cell}')`;
   if (name.includes('weight_ih_l0')) return `[${rows}, ${config.input.type === 'tokens' ? 'input.embeddingDim' : 'input.size'}]`;
@@ -87,7 +88,9 @@ function cellHint(name: string, shape: readonly number[], config: ModelConfig): 
  * vocabulary ("0", "1", … by embedding row) and the class labels ("0", "1",
  * … by head row).
  */
-function completeFromTensors(config: ModelConfig, tensors: Map<string, SafetensorsTensor>, source: string, notes: string[]): ModelConfig {
+function completeFromTensors(
+  config: ModelConfig, tensors: Map<string, SafetensorsTensor>, source: string, notes: string[],
+): ModelConfig {
   const out: ModelConfig = structuredClone(config);
   const rowsOf = (name: string, what: string): number => {
     const t = tensors.get(name);
@@ -147,14 +150,18 @@ export function importTorch(file: SafetensorsFile, config: unknown, opts: TorchI
     }
     const module = name.split('.')[0]!;
     const hint = renames.length ? `; if those are lstmkit's modules under other names, rename them (${renames.join(' ')})`
-      : MODULES.includes(module as (typeof MODULES)[number]) ? `; the config implies ${expected.filter((n) => n.startsWith(`${module}.`)).join(', ') || `no ${module}`}`
-      : `; lstmkit's modules are ${MODULES.join(', ')}`;
-    throw new StateDictError(`${source}: tensor ${name} is not part of the model the config describes${unknown.length > 1 ? ` (nor ${unknown.length - 1} more: ${unknown.slice(1, 6).join(', ')}${unknown.length > 6 ? ', …' : ''})` : ''}${hint}`);
+      : MODULES.includes(module as (typeof MODULES)[number])
+        ? `; the config implies ${expected.filter((n) => n.startsWith(`${module}.`)).join(', ') || `no ${module}`}`
+        : `; lstmkit's modules are ${MODULES.join(', ')}`;
+    const more = unknown.length > 1
+      ? ` (nor ${unknown.length - 1} more: ${unknown.slice(1, 6).join(', ')}${unknown.length > 6 ? ', …' : ''})`
+      : '';
+    throw new StateDictError(`${source}: tensor ${name} is not part of the model the config describes${more}${hint}`);
   }
 
   // PyTorch's bias=False: a layer without biases computes exactly what zero biases compute.
   const missing = expected.filter((n) => !tensors.has(n));
-  const rnnBiases = expected.filter((n) => /^rnn\.bias_/.test(n));
+  const rnnBiases = expected.filter((n) => n.startsWith('rnn.bias_'));
   const zeroFilled = new Set<string>();
   if (rnnBiases.length && rnnBiases.every((n) => !tensors.has(n))) {
     rnnBiases.forEach((n) => zeroFilled.add(n));
@@ -167,7 +174,10 @@ export function importTorch(file: SafetensorsFile, config: unknown, opts: TorchI
   const stillMissing = missing.filter((n) => !zeroFilled.has(n));
   if (stillMissing.length) {
     const name = stillMissing[0]!;
-    throw new StateDictError(`${source}: tensor ${name} ${describeShape(store.shape(name))} is missing${stillMissing.length > 1 ? ` (and ${stillMissing.slice(1).join(', ')})` : ''}; the config implies ${expected.join(', ')}`);
+    const others = stillMissing.length > 1 ? ` (and ${stillMissing.slice(1).join(', ')})` : '';
+    throw new StateDictError(
+      `${source}: tensor ${name} ${describeShape(store.shape(name))} is missing${others}; the config implies ${expected.join(', ')}`,
+    );
   }
 
   const weights: Record<string, { shape: number[]; data: Float32Array }> = {};
@@ -179,7 +189,10 @@ export function importTorch(file: SafetensorsFile, config: unknown, opts: TorchI
       continue;
     }
     if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
-      throw new StateDictError(`${source}: tensor ${name} has shape ${describeShape(t.shape)}, but the config implies ${describeShape(shape)} ${shapeHint(name, complete)}${cellHint(name, t.shape, complete)}`);
+      throw new StateDictError(
+        `${source}: tensor ${name} has shape ${describeShape(t.shape)}, but the config implies ${describeShape(shape)} ` +
+        `${shapeHint(name, complete)}${cellHint(name, t.shape, complete)}`,
+      );
     }
     weights[name] = { shape, data: toFloat32(name, t, source) };
   }
@@ -198,7 +211,11 @@ export function parseRenames(pairs: readonly string[]): Record<string, string> {
     const at = pair.indexOf('=');
     const from = at < 0 ? '' : pair.slice(0, at).replace(/\.$/, '');
     const to = at < 0 ? '' : pair.slice(at + 1).replace(/\.$/, '');
-    if (at < 0 || from === '') throw new ValueError(`--rename ${JSON.stringify(pair)}: expected FROM=TO, a module path and its lstmkit name (embedding, rnn, head), e.g. fc=head`);
+    if (at < 0 || from === '') {
+      throw new ValueError(
+        `--rename ${JSON.stringify(pair)}: expected FROM=TO, a module path and its lstmkit name (embedding, rnn, head), e.g. fc=head`,
+      );
+    }
     out[from] = to;
   }
   return out;

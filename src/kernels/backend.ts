@@ -84,7 +84,9 @@ export function gateCount(cell: CellKind | 'rnn'): number {
  *   GRU:  gates [T,B,3H] (activated r,z,n)   · hprev [T,B,H] · hn [T,B,H] (W_hn h + b_hn)
  *   RNN:  hprev [T,B,H] · h [T,B,H]
  */
-export function recurrentSavedSize(cell: CellKind, s: { steps: number; batch: number; hidden: number; output: number; proj: boolean }): number {
+export function recurrentSavedSize(
+  cell: CellKind, s: { steps: number; batch: number; hidden: number; output: number; proj: boolean },
+): number {
   const tb = s.steps * s.batch;
   switch (cell) {
     case 'lstm':
@@ -98,11 +100,14 @@ export function recurrentSavedSize(cell: CellKind, s: { steps: number; batch: nu
 
 /**
  * Scratch elements for backward:
- *   LSTM: dgates [T,B,4H] · dh [B,O] · dc [B,H] · dr [B,H] · dhs [T,B,O] (projected only: every step's dh, for one dW_hr multiply)
+ *   LSTM: dgates [T,B,4H] · dh [B,O] · dc [B,H] · dr [B,H] · dhs [T,B,O]
+ *         (projected only: every step's dh, for one dW_hr multiply)
  *   GRU:  dxg [T,B,3H] · dhg [T,B,3H] · dh [B,H]
  *   RNN:  dpre [T,B,H] · dh [B,H]
  */
-export function recurrentScratchSize(cell: CellKind, s: { steps: number; batch: number; hidden: number; output: number; proj: boolean }): number {
+export function recurrentScratchSize(
+  cell: CellKind, s: { steps: number; batch: number; hidden: number; output: number; proj: boolean },
+): number {
   const tb = s.steps * s.batch;
   switch (cell) {
     case 'lstm':

@@ -243,7 +243,9 @@ export class ReferenceBackend implements Backend {
     this.gemm(true, false, G, O, rows, dhg, G, hprev, O, p.dw.whh, O, true);
     if (p.dw.bih !== NONE) this.sumRows(rows, G, dxg, G, p.dw.bih);
     if (p.dw.bhh !== NONE) this.sumRows(rows, G, dhg, G, p.dw.bhh);
-    if (p.dx !== NONE) this.gemm(false, false, rows, p.input, G, dxg, G, p.w.wih, p.input, p.dx, p.ldDx, p.accumulateDx);
+    if (p.dx !== NONE) {
+      this.gemm(false, false, rows, p.input, G, dxg, G, p.w.wih, p.input, p.dx, p.ldDx, p.accumulateDx);
+    }
   }
 
   // ---- GRU -----------------------------------------------------------------

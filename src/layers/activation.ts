@@ -13,7 +13,9 @@ export class Activation extends TensorModule {
 
   constructor(readonly kind: ActivationKind, module: ModuleOptions = {}) {
     super(module);
-    if (kind !== 'tanh' && kind !== 'relu' && kind !== 'sigmoid') throw new ValueError(`Activation: kind must be 'tanh', 'relu' or 'sigmoid', got ${JSON.stringify(kind)}`);
+    if (kind !== 'tanh' && kind !== 'relu' && kind !== 'sigmoid') {
+      throw new ValueError(`Activation: kind must be 'tanh', 'relu' or 'sigmoid', got ${JSON.stringify(kind)}`);
+    }
   }
 
   forwardArena(x: ArenaTensor): ArenaTensor {

@@ -39,7 +39,10 @@ export class Dense extends TensorModule {
     }
     const rows = sizeOf(x.shape) / this.inFeatures;
     const y = this.ws.tensor('y', [...x.shape.slice(0, -1), this.outFeatures]);
-    this.backend.gemm(false, true, rows, this.outFeatures, this.inFeatures, x.offset, this.inFeatures, this.param('weight'), this.inFeatures, y.offset, this.outFeatures, false);
+    this.backend.gemm(
+      false, true, rows, this.outFeatures, this.inFeatures,
+      x.offset, this.inFeatures, this.param('weight'), this.inFeatures, y.offset, this.outFeatures, false,
+    );
     if (this.bias) this.backend.addBias(rows, this.outFeatures, y.offset, this.outFeatures, this.param('bias'));
     this.last = { x, rows };
     return y;
@@ -54,11 +57,17 @@ export class Dense extends TensorModule {
       throw new ShapeError(`Dense: output gradient has shape ${describeShape(dy.shape)}, expected ${rows} rows of ${this.outFeatures}`);
     }
     const b = this.backend;
-    b.gemm(true, false, this.outFeatures, this.inFeatures, rows, dy.offset, this.outFeatures, x.offset, this.inFeatures, this.grad('weight'), this.inFeatures, true);
+    b.gemm(
+      true, false, this.outFeatures, this.inFeatures, rows,
+      dy.offset, this.outFeatures, x.offset, this.inFeatures, this.grad('weight'), this.inFeatures, true,
+    );
     if (this.bias) b.sumRows(rows, this.outFeatures, dy.offset, this.outFeatures, this.grad('bias'));
     if (!wantDx) return undefined;
     const dx = this.ws.tensor('dx', x.shape);
-    b.gemm(false, false, rows, this.inFeatures, this.outFeatures, dy.offset, this.outFeatures, this.param('weight'), this.inFeatures, dx.offset, this.inFeatures, false);
+    b.gemm(
+      false, false, rows, this.inFeatures, this.outFeatures,
+      dy.offset, this.outFeatures, this.param('weight'), this.inFeatures, dx.offset, this.inFeatures, false,
+    );
     return dx;
   }
 }

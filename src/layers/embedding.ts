@@ -56,12 +56,17 @@ export class Embedding extends Module {
   /** y [...shape, dim] = table[indices]. */
   forwardArena(indices: Int32Array, shape: readonly number[] = [indices.length]): ArenaTensor {
     this.check(indices);
-    if (shape.reduce((a, b) => a * b, 1) !== indices.length) throw new ValueError(`Embedding: ${indices.length} indices do not fill shape [${shape.join(', ')}]`);
+    if (shape.reduce((a, b) => a * b, 1) !== indices.length) {
+      throw new ValueError(`Embedding: ${indices.length} indices do not fill shape [${shape.join(', ')}]`);
+    }
     const dim = this.embeddingDim;
     const y = this.ws.tensor('y', [...shape, dim]);
     const table = this.param('weight');
     const heap = this.backend.arena.heap;
-    for (let n = 0; n < indices.length; n++) heap.copyWithin(y.offset + n * dim, table + indices[n]! * dim, table + (indices[n]! + 1) * dim);
+    for (let n = 0; n < indices.length; n++) {
+      const row = table + indices[n]! * dim;
+      heap.copyWithin(y.offset + n * dim, row, row + dim);
+    }
     this.last = { indices };
     return y;
   }
@@ -90,7 +95,9 @@ export class Embedding extends Module {
 
   backward(dy: Tensor): void {
     const n = this.last?.indices.length ?? 0;
-    if (dy.data.length !== n * this.embeddingDim) throw new ValueError(`Embedding: output gradient has ${dy.data.length} values, expected ${n * this.embeddingDim}`);
+    if (dy.data.length !== n * this.embeddingDim) {
+      throw new ValueError(`Embedding: output gradient has ${dy.data.length} values, expected ${n * this.embeddingDim}`);
+    }
     this.backwardArena(this.ws.put('dOutput', dy.data, [n, this.embeddingDim]));
   }
 }

@@ -16,7 +16,9 @@ export class LSTM extends Recurrent {
     super(opts, module);
   }
 
-  forward(x: Tensor, state: { h?: Tensor; c?: Tensor } = {}, opts: ForwardOptions = {}): { output: Tensor; h: Tensor; c: Tensor } {
+  forward(
+    x: Tensor, state: { h?: Tensor; c?: Tensor } = {}, opts: ForwardOptions = {},
+  ): { output: Tensor; h: Tensor; c: Tensor } {
     const { output, h, c } = this.forwardTensors(x, state.h, state.c, opts);
     return { output, h, c: c! };
   }

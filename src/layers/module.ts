@@ -49,9 +49,17 @@ export abstract class Module {
   /** Register `child` under `name` (its parameters become `name.…`); returns it. */
   protected addModule<M extends Module>(name: string, child: M): M {
     if (this.store || this.parent?.root.store) throw new LstmkitError(`${this.constructor.name}: add modules before the parameters are made`);
-    if (child.store || child.parent) throw new LstmkitError(`${this.constructor.name}: ${name} already has parameters or a parent; give each module one parent, before using it`);
-    if (child.backend !== this.backend) throw new LstmkitError(`${this.constructor.name}: ${name} runs on another backend; a model's modules share one`);
-    if (!/^[A-Za-z0-9_]+$/.test(name) || this.children.has(name)) throw new LstmkitError(`${this.constructor.name}: bad or repeated module name ${JSON.stringify(name)}`);
+    if (child.store || child.parent) {
+      throw new LstmkitError(
+        `${this.constructor.name}: ${name} already has parameters or a parent; give each module one parent, before using it`,
+      );
+    }
+    if (child.backend !== this.backend) {
+      throw new LstmkitError(`${this.constructor.name}: ${name} runs on another backend; a model's modules share one`);
+    }
+    if (!/^[A-Za-z0-9_]+$/.test(name) || this.children.has(name)) {
+      throw new LstmkitError(`${this.constructor.name}: bad or repeated module name ${JSON.stringify(name)}`);
+    }
     child.parent = this;
     child.name = name;
     this.children.set(name, child);

@@ -43,7 +43,13 @@ export class ParamStore {
   /** Arena offset of the gradient block (same layout). */
   readonly grad: number;
 
-  private constructor(readonly backend: Backend, private readonly entries: Map<string, Entry>, data: number, grad: number, size: number) {
+  private constructor(
+    readonly backend: Backend,
+    private readonly entries: Map<string, Entry>,
+    data: number,
+    grad: number,
+    size: number,
+  ) {
     this.data = data;
     this.grad = grad;
     this.size = size;

@@ -53,14 +53,19 @@ export class Pooling extends Module {
       heap.fill(0, out, out + B * F);
       for (let b = 0; b < B; b++) {
         const len = lengths[b]!;
-        for (let t = 0; t < len; t++) for (let j = 0; j < F; j++) heap[out + b * F + j]! += heap[y + (t * B + b) * F + j]! / len;
+        for (let t = 0; t < len; t++) {
+          for (let j = 0; j < F; j++) heap[out + b * F + j]! += heap[y + (t * B + b) * F + j]! / len;
+        }
       }
     }
     this.last = { T, B, lengths };
     return pooled;
   }
 
-  /** dLoss/dpooled [B, F] → the gradients for the stack's backward: w.r.t. its output ('mean') or its final states ('hn'). */
+  /**
+   * dLoss/dpooled [B, F] → the gradients for the stack's backward:
+   * w.r.t. its output ('mean') or its final states ('hn').
+   */
   backwardArena(dPooled: ArenaTensor): { dOutput?: ArenaTensor; dh?: ArenaTensor } {
     const last = this.last;
     if (!last) throw new ValueError('Pooling.backward called before forward');
@@ -73,7 +78,10 @@ export class Pooling extends Module {
       const heap = this.backend.arena.heap;
       heap.fill(0, dh.offset, dh.offset + L * D * B * O);
       for (let b = 0; b < B; b++) {
-        for (let d = 0; d < D; d++) heap.copyWithin(dh.offset + (((L - 1) * D + d) * B + b) * O, dp + b * F + d * O, dp + b * F + (d + 1) * O);
+        for (let d = 0; d < D; d++) {
+          const src = dp + b * F + d * O;
+          heap.copyWithin(dh.offset + (((L - 1) * D + d) * B + b) * O, src, src + O);
+        }
       }
       return { dh };
     }

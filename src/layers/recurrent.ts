@@ -77,7 +77,9 @@ export abstract class Recurrent extends Module {
     if (!(this.dropout >= 0 && this.dropout < 1)) throw new ValueError(`${name}: dropout must be in [0, 1), got ${this.dropout}`);
     this.bidirectional = opts.bidirectional ?? false;
     this.projSize = opts.projSize ?? 0;
-    if (!Number.isInteger(this.projSize) || this.projSize < 0 || (this.projSize > 0 && this.projSize >= this.hiddenSize)) {
+    const badProjSize = !Number.isInteger(this.projSize) || this.projSize < 0
+      || (this.projSize > 0 && this.projSize >= this.hiddenSize);
+    if (badProjSize) {
       throw new ValueError(`${name}: projSize must be an integer in [0, hiddenSize), got ${this.projSize}`);
     }
     this.outputSize = this.projSize || this.hiddenSize;
@@ -148,7 +150,9 @@ export abstract class Recurrent extends Module {
   forwardArena(x: ArenaTensor, opts: RecurrentArenaOptions = {}): RecurrentOutput<ArenaTensor> {
     const name = this.constructor.name;
     const { numLayers: L, numDirections: D, hiddenSize: H, outputSize: O } = this;
-    if (x.shape.length !== 3 || x.shape[2] !== this.inputSize) throw new ShapeError(`${name}: input has shape ${describeShape(x.shape)}, expected [steps, batch, ${this.inputSize}]`);
+    if (x.shape.length !== 3 || x.shape[2] !== this.inputSize) {
+      throw new ShapeError(`${name}: input has shape ${describeShape(x.shape)}, expected [steps, batch, ${this.inputSize}]`);
+    }
     const [T, B] = x.shape as [number, number, number];
     const lengths = opts.lengths ? this.checkLengths(opts.lengths, T, B) : null;
     if (opts.h0) checkArenaShape(opts.h0, [L * D, B, O], `${name} h0`);
@@ -210,7 +214,10 @@ export abstract class Recurrent extends Module {
    * `wantDx` is false: the input's gradient is one large multiply that data
    * inputs do not need), dh0 and dc0 — this layer's buffers.
    */
-  backwardArena(grads: { dOutput?: ArenaTensor | undefined; dh?: ArenaTensor | undefined; dc?: ArenaTensor | undefined }, wantDx = true): { dx: ArenaTensor | undefined; dh0: ArenaTensor; dc0: ArenaTensor | undefined } {
+  backwardArena(
+    grads: { dOutput?: ArenaTensor | undefined; dh?: ArenaTensor | undefined; dc?: ArenaTensor | undefined },
+    wantDx = true,
+  ): { dx: ArenaTensor | undefined; dh0: ArenaTensor; dc0: ArenaTensor | undefined } {
     const last = this.last;
     const name = this.constructor.name;
     if (!last) throw new ValueError(`${name}.backward called before forward`);
@@ -265,9 +272,14 @@ export abstract class Recurrent extends Module {
    * ([B, T, D·O] or [T, B, D·O]) and the final states h [L·D, B, O] and
    * (LSTM) c [L·D, B, H], as PyTorch does.
    */
-  protected forwardTensors(x: Tensor, h0: Tensor | undefined, c0: Tensor | undefined, opts: ForwardOptions): RecurrentOutput<Tensor> {
+  protected forwardTensors(
+    x: Tensor, h0: Tensor | undefined, c0: Tensor | undefined, opts: ForwardOptions,
+  ): RecurrentOutput<Tensor> {
     const name = this.constructor.name;
-    if (x.shape.length !== 3) throw new ShapeError(`${name}: input has shape ${describeShape(x.shape)}, expected 3 dimensions ${this.batchFirst ? '[batch, steps, features]' : '[steps, batch, features]'}`);
+    if (x.shape.length !== 3) {
+      const layout = this.batchFirst ? '[batch, steps, features]' : '[steps, batch, features]';
+      throw new ShapeError(`${name}: input has shape ${describeShape(x.shape)}, expected 3 dimensions ${layout}`);
+    }
     const [d0, d1] = x.shape as [number, number, number];
     const T = this.batchFirst ? d1 : d0;
     const B = this.batchFirst ? d0 : d1;
@@ -285,7 +297,9 @@ export abstract class Recurrent extends Module {
     return { output: this.fromTimeMajor(raw.output), h: arena.read(raw.h), c: raw.c && arena.read(raw.c) };
   }
 
-  protected backwardTensors(dOutput: Tensor | undefined, dh: Tensor | undefined, dc: Tensor | undefined): { dx: Tensor; dh0: Tensor; dc0: Tensor | undefined } {
+  protected backwardTensors(
+    dOutput: Tensor | undefined, dh: Tensor | undefined, dc: Tensor | undefined,
+  ): { dx: Tensor; dh0: Tensor; dc0: Tensor | undefined } {
     const last = this.last;
     const name = this.constructor.name;
     if (!last) throw new ValueError(`${name}.backward called before forward`);

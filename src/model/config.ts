@@ -61,16 +61,33 @@ export const OptimizerSchema = Type.Object({
   weightDecay: Type.Optional(Type.Number({ minimum: 0 })),
   momentum: Type.Optional(Type.Number({ minimum: 0 })),
   nesterov: Type.Optional(Type.Boolean()),
-  betas: Type.Optional(Type.Tuple([Type.Number({ minimum: 0, exclusiveMaximum: 1 }), Type.Number({ minimum: 0, exclusiveMaximum: 1 })])),
+  betas: Type.Optional(Type.Tuple([
+    Type.Number({ minimum: 0, exclusiveMaximum: 1 }),
+    Type.Number({ minimum: 0, exclusiveMaximum: 1 }),
+  ])),
   eps: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
   alpha: Type.Optional(Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1 })),
   centered: Type.Optional(Type.Boolean()),
 }, { additionalProperties: false });
 
 export const ScheduleSchema = Type.Union([
-  Type.Object({ type: Type.Literal('step'), stepSize: PositiveInt, gamma: Type.Optional(Type.Number({ exclusiveMinimum: 0 })) }, { additionalProperties: false }),
-  Type.Object({ type: Type.Literal('cosine'), tMax: Type.Optional(PositiveInt), etaMin: Type.Optional(Type.Number({ minimum: 0 })) }, { additionalProperties: false }),
-  Type.Object({ type: Type.Literal('plateau'), factor: Type.Optional(Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1 })), patience: Type.Optional(Type.Integer({ minimum: 0 })), minLr: Type.Optional(Type.Number({ minimum: 0 })) }, { additionalProperties: false }),
+  Type.Object(
+    { type: Type.Literal('step'), stepSize: PositiveInt, gamma: Type.Optional(Type.Number({ exclusiveMinimum: 0 })) },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    { type: Type.Literal('cosine'), tMax: Type.Optional(PositiveInt), etaMin: Type.Optional(Type.Number({ minimum: 0 })) },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    {
+      type: Type.Literal('plateau'),
+      factor: Type.Optional(Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1 })),
+      patience: Type.Optional(Type.Integer({ minimum: 0 })),
+      minLr: Type.Optional(Type.Number({ minimum: 0 })),
+    },
+    { additionalProperties: false },
+  ),
 ]);
 
 export const MetricName = Type.Union([
@@ -89,7 +106,10 @@ export const TrainSchema = Type.Object({
   /** Fraction of the training data held out for validation when no validation set is given. */
   validationSplit: Type.Optional(Type.Number({ minimum: 0, exclusiveMaximum: 1 })),
   /** Stop after this many epochs without improvement of `monitor`, and restore the best weights. */
-  earlyStopping: Type.Optional(Type.Object({ patience: Type.Integer({ minimum: 0 }), minDelta: Type.Optional(Type.Number({ minimum: 0 })) }, { additionalProperties: false })),
+  earlyStopping: Type.Optional(Type.Object({
+    patience: Type.Integer({ minimum: 0 }),
+    minDelta: Type.Optional(Type.Number({ minimum: 0 })),
+  }, { additionalProperties: false })),
   /** The validation metric that picks the best model (default: loss). */
   monitor: Type.Optional(MetricName),
   /** Group sequences of similar length into batches (less padding). */
@@ -137,7 +157,9 @@ export function parseModelConfig(value: unknown, where = 'config'): ModelConfig 
   const config = validate(ModelConfigSchema, value, where);
   const { output, rnn, input } = config;
   if (output.type === 'regression' && output.classes) throw new ValueError(`${where}: output.classes is for classification; a regression head has output.size`);
-  if (output.type === 'classification' && output.size) throw new ValueError(`${where}: output.size is for regression; a classification head has output.classes`);
+  if (output.type === 'classification' && output.size) {
+    throw new ValueError(`${where}: output.size is for regression; a classification head has output.classes`);
+  }
   if (output.pooling && output.mode !== 'sequence') throw new ValueError(`${where}: output.pooling applies to mode 'sequence' only, got mode '${output.mode}'`);
   if (output.mode === 'next' && input.type === 'tokens' && output.type !== 'classification') {
     throw new ValueError(`${where}: next-token prediction over tokens is a classification; set output.type to 'classification'`);
@@ -146,7 +168,9 @@ export function parseModelConfig(value: unknown, where = 'config'): ModelConfig 
     throw new ValueError(`${where}: next-step prediction over numbers is a regression; set output.type to 'regression'`);
   }
   if (rnn.projSize && rnn.cell !== 'lstm') throw new ValueError(`${where}: rnn.projSize is for LSTM only, got cell '${rnn.cell}'`);
-  if (rnn.projSize && rnn.projSize >= rnn.hiddenSize) throw new ValueError(`${where}: rnn.projSize must be smaller than rnn.hiddenSize (${rnn.hiddenSize}), got ${rnn.projSize}`);
+  if (rnn.projSize && rnn.projSize >= rnn.hiddenSize) {
+    throw new ValueError(`${where}: rnn.projSize must be smaller than rnn.hiddenSize (${rnn.hiddenSize}), got ${rnn.projSize}`);
+  }
   if (rnn.nonlinearity && rnn.cell !== 'rnn') throw new ValueError(`${where}: rnn.nonlinearity is for cell 'rnn' only`);
   if (input.type === 'tokens' && input.vocabulary) {
     if (new Set(input.vocabulary).size !== input.vocabulary.length) throw new ValueError(`${where}: input.vocabulary has duplicate tokens`);
@@ -162,7 +186,9 @@ export function completeConfig(config: ModelConfig, records: readonly JsonlRecor
   if (out.output.type === 'classification' && !out.output.classes) {
     if (out.output.mode === 'next') out.output.classes = (out.input as { vocabulary: string[] }).vocabulary;
     else out.output.classes = collectClasses(records, out.output, file);
-    if (out.output.classes.length < 2) throw new DataError(`found only ${out.output.classes.length} class label(s) in the training data; classification needs at least 2`, file);
+    if (out.output.classes.length < 2) {
+      throw new DataError(`found only ${out.output.classes.length} class label(s) in the training data; classification needs at least 2`, file);
+    }
   }
   return out;
 }

@@ -57,9 +57,15 @@ export class SequenceModel extends Module {
 
   constructor(config: unknown, opts: ModelOptions = {}) {
     const c = parseModelConfig(config);
-    if (c.input.type === 'tokens' && !c.input.vocabulary) throw new ValueError('model config: input.vocabulary is missing (build it from the training data with completeConfig)');
-    if (c.output.type === 'classification' && !c.output.classes) throw new ValueError('model config: output.classes is missing (collect them from the training data with completeConfig)');
-    if (c.output.mode === 'next' && c.rnn.bidirectional) throw new ValueError('model config: next-step prediction cannot be bidirectional (the backward direction would see the future)');
+    if (c.input.type === 'tokens' && !c.input.vocabulary) {
+      throw new ValueError('model config: input.vocabulary is missing (build it from the training data with completeConfig)');
+    }
+    if (c.output.type === 'classification' && !c.output.classes) {
+      throw new ValueError('model config: output.classes is missing (collect them from the training data with completeConfig)');
+    }
+    if (c.output.mode === 'next' && c.rnn.bidirectional) {
+      throw new ValueError('model config: next-step prediction cannot be bidirectional (the backward direction would see the future)');
+    }
     // Initialization draws from `init`; dropout from a generator seeded by its first draw.
     const init = opts.seed === undefined ? defaultRng() : new Rng(opts.seed);
     super({ ...(opts.backend ? { backend: opts.backend } : {}), seed: init.nextU32() });
@@ -70,7 +76,10 @@ export class SequenceModel extends Module {
       ? this.addModule('embedding', new Embedding({ numEmbeddings: input.vocabulary!.length, embeddingDim: input.embeddingDim, paddingIdx: 0 }, module))
       : null;
     const inputSize = input.type === 'tokens' ? input.embeddingDim : input.size;
-    const common = { inputSize, hiddenSize: rnn.hiddenSize, numLayers: rnn.numLayers ?? 1, bidirectional: rnn.bidirectional ?? false, dropout: rnn.dropout ?? 0 };
+    const common = {
+      inputSize, hiddenSize: rnn.hiddenSize, numLayers: rnn.numLayers ?? 1,
+      bidirectional: rnn.bidirectional ?? false, dropout: rnn.dropout ?? 0,
+    };
     this.rnn = this.addModule('rnn', rnn.cell === 'lstm' ? new LSTM({ ...common, projSize: rnn.projSize ?? 0 }, module)
       : rnn.cell === 'gru' ? new GRU(common, module)
       : new RNN({ ...common, nonlinearity: rnn.nonlinearity ?? 'tanh' }, module));
@@ -103,7 +112,9 @@ export class SequenceModel extends Module {
    * when left out. Returns the head output — [B, K] for a many-to-one model,
    * [T, B, K] otherwise — and the final state, both this model's buffers.
    */
-  forwardArena(input: ModelInput, opts: { state?: ModelState | undefined } = {}): { output: ArenaTensor; state: ModelState } {
+  forwardArena(
+    input: ModelInput, opts: { state?: ModelState | undefined } = {},
+  ): { output: ArenaTensor; state: ModelState } {
     let x: ArenaTensor;
     if (this.embedding) {
       if (!input.tokens) throw new ValueError('this model reads tokens; the input has none');
@@ -148,7 +159,10 @@ export class SequenceModel extends Module {
     const given = 'x' in input ? input.x : input.tokens;
     const what = 'x' in input ? 'x' : 'tokens';
     const rank = 'x' in input ? 3 : 2;
-    if (given.shape.length !== rank) throw new ShapeError(`SequenceModel: ${what} has shape ${describeShape(given.shape)}, expected ${rank === 3 ? '[batch, steps, features]' : '[batch, steps]'}`);
+    if (given.shape.length !== rank) {
+      const expected = rank === 3 ? '[batch, steps, features]' : '[batch, steps]';
+      throw new ShapeError(`SequenceModel: ${what} has shape ${describeShape(given.shape)}, expected ${expected}`);
+    }
     const [B, T] = given.shape as [number, number];
     const F = 'x' in input ? this.inputFeatures : 1;
     if ('x' in input && given.shape[2] !== F) throw new ShapeError(`SequenceModel: x has ${given.shape[2]} features per step, the model expects ${F}`);
@@ -157,7 +171,7 @@ export class SequenceModel extends Module {
       const bad = given.data.findIndex((v) => !Number.isInteger(v));
       if (bad >= 0) throw new ValueError(`SequenceModel: tokens[${Math.floor(bad / T)}][${bad % T}] is ${given.data[bad]}, expected a token index`);
     }
-    const givenLengths = Array.from(opts.lengths ?? new Array<number>(B).fill(T));
+    const givenLengths = Array.from(opts.lengths ?? Array.from({ length: B }, () => T));
     if (givenLengths.length !== B || givenLengths.some((l) => !Number.isInteger(l) || l < 1 || l > T)) {
       throw new ValueError(`SequenceModel: lengths must be ${B} integers in [1, ${T}], got [${givenLengths.join(', ')}]`);
     }

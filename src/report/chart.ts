@@ -44,14 +44,18 @@ export function niceTicks(min: number, max: number, count = 6): number[] {
   const power = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 2.5, 5, 10].map((f) => f * power).find((s) => s >= raw) ?? 10 * power;
   const ticks: number[] = [];
-  for (let v = Math.ceil(min / step) * step; v <= max + step * 1e-9; v += step) ticks.push(Math.abs(v) < step * 1e-9 ? 0 : v);
+  for (let v = Math.ceil(min / step) * step; v <= max + step * 1e-9; v += step) {
+    ticks.push(Math.abs(v) < step * 1e-9 ? 0 : v);
+  }
   return ticks;
 }
 
 function decimalsFor(ticks: readonly number[]): number {
   if (ticks.length < 2) return 2;
   const step = Math.abs(ticks[1]! - ticks[0]!);
-  return Math.max(0, Math.min(6, -Math.floor(Math.log10(step) + 1e-9) + (step / 10 ** Math.floor(Math.log10(step)) === 2.5 ? 1 : 0)));
+  const decimals = -Math.floor(Math.log10(step) + 1e-9);
+  const extra = step / 10 ** Math.floor(Math.log10(step)) === 2.5 ? 1 : 0;
+  return Math.max(0, Math.min(6, decimals + extra));
 }
 
 const DAY = 86_400_000;
@@ -87,7 +91,9 @@ export function timeTicks(min: number, max: number, count = 8): { time: number; 
   const unit = span >= 2 * DAY ? DAY : 3_600_000;
   const steps = [1, 2, 3, 6, 7, 12, 14, 24, 48].map((s) => s * unit);
   const step = steps.find((s) => span / s <= count) ?? steps[steps.length - 1]!;
-  for (let t = Math.ceil(min / step) * step; t <= max; t += step) out.push({ time: t, label: unit === DAY ? iso(t).slice(0, 10) : iso(t).slice(5, 16).replace('T', ' ') });
+  for (let t = Math.ceil(min / step) * step; t <= max; t += step) {
+    out.push({ time: t, label: unit === DAY ? iso(t).slice(0, 10) : iso(t).slice(5, 16).replace('T', ' ') });
+  }
   return out;
 }
 
@@ -124,7 +130,10 @@ export function renderSvg(spec: ChartSpec): string {
   const y = (v: number) => margin.top + (1 - (v - yMin) / (yMax - yMin)) * plotH;
   const f = (n: number) => n.toFixed(1);
   const parts: string[] = [];
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif" font-size="12">`);
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ` +
+    'font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif" font-size="12">',
+  );
   parts.push(`<title>${escapeXml(spec.title)}</title>`);
   parts.push(`<rect width="${width}" height="${height}" fill="#ffffff"/>`);
   for (const span of spec.spans ?? []) {
@@ -160,7 +169,11 @@ export function renderSvg(spec: ChartSpec): string {
         pen = true;
       });
       if (d) parts.push(`<path d="${d}" ${style}/>`);
-      if (s.dots) seg.times.forEach((t, i) => Number.isFinite(seg.values[i]!) && parts.push(`<circle cx="${f(x(t))}" cy="${f(y(seg.values[i]!))}" r="2" fill="${s.color}"/>`));
+      if (s.dots) {
+        seg.times.forEach((t, i) => {
+          if (Number.isFinite(seg.values[i]!)) parts.push(`<circle cx="${f(x(t))}" cy="${f(y(seg.values[i]!))}" r="2" fill="${s.color}"/>`);
+        });
+      }
     }
   }
   parts.push(`<text x="${margin.left}" y="20" font-size="15" font-weight="600" fill="#111">${escapeXml(spec.title)}</text>`);
@@ -169,7 +182,10 @@ export function renderSvg(spec: ChartSpec): string {
   spec.series.forEach((s, i) => {
     const lx = margin.left + (i % 4) * Math.floor(plotW / 4);
     const ly = legendTop + Math.floor(i / 4) * 18;
-    parts.push(`<line x1="${lx}" x2="${lx + 22}" y1="${ly - 4}" y2="${ly - 4}" stroke="${s.color}" stroke-width="${Math.max(2, s.width ?? 1.5)}"${s.dashed ? ' stroke-dasharray="5 3"' : ''}/>`);
+    const dash = s.dashed ? ' stroke-dasharray="5 3"' : '';
+    parts.push(
+      `<line x1="${lx}" x2="${lx + 22}" y1="${ly - 4}" y2="${ly - 4}" stroke="${s.color}" stroke-width="${Math.max(2, s.width ?? 1.5)}"${dash}/>`,
+    );
     parts.push(`<text x="${lx + 28}" y="${ly}" fill="#222">${escapeXml(s.label)}</text>`);
   });
   parts.push('</svg>');
@@ -182,6 +198,11 @@ export interface ChartSection {
   text?: string;
 }
 
+/** The page style of renderHtml: system fonts, charts that shrink to the window, metrics tables in grey boxes. */
+const PAGE_STYLE = 'body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:24px;color:#111}' +
+  'section{margin-bottom:32px}svg{max-width:100%;height:auto;display:block}' +
+  'pre{font-size:13px;background:#f7f7f7;padding:12px;display:inline-block;margin-top:8px;white-space:pre-wrap;max-width:100%}';
+
 /** An HTML page of charts, each with its text below it. */
 export function renderHtml(title: string, sections: readonly ChartSection[]): string {
   const body = sections.map((s) => `<section>\n${renderSvg(s.spec)}${s.text ? `<pre>${escapeXml(s.text)}</pre>\n` : ''}</section>`).join('\n');
@@ -190,7 +211,7 @@ export function renderHtml(title: string, sections: readonly ChartSection[]): st
 <head>
 <meta charset="utf-8">
 <title>${escapeXml(title)}</title>
-<style>body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:24px;color:#111}section{margin-bottom:32px}svg{max-width:100%;height:auto;display:block}pre{font-size:13px;background:#f7f7f7;padding:12px;display:inline-block;margin-top:8px;white-space:pre-wrap;max-width:100%}</style>
+<style>${PAGE_STYLE}</style>
 </head>
 <body>
 ${body}
@@ -199,7 +220,10 @@ ${body}
 `;
 }
 
-/** One chart as SVG or HTML, by the file name's extension (.html / .htm → HTML with the text below the chart, else SVG). */
+/**
+ * One chart as SVG or HTML, by the file name's extension
+ * (.html / .htm → HTML with the text below the chart, else SVG).
+ */
 export function renderChart(spec: ChartSpec, fileName: string, text = ''): string {
   return /\.html?$/i.test(fileName) ? renderHtml(spec.title, [{ spec, ...(text ? { text } : {}) }]) : renderSvg(spec);
 }

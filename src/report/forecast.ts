@@ -19,7 +19,11 @@ function pct(a: number, b: number): string {
 
 /** The metrics table and a plain-words verdict against each baseline. */
 export function formatEvaluation(e: ForecastEvaluation, digits = 3): string {
-  const rows: [string, ErrorMetrics][] = [[e.modelName, e.metrics.model], ['naive (last value)', e.metrics.naive], [`seasonal naive (m=${e.season})`, e.metrics.seasonalNaive]];
+  const rows: [string, ErrorMetrics][] = [
+    [e.modelName, e.metrics.model],
+    ['naive (last value)', e.metrics.naive],
+    [`seasonal naive (m=${e.season})`, e.metrics.seasonalNaive],
+  ];
   const w = Math.max(6, ...rows.map(([name]) => name.length));
   const num = (v: number) => v.toFixed(digits).padStart(10);
   const lines = [
@@ -32,12 +36,16 @@ export function formatEvaluation(e: ForecastEvaluation, digits = 3): string {
     const m = e.metrics.model.mae;
     lines.push(m < base.mae
       ? `${e.modelName} beats ${name}: MAE ${pct(m, base.mae)} lower (${m.toFixed(digits)} vs ${base.mae.toFixed(digits)}).`
-      : `${e.modelName} does NOT beat ${name}: its MAE is ${m === base.mae ? 'the same' : `${pct(m, base.mae)} higher`} (${m.toFixed(digits)} vs ${base.mae.toFixed(digits)}).`);
+      : `${e.modelName} does NOT beat ${name}: its MAE is ${m === base.mae ? 'the same' : `${pct(m, base.mae)} higher`} ` +
+        `(${m.toFixed(digits)} vs ${base.mae.toFixed(digits)}).`);
   }
   return lines.join('\n');
 }
 
-/** The evaluation as a chart: recent history (`context` rows, default as many as the evaluation period), the actuals of the evaluation period, forecasts from every horizon-th origin, and the baselines. */
+/**
+ * The evaluation as a chart: recent history (`context` rows, default as many as the evaluation period), the actuals
+ * of the evaluation period, forecasts from every horizon-th origin, and the baselines.
+ */
 export function evaluationChart(e: ForecastEvaluation, opts: { title?: string; context?: number } = {}): ChartSpec {
   const { series, backtest, horizon: H } = e;
   const y = series.values[e.target]!;
@@ -55,13 +63,17 @@ export function evaluationChart(e: ForecastEvaluation, opts: { title?: string; c
   const chartSeries: ChartSeries[] = [
     { label: 'history', color: COLORS.history, segments: [slice(first, e.startRow)], width: 1.2 },
     { label: 'actual', color: COLORS.actual, segments: [slice(Math.max(0, e.startRow - 1), n)], width: 1.6 },
-    { label: `seasonal naive (MAE ${m.seasonalNaive.mae.toPrecision(3)})`, color: COLORS.seasonalNaive, segments: segments(backtest.seasonalNaive), dashed: true, width: 1.2 },
+    {
+      label: `seasonal naive (MAE ${m.seasonalNaive.mae.toPrecision(3)})`, color: COLORS.seasonalNaive,
+      segments: segments(backtest.seasonalNaive), dashed: true, width: 1.2,
+    },
     { label: `naive (MAE ${m.naive.mae.toPrecision(3)})`, color: COLORS.naive, segments: segments(backtest.naive), dashed: true, width: 1.2 },
     { label: `${e.modelName} forecast (MAE ${m.model.mae.toPrecision(3)})`, color: COLORS.forecast, segments: segments(backtest.model), width: 2 },
   ];
   return {
     title: opts.title ?? `${e.target}: ${e.modelName} forecasts vs actuals`,
-    subtitle: `${e.horizon}-step forecasts from every ${H === 1 ? '' : `${ordinal(H)} `}origin, ${e.from} … ${e.to}; MASE ${e.modelName} ${m.model.mase.toFixed(3)}, naive ${m.naive.mase.toFixed(3)}, seasonal naive ${m.seasonalNaive.mase.toFixed(3)}`,
+    subtitle: `${e.horizon}-step forecasts from every ${H === 1 ? '' : `${ordinal(H)} `}origin, ${e.from} … ${e.to}; ` +
+      `MASE ${e.modelName} ${m.model.mase.toFixed(3)}, naive ${m.naive.mase.toFixed(3)}, seasonal naive ${m.seasonalNaive.mase.toFixed(3)}`,
     spans: [{ from: series.times[e.startRow]!, to: series.times[n - 1]!, label: 'evaluation period' }],
     series: chartSeries,
   };
@@ -73,12 +85,21 @@ export function forecastChart(f: Forecast, opts: { title?: string; context?: num
   const y = series.values[f.target]!;
   const H = f.times.length;
   const first = Math.max(0, f.originRow + 1 - (opts.context ?? Math.max(4 * H, 48)));
-  const anchor = (values: readonly number[]) => ({ times: [series.times[f.originRow]!, ...f.times], values: [y[f.originRow]!, ...values] });
+  const anchor = (values: readonly number[]) => ({
+    times: [series.times[f.originRow]!, ...f.times], values: [y[f.originRow]!, ...values],
+  });
   const actualTimes = f.times.filter((_, k) => f.actual[k] !== null);
   const chartSeries: ChartSeries[] = [
-    { label: 'history', color: COLORS.history, segments: [{ times: series.times.slice(first, f.originRow + 1), values: y.subarray(first, f.originRow + 1) }], width: 1.4 },
+    {
+      label: 'history', color: COLORS.history,
+      segments: [{ times: series.times.slice(first, f.originRow + 1), values: y.subarray(first, f.originRow + 1) }], width: 1.4,
+    },
   ];
-  if (actualTimes.length) chartSeries.push({ label: 'actual', color: COLORS.actual, segments: [anchor(f.actual.slice(0, actualTimes.length) as number[])], width: 1.6, dots: H <= 60 });
+  if (actualTimes.length) {
+    chartSeries.push({
+      label: 'actual', color: COLORS.actual, segments: [anchor(f.actual.slice(0, actualTimes.length) as number[])], width: 1.6, dots: H <= 60,
+    });
+  }
   chartSeries.push(
     { label: 'seasonal naive', color: COLORS.seasonalNaive, segments: [anchor(f.seasonalNaive)], dashed: true, width: 1.2 },
     { label: 'naive', color: COLORS.naive, segments: [anchor(f.naive)], dashed: true, width: 1.2 },
@@ -92,10 +113,15 @@ export function forecastChart(f: Forecast, opts: { title?: string; context?: num
   };
 }
 
-/** Forecast rows for a CSV: date, forecast (7 significant digits: float32), naive, seasonal_naive, actual (empty when unknown). */
+/**
+ * Forecast rows for a CSV: date, forecast (7 significant digits: float32), naive, seasonal_naive,
+ * actual (empty when unknown).
+ */
 export function forecastRows(f: Forecast): { header: string[]; rows: (string | number | null)[][] } {
   return {
     header: ['date', 'forecast', 'naive', 'seasonal_naive', 'actual'],
-    rows: f.dates.map((d, k) => [d, Number(f.values[k]!.toPrecision(7)), f.naive[k]!, f.seasonalNaive[k]!, f.actual[k] ?? null]),
+    rows: f.dates.map((d, k) => [
+      d, Number(f.values[k]!.toPrecision(7)), f.naive[k]!, f.seasonalNaive[k]!, f.actual[k] ?? null,
+    ]),
   };
 }

@@ -40,7 +40,9 @@ async function sourcesOf(o: ServerOptions): Promise<ModelSource[]> {
   const sources: ModelSource[] = [];
   if (o.model !== undefined) sources.push(await readModelSource(o.model));
   if (o.modelsDir !== undefined) sources.push(...(await readModelDirectory(o.modelsDir)));
-  for (const [name, contents] of Object.entries(o.modelContents ?? {})) sources.push({ name: checkModelName(name, '<memory>'), contents, path: '<memory>', sha256: '' });
+  for (const [name, contents] of Object.entries(o.modelContents ?? {})) {
+    sources.push({ name: checkModelName(name, '<memory>'), contents, path: '<memory>', sha256: '' });
+  }
   if (sources.length === 0) throw new DataError('no model to serve: give a model file, or a directory of them (--models)');
   const names = new Set<string>();
   for (const s of sources) {
@@ -65,7 +67,10 @@ function poisonedKey(value: unknown): string | undefined {
   return undefined;
 }
 
-/** JSON bodies: the parser's own message (with the position) on a syntax error; prototype keys refused, as Fastify's parser does. */
+/**
+ * JSON bodies: the parser's own message (with the position) on a syntax error;
+ * prototype keys refused, as Fastify's parser does.
+ */
 function parseJson(text: string): unknown {
   if (text.length === 0) throw new HttpError(400, 'invalid_argument', 'body: empty; expected a JSON object', 'body');
   let value: unknown;
@@ -85,7 +90,8 @@ function plural(n: number, what: string): string {
 
 /** ajv's first complaint as a sentence naming the field (ajv runs with verbose: the schema and data come along). */
 function validationError(err: FastifyError, limits: ServerLimits): HttpError {
-  const first = err.validation?.[0] as (NonNullable<FastifyError['validation']>[number] & { data?: unknown; parentSchema?: { description?: string } }) | undefined;
+  type Complaint = NonNullable<FastifyError['validation']>[number] & { data?: unknown; parentSchema?: { description?: string } };
+  const first = err.validation?.[0] as Complaint | undefined;
   if (!first) return new HttpError(400, 'invalid_argument', err.message);
   const params = first.params as Record<string, unknown>;
   let field = fieldPath(first.instancePath);
@@ -101,15 +107,18 @@ function validationError(err: FastifyError, limits: ServerLimits): HttpError {
       field = field ? `${field}.${String(params.missingProperty)}` : String(params.missingProperty);
       problem = 'is missing';
       break;
-    case 'type':
-      problem = `must be ${String(params.type).split(',').map((t) => (t === 'integer' ? 'an integer' : /^[aeiou]/.test(t) ? `an ${t}` : `a ${t}`)).join(' or ')}`;
+    case 'type': {
+      const withArticle = (t: string): string => (t === 'integer' ? 'an integer' : /^[aeiou]/.test(t) ? `an ${t}` : `a ${t}`);
+      problem = `must be ${String(params.type).split(',').map(withArticle).join(' or ')}`;
       break;
+    }
     case 'minItems':
       problem = `has ${plural(count, 'item')}, fewer than ${String(params.limit)}${expected}`;
       break;
     case 'maxItems': {
       const limit = Number(params.limit);
-      const flag = first.instancePath === '/instances' && limit === limits.maxInstances ? ' (--max-instances)' : limit === limits.maxSteps ? ' (--max-steps)' : '';
+      const flag = first.instancePath === '/instances' && limit === limits.maxInstances ? ' (--max-instances)'
+        : limit === limits.maxSteps ? ' (--max-steps)' : '';
       problem = `has ${plural(count, 'item')}, more than ${limit}${flag || expected}`;
       break;
     }
@@ -126,7 +135,10 @@ function toHttpError(err: FastifyError | HttpError | Error, limits: ServerLimits
   if (e.validation) return validationError(e, limits);
   switch (e.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new HttpError(413, 'payload_too_large', `the request body is larger than ${limits.maxBodyBytes} bytes (--max-body); send fewer or shorter sequences per request`);
+      return new HttpError(
+        413, 'payload_too_large',
+        `the request body is larger than ${limits.maxBodyBytes} bytes (--max-body); send fewer or shorter sequences per request`,
+      );
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new HttpError(415, 'unsupported_media_type', 'send the body as application/json');
   }
@@ -165,9 +177,11 @@ export async function createServer(options: ServerOptions = {}): Promise<Fastify
   for (const source of sources) {
     const adapter = adapterFor(source.contents, source.path === '<memory>' ? source.name : source.path, { maxSteps: limits.maxSteps });
     const name = source.name;
-    const maxPassSteps = Math.max(limits.maxSteps, Math.floor(limits.maxPassBytes / bytesPerStep(source.contents.config)));
+    const stepBytes = bytesPerStep(source.contents.config);
+    const maxPassSteps = Math.max(limits.maxSteps, Math.floor(limits.maxPassBytes / stepBytes));
     const batcher = new Batcher<Prepared, unknown>((items) => adapter.predict(items.map((p) => p.item)), {
-      batching: limits.batching, maxBatchSize: limits.maxBatchSize, maxDelayMs: limits.batchDelayMs, maxQueue: limits.maxQueue, timeoutMs: limits.timeoutMs,
+      batching: limits.batching, maxBatchSize: limits.maxBatchSize, maxDelayMs: limits.batchDelayMs,
+      maxQueue: limits.maxQueue, timeoutMs: limits.timeoutMs,
       maxPassSteps, steps: (p) => (p as Prepared).steps,
     }, (stats) => {
       metrics.batchSize.observe({ model: name }, stats.size);
@@ -175,10 +189,14 @@ export async function createServer(options: ServerOptions = {}): Promise<Fastify
       for (const w of stats.waits) metrics.queueWait.observe({ model: name }, w);
     });
     const base = `/v1/models/${name}`;
-    const m: ServedModel = { name, sha256: source.sha256, contents: source.contents, adapter, batcher, maxPassSteps, paths: { info: base, predict: `${base}/predict` } };
+    const m: ServedModel = {
+      name, sha256: source.sha256, contents: source.contents, adapter, batcher, maxPassSteps,
+      paths: { info: base, predict: `${base}/predict` },
+    };
     if (adapter.generate) {
       const generate = adapter.generate;
-      m.samplers = new Slots(Array.from({ length: limits.generateConcurrency }, () => generate.newSampler()), limits.maxQueue);
+      const samplers = Array.from({ length: limits.generateConcurrency }, () => generate.newSampler());
+      m.samplers = new Slots(samplers, limits.maxQueue);
       m.paths.generate = `${base}/generate`;
     }
     metrics.modelInfo.set({ model: name, task: adapter.task, sha256: source.sha256 }, 1);
@@ -197,7 +215,12 @@ export async function createServer(options: ServerOptions = {}): Promise<Fastify
     return503OnClosing: false,
     forceCloseConnections: 'idle',
     // No type coercion ("3" is not 3) and no silent removal of unknown fields: both are 400s naming the field.
-    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false, allowUnionTypes: true, verbose: true } },
+    ajv: {
+      customOptions: {
+        coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false, allowUnionTypes: true,
+        verbose: true,
+      },
+    },
   });
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
@@ -253,9 +276,13 @@ export async function createServer(options: ServerOptions = {}): Promise<Fastify
     const names = served.map((m) => m.name);
     const name = /^\/v1\/models\/([^/]+)/.exec(request.url)?.[1];
     let message = `no route ${request.method} ${request.url.split('?')[0]}`;
-    if (name !== undefined && !names.includes(decodeURIComponent(name))) message = `no model named "${decodeURIComponent(name)}"; this server has ${names.map((n) => `"${n}"`).join(', ')}`;
-    else if (name !== undefined && /\/generate$/.test(request.url)) message = `model "${name}" is not a language model; /generate serves text-generator models only`;
-    else if (!single && /^\/v1\/(model|predict|generate)\b/.test(request.url)) message = `this server has several models (${names.join(', ')}); use /v1/models/{name}/…`;
+    if (name !== undefined && !names.includes(decodeURIComponent(name))) {
+      message = `no model named "${decodeURIComponent(name)}"; this server has ${names.map((n) => `"${n}"`).join(', ')}`;
+    } else if (name !== undefined && request.url.endsWith('/generate')) {
+      message = `model "${name}" is not a language model; /generate serves text-generator models only`;
+    } else if (!single && /^\/v1\/(model|predict|generate)\b/.test(request.url)) {
+      message = `this server has several models (${names.join(', ')}); use /v1/models/{name}/…`;
+    }
     const e = new HttpError(404, 'not_found', message);
     metrics.errors.inc({ code: e.code });
     return reply.code(404).send(e.body());
@@ -264,7 +291,10 @@ export async function createServer(options: ServerOptions = {}): Promise<Fastify
   app.get('/healthz', {
     schema: {
       summary: 'Liveness and readiness', tags: ['server'],
-      response: { 200: { type: 'object', properties: { status: { type: 'string', enum: ['ok'] }, models: { type: 'array', items: { type: 'string' } } } }, 503: ErrorBodySchema },
+      response: {
+        200: { type: 'object', properties: { status: { type: 'string', enum: ['ok'] }, models: { type: 'array', items: { type: 'string' } } } },
+        503: ErrorBodySchema,
+      },
     },
   }, async () => ({ status: 'ok', models: served.map((m) => m.name) }));
 
@@ -280,7 +310,10 @@ export async function createServer(options: ServerOptions = {}): Promise<Fastify
       response: { 200: { type: 'object', properties: { models: { type: 'array', items: { type: 'object', additionalProperties: true } } } } },
     },
   }, async () => ({
-    models: served.map((m) => ({ name: m.name, task: m.adapter.task, summary: m.adapter.summary, version: { sha256: m.sha256, format: m.contents.formatVersion }, endpoints: m.paths })),
+    models: served.map((m) => ({
+      name: m.name, task: m.adapter.task, summary: m.adapter.summary,
+      version: { sha256: m.sha256, format: m.contents.formatVersion }, endpoints: m.paths,
+    })),
   }));
 
   for (const m of served) {

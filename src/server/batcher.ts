@@ -78,7 +78,8 @@ export class Batcher<I, O> {
     const o = this.options;
     if (this.closed) return Promise.reject(new HttpError(503, 'unavailable', 'the server is shutting down', undefined, 1));
     if (this.waiting + items.length > o.maxQueue) {
-      return Promise.reject(new HttpError(503, 'resource_exhausted', `the queue is full (${this.waiting} sequences waiting, at most ${o.maxQueue}); try again shortly`, undefined, 1));
+      const message = `the queue is full (${this.waiting} sequences waiting, at most ${o.maxQueue}); try again shortly`;
+      return Promise.reject(new HttpError(503, 'resource_exhausted', message, undefined, 1));
     }
     if (signal?.aborted) return Promise.reject(new HttpError(499, 'cancelled', 'the client went away'));
     return new Promise<O[]>((resolve, reject) => {
@@ -160,7 +161,9 @@ export class Batcher<I, O> {
     while (this.queue.length > 0) {
       const next = this.queue[0]!;
       const nextLongest = Math.max(longest, ...next.items.map(stepsOf));
-      if (taken.length > 0 && (!o.batching || size + next.items.length > o.maxBatchSize || (size + next.items.length) * nextLongest > budget)) break;
+      const nextSize = size + next.items.length;
+      const full = !o.batching || nextSize > o.maxBatchSize || nextSize * nextLongest > budget;
+      if (taken.length > 0 && full) break;
       taken.push(this.queue.shift()!);
       size += next.items.length;
       longest = nextLongest;
@@ -174,16 +177,20 @@ export class Batcher<I, O> {
     const outputs: O[] = [];
     let failure: Error | undefined;
     try {
-      // Consecutive chunks within the memory bound (one item always fits: it was checked against the sequence-length limit).
+      // Consecutive chunks within the memory bound (one item always fits:
+      // it was checked against the sequence-length limit).
       for (let start = 0; start < items.length;) {
         let end = start + 1;
         let chunkLongest = stepsOf(items[start]);
-        while (end < items.length && (end + 1 - start) * Math.max(chunkLongest, stepsOf(items[end])) <= budget) chunkLongest = Math.max(chunkLongest, stepsOf(items[end++]));
+        while (end < items.length && (end + 1 - start) * Math.max(chunkLongest, stepsOf(items[end])) <= budget) {
+          chunkLongest = Math.max(chunkLongest, stepsOf(items[end++]));
+        }
         const passStarted = performance.now();
         const out = this.run(items.slice(start, end));
         if (out.length !== end - start) throw new Error(`the model returned ${out.length} outputs for ${end - start} inputs`);
         outputs.push(...out);
-        this.onBatch({ size: end - start, requests: taken.length, seconds: (performance.now() - passStarted) / 1000, waits });
+        const seconds = (performance.now() - passStarted) / 1000;
+        this.onBatch({ size: end - start, requests: taken.length, seconds, waits });
         waits = [];
         start = end;
       }
@@ -233,7 +240,8 @@ export class Slots<S> {
       return Promise.resolve(slot);
     }
     if (this.line.length >= this.maxWaiting) {
-      return Promise.reject(new HttpError(503, 'resource_exhausted', `all generation slots are busy and ${this.line.length} requests wait (at most ${this.maxWaiting}); try again shortly`, undefined, 1));
+      const message = `all generation slots are busy and ${this.line.length} requests wait (at most ${this.maxWaiting}); try again shortly`;
+      return Promise.reject(new HttpError(503, 'resource_exhausted', message, undefined, 1));
     }
     return new Promise<S>((resolve, reject) => {
       const leave = (err: Error): void => {

@@ -36,7 +36,9 @@ export class HttpError extends Error {
   }
 
   body(): ErrorBody {
-    return this.field === undefined ? { error: this.message, code: this.code } : { error: this.message, code: this.code, field: this.field };
+    return this.field === undefined
+      ? { error: this.message, code: this.code }
+      : { error: this.message, code: this.code, field: this.field };
   }
 }
 
@@ -61,7 +63,13 @@ export const ErrorBodySchema = {
   required: ['error', 'code'],
   properties: {
     error: { type: 'string' },
-    code: { type: 'string', enum: ['invalid_argument', 'not_found', 'method_not_allowed', 'payload_too_large', 'unsupported_media_type', 'resource_exhausted', 'unavailable', 'deadline_exceeded', 'internal'] },
+    code: {
+      type: 'string',
+      enum: [
+        'invalid_argument', 'not_found', 'method_not_allowed', 'payload_too_large', 'unsupported_media_type',
+        'resource_exhausted', 'unavailable', 'deadline_exceeded', 'internal',
+      ],
+    },
     field: { type: 'string' },
   },
 } as const;

@@ -22,24 +22,37 @@ export class ServerMetrics {
 
   constructor(opts: { queueDepth: () => Record<string, number>; inFlight: () => number; defaultMetrics?: boolean }) {
     const registers = [this.registry];
-    this.requests = new Counter({ name: 'lstmkit_http_requests_total', help: 'HTTP requests answered, by route and status code', labelNames: ['method', 'route', 'status'], registers });
+    this.requests = new Counter({
+      name: 'lstmkit_http_requests_total', help: 'HTTP requests answered, by route and status code', labelNames: ['method', 'route', 'status'], registers,
+    });
     this.latency = new Histogram({
-      name: 'lstmkit_http_request_duration_seconds', help: 'Time from the request arriving to the response being sent', labelNames: ['method', 'route'], registers,
+      name: 'lstmkit_http_request_duration_seconds', help: 'Time from the request arriving to the response being sent',
+      labelNames: ['method', 'route'], registers,
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     });
-    this.errors = new Counter({ name: 'lstmkit_errors_total', help: 'Requests answered with an error, by error code (invalid_argument, resource_exhausted, deadline_exceeded, …)', labelNames: ['code'], registers });
-    this.batchSize = new Histogram({ name: 'lstmkit_batch_size', help: 'Sequences per forward pass', labelNames: ['model'], registers, buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512] });
+    this.errors = new Counter({
+      name: 'lstmkit_errors_total',
+      help: 'Requests answered with an error, by error code (invalid_argument, resource_exhausted, deadline_exceeded, …)',
+      labelNames: ['code'], registers,
+    });
+    this.batchSize = new Histogram({
+      name: 'lstmkit_batch_size', help: 'Sequences per forward pass', labelNames: ['model'], registers,
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512],
+    });
     this.batchSeconds = new Histogram({
       name: 'lstmkit_batch_duration_seconds', help: 'Time of one forward pass', labelNames: ['model'], registers,
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
     });
     this.queueWait = new Histogram({
-      name: 'lstmkit_queue_wait_seconds', help: 'Time a request waited for its forward pass (the batching delay and the queue)', labelNames: ['model'], registers,
+      name: 'lstmkit_queue_wait_seconds', help: 'Time a request waited for its forward pass (the batching delay and the queue)',
+      labelNames: ['model'], registers,
       buckets: [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
     });
     this.sequences = new Counter({ name: 'lstmkit_predicted_sequences_total', help: 'Sequences predicted', labelNames: ['model'], registers });
     this.generatedTokens = new Counter({ name: 'lstmkit_generated_tokens_total', help: 'Tokens sampled by /generate', labelNames: ['model'], registers });
-    this.modelInfo = new Gauge({ name: 'lstmkit_model_info', help: 'The models served (always 1), with their task and file digest', labelNames: ['model', 'task', 'sha256'], registers });
+    this.modelInfo = new Gauge({
+      name: 'lstmkit_model_info', help: 'The models served (always 1), with their task and file digest', labelNames: ['model', 'task', 'sha256'], registers,
+    });
     new Gauge({
       name: 'lstmkit_queue_sequences', help: 'Sequences waiting for a forward pass', labelNames: ['model'], registers,
       collect() {

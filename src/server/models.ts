@@ -22,7 +22,12 @@ export interface ModelSource {
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 
 export function checkModelName(name: string, where: string): string {
-  if (!NAME.test(name)) throw new DataError(`"${name}" cannot be a model name (it goes in URLs: letters, digits, '.', '_', '-', at most 100, starting with a letter or digit)`, where);
+  if (!NAME.test(name)) {
+    throw new DataError(
+      `"${name}" cannot be a model name (it goes in URLs: letters, digits, '.', '_', '-', at most 100, starting with a letter or digit)`,
+      where,
+    );
+  }
   return name;
 }
 
@@ -52,7 +57,10 @@ export async function readModelDirectory(dir: string): Promise<ModelSource[]> {
     entries = await readdir(dir, { withFileTypes: true });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new DataError(code === 'ENOENT' ? 'no such directory' : code === 'ENOTDIR' ? 'is not a directory (give a model file as the argument, or a directory of them with --models)' : (e as Error).message, dir);
+    const problem = code === 'ENOENT' ? 'no such directory'
+      : code === 'ENOTDIR' ? 'is not a directory (give a model file as the argument, or a directory of them with --models)'
+        : (e as Error).message;
+    throw new DataError(problem, dir);
   }
   const paths: string[] = [];
   for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {

@@ -72,9 +72,19 @@ export function resolveLimits(o: Partial<ServerLimits>): ServerLimits {
     const v = o[key];
     if (v !== undefined) (limits as unknown as Record<string, unknown>)[key] = v;
   }
-  for (const key of ['maxBatchSize', 'maxQueue', 'maxInstances', 'maxSteps', 'maxBodyBytes', 'maxPassBytes', 'maxGenerateLength', 'maxSamples', 'generateConcurrency', 'timeoutMs'] as const) positiveInt(limits[key], key, 'server option');
-  if (!(limits.batchDelayMs >= 0 && limits.batchDelayMs <= 1000)) throw new ValueError(`server option batchDelayMs must be between 0 and 1000 ms, got ${limits.batchDelayMs}`);
+  const counts = [
+    'maxBatchSize', 'maxQueue', 'maxInstances', 'maxSteps', 'maxBodyBytes', 'maxPassBytes',
+    'maxGenerateLength', 'maxSamples', 'generateConcurrency', 'timeoutMs',
+  ] as const;
+  for (const key of counts) positiveInt(limits[key], key, 'server option');
+  if (!(limits.batchDelayMs >= 0 && limits.batchDelayMs <= 1000)) {
+    throw new ValueError(`server option batchDelayMs must be between 0 and 1000 ms, got ${limits.batchDelayMs}`);
+  }
   if (typeof limits.batching !== 'boolean') throw new ValueError('server option batching must be true or false');
-  if (limits.maxInstances > limits.maxQueue) throw new ValueError(`maxInstances (${limits.maxInstances}) cannot exceed maxQueue (${limits.maxQueue}): such a request could never be queued`);
+  if (limits.maxInstances > limits.maxQueue) {
+    throw new ValueError(
+      `maxInstances (${limits.maxInstances}) cannot exceed maxQueue (${limits.maxQueue}): such a request could never be queued`,
+    );
+  }
   return limits;
 }

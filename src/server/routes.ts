@@ -42,17 +42,30 @@ const errors = {
 
 const schemaOf = { type: 'object', description: 'a JSON Schema', additionalProperties: true } as const;
 
-/** The answer of GET /v1/models/{name}; `config` is the model config's own schema (TypeBox, shared with the library and the CLI). */
+/**
+ * The answer of GET /v1/models/{name};
+ * `config` is the model config's own schema (TypeBox, shared with the library and the CLI).
+ */
 export const ModelInfoSchema = {
   type: 'object',
   required: ['name', 'task', 'version', 'input', 'output', 'config'],
   properties: {
     name: { type: 'string' },
-    task: { type: 'string', enum: ['forecast', 'text-classifier', 'text-generator', 'sequence-regression', 'sequence-classification', 'step-regression', 'step-classification', 'next-step'] },
+    task: {
+      type: 'string',
+      enum: [
+        'forecast', 'text-classifier', 'text-generator',
+        'sequence-regression', 'sequence-classification', 'step-regression', 'step-classification', 'next-step',
+      ],
+    },
     summary: { type: 'string' },
     version: {
       type: 'object',
-      properties: { sha256: { type: 'string', description: 'of the model file: changes exactly when weights, config or preprocessing do' }, format: { type: 'integer' }, lstmkit: { type: 'string' } },
+      properties: {
+        sha256: { type: 'string', description: 'of the model file: changes exactly when weights, config or preprocessing do' },
+        format: { type: 'integer' },
+        lstmkit: { type: 'string' },
+      },
     },
     parameters: { type: 'integer' },
     endpoints: { type: 'object', additionalProperties: { type: 'string' } },
@@ -92,17 +105,28 @@ export function describeModel(m: ServedModel, ctx: RouteContext): Record<string,
     version: { sha256: m.sha256, format: m.contents.formatVersion, lstmkit: ctx.version },
     parameters: a.model.parameterCount,
     endpoints: m.paths,
-    input: { schema: a.instanceSchema, example: a.example, maxInstances: limits.maxInstances, maxSteps: limits.maxSteps, maxBodyBytes: limits.maxBodyBytes },
+    input: {
+      schema: a.instanceSchema, example: a.example,
+      maxInstances: limits.maxInstances, maxSteps: limits.maxSteps, maxBodyBytes: limits.maxBodyBytes,
+    },
     output: { schema: a.predictionSchema },
-    generate: a.generate ? { defaultLength: a.generate.defaultLength, maxLength: limits.maxGenerateLength, maxSamples: limits.maxSamples, tokenizer: a.generate.tokenizer } : null,
-    batching: { enabled: limits.batching, maxBatchSize: limits.maxBatchSize, maxDelayMs: limits.batchDelayMs, maxPassSteps: m.maxPassSteps, maxQueue: limits.maxQueue, timeoutMs: limits.timeoutMs },
+    generate: a.generate ? {
+      defaultLength: a.generate.defaultLength, maxLength: limits.maxGenerateLength, maxSamples: limits.maxSamples,
+      tokenizer: a.generate.tokenizer,
+    } : null,
+    batching: {
+      enabled: limits.batching, maxBatchSize: limits.maxBatchSize, maxDelayMs: limits.batchDelayMs,
+      maxPassSteps: m.maxPassSteps, maxQueue: limits.maxQueue, timeoutMs: limits.timeoutMs,
+    },
     config: m.contents.config,
     preprocessing: m.contents.preprocessing ?? null,
     training: m.contents.training ?? null,
   };
 }
 
-export function registerModelRoutes(app: FastifyInstance, m: ServedModel, ctx: RouteContext, paths: { info: string; predict: string; generate?: string }): void {
+export function registerModelRoutes(
+  app: FastifyInstance, m: ServedModel, ctx: RouteContext, paths: { info: string; predict: string; generate?: string },
+): void {
   const { limits, metrics } = ctx;
   const a = m.adapter;
   const tags = [`model ${m.name}`];
@@ -110,7 +134,8 @@ export function registerModelRoutes(app: FastifyInstance, m: ServedModel, ctx: R
   app.get(paths.info, {
     schema: {
       summary: `Describe model "${m.name}" (${a.task})`,
-      description: 'The task, the input contract (a JSON Schema of one instance, limits), the output schema, the config and the version (SHA-256 of the model file).',
+      description: 'The task, the input contract (a JSON Schema of one instance, limits), the output schema, the config ' +
+        'and the version (SHA-256 of the model file).',
       tags,
       response: { 200: ModelInfoSchema },
     },
@@ -120,7 +145,8 @@ export function registerModelRoutes(app: FastifyInstance, m: ServedModel, ctx: R
   app.post(paths.predict, {
     schema: {
       summary: `Predict with model "${m.name}" (${a.task})`,
-      description: `${a.summary}. Send many sequences as \`instances\` (answered as \`predictions\`, in order) or one as \`x\` (answered as \`prediction\`). Concurrent requests are batched into one forward pass.`,
+      description: `${a.summary}. Send many sequences as \`instances\` (answered as \`predictions\`, in order) ` +
+        'or one as `x` (answered as `prediction`). Concurrent requests are batched into one forward pass.',
       tags,
       body: {
         type: 'object',
@@ -164,18 +190,30 @@ export function registerModelRoutes(app: FastifyInstance, m: ServedModel, ctx: R
   app.post(paths.generate, {
     schema: {
       summary: `Generate text with language model "${m.name}"`,
-      description: 'Samples continuing `prime`, one token at a time from softmax(logits / temperature), optionally from the top-k tokens only, from a seeded generator: the same request gives the same text. With `stream: true` the answer is Server-Sent Events: `prime`, `token` (the text to append), `end` per sample, then `done` with the body a non-streamed request gets, or `error`.',
+      description: 'Samples continuing `prime`, one token at a time from softmax(logits / temperature), ' +
+        'optionally from the top-k tokens only, from a seeded generator: the same request gives the same text. ' +
+        'With `stream: true` the answer is Server-Sent Events: `prime`, `token` (the text to append), `end` per sample, ' +
+        'then `done` with the body a non-streamed request gets, or `error`.',
       tags,
       body: {
         type: 'object',
         additionalProperties: false,
         properties: {
           prime: { type: 'string', description: 'Text the model reads first; each sample continues it and includes it.' },
-          length: { type: 'integer', minimum: 1, maximum: limits.maxGenerateLength, description: `Tokens to draw after the prime (default ${g.defaultLength}).` },
-          temperature: { type: 'number', minimum: 0, maximum: 100, description: 'Below 1 sharper, above 1 flatter, 0 always the most likely token (default 1).' },
+          length: {
+            type: 'integer', minimum: 1, maximum: limits.maxGenerateLength,
+            description: `Tokens to draw after the prime (default ${g.defaultLength}).`,
+          },
+          temperature: {
+            type: 'number', minimum: 0, maximum: 100,
+            description: 'Below 1 sharper, above 1 flatter, 0 always the most likely token (default 1).',
+          },
           topK: { type: 'integer', minimum: 0, description: 'Draw only from the k most likely tokens (default 0: all).' },
           seed: { type: 'integer', minimum: 0, maximum: 4294967295, description: 'Seed of the draws (default 0).' },
-          count: { type: 'integer', minimum: 1, maximum: limits.maxSamples, description: 'Samples, drawn one after another from one seeded stream (default 1).' },
+          count: {
+            type: 'integer', minimum: 1, maximum: limits.maxSamples,
+            description: 'Samples, drawn one after another from one seeded stream (default 1).',
+          },
           stream: { type: 'boolean', description: 'Answer with Server-Sent Events as tokens are drawn (default false).' },
         },
         examples: [{ prime: typeof a.example === 'string' ? a.example : '', length: 50, temperature: 0.8, topK: 10, seed: 1 }],
@@ -190,13 +228,22 @@ export function registerModelRoutes(app: FastifyInstance, m: ServedModel, ctx: R
                 properties: {
                   samples: {
                     type: 'array',
-                    items: { type: 'object', properties: { text: { type: 'string' }, tokens: { type: 'integer' }, finishReason: { type: 'string', enum: ['length', 'eos'] } } },
+                    items: {
+                      type: 'object',
+                      properties: {
+                        text: { type: 'string' }, tokens: { type: 'integer' }, finishReason: { type: 'string', enum: ['length', 'eos'] },
+                      },
+                    },
                   },
                 },
               },
             },
             'text/event-stream': {
-              schema: { type: 'string', description: 'events prime {sample, text}, token {sample, text}, end {sample, text, tokens, finishReason}, done {samples}, error {error, code}' },
+              schema: {
+                type: 'string',
+                description: 'events prime {sample, text}, token {sample, text}, end {sample, text, tokens, finishReason}, ' +
+                  'done {samples}, error {error, code}',
+              },
             },
           },
         },
@@ -264,7 +311,10 @@ export function registerModelRoutes(app: FastifyInstance, m: ServedModel, ctx: R
 /** Yield to other requests after this long of sampling. */
 const SLICE_MS = 4;
 
-/** Run a sampling to the end, yielding to the event loop every few milliseconds; stops at the deadline or when the client goes. */
+/**
+ * Run a sampling to the end, yielding to the event loop every few milliseconds;
+ * stops at the deadline or when the client goes.
+ */
 async function drive(
   sampler: TextGenerator, req: SampleRequest, deadline: number, signal: AbortSignal, emit: (e: SampleEvent) => void,
 ): Promise<{ text: string; tokens: number; finishReason: 'length' | 'eos' }[]> {
@@ -283,7 +333,12 @@ async function drive(
         await new Promise((resolve) => setImmediate(resolve));
         slice = performance.now();
         if (signal.aborted) throw new HttpError(499, 'cancelled', 'the client went away');
-        if (slice > deadline) throw new HttpError(504, 'deadline_exceeded', `generation did not finish within the server's timeout (drew ${samples.length} of ${req.count} samples); ask for fewer tokens`);
+        if (slice > deadline) {
+          throw new HttpError(
+            504, 'deadline_exceeded',
+            `generation did not finish within the server's timeout (drew ${samples.length} of ${req.count} samples); ask for fewer tokens`,
+          );
+        }
       }
     }
   } finally {

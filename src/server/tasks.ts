@@ -129,7 +129,9 @@ function eachAlone<P extends { field: string }>(items: readonly unknown[], f: (i
     try {
       return f(item as P);
     } catch (e) {
-      if (e instanceof LstmkitError) return new InstanceFailure(invalid((item as P).field, e instanceof DataError ? reason(e) : e.message));
+      if (e instanceof LstmkitError) {
+        return new InstanceFailure(invalid((item as P).field, e instanceof DataError ? reason(e) : e.message));
+      }
       throw e;
     }
   });
@@ -140,14 +142,23 @@ function describeOutput(config: ModelConfig): { task: TaskName; predictionSchema
   const size = output.mode === 'next' ? (input.type === 'features' ? input.size : 1) : output.size ?? 1;
   const value: JsonSchema = size === 1 ? num : { ...numbers, minItems: size, maxItems: size };
   const what = size === 1 ? 'a number' : `${size} numbers`;
-  if (output.mode === 'sequence' && output.type === 'regression') return { task: 'sequence-regression', predictionSchema: value, summary: `a sequence in, ${what} out` };
-  if (output.mode === 'sequence') return { task: 'sequence-classification', predictionSchema: classResult, summary: 'a sequence in, its class and the probability of each class out' };
+  if (output.mode === 'sequence' && output.type === 'regression') {
+    return { task: 'sequence-regression', predictionSchema: value, summary: `a sequence in, ${what} out` };
+  }
+  if (output.mode === 'sequence') {
+    return {
+      task: 'sequence-classification', predictionSchema: classResult,
+      summary: 'a sequence in, its class and the probability of each class out',
+    };
+  }
   if (output.mode === 'next') {
     return output.type === 'classification'
       ? { task: 'next-step', predictionSchema: classResult, summary: 'a sequence in, the distribution of its next token out' }
       : { task: 'next-step', predictionSchema: value, summary: `a sequence in, its next step (${what}) out` };
   }
-  if (output.type === 'regression') return { task: 'step-regression', predictionSchema: { type: 'array', items: value }, summary: `a sequence in, ${what} per step out` };
+  if (output.type === 'regression') {
+    return { task: 'step-regression', predictionSchema: { type: 'array', items: value }, summary: `a sequence in, ${what} per step out` };
+  }
   return {
     task: 'step-classification',
     predictionSchema: {
@@ -175,7 +186,7 @@ function inputSchema(config: ModelConfig, maxSteps: number): { schema: JsonSchem
     : { description: `${input.size} numbers`, ...numbers, minItems: input.size, maxItems: input.size };
   return {
     schema: { description: `steps of ${input.size} number${input.size === 1 ? '' : 's'}`, type: 'array', items: step, minItems: 1, maxItems: maxSteps },
-    example: [0, 1, 2].map(() => (input.size === 1 ? 0.5 : new Array<number>(input.size).fill(0.5))),
+    example: [0, 1, 2].map(() => (input.size === 1 ? 0.5 : Array.from({ length: input.size }, () => 0.5))),
   };
 }
 
@@ -189,7 +200,9 @@ function genericAdapter(contents: ModelFileContents, source: string, maxSteps: n
     example,
     model,
     prepare(instance, field) {
-      const example = asInvalid(field, () => encodeRecord({ line: 0, value: { x: instance } }, model.config, { file: field, requireTarget: false }));
+      const example = asInvalid(field, () => (
+        encodeRecord({ line: 0, value: { x: instance } }, model.config, { file: field, requireTarget: false })
+      ));
       return { item: example, steps: example.steps };
     },
     predict: (items) => predictModel(model, items as Example[], Math.max(1, items.length)),
@@ -256,7 +269,10 @@ function forecastAdapter(contents: ModelFileContents, source: string, maxSteps: 
   return {
     task: 'forecast',
     summary: `the latest rows of the series (at least lookback ${p.lookback} + history) in, the next ${p.horizon} values of "${p.target}" out`,
-    instanceSchema: { description: 'rows of the series, in date order, the last one the forecast origin', type: 'array', items: row, minItems: 2, maxItems: maxSteps },
+    instanceSchema: {
+      description: 'rows of the series, in date order, the last one the forecast origin',
+      type: 'array', items: row, minItems: 2, maxItems: maxSteps,
+    },
     predictionSchema: {
       type: 'object', required: ['origin', 'dates', 'values'],
       properties: { origin: { type: 'string' }, dates: { type: 'array', items: { type: 'string' } }, values: numbers, naive: numbers, seasonalNaive: numbers },
@@ -307,7 +323,11 @@ export interface AdapterOptions {
 export function adapterFor(contents: ModelFileContents, source: string, opts: AdapterOptions): TaskAdapter {
   const task = taskOf(contents);
   if (typeof task === 'object') {
-    throw new DataError(`is a "${task.unknown}" model; the server knows forecast, text-classifier and text-generator models and plain sequence models, and cannot redo the preprocessing of this one`, source);
+    throw new DataError(
+      `is a "${task.unknown}" model; the server knows forecast, text-classifier and text-generator models and plain sequence models, ` +
+      'and cannot redo the preprocessing of this one',
+      source,
+    );
   }
   switch (task) {
     case 'forecast':

@@ -20,7 +20,9 @@ export function naiveForecast(values: ArrayLike<number>, origin: number, horizon
 }
 
 /** [horizon] the value one season before each target (several seasons when horizon > season). */
-export function seasonalNaiveForecast(values: ArrayLike<number>, origin: number, horizon: number, season: number): Float64Array {
+export function seasonalNaiveForecast(
+  values: ArrayLike<number>, origin: number, horizon: number, season: number,
+): Float64Array {
   if (!Number.isInteger(season) || season < 1) throw new ValueError(`season must be a positive integer, got ${season}`);
   if (origin - season + 1 < 0) throw new ValueError(`the seasonal-naive forecast from origin ${origin} needs ${season} values of history`);
   return Float64Array.from({ length: horizon }, (_, k) => {
@@ -61,7 +63,8 @@ export class ErrorAccumulator {
 
   result(scale: number): ErrorMetrics {
     const mae = this.n ? this.abs / this.n : NaN;
-    return { mae, rmse: this.n ? Math.sqrt(this.sq / this.n) : NaN, mase: scale > 0 ? mae / scale : NaN, count: this.n };
+    const rmse = this.n ? Math.sqrt(this.sq / this.n) : NaN;
+    return { mae, rmse, mase: scale > 0 ? mae / scale : NaN, count: this.n };
   }
 }
 

@@ -34,7 +34,9 @@ export class BigramModel {
   private constructor(readonly size: number, opts: BigramOptions) {
     if (!Number.isInteger(size) || size < 1) throw new ValueError(`BigramModel: the vocabulary size must be a positive integer, got ${size}`);
     this.smoothing = opts.smoothing ?? 'witten-bell';
-    if (this.smoothing !== 'add-one' && this.smoothing !== 'witten-bell') throw new ValueError(`BigramModel: smoothing must be 'add-one' or 'witten-bell', got ${JSON.stringify(this.smoothing)}`);
+    if (this.smoothing !== 'add-one' && this.smoothing !== 'witten-bell') {
+      throw new ValueError(`BigramModel: smoothing must be 'add-one' or 'witten-bell', got ${JSON.stringify(this.smoothing)}`);
+    }
     this.excluded = new Uint8Array(size);
     for (const i of opts.exclude ?? []) this.excluded[this.checkToken(i)] = 1;
     this.outcomes = size - this.excluded.reduce((a, b) => a + b, 0);

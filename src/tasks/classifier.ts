@@ -139,11 +139,19 @@ export class TextClassifier {
   private examples(data: readonly LabelledText[], where: string): Example[] {
     const classIndex = new Map(this.classes.map((c, k) => [c, k]));
     return data.map((item, i) => {
-      if (!item || typeof item.text !== 'string') throw new DataError(`${where}[${i}]: expected {text: string, label}, got ${JSON.stringify(item)?.slice(0, 60)}`);
+      if (!item || typeof item.text !== 'string') {
+        throw new DataError(`${where}[${i}]: expected {text: string, label}, got ${JSON.stringify(item)?.slice(0, 60)}`);
+      }
       const k = classIndex.get(String(item.label));
-      if (k === undefined) throw new DataError(`${where}[${i}]: the label ${JSON.stringify(String(item.label))} is not one of the model's classes (${this.classes.slice(0, 10).join(', ')})`);
+      if (k === undefined) {
+        throw new DataError(
+          `${where}[${i}]: the label ${JSON.stringify(String(item.label))} is not one of the model's classes (${this.classes.slice(0, 10).join(', ')})`,
+        );
+      }
       const tokens = this.encode(item.text);
-      return { steps: tokens.length, x: null, tokens, yReg: null, yCls: Int32Array.of(k), source: { file: where, line: i } };
+      return {
+        steps: tokens.length, x: null, tokens, yReg: null, yCls: Int32Array.of(k), source: { file: where, line: i },
+      };
     });
   }
 
@@ -151,11 +159,14 @@ export class TextClassifier {
   private configFor(data: readonly LabelledText[]): ModelConfig {
     const o = this.options;
     const classes = sortLabels(data.map((d, i) => {
-      if (!d || typeof d.text !== 'string' || d.label === undefined || d.label === null) throw new DataError(`training data[${i}]: expected {text: string, label}, got ${JSON.stringify(d)?.slice(0, 60)}`);
+      if (!d || typeof d.text !== 'string' || d.label === undefined || d.label === null) {
+        throw new DataError(`training data[${i}]: expected {text: string, label}, got ${JSON.stringify(d)?.slice(0, 60)}`);
+      }
       return String(d.label);
     }));
     if (classes.length < 2) throw new DataError(`training data has ${classes.length} label(s) (${classes.join(', ')}); a classifier needs at least 2`);
-    const vocabulary = buildVocabulary(data.map((d) => textTokens(d.text, this.tokenizer, this.normalization, this.maxLength)), {
+    const texts = data.map((d) => textTokens(d.text, this.tokenizer, this.normalization, this.maxLength));
+    const vocabulary = buildVocabulary(texts, {
       reserved: [PAD, UNK],
       ...(o.maxVocabulary !== undefined ? { maxSize: o.maxVocabulary } : { maxSize: 20000 }),
       minCount: o.minCount ?? (this.tokenizer === 'word' ? 2 : 1),
@@ -178,7 +189,10 @@ export class TextClassifier {
    * train.monitor, default loss) are kept at the end. With `checkpoint`, the
    * run directory gets best.lstmkit and last.lstmkit as `lstmkit train` writes them.
    */
-  async fit(data: readonly LabelledText[], opts: { validation?: readonly LabelledText[]; callbacks?: Callbacks; checkpoint?: Omit<CheckpointOptions, 'preprocessing'> } = {}): Promise<EpochLog[]> {
+  async fit(
+    data: readonly LabelledText[],
+    opts: { validation?: readonly LabelledText[]; callbacks?: Callbacks; checkpoint?: Omit<CheckpointOptions, 'preprocessing'> } = {},
+  ): Promise<EpochLog[]> {
     if (data.length === 0) throw new DataError('no training texts');
     if (!this.current) {
       const config = this.configFor(data);
@@ -197,7 +211,8 @@ export class TextClassifier {
         ...(validation ? { validation } : {}),
         ...(opts.callbacks ? { callbacks: opts.callbacks } : {}),
         ...(opts.checkpoint ? { checkpoint: { ...opts.checkpoint, preprocessing: this.preprocessing } } : {}),
-        restoreBest: validation !== undefined || trainConfig.validationSplit !== undefined || trainConfig.earlyStopping !== undefined,
+        restoreBest: validation !== undefined || trainConfig.validationSplit !== undefined
+          || trainConfig.earlyStopping !== undefined,
       });
     } finally {
       this.trainer = undefined;
@@ -213,7 +228,10 @@ export class TextClassifier {
   /** Loss, accuracy, macro-F1 and the confusion matrix on labelled texts. */
   evaluate(data: readonly LabelledText[], batchSize = 64): ClassifierMetrics {
     const m = evaluateModel(this.model, this.examples(data, 'data'), batchSize);
-    return { loss: m.loss, accuracy: m.accuracy!, macroF1: m.macroF1!, confusion: m.confusion!, classes: [...this.classes], count: m.count };
+    return {
+      loss: m.loss, accuracy: m.accuracy!, macroF1: m.macroF1!, confusion: m.confusion!, classes: [...this.classes],
+      count: m.count,
+    };
   }
 
   /** The most probable label of each text, with every label's probability. */
@@ -230,15 +248,23 @@ export class TextClassifier {
     return encodeModelFile(this.model, { preprocessing: this.preprocessing, ...extra });
   }
 
-  /** A classifier from model file bytes or decoded contents (a model trained by `lstmkit train` on token input loads too). */
-  static fromModelFile(file: Uint8Array | ModelFileContents, opts: { backend?: Backend; source?: string } = {}): TextClassifier {
+  /**
+   * A classifier from model file bytes or decoded contents
+   * (a model trained by `lstmkit train` on token input loads too).
+   */
+  static fromModelFile(
+    file: Uint8Array | ModelFileContents, opts: { backend?: Backend; source?: string } = {},
+  ): TextClassifier {
     const source = opts.source ?? '<model>';
     const contents = file instanceof Uint8Array ? decodeModelFile(file, source) : file;
     const { input, output } = contents.config;
     const pre = contents.preprocessing as Partial<ClassifierPreprocessing> | undefined;
     if (pre?.task !== undefined && pre.task !== 'text-classifier') throw new FormatError(`${source}: is a ${pre.task} model, not a text classifier`);
     if (input.type !== 'tokens' || output.mode !== 'sequence' || output.type !== 'classification') {
-      throw new FormatError(`${source}: is not a text classifier (it has ${input.type} input and a ${output.mode} ${output.type} head; expected token input and a sequence classification head)`);
+      throw new FormatError(
+        `${source}: is not a text classifier (it has ${input.type} input and a ${output.mode} ${output.type} head; ` +
+        'expected token input and a sequence classification head)',
+      );
     }
     const classifier = new TextClassifier({
       tokenizer: input.tokenizer ?? 'char',

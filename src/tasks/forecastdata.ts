@@ -35,7 +35,10 @@ import { seasonalNaiveScale } from './baselines.js';
 
 export type TargetTransform = 'delta' | 'drift' | 'level';
 
-/** The forecaster's options that decide its data: the series, the window, the target transform, the scaling and the split. */
+/**
+ * The forecaster's options that decide its data:
+ * the series, the window, the target transform, the scaling and the split.
+ */
 export interface ForecastDataOptions {
   dateColumn: string;
   /** The column to forecast. */
@@ -48,7 +51,10 @@ export interface ForecastDataOptions {
   lookback: number;
   /** Steps it predicts at once. */
   horizon: number;
-  /** Season length in steps: the seasonal-naive lag, the MASE scale and the calendar features. Default by frequency: 12 monthly, 4 quarterly, 7 daily, 24 hourly, 52 weekly. */
+  /**
+   * Season length in steps: the seasonal-naive lag, the MASE scale and the calendar features. Default by frequency:
+   * 12 monthly, 4 quarterly, 7 daily, 24 hourly, 52 weekly.
+   */
   season?: number;
   /**
    * What the model predicts. 'delta' (default): the change from the last value. 'drift': the
@@ -92,7 +98,10 @@ export interface ForecastPreprocessing {
   outputScaler: ScalerState;
   /** Q, the MASE denominator: in-sample seasonal-naive MAE over the training rows. */
   maseScale: number;
-  split: { source: string; rows: number; first: string; trainEnd: string; validationStart: string | null; testStart: string | null; last: string };
+  split: {
+    source: string; rows: number; first: string; trainEnd: string;
+    validationStart: string | null; testStart: string | null; last: string;
+  };
 }
 
 type Shape = Pick<ForecastPreprocessing, 'lookback' | 'season' | 'transform'>;
@@ -102,7 +111,10 @@ function driftSpan(p: Shape): number {
   return p.season > 1 ? p.season : p.lookback;
 }
 
-/** The first row that can be an origin for the model: a full lookback window (and the row before it, for changes) and, for 'drift', one drift span. */
+/**
+ * The first row that can be an origin for the model: a full lookback window (and the row before it, for changes) and,
+ * for 'drift', one drift span.
+ */
 function modelFirstOrigin(p: Shape): number {
   return Math.max(p.lookback - 1 + (p.transform === 'level' ? 0 : 1), p.transform === 'drift' ? driftSpan(p) : 0);
 }
@@ -112,7 +124,10 @@ function firstForecastOrigin(p: Shape): number {
   return Math.max(modelFirstOrigin(p), p.season - 1);
 }
 
-/** What the model's (unscaled) output for step h is added to: nothing ('level'), the last value ('delta'), the last value plus h steps of the drift over the last season ('drift'). */
+/**
+ * What the model's (unscaled) output for step h is added to: nothing ('level'), the last value ('delta'), the last
+ * value plus h steps of the drift over the last season ('drift').
+ */
 export function anchorValue(p: Shape, y: Float64Array, t: number, h: number): number {
   if (p.transform === 'level') return 0;
   if (p.transform === 'delta') return y[t]!;
@@ -129,18 +144,28 @@ export function toTable(data: ForecastData): CsvTable {
 
 /** Rows in a part: a fraction of all rows (< 1) or a row count. */
 function partRows(size: number, rows: number, name: string): number {
-  if (!(size >= 0) || (size >= 1 && !Number.isInteger(size))) throw new ValueError(`${name} must be a fraction in [0, 1) or a whole number of rows, got ${size}`);
+  if (!(size >= 0) || (size >= 1 && !Number.isInteger(size))) {
+    throw new ValueError(`${name} must be a fraction in [0, 1) or a whole number of rows, got ${size}`);
+  }
   return size < 1 ? Math.round(size * rows) : size;
 }
 
-/** The columns buildSeries reads (the target once, even when it is a feature too) and their roles for its error messages. */
-function seriesColumns(target: string, features: readonly string[]): { columns: string[]; roles: Record<string, string> } {
+/**
+ * The columns buildSeries reads (the target once, even when it is a feature too)
+ * and their roles for its error messages.
+ */
+function seriesColumns(
+  target: string, features: readonly string[],
+): { columns: string[]; roles: Record<string, string> } {
   const roles: Record<string, string> = { [target]: 'target column' };
   for (const f of features) roles[f] ??= 'feature column';
   return { columns: [...new Set([target, ...features])], roles };
 }
 
-/** The data of a fit: the series, the preprocessing fitted on its training rows, and the window origins of the training and validation parts. */
+/**
+ * The data of a fit: the series, the preprocessing fitted on its training rows, and the window origins of the
+ * training and validation parts.
+ */
 export interface PreparedFit {
   series: TimeSeries;
   preprocessing: ForecastPreprocessing;
@@ -154,7 +179,9 @@ export function prepareFit(table: CsvTable, options: ForecastDataOptions): Prepa
   const horizon = positiveInt(options.horizon, 'horizon');
   const features = [...(options.features ?? [])];
   const transform = options.transform ?? 'delta';
-  if (transform !== 'delta' && transform !== 'drift' && transform !== 'level') throw new ValueError(`transform must be 'delta', 'drift' or 'level', got ${JSON.stringify(transform)}`);
+  if (transform !== 'delta' && transform !== 'drift' && transform !== 'level') {
+    throw new ValueError(`transform must be 'delta', 'drift' or 'level', got ${JSON.stringify(transform)}`);
+  }
   const gaps = options.gaps ?? 'error';
   const frequencyOpt = typeof options.frequency === 'string' ? parseFrequency(options.frequency) : options.frequency;
   const series = buildSeries(table, {
@@ -171,32 +198,48 @@ export function prepareFit(table: CsvTable, options: ForecastDataOptions): Prepa
   // Scalers: training rows only.
   const scalerKind = options.scaler ?? 'standard';
   const targetIn = transform !== 'level' ? Float64Array.from({ length: trainEnd - 1 }, (_, i) => target[i + 1]! - target[i]!) : target.subarray(0, trainEnd);
-  const inputScaler = Scaler.fit(scalerKind, [targetIn, ...features.map((f) => series.values[f]!.subarray(0, trainEnd))]);
+  const featuresIn = features.map((f) => series.values[f]!.subarray(0, trainEnd));
+  const inputScaler = Scaler.fit(scalerKind, [targetIn, ...featuresIn]);
   const outColumns = Array.from({ length: horizon }, (_, k) => {
     const h = k + 1;
     const first = modelFirstOrigin(shape);
-    return Float64Array.from({ length: trainEnd - h - first }, (_, i) => target[first + i + h]! - anchorValue(shape, target, first + i, h));
+    return Float64Array.from(
+      { length: trainEnd - h - first },
+      (_, i) => target[first + i + h]! - anchorValue(shape, target, first + i, h),
+    );
   });
   const outputScaler = Scaler.fit(scalerKind, outColumns);
   const maseScale = seasonalNaiveScale(target, season, trainEnd);
   const at = (row: number) => formatDate(series.times[row]!);
   const preprocessing: ForecastPreprocessing = {
-    task: 'forecast', version: 1, dateColumn: options.dateColumn, target: options.target, features, where: options.where && Object.keys(options.where).length ? { ...options.where } : null,
+    task: 'forecast', version: 1, dateColumn: options.dateColumn, target: options.target, features,
+    where: options.where && Object.keys(options.where).length ? { ...options.where } : null,
     lookback, horizon, season, transform, calendar, gaps, frequency: series.frequency,
     inputScaler: inputScaler.toJSON(), outputScaler: outputScaler.toJSON(), maseScale,
-    split: { source: series.source, rows: n, first: at(0), trainEnd: at(trainEnd - 1), validationStart: valRows > 0 ? at(trainEnd) : null, testStart: testRows > 0 ? at(n - testRows) : null, last: at(n - 1) },
+    split: {
+      source: series.source, rows: n, first: at(0), trainEnd: at(trainEnd - 1),
+      validationStart: valRows > 0 ? at(trainEnd) : null, testStart: testRows > 0 ? at(n - testRows) : null,
+      last: at(n - 1),
+    },
   };
 
-  // Training and validation windows need only the model's history; the seasonal-naive baseline's season matters for forecasts alone.
+  // Training and validation windows need only the model's history;
+  // the seasonal-naive baseline's season matters for forecasts alone.
   const spec = { lookback, horizon };
   const modelFirst = modelFirstOrigin(shape);
   const trainOrigins = windowOrigins(spec, { targetStart: 0, targetEnd: trainEnd }).filter((t) => t >= modelFirst);
-  const valOrigins = valRows > 0 ? windowOrigins(spec, { targetStart: trainEnd, targetEnd: trainEnd + valRows }).filter((t) => t >= modelFirst) : [];
+  const valOrigins = valRows > 0
+    ? windowOrigins(spec, { targetStart: trainEnd, targetEnd: trainEnd + valRows }).filter((t) => t >= modelFirst)
+    : [];
   return { series, preprocessing, trainOrigins, valOrigins };
 }
 
-/** The chronological split in rows (training rows end at trainEnd); an error when a part is too short for the window. */
-function splitRows(series: TimeSeries, options: ForecastDataOptions, shape: Shape, horizon: number): { trainEnd: number; valRows: number; testRows: number } {
+/**
+ * The chronological split in rows (training rows end at trainEnd); an error when a part is too short for the window.
+ */
+function splitRows(
+  series: TimeSeries, options: ForecastDataOptions, shape: Shape, horizon: number,
+): { trainEnd: number; valRows: number; testRows: number } {
   const { lookback, season } = shape;
   const n = series.times.length;
   const testRows = partRows(options.testSize ?? 0.15, n, 'testSize');
@@ -206,10 +249,16 @@ function splitRows(series: TimeSeries, options: ForecastDataOptions, shape: Shap
   const where = options.where && Object.keys(options.where).length ? ` where ${Object.entries(options.where).map(([k, v]) => `${k} = ${v}`).join(', ')}` : '';
   const short = (testRows > 0 && testRows < horizon) || (valRows > 0 && valRows < horizon) || trainEnd < needTrain;
   if (short) {
-    const needAll = needTrain + (valRows > 0 ? Math.max(valRows, horizon) : 0) + (testRows > 0 ? Math.max(testRows, horizon) : 0);
+    const needAll = needTrain + (valRows > 0 ? Math.max(valRows, horizon) : 0)
+      + (testRows > 0 ? Math.max(testRows, horizon) : 0);
+    const filled = series.filled ? ` (${series.filled} filled in)` : '';
+    const withSeason = season > 1 ? ` with season ${season}` : '';
+    const otherParts = `${valRows > 0 ? `, ${horizon} validation` : ''}${testRows > 0 ? `, ${horizon} test` : ''}`;
     throw new DataError(
-      `too few rows for the window: ${n} rows${where}${series.filled ? ` (${series.filled} filled in)` : ''} split into ${Math.max(0, trainEnd)} training, ${valRows} validation and ${testRows} test rows; ` +
-      `lookback ${lookback} and horizon ${horizon}${season > 1 ? ` with season ${season}` : ''} need at least ${needTrain} training rows${valRows > 0 ? `, ${horizon} validation` : ''}${testRows > 0 ? `, ${horizon} test` : ''} (about ${needAll} rows in all). ` +
+      `too few rows for the window: ${n} rows${where}${filled} split into ${Math.max(0, trainEnd)} training, ` +
+      `${valRows} validation and ${testRows} test rows; ` +
+      `lookback ${lookback} and horizon ${horizon}${withSeason} need at least ${needTrain} training rows${otherParts} ` +
+      `(about ${needAll} rows in all). ` +
       'Use a shorter lookback or horizon, smaller validation/test parts, or more data', series.source);
   }
   return { trainEnd, valRows, testRows };
@@ -225,17 +274,29 @@ export function checkPreprocessing(p: Partial<ForecastPreprocessing>, config: Mo
   if (p.gaps !== 'error' && p.gaps !== 'interpolate') throw bad('gaps', "'error' or 'interpolate'");
   const f = p.frequency as Record<string, unknown> | undefined;
   if (!f || !(Number.isInteger(f.months) || Number.isInteger(f.ms))) throw bad('frequency', 'a frequency ({months} or {ms})');
-  if (typeof p.maseScale !== 'number' || typeof p.calendar !== 'boolean' || typeof p.split !== 'object' || p.split === null) throw bad('maseScale, calendar or split', 'set');
+  if (typeof p.maseScale !== 'number' || typeof p.calendar !== 'boolean' || typeof p.split !== 'object' || p.split === null) {
+    throw bad('maseScale, calendar or split', 'set');
+  }
   const inputs = Scaler.fromJSON(p.inputScaler, `${source}: preprocessing.inputScaler`);
   const outputs = Scaler.fromJSON(p.outputScaler, `${source}: preprocessing.outputScaler`);
   const size = 1 + p.features.length + (p.calendar ? 2 : 0);
-  if (config.input.type !== 'features' || config.input.size !== size || inputs.columns !== 1 + p.features.length) throw new FormatError(`${source}: the model takes ${config.input.type === 'features' ? config.input.size : 'token'} inputs per step, its forecaster preprocessing makes ${size}`);
-  if ((config.output.size ?? 1) !== p.horizon || outputs.columns !== p.horizon) throw new FormatError(`${source}: the model predicts ${config.output.size ?? 1} steps, its forecaster preprocessing says horizon ${p.horizon}`);
+  if (config.input.type !== 'features' || config.input.size !== size || inputs.columns !== 1 + p.features.length) {
+    const takes = config.input.type === 'features' ? config.input.size : 'token';
+    throw new FormatError(`${source}: the model takes ${takes} inputs per step, its forecaster preprocessing makes ${size}`);
+  }
+  if ((config.output.size ?? 1) !== p.horizon || outputs.columns !== p.horizon) {
+    throw new FormatError(
+      `${source}: the model predicts ${config.output.size ?? 1} steps, its forecaster preprocessing says horizon ${p.horizon}`,
+    );
+  }
 }
 
 /** The regular series of a table, read with the settings a forecaster was fitted with. */
 export function readSeries(table: CsvTable, p: ForecastPreprocessing): TimeSeries {
-  const options = { dateColumn: p.dateColumn, ...seriesColumns(p.target, p.features), gaps: p.gaps, ...(p.where ? { where: p.where } : {}) };
+  const options = {
+    dateColumn: p.dateColumn, ...seriesColumns(p.target, p.features), gaps: p.gaps,
+    ...(p.where ? { where: p.where } : {}),
+  };
   // Infer the step from this table first, so daily data for a monthly model is named as such, not as a gap.
   const inferred = buildSeries(table, { ...options, gaps: 'interpolate' }).frequency;
   if (JSON.stringify(inferred) !== JSON.stringify(p.frequency)) {
@@ -249,7 +310,9 @@ export function inputsPerStep(p: ForecastPreprocessing): number {
   return 1 + p.features.length + (p.calendar ? 2 : 0);
 }
 
-/** [rows, features] model inputs: target change (or level), feature levels (scaled), then sin/cos of the season phase. */
+/**
+ * [rows, features] model inputs: target change (or level), feature levels (scaled), then sin/cos of the season phase.
+ */
 export function buildInputMatrix(p: ForecastPreprocessing, scaler: Scaler, series: TimeSeries): Float32Array {
   const F = inputsPerStep(p);
   const n = series.times.length;
@@ -270,7 +333,10 @@ export function buildInputMatrix(p: ForecastPreprocessing, scaler: Scaler, serie
 
 /** [horizon] scaled training targets from origin t. */
 export function scaleTargets(p: ForecastPreprocessing, scaler: Scaler, y: Float64Array, t: number): Float32Array {
-  return Float32Array.from({ length: p.horizon }, (_, k) => scaler.transform(y[t + k + 1]! - anchorValue(p, y, t, k + 1), k));
+  return Float32Array.from(
+    { length: p.horizon },
+    (_, k) => scaler.transform(y[t + k + 1]! - anchorValue(p, y, t, k + 1), k),
+  );
 }
 
 /** The first row at or after a date (the row count when there is none). */
@@ -281,16 +347,26 @@ function rowAt(series: TimeSeries, date: string | number, what: string): number 
   return row === -1 ? series.times.length : row;
 }
 
-/** The origins of a rolling-origin evaluation: every one whose targets lie in the period from `from` (default: the test part of the fit) to the end of the data. */
-export function evaluationOrigins(series: TimeSeries, p: ForecastPreprocessing, date: string | number | undefined): { start: number; origins: number[] } {
+/**
+ * The origins of a rolling-origin evaluation: every one whose targets lie in the period from `from` (default: the test
+ * part of the fit) to the end of the data.
+ */
+export function evaluationOrigins(
+  series: TimeSeries, p: ForecastPreprocessing, date: string | number | undefined,
+): { start: number; origins: number[] } {
   const from = date ?? p.split.testStart;
   if (from === null) throw new ValueError('the forecaster was fitted without a test part; say where the evaluation period starts (from)');
   const start = rowAt(series, from, 'from');
   const n = series.times.length;
   const H = p.horizon;
-  const origins = windowOrigins({ lookback: p.lookback, horizon: H }, { targetStart: start, targetEnd: n }).filter((t) => t >= firstForecastOrigin(p));
+  const origins = windowOrigins({ lookback: p.lookback, horizon: H }, { targetStart: start, targetEnd: n })
+    .filter((t) => t >= firstForecastOrigin(p));
   if (origins.length === 0) {
-    throw new DataError(`nothing to evaluate: the period from ${typeof from === 'number' ? formatDate(from) : from} has ${n - start} rows; horizon ${H} needs at least ${H}, after ${firstForecastOrigin(p) + 1} rows of history`, series.source);
+    throw new DataError(
+      `nothing to evaluate: the period from ${typeof from === 'number' ? formatDate(from) : from} has ${n - start} rows; ` +
+      `horizon ${H} needs at least ${H}, after ${firstForecastOrigin(p) + 1} rows of history`,
+      series.source,
+    );
   }
   return { start, origins };
 }
@@ -302,12 +378,25 @@ export function originRow(series: TimeSeries, p: ForecastPreprocessing, date: st
   if (date !== undefined) {
     origin = rowAt(series, date, 'origin');
     if (origin >= n || series.times[origin] !== (typeof date === 'number' ? date : parseDate(date))) {
-      throw new DataError(`the origin ${typeof date === 'number' ? formatDate(date) : date} is not a date of the series (${formatDate(series.times[0]!)} … ${formatDate(series.times[n - 1]!)}, ${describeFrequency(p.frequency)})`, series.source);
+      throw new DataError(
+        `the origin ${typeof date === 'number' ? formatDate(date) : date} is not a date of the series ` +
+        `(${formatDate(series.times[0]!)} … ${formatDate(series.times[n - 1]!)}, ${describeFrequency(p.frequency)})`,
+        series.source,
+      );
     }
   }
   const needed = firstForecastOrigin(p);
   if (origin < needed) {
-    throw new DataError(`too few rows before the origin ${formatDate(series.times[origin]!)}: ${origin + 1}, the forecaster needs ${needed + 1} (lookback ${p.lookback}${p.transform !== 'level' ? ' plus one for the first change' : ''}${p.transform === 'drift' ? `, ${driftSpan(p)} for the drift` : ''}${p.season > 1 ? `, season ${p.season} for the seasonal-naive forecast` : ''})`, series.source);
+    const reasons = [
+      p.transform !== 'level' ? ' plus one for the first change' : '',
+      p.transform === 'drift' ? `, ${driftSpan(p)} for the drift` : '',
+      p.season > 1 ? `, season ${p.season} for the seasonal-naive forecast` : '',
+    ].join('');
+    throw new DataError(
+      `too few rows before the origin ${formatDate(series.times[origin]!)}: ${origin + 1}, ` +
+      `the forecaster needs ${needed + 1} (lookback ${p.lookback}${reasons})`,
+      series.source,
+    );
   }
   return origin;
 }

@@ -25,7 +25,8 @@ import { predictModel } from '../train/evaluate.js';
 import { Trainer, type Callbacks, type EpochLog } from '../train/trainer.js';
 import { ErrorAccumulator, naiveForecast, seasonalNaiveForecast, type ErrorMetrics } from './baselines.js';
 import {
-  anchorValue, buildInputMatrix, checkPreprocessing, evaluationOrigins, inputsPerStep, originRow, prepareFit, readSeries, scaleTargets, toTable,
+  anchorValue, buildInputMatrix, checkPreprocessing, evaluationOrigins, inputsPerStep, originRow, prepareFit,
+  readSeries, scaleTargets, toTable,
   type ForecastData, type ForecastDataOptions, type ForecastPreprocessing,
 } from './forecastdata.js';
 import { DEFAULT_FORECAST_TRAIN } from './forecast-defaults.js';
@@ -41,7 +42,10 @@ export interface ForecasterModelOptions {
 
 export interface ForecasterOptions extends ForecastDataOptions {
   model?: ForecasterModelOptions;
-  /** Training settings (defaults: 100 epochs, batch 32, Adam lr 0.003, clipNorm 1, early stopping with patience 10, seed 0). */
+  /**
+   * Training settings (defaults: 100 epochs, batch 32, Adam lr 0.003, clipNorm 1,
+   * early stopping with patience 10, seed 0).
+   */
   train?: TrainConfig;
   callbacks?: Callbacks;
   backend?: Backend;
@@ -61,8 +65,8 @@ export interface ForecastEvaluation {
   metrics: { model: ErrorMetrics; naive: ErrorMetrics; seasonalNaive: ErrorMetrics };
   /** MAE per step ahead (index h − 1). */
   byHorizon: { model: number[]; naive: number[]; seasonalNaive: number[] };
-  /** Per origin (the last observed step) the forecasts, for charts and tables. */
-  backtest: { originRows: number[]; model: Float64Array; naive: Float64Array; seasonalNaive: Float64Array }; // each [origins, horizon]
+  /** Per origin (the last observed step) the forecasts, for charts and tables; each [origins, horizon]. */
+  backtest: { originRows: number[]; model: Float64Array; naive: Float64Array; seasonalNaive: Float64Array };
   series: TimeSeries;
   target: string;
   /** First row of the evaluation period. */
@@ -119,30 +123,44 @@ export class Forecaster {
     const train: TrainConfig = { ...DEFAULT_FORECAST_TRAIN, ...options.train };
     const config: ModelConfig = {
       input: { type: 'features', size: 1 + features.length + (calendar ? 2 : 0) },
-      rnn: { cell: m.cell ?? 'lstm', hiddenSize: m.hiddenSize ?? 32, ...(m.numLayers ? { numLayers: m.numLayers } : {}), ...(m.dropout ? { dropout: m.dropout } : {}) },
+      rnn: {
+        cell: m.cell ?? 'lstm', hiddenSize: m.hiddenSize ?? 32,
+        ...(m.numLayers ? { numLayers: m.numLayers } : {}), ...(m.dropout ? { dropout: m.dropout } : {}),
+      },
       output: { mode: 'sequence', type: 'regression', size: horizon },
       train,
     };
-    const model = new SequenceModel(config, { seed: train.seed ?? 0, ...(options.backend ? { backend: options.backend } : {}) });
+    const model = new SequenceModel(config, {
+      seed: train.seed ?? 0, ...(options.backend ? { backend: options.backend } : {}),
+    });
     const forecaster = new Forecaster(model, preprocessing);
     forecaster.fitted = series;
 
     const inputs = forecaster.inputMatrix(series);
-    const examples = (origins: number[]) => windowExamples(inputs, forecaster.inputFeatures, origins, lookback, (t) => forecaster.scaledTargets(target, t));
+    const examples = (origins: number[]) => windowExamples(
+      inputs, forecaster.inputFeatures, origins, lookback, (t) => forecaster.scaledTargets(target, t),
+    );
     const trainer = new Trainer(model, train);
     const validation = examples(valOrigins);
-    await trainer.fit(examples(trainOrigins), { ...(validation.length ? { validation } : {}), ...(options.callbacks ? { callbacks: options.callbacks } : {}) });
+    await trainer.fit(examples(trainOrigins), {
+      ...(validation.length ? { validation } : {}),
+      ...(options.callbacks ? { callbacks: options.callbacks } : {}),
+    });
     forecaster.history = trainer.history;
     forecaster.bestEpoch = trainer.getState().bestEpoch;
     return forecaster;
   }
 
   /** A forecaster from model file bytes or decoded contents (browser-safe). */
-  static fromModelFile(file: Uint8Array | ModelFileContents, opts: { backend?: Backend; source?: string } = {}): Forecaster {
+  static fromModelFile(
+    file: Uint8Array | ModelFileContents, opts: { backend?: Backend; source?: string } = {},
+  ): Forecaster {
     const source = opts.source ?? '<model>';
     const contents = file instanceof Uint8Array ? decodeModelFile(file, source) : file;
     const p = contents.preprocessing as Partial<ForecastPreprocessing> | undefined;
-    if (!p || p.task !== 'forecast') throw new DataError('is not a forecaster (its preprocessing metadata has no task "forecast"); train one with `lstmkit forecast train`', source);
+    if (!p || p.task !== 'forecast') {
+      throw new DataError('is not a forecaster (its preprocessing metadata has no task "forecast"); train one with `lstmkit forecast train`', source);
+    }
     if (p.version !== 1) throw new DataError(`holds forecaster preprocessing version ${String(p.version)}; this lstmkit reads version 1`, source);
     checkPreprocessing(p, contents.config, source);
     const model = modelFromFile(contents, opts.backend ? { backend: opts.backend } : {}, source);
@@ -163,17 +181,25 @@ export class Forecaster {
 
   /** The model file's bytes: weights, config, preprocessing and training facts. */
   toBytes(training?: unknown): Uint8Array {
-    return encodeModelFile(this.model, { preprocessing: this.preprocessing, training: training ?? this.trainingFacts() });
+    return encodeModelFile(this.model, {
+      preprocessing: this.preprocessing, training: training ?? this.trainingFacts(),
+    });
   }
 
   /** Write the model file atomically (Node). */
   async save(path: string, training?: unknown): Promise<void> {
     const { saveModel } = await import('../io/modelpath.js');
-    await saveModel(path, this.model, { preprocessing: this.preprocessing, training: training ?? this.trainingFacts() });
+    await saveModel(path, this.model, {
+      preprocessing: this.preprocessing, training: training ?? this.trainingFacts(),
+    });
   }
 
   private trainingFacts(): unknown {
-    return { epochs: this.history.length, bestEpoch: this.bestEpoch, history: this.history.map(({ epoch, loss, val }) => ({ epoch, loss, valLoss: val?.loss ?? null })), savedAt: new Date().toISOString() };
+    return {
+      epochs: this.history.length, bestEpoch: this.bestEpoch,
+      history: this.history.map(({ epoch, loss, val }) => ({ epoch, loss, valLoss: val?.loss ?? null })),
+      savedAt: new Date().toISOString(),
+    };
   }
 
   /** The regular series of a table, read with the settings the forecaster was fitted with. */
@@ -206,7 +232,9 @@ export class Forecaster {
   private predictMany(jobs: readonly { series: TimeSeries; origins: readonly number[] }[]): Float64Array[] {
     const p = this.preprocessing;
     const H = p.horizon;
-    const examples: Example[] = jobs.flatMap(({ series, origins }) => windowExamples(this.inputMatrix(series), this.inputFeatures, origins, p.lookback));
+    const examples: Example[] = jobs.flatMap(({ series, origins }) => (
+      windowExamples(this.inputMatrix(series), this.inputFeatures, origins, p.lookback)
+    ));
     const predictions = predictModel(this.model, examples, 256);
     let at = 0;
     return jobs.map(({ series, origins }) => {
@@ -215,7 +243,9 @@ export class Forecaster {
       origins.forEach((t, i) => {
         const pred = predictions[at++]!;
         const values = typeof pred === 'number' ? [pred] : (pred as number[]);
-        for (let k = 0; k < H; k++) out[i * H + k] = anchorValue(p, y, t, k + 1) + this.outputScaler.inverse(values[k]!, k);
+        for (let k = 0; k < H; k++) {
+          out[i * H + k] = anchorValue(p, y, t, k + 1) + this.outputScaler.inverse(values[k]!, k);
+        }
       });
       return out;
     });
@@ -254,15 +284,22 @@ export class Forecaster {
     });
     return {
       from: formatDate(series.times[origins[0]! + 1]!), to: formatDate(series.times[origins[origins.length - 1]! + H]!),
-      origins: origins.length, horizon: H, season: p.season, frequency: describeFrequency(p.frequency), maseScale: p.maseScale, modelName: this.modelName,
-      metrics: { model: acc.model.result(p.maseScale), naive: acc.naive.result(p.maseScale), seasonalNaive: acc.seasonalNaive.result(p.maseScale) },
+      origins: origins.length, horizon: H, season: p.season, frequency: describeFrequency(p.frequency),
+      maseScale: p.maseScale, modelName: this.modelName,
+      metrics: {
+        model: acc.model.result(p.maseScale), naive: acc.naive.result(p.maseScale),
+        seasonalNaive: acc.seasonalNaive.result(p.maseScale),
+      },
       byHorizon: { model: [...perStep.model], naive: [...perStep.naive], seasonalNaive: [...perStep.seasonalNaive] },
       backtest: { originRows: origins, model, naive, seasonalNaive: seasonal },
       series, target: p.target, startRow: start,
     };
   }
 
-  /** Forecast `horizon` steps past an origin (default: the last row), with the baselines and any actuals that follow it. */
+  /**
+   * Forecast `horizon` steps past an origin (default: the last row),
+   * with the baselines and any actuals that follow it.
+   */
   forecast(data?: ForecastData, opts: { origin?: string | number } = {}): Forecast {
     const series = this.data(data);
     const origin = originRow(series, this.preprocessing, opts.origin);
@@ -288,7 +325,8 @@ export class Forecaster {
     const y = series.values[p.target]!;
     const times = Array.from({ length: H }, (_, k) => addPeriods(series.times[origin]!, p.frequency, k + 1));
     return {
-      origin: formatDate(series.times[origin]!), originRow: origin, times, dates: times.map(formatDate), values: [...forecast],
+      origin: formatDate(series.times[origin]!), originRow: origin, times, dates: times.map(formatDate),
+      values: [...forecast],
       naive: [...naiveForecast(y, origin, H)], seasonalNaive: [...seasonalNaiveForecast(y, origin, H, p.season)],
       actual: times.map((_, k) => (origin + k + 1 < n ? y[origin + k + 1]! : null)),
       series, target: p.target, modelName: this.modelName,

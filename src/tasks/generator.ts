@@ -141,7 +141,9 @@ export function splitText(text: string, fraction: number): { train: string; vali
 }
 
 /** Hold out a seeded random `fraction` of lines (the same seed, the same split). */
-export function splitLines(lines: readonly string[], fraction: number, seed = 0): { train: string[]; validation: string[] } {
+export function splitLines(
+  lines: readonly string[], fraction: number, seed = 0,
+): { train: string[]; validation: string[] } {
   if (!(fraction > 0 && fraction < 1)) throw new ValueError(`validation fraction must be between 0 and 1, got ${fraction}`);
   const order = new Rng(seed).shuffle(lines.map((_, i) => i));
   const cut = Math.round(lines.length * (1 - fraction));
@@ -190,7 +192,9 @@ export class TextGenerator {
     for (const name of ['maxVocabulary', 'minCount', 'embeddingDim', 'hiddenSize', 'numLayers', 'tbptt'] as const) {
       if (options[name] !== undefined) positiveInt(options[name], name, 'TextGenerator');
     }
-    if (options.unit !== undefined && options.unit !== 'text' && options.unit !== 'lines') throw new ValueError(`TextGenerator: unit must be 'text' or 'lines', got ${JSON.stringify(options.unit)}`);
+    if (options.unit !== undefined && options.unit !== 'text' && options.unit !== 'lines') {
+      throw new ValueError(`TextGenerator: unit must be 'text' or 'lines', got ${JSON.stringify(options.unit)}`);
+    }
     if (options.tokenizer !== undefined && options.tokenizer !== 'char' && options.tokenizer !== 'word') {
       throw new ValueError(`TextGenerator: tokenizer must be 'char' or 'word', got ${JSON.stringify(options.tokenizer)}`);
     }
@@ -253,8 +257,12 @@ export class TextGenerator {
   }
 
   private examples(data: string | readonly string[], where: string): Example[] {
-    const examples = this.encodeSequences(data, where).map((tokens) => ({ steps: tokens.length, x: null, tokens, yReg: null, yCls: null }));
-    if (this.unit === 'text' && (examples[0]?.steps ?? 0) < 2) throw new DataError(`${where}: the text has fewer than 2 tokens; a language model needs a longer text`);
+    const examples = this.encodeSequences(data, where).map((tokens) => ({
+      steps: tokens.length, x: null, tokens, yReg: null, yCls: null,
+    }));
+    if (this.unit === 'text' && (examples[0]?.steps ?? 0) < 2) {
+      throw new DataError(`${where}: the text has fewer than 2 tokens; a language model needs a longer text`);
+    }
     if (examples.length === 0) throw new DataError(`${where}: no lines`);
     return examples;
   }
@@ -433,11 +441,14 @@ export class TextGenerator {
   /** Feed tokens with the state carried; the logits after the last one. */
   private feed(runner: BatchRunner, tokens: Int32Array): Float64Array {
     const T = tokens.length;
-    const batch: Batch = { steps: T, size: 1, x: null, tokens, lengths: Int32Array.of(T), yReg: null, yCls: null, indices: [0] };
+    const batch: Batch = {
+      steps: T, size: 1, x: null, tokens, lengths: Int32Array.of(T), yReg: null, yCls: null, indices: [0],
+    };
     const out = runner.forward(batch, { carry: true });
     const K = this.model.outputSize;
     const rows = T;
-    return Float64Array.from(this.model.backend.arena.heap.subarray(out.offset + (rows - 1) * K, out.offset + rows * K));
+    const heap = this.model.backend.arena.heap;
+    return Float64Array.from(heap.subarray(out.offset + (rows - 1) * K, out.offset + rows * K));
   }
 
   /** The normalized form of a text as the model reads it (e.g. lowercased). */
@@ -450,15 +461,23 @@ export class TextGenerator {
     return encodeModelFile(this.model, { preprocessing: this.preprocessing, ...extra });
   }
 
-  /** A generator from model file bytes or decoded contents (a next-token model from `lstmkit train` loads as a text model). */
-  static fromModelFile(file: Uint8Array | ModelFileContents, opts: { backend?: Backend; source?: string } = {}): TextGenerator {
+  /**
+   * A generator from model file bytes or decoded contents
+   * (a next-token model from `lstmkit train` loads as a text model).
+   */
+  static fromModelFile(
+    file: Uint8Array | ModelFileContents, opts: { backend?: Backend; source?: string } = {},
+  ): TextGenerator {
     const source = opts.source ?? '<model>';
     const contents = file instanceof Uint8Array ? decodeModelFile(file, source) : file;
     const { input, output } = contents.config;
     const pre = contents.preprocessing as Partial<GeneratorPreprocessing> | undefined;
     if (pre?.task !== undefined && pre.task !== 'text-generator') throw new FormatError(`${source}: is a ${pre.task} model, not a text generator`);
     if (input.type !== 'tokens' || output.mode !== 'next' || output.type !== 'classification') {
-      throw new FormatError(`${source}: is not a text generator (it has ${input.type} input and a ${output.mode} ${output.type} head; expected token input and next-token prediction)`);
+      throw new FormatError(
+        `${source}: is not a text generator (it has ${input.type} input and a ${output.mode} ${output.type} head; ` +
+        'expected token input and next-token prediction)',
+      );
     }
     const unit = pre?.unit ?? 'text';
     if (unit === 'lines' && !input.vocabulary!.includes(EOS)) throw new FormatError(`${source}: a line model without ${EOS} in its vocabulary`);
@@ -479,7 +498,9 @@ export class TextGenerator {
  * (not banned; the topK largest logits when topK > 0, ties to the lower index).
  * Temperature 0 takes the most likely one.
  */
-export function pickToken(logits: ArrayLike<number>, temperature: number, topK: number, banned: Uint8Array, rng: Rng): number {
+export function pickToken(
+  logits: ArrayLike<number>, temperature: number, topK: number, banned: Uint8Array, rng: Rng,
+): number {
   let allowed: number[] = [];
   for (let i = 0; i < logits.length; i++) if (!banned[i]) allowed.push(i);
   if (allowed.length === 0) throw new ValueError('no token may be sampled: the vocabulary holds only special tokens');

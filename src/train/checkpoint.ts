@@ -34,7 +34,10 @@ export function trainerSection(state: TrainerState): TrainerSection {
   const tensors: Record<string, Float32Array> = {};
   optimizer.buffers.forEach((b, i) => (tensors[`${OPTIMIZER_PREFIX}${i}`] = b));
   if (bestParams) tensors[BEST_PARAMS] = bestParams;
-  return { state: { ...rest, optimizer: { name: optimizer.name, step: optimizer.step, lr: optimizer.lr, buffers: optimizer.buffers.length } }, tensors };
+  const optimizerState = {
+    name: optimizer.name, step: optimizer.step, lr: optimizer.lr, buffers: optimizer.buffers.length,
+  };
+  return { state: { ...rest, optimizer: optimizerState }, tensors };
 }
 
 /** The trainer state a checkpoint file holds. */

@@ -34,7 +34,8 @@ export function runBatches(model: SequenceModel, examples: readonly Example[], o
   const stream = opts.tbptt !== undefined && model.config.output.mode === 'next';
   const batches = stream
     ? streamBatches(examples, spec, batchSize, opts.tbptt!)
-    : batchIndices(examples, { batchSize, shuffle: false, bucketByLength: false, rng: new Rng(0) }).map((g) => makeBatch(examples, g, spec, opts.shift));
+    : batchIndices(examples, { batchSize, shuffle: false, bucketByLength: false, rng: new Rng(0) })
+      .map((g) => makeBatch(examples, g, spec, opts.shift));
   const runner = new BatchRunner(model);
   const ws = new Workspace(model.backend.arena);
   model.eval();
@@ -48,7 +49,9 @@ export function runBatches(model: SequenceModel, examples: readonly Example[], o
 }
 
 /** Loss and metrics of a model over examples. `tbptt`: evaluate a next-step model as a stream in windows. */
-export function evaluateModel(model: SequenceModel, examples: readonly Example[], batchSize = 32, tbptt?: number): Metrics {
+export function evaluateModel(
+  model: SequenceModel, examples: readonly Example[], batchSize = 32, tbptt?: number,
+): Metrics {
   const { output: out } = model.config;
   const K = model.outputSize;
   const acc = new MetricAccumulator(out.type, out.type === 'classification' ? K : 0);
@@ -75,7 +78,9 @@ export type Prediction =
   | (number | number[])[]
   | { labels: string[]; probabilities: Record<string, number>[] };
 
-function classResult(classes: readonly string[], probs: ArrayLike<number>, at: number): { label: string; probabilities: Record<string, number> } {
+function classResult(
+  classes: readonly string[], probs: ArrayLike<number>, at: number,
+): { label: string; probabilities: Record<string, number> } {
   let best = 0;
   const probabilities: Record<string, number> = {};
   classes.forEach((c, k) => {
@@ -85,18 +90,23 @@ function classResult(classes: readonly string[], probs: ArrayLike<number>, at: n
   return { label: classes[best]!, probabilities };
 }
 
-/** Predict for each example, in order: values or class probabilities per sequence, per step, or for the step after the last. */
+/**
+ * Predict for each example, in order: values or class probabilities per sequence,
+ * per step, or for the step after the last.
+ */
 export function predictModel(model: SequenceModel, examples: readonly Example[], batchSize = 64): Prediction[] {
   const cfg = model.config;
   const K = model.outputSize;
   const classes = cfg.output.classes;
-  const out: Prediction[] = new Array(examples.length);
+  const out = Array.from<Prediction>({ length: examples.length });
   runBatches(model, examples, { batchSize, shift: false }, (batch, output, ws) => {
     const y = classes ? softmaxArena(model.backend, ws, output).data : model.backend.arena.read(output).data;
     const B = batch.size;
     for (let b = 0; b < B; b++) {
       const index = batch.indices[b]!;
-      const value = (row: number): number | number[] => (K === 1 ? y[row * K]! : Array.from(y.subarray(row * K, (row + 1) * K)));
+      const value = (row: number): number | number[] => (
+        K === 1 ? y[row * K]! : Array.from(y.subarray(row * K, (row + 1) * K))
+      );
       if (cfg.output.mode === 'sequence') {
         out[index] = classes ? classResult(classes, y, b * K) : value(b);
         continue;

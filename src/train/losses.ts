@@ -57,7 +57,8 @@ function crossEntropyKernel(backend: Backend, rows: number, classes: number, log
     if (target >= classes) throw new ShapeError(`cross-entropy: target [${r}] is class ${target}, but there are ${classes} classes`);
     if (target >= 0) counted++;
   }
-  const sum = backend.softmaxCrossEntropy(rows, classes, logits, targets, probs, dlogits, counted === 0 ? 0 : 1 / counted);
+  const scale = counted === 0 ? 0 : 1 / counted;
+  const sum = backend.softmaxCrossEntropy(rows, classes, logits, targets, probs, dlogits, scale);
   return { loss: counted === 0 ? 0 : sum / counted, counted };
 }
 
@@ -67,24 +68,34 @@ function rowsOf(shape: readonly number[]): { rows: number; cols: number } {
   return { rows: sizeOf(shape) / cols, cols };
 }
 
-/** MSE of an arena output against host targets of the same layout; the gradient in `ws` ('dOutput') unless `grad` is false. */
-export function mseArena(backend: Backend, ws: Workspace, pred: ArenaTensor, target: ArrayLike<number>,
-                         opts: { mask?: ArrayLike<number> | null; grad?: boolean } = {}): LossResult<ArenaTensor | undefined> {
+/**
+ * MSE of an arena output against host targets of the same layout;
+ * the gradient in `ws` ('dOutput') unless `grad` is false.
+ */
+export function mseArena(
+  backend: Backend, ws: Workspace, pred: ArenaTensor, target: ArrayLike<number>,
+  opts: { mask?: ArrayLike<number> | null; grad?: boolean } = {},
+): LossResult<ArenaTensor | undefined> {
   const { rows, cols } = rowsOf(pred.shape);
   if (target.length !== rows * cols) throw new ShapeError(`mse: the output has shape ${describeShape(pred.shape)}, the target ${target.length} values`);
   const grad = opts.grad === false ? undefined : ws.tensor('dOutput', pred.shape);
-  const { loss, counted } = mseKernel(backend, rows, cols, pred.offset, target, opts.mask ?? null, grad?.offset ?? NONE);
+  const { loss, counted } = mseKernel(
+    backend, rows, cols, pred.offset, target, opts.mask ?? null, grad?.offset ?? NONE,
+  );
   return { loss, counted, grad };
 }
 
 /** Cross-entropy of arena logits against class indices (-1: no target); probabilities and gradient in `ws`. */
-export function crossEntropyArena(backend: Backend, ws: Workspace, logits: ArenaTensor, targets: Int32Array,
-                                  opts: { grad?: boolean } = {}): LossResult<ArenaTensor | undefined> & { probs: ArenaTensor } {
+export function crossEntropyArena(
+  backend: Backend, ws: Workspace, logits: ArenaTensor, targets: Int32Array, opts: { grad?: boolean } = {},
+): LossResult<ArenaTensor | undefined> & { probs: ArenaTensor } {
   const { rows, cols } = rowsOf(logits.shape);
   if (targets.length !== rows) throw new ShapeError(`cross-entropy: ${targets.length} targets for ${rows} rows of logits ${describeShape(logits.shape)}`);
   const probs = ws.tensor('probs', logits.shape);
   const grad = opts.grad === false ? undefined : ws.tensor('dOutput', logits.shape);
-  const { loss, counted } = crossEntropyKernel(backend, rows, cols, logits.offset, targets, probs.offset, grad?.offset ?? NONE);
+  const { loss, counted } = crossEntropyKernel(
+    backend, rows, cols, logits.offset, targets, probs.offset, grad?.offset ?? NONE,
+  );
   return { loss, counted, grad, probs };
 }
 
@@ -107,7 +118,9 @@ function scratch<T>(backend: Backend, f: (ws: Workspace) => T): T {
 }
 
 /** MSE between tensors of one shape; `mask` has one 0/1 entry per row (all dimensions but the last). */
-export function mseLoss(pred: Tensor, target: Tensor, opts: { mask?: ArrayLike<number>; backend?: Backend } = {}): { loss: number; grad: Tensor } {
+export function mseLoss(
+  pred: Tensor, target: Tensor, opts: { mask?: ArrayLike<number>; backend?: Backend } = {},
+): { loss: number; grad: Tensor } {
   if (pred.data.length !== target.data.length) {
     throw new ShapeError(`mseLoss: prediction has shape ${describeShape(pred.shape)}, target ${describeShape(target.shape)}`);
   }
@@ -121,7 +134,9 @@ export function mseLoss(pred: Tensor, target: Tensor, opts: { mask?: ArrayLike<n
 }
 
 /** Cross-entropy of logits [..., classes] against class indices (-1 = ignore). */
-export function crossEntropyLoss(logits: Tensor, targets: ArrayLike<number>, opts: { backend?: Backend } = {}): { loss: number; grad: Tensor; probs: Tensor } {
+export function crossEntropyLoss(
+  logits: Tensor, targets: ArrayLike<number>, opts: { backend?: Backend } = {},
+): { loss: number; grad: Tensor; probs: Tensor } {
   const backend = opts.backend ?? getBackend();
   const { rows } = rowsOf(logits.shape);
   if (targets.length !== rows) throw new ShapeError(`crossEntropyLoss: ${targets.length} targets for ${rows} rows of logits ${describeShape(logits.shape)}`);

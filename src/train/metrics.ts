@@ -24,7 +24,7 @@ export class MetricAccumulator {
   private readonly confusion: number[][] | undefined;
 
   constructor(readonly kind: 'regression' | 'classification', classes = 0) {
-    if (kind === 'classification') this.confusion = Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
+    if (kind === 'classification') this.confusion = Array.from({ length: classes }, () => Array.from({ length: classes }, () => 0));
   }
 
   addLoss(loss: number, weight: number): void {
@@ -77,7 +77,10 @@ export class MetricAccumulator {
       f1Sum += (2 * tp) / (actual + predicted);
       f1Classes++;
     });
-    return { loss, accuracy: this.n ? correct / this.n : NaN, macroF1: f1Classes ? f1Sum / f1Classes : NaN, confusion: c.map((r) => [...r]), count: this.n };
+    return {
+      loss, accuracy: this.n ? correct / this.n : NaN, macroF1: f1Classes ? f1Sum / f1Classes : NaN,
+      confusion: c.map((r) => [...r]), count: this.n,
+    };
   }
 }
 

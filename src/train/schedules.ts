@@ -43,7 +43,8 @@ export class CosineAnnealingLR implements Schedule {
     if ((e - 1 - tMax) % (2 * tMax) === 0) {
       this.opt.lr = lr + ((this.baseLr - etaMin) * (1 - Math.cos(Math.PI / tMax))) / 2;
     } else {
-      this.opt.lr = ((1 + Math.cos((Math.PI * e) / tMax)) / (1 + Math.cos((Math.PI * (e - 1)) / tMax))) * (lr - etaMin) + etaMin;
+      this.opt.lr = ((1 + Math.cos((Math.PI * e) / tMax)) / (1 + Math.cos((Math.PI * (e - 1)) / tMax)))
+        * (lr - etaMin) + etaMin;
     }
   }
   getState(): Record<string, number> {

@@ -74,13 +74,22 @@ export function makeOptimizer(model: SequenceModel, o: OptimizerConfig = { name:
   const params = model.parameters();
   switch (o.name) {
     case 'sgd':
-      return new SGD(params, { lr: o.lr ?? 0.01, momentum: o.momentum ?? 0, nesterov: o.nesterov ?? false, weightDecay: o.weightDecay ?? 0 });
+      return new SGD(params, {
+        lr: o.lr ?? 0.01, momentum: o.momentum ?? 0, nesterov: o.nesterov ?? false, weightDecay: o.weightDecay ?? 0,
+      });
     case 'rmsprop':
-      return new RMSprop(params, { lr: o.lr ?? 0.01, alpha: o.alpha ?? 0.99, eps: o.eps ?? 1e-8, weightDecay: o.weightDecay ?? 0, momentum: o.momentum ?? 0, centered: o.centered ?? false });
+      return new RMSprop(params, {
+        lr: o.lr ?? 0.01, alpha: o.alpha ?? 0.99, eps: o.eps ?? 1e-8, weightDecay: o.weightDecay ?? 0,
+        momentum: o.momentum ?? 0, centered: o.centered ?? false,
+      });
     case 'adamw':
-      return new AdamW(params, { lr: o.lr ?? 1e-3, betas: o.betas ?? [0.9, 0.999], eps: o.eps ?? 1e-8, weightDecay: o.weightDecay ?? 0.01 });
+      return new AdamW(params, {
+        lr: o.lr ?? 1e-3, betas: o.betas ?? [0.9, 0.999], eps: o.eps ?? 1e-8, weightDecay: o.weightDecay ?? 0.01,
+      });
     default:
-      return new Adam(params, { lr: o.lr ?? 1e-3, betas: o.betas ?? [0.9, 0.999], eps: o.eps ?? 1e-8, weightDecay: o.weightDecay ?? 0 });
+      return new Adam(params, {
+        lr: o.lr ?? 1e-3, betas: o.betas ?? [0.9, 0.999], eps: o.eps ?? 1e-8, weightDecay: o.weightDecay ?? 0,
+      });
   }
 }
 
@@ -111,8 +120,12 @@ export class Trainer {
     this.batchSize = config.batchSize ?? DEFAULT_TRAIN.batchSize;
     this.monitor = config.monitor ?? 'loss';
     const kind = model.config.output.type;
-    if (kind === 'regression' && higherIsBetter(this.monitor)) throw new ValueError(`train.monitor '${this.monitor}' is a classification metric; this model is a regression`);
-    if (kind === 'classification' && ['mse', 'mae', 'rmse'].includes(this.monitor)) throw new ValueError(`train.monitor '${this.monitor}' is a regression metric; this model is a classification`);
+    if (kind === 'regression' && higherIsBetter(this.monitor)) {
+      throw new ValueError(`train.monitor '${this.monitor}' is a classification metric; this model is a regression`);
+    }
+    if (kind === 'classification' && ['mse', 'mae', 'rmse'].includes(this.monitor)) {
+      throw new ValueError(`train.monitor '${this.monitor}' is a regression metric; this model is a classification`);
+    }
     this.spec = batchSpecOf(model.config);
     this.rng = new Rng(config.seed ?? DEFAULT_TRAIN.seed);
     this.optimizer = makeOptimizer(model, config.optimizer);
@@ -166,7 +179,10 @@ export class Trainer {
     this.schedule?.setState(s.schedule);
     this.rng.setState(s.rng);
     this.model.setRngState(s.modelRng);
-    this.state = { epoch: s.epoch, bestScore: s.bestScore, bestEpoch: s.bestEpoch, badEpochs: s.badEpochs, bestParams: s.bestParams, history: [...s.history] };
+    this.state = {
+      epoch: s.epoch, bestScore: s.bestScore, bestEpoch: s.bestEpoch, badEpochs: s.badEpochs,
+      bestParams: s.bestParams, history: [...s.history],
+    };
   }
 
   /** The best parameters seen (by the monitored metric), or the current ones. */
@@ -178,7 +194,10 @@ export class Trainer {
   static split(examples: readonly Example[], fraction: number, seed = 0): { train: Example[]; validation: Example[] } {
     const order = new Rng(seed ^ 0x5a17).shuffle(examples.map((_, i) => i));
     const cut = Math.round(examples.length * (1 - fraction));
-    return { train: order.slice(0, cut).map((i) => examples[i]!), validation: order.slice(cut).map((i) => examples[i]!) };
+    return {
+      train: order.slice(0, cut).map((i) => examples[i]!),
+      validation: order.slice(cut).map((i) => examples[i]!),
+    };
   }
 
   private get streaming(): boolean {
@@ -214,7 +233,9 @@ export class Trainer {
     model.parameters().zeroGrad();
     const output = this.runner.forward(batch, { carry: this.streaming });
     const { loss, grad } = this.loss(output, batch);
-    if (!Number.isFinite(loss)) throw new DivergenceError(`training diverged: the loss is ${loss}${where}; lower the learning rate or clip gradients (train.clipNorm)`);
+    if (!Number.isFinite(loss)) {
+      throw new DivergenceError(`training diverged: the loss is ${loss}${where}; lower the learning rate or clip gradients (train.clipNorm)`);
+    }
     model.backwardArena(grad!);
     if (this.config.clipValue !== undefined) clipGradValue(model, this.config.clipValue);
     if (this.config.clipNorm !== undefined) clipGradNorm(model, this.config.clipNorm);
@@ -251,7 +272,10 @@ export class Trainer {
           opts.callbacks?.onBatchEnd?.({ epoch, batch: k + 1, batches: batches.length, loss, sequences: batch.size });
         });
       } catch (e) {
-        if (e instanceof DivergenceError && files) throw new DivergenceError(`${e.message}. The last good checkpoint is kept: ${files.lastWritten ? files.last : '(none yet: it diverged in the first epoch)'}`);
+        if (e instanceof DivergenceError && files) {
+          const kept = files.lastWritten ? files.last : '(none yet: it diverged in the first epoch)';
+          throw new DivergenceError(`${e.message}. The last good checkpoint is kept: ${kept}`);
+        }
         throw e;
       }
       const trainSeconds = (performance.now() - started) / 1000;
@@ -283,7 +307,8 @@ export class Trainer {
       }
       await opts.callbacks?.onEpochEnd?.(log, this);
     }
-    if ((opts.restoreBest ?? this.config.earlyStopping !== undefined) && this.state.bestParams) model.parameters().restore(this.state.bestParams);
+    const restoreBest = opts.restoreBest ?? this.config.earlyStopping !== undefined;
+    if (restoreBest && this.state.bestParams) model.parameters().restore(this.state.bestParams);
     if (files) await this.writeBest(files);
     return this.state.history;
   }

@@ -36,7 +36,10 @@ test('forecast train, eval and predict on a slice of stocks.csv', async () => {
   const common = ['--csv', csv, '--date', 'date', '--target', 'price', '--where', 'symbol=IBM', '--lookback', '6', '--horizon', '2'];
   const train = await forecast(['train', ...common, '--epochs', '2', '--hidden', '8', '--no-calendar', '--out', run, '--json']);
   assert.equal(train.code, 0, train.stderr);
-  const result = JSON.parse(train.stdout) as { model: string; epochs: number; split: { testStart: string }; test: { metrics: Record<string, { mae: number; rmse: number; mase: number }> } };
+  const result = JSON.parse(train.stdout) as {
+    model: string; epochs: number; split: { testStart: string };
+    test: { metrics: Record<string, { mae: number; rmse: number; mase: number }> };
+  };
   assert.equal(result.epochs, 2);
   assert.equal(result.split.testStart, '2005-02-01');
   for (const method of ['model', 'naive', 'seasonalNaive']) assert.ok(Number.isFinite(result.test.metrics[method]!.mase), method);

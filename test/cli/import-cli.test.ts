@@ -38,7 +38,8 @@ test('lstmkit import torch: safetensors + arch.json (+ --rename) → a model fil
   const out = join(dir, 'model.lstmkit');
   const weights = join(FIXTURES, 'torch_import', 'gru_embedding_mean_renamed.safetensors');
   const report = collector();
-  const imported = await importTorchCommand(weights, { config: arch, out, rename: Object.entries(fixture.rename).map(([f, t]) => `${f}=${t}`), log: report.log });
+  const rename = Object.entries(fixture.rename).map(([f, t]) => `${f}=${t}`);
+  const imported = await importTorchCommand(weights, { config: arch, out, rename, log: report.log });
   const stdout = report.text();
   assert.match(stdout, /model\.lstmkit: tokens \(7, embedding 3\) → bidirectional GRU 4 → sequence regression \(1 value, mean state\)/);
   assert.match(stdout, /note: tokens are named by their ids/);
@@ -52,16 +53,27 @@ test('lstmkit import torch: safetensors + arch.json (+ --rename) → a model fil
 test('lstmkit import torch: errors name the file and the tensor', async () => {
   const dir = tempDir();
   const arch = join(dir, 'arch.json');
-  writeFileSync(arch, JSON.stringify({ input: { type: 'features', size: 3 }, rnn: { cell: 'lstm', hiddenSize: 6 }, output: { mode: 'sequence', type: 'regression', size: 2 } }));
+  writeFileSync(arch, JSON.stringify({
+    input: { type: 'features', size: 3 }, rnn: { cell: 'lstm', hiddenSize: 6 }, output: { mode: 'sequence', type: 'regression', size: 2 },
+  }));
   const weights = join(FIXTURES, 'torch_import', 'lstm_sequence.safetensors');
-  await assert.rejects(importTorchCommand(weights, { config: arch, out: join(dir, 'm.lstmkit'), log: () => {} }), (e: unknown) => e instanceof LstmkitError && /lstm_sequence\.safetensors: tensor rnn\.weight_ih_l0 has shape \[20, 3\], but the config implies \[24, 3\]/.test((e as Error).message));
-  await assert.rejects(importTorchCommand(join(dir, 'nope.safetensors'), { config: arch, out: join(dir, 'm.lstmkit'), log: () => {} }), (e: unknown) => e instanceof DataError && /nope\.safetensors: no such file/.test((e as Error).message));
+  await assert.rejects(
+    importTorchCommand(weights, { config: arch, out: join(dir, 'm.lstmkit'), log: () => {} }),
+    (e: unknown) => e instanceof LstmkitError
+      && /lstm_sequence\.safetensors: tensor rnn\.weight_ih_l0 has shape \[20, 3\], but the config implies \[24, 3\]/.test((e as Error).message),
+  );
+  await assert.rejects(
+    importTorchCommand(join(dir, 'nope.safetensors'), { config: arch, out: join(dir, 'm.lstmkit'), log: () => {} }),
+    (e: unknown) => e instanceof DataError && /nope\.safetensors: no such file/.test((e as Error).message),
+  );
 });
 
 test('lstmkit import keras: model.json + weights.npz (+ --vocabulary) → a model file that loads back exactly', async () => {
   const dir = tempDir();
   const name = 'bigru_embedding_keras2';
-  const io = JSON.parse(readFileSync(join(FIXTURES, 'keras', `${name}.io.json`), 'utf8')) as { options: { vocabulary: string[] }; inputs: number[][]; outputs: number[][] };
+  const io = JSON.parse(readFileSync(join(FIXTURES, 'keras', `${name}.io.json`), 'utf8')) as {
+    options: { vocabulary: string[] }; inputs: number[][]; outputs: number[][];
+  };
   // A vocabulary file as Keras's TextVectorization.get_vocabulary() gives it, one per line ('' for padding first).
   const vocab = join(dir, 'vocab.txt');
   writeFileSync(vocab, io.options.vocabulary.join('\n') + '\n');
@@ -69,7 +81,10 @@ test('lstmkit import keras: model.json + weights.npz (+ --vocabulary) → a mode
   writeFileSync(classes, JSON.stringify(['neg', 'neu', 'pos']));
   const out = join(dir, 'model.lstmkit');
   const report = collector();
-  const imported = await importKerasCommand(join(FIXTURES, 'keras', `${name}.model.json`), join(FIXTURES, 'keras', `${name}.weights.npz`), { out, vocabulary: vocab, classes, json: true, log: report.log });
+  const imported = await importKerasCommand(
+    join(FIXTURES, 'keras', `${name}.model.json`), join(FIXTURES, 'keras', `${name}.weights.npz`),
+    { out, vocabulary: vocab, classes, json: true, log: report.log },
+  );
   const stdout = report.text();
   const line = JSON.parse(stdout) as { out: string; parameters: number; config: { output: { classes: string[] } } };
   assert.equal(line.out, out);
@@ -83,7 +98,9 @@ test('lstmkit import keras: model.json + weights.npz (+ --vocabulary) → a mode
 
 test('lstmkit import keras: refusals name the file and the layer', async () => {
   const dir = tempDir();
-  const json = JSON.parse(readFileSync(join(FIXTURES, 'keras', 'gru_embedding_step.model.json'), 'utf8')) as { config: { layers: { config: Record<string, unknown> }[] } };
+  const json = JSON.parse(readFileSync(join(FIXTURES, 'keras', 'gru_embedding_step.model.json'), 'utf8')) as {
+    config: { layers: { config: Record<string, unknown> }[] };
+  };
   json.config.layers[2]!.config.reset_after = false;
   const path = join(dir, 'old_gru.json');
   writeFileSync(path, JSON.stringify(json));
@@ -106,7 +123,9 @@ test('label files: a JSON array or one label per line', async () => {
 test('lstmkit import torch: a config that is not valid names its file and field', async () => {
   const dir = tempDir();
   const arch = join(dir, 'arch.json');
-  writeFileSync(arch, JSON.stringify({ input: { type: 'features', size: 3 }, rnn: { cell: 'lstm', hiddenSize: 0 }, output: { mode: 'sequence', type: 'regression' } }));
+  writeFileSync(arch, JSON.stringify({
+    input: { type: 'features', size: 3 }, rnn: { cell: 'lstm', hiddenSize: 0 }, output: { mode: 'sequence', type: 'regression' },
+  }));
   await assert.rejects(
     importTorchCommand(join(FIXTURES, 'torch_import', 'lstm_sequence.safetensors'), { config: arch, out: join(dir, 'm.lstmkit'), log: () => {} }),
     (e: unknown) => e instanceof DataError && (e as Error).message.startsWith(`${arch}: rnn.hiddenSize`),

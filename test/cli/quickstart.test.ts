@@ -5,7 +5,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { run, tempDir } from '../helpers/cli.js';
 
-test('lstmkit quickstart trains, serves and answers the curl request it prints', { skip: process.env.LSTMKIT_BACKEND === 'reference' ? 'trains for a minute on the reference backend; the wasm run covers it' : false }, async () => {
+const skip = process.env.LSTMKIT_BACKEND === 'reference' ? 'trains for a minute on the reference backend; the wasm run covers it' : false;
+
+test('lstmkit quickstart trains, serves and answers the curl request it prints', { skip }, async () => {
   const out = tempDir();
   const r = await run(['quickstart', '--check', '--port', '0', '--playground-port', '0', '--out', out]);
   assert.equal(r.code, 0, r.stderr + r.stdout);

@@ -26,7 +26,10 @@ function setup(records = 200, steps = 8): string {
 
 test('train writes best and last model files; eval and predict read the run directory', async () => {
   const dir = setup();
-  const r = await run(['train', '--config', join(dir, 'model.json'), '--data', join(dir, 'train.jsonl'), '--val', join(dir, 'val.jsonl'), '--out', join(dir, 'run'), '--json']);
+  const r = await run([
+    'train', '--config', join(dir, 'model.json'), '--data', join(dir, 'train.jsonl'), '--val', join(dir, 'val.jsonl'),
+    '--out', join(dir, 'run'), '--json',
+  ]);
   assert.equal(r.code, 0, r.stderr);
   const epochs = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { epoch: number; loss: number; val: { mse: number } });
   assert.deepEqual(epochs.map((e) => e.epoch), [1, 2, 3]);
@@ -61,7 +64,10 @@ function epochsIn(path: string): number {
 
 test('a run killed with SIGKILL and resumed ends with the same weights as an uninterrupted run', async () => {
   const dir = setup(1500, 20);
-  const args = (out: string) => ['train', '--config', join(dir, 'model.json'), '--data', join(dir, 'train.jsonl'), '--val', join(dir, 'val.jsonl'), '--out', join(dir, out), '--epochs', '8', '--json'];
+  const args = (out: string) => [
+    'train', '--config', join(dir, 'model.json'), '--data', join(dir, 'train.jsonl'), '--val', join(dir, 'val.jsonl'),
+    '--out', join(dir, out), '--epochs', '8', '--json',
+  ];
   const full = await run(args('full'));
   assert.equal(full.code, 0, full.stderr);
 
@@ -113,17 +119,29 @@ test('user mistakes get one clear line naming the file and line, and exit 1', as
   writeFileSync(join(dir, 'bad.jsonl'), '{"x": [[1, 0]], "y": 1}\n{"x": [[1, 0]], "y": 1\n');
   await expectError(['train', '--config', cfg, '--data', join(dir, 'bad.jsonl'), '--out', join(dir, 'r')], /bad\.jsonl:2: not valid JSON/);
   writeJsonl(join(dir, 'width.jsonl'), [{ x: [[1, 0], [2, 0]], y: 1 }, { x: [[1, 0], [2, 0, 3]], y: 1 }]);
-  await expectError(['train', '--config', cfg, '--data', join(dir, 'width.jsonl'), '--out', join(dir, 'r')], /width\.jsonl:2: x\[1\] has 3 features, the model expects 2/);
+  await expectError(
+    ['train', '--config', cfg, '--data', join(dir, 'width.jsonl'), '--out', join(dir, 'r')],
+    /width\.jsonl:2: x\[1\] has 3 features, the model expects 2/,
+  );
   writeFileSync(join(dir, 'badcfg.json'), JSON.stringify({ ...config, rnn: { cell: 'lstm', hiddenSize: -3 } }));
-  await expectError(['train', '--config', join(dir, 'badcfg.json'), '--data', join(dir, 'train.jsonl'), '--out', join(dir, 'r')], /badcfg\.json: rnn\.hiddenSize .*got -3/);
+  await expectError(
+    ['train', '--config', join(dir, 'badcfg.json'), '--data', join(dir, 'train.jsonl'), '--out', join(dir, 'r')],
+    /badcfg\.json: rnn\.hiddenSize .*got -3/,
+  );
 
   const clsCfg = join(dir, 'cls.json');
-  writeFileSync(clsCfg, JSON.stringify({ input: { type: 'features', size: 1 }, rnn: { cell: 'gru', hiddenSize: 4 }, output: { mode: 'sequence', type: 'classification' }, train: { epochs: 1 } }));
+  writeFileSync(clsCfg, JSON.stringify({
+    input: { type: 'features', size: 1 }, rnn: { cell: 'gru', hiddenSize: 4 }, output: { mode: 'sequence', type: 'classification' },
+    train: { epochs: 1 },
+  }));
   writeJsonl(join(dir, 'cls.jsonl'), [{ x: [1, 2], y: 'up' }, { x: [2, 1], y: 'down' }]);
   const ok = await run(['train', '--config', clsCfg, '--data', join(dir, 'cls.jsonl'), '--out', join(dir, 'cls')]);
   assert.equal(ok.code, 0, ok.stderr);
   writeJsonl(join(dir, 'cls-test.jsonl'), [{ x: [1, 2], y: 'up' }, { x: [1, 2], y: 'sideways' }]);
-  await expectError(['eval', join(dir, 'cls'), '--data', join(dir, 'cls-test.jsonl')], /cls-test\.jsonl:2: y is the label "sideways", which the model does not know/);
+  await expectError(
+    ['eval', join(dir, 'cls'), '--data', join(dir, 'cls-test.jsonl')],
+    /cls-test\.jsonl:2: y is the label "sideways", which the model does not know/,
+  );
   await expectError(['eval', join(dir, 'nowhere'), '--data', join(dir, 'cls-test.jsonl')], /nowhere: no such model file or run directory/);
 });
 

@@ -34,7 +34,10 @@ test('malformed CSV: each error names the file and line', () => {
 test('a missing column names the columns there are', () => {
   const t = parseCsv('Date,CO2\n2020-01-01,400\n', 'co2.csv');
   assert.equal(columnIndex(t, 'CO2'), 1);
-  assert.throws(() => columnIndex(t, 'co2', 'target column'), /co2\.csv:1: no target column "co2" in the header; the columns are "Date", "CO2" \(did you mean "CO2"\?\)/);
+  assert.throws(
+    () => columnIndex(t, 'co2', 'target column'),
+    /co2\.csv:1: no target column "co2" in the header; the columns are "Date", "CO2" \(did you mean "CO2"\?\)/,
+  );
 });
 
 test('numeric columns: a non-number or an empty cell names the line and the column', () => {
@@ -48,5 +51,8 @@ test('tables from records, and CSV text out', () => {
   const t = tableFromRecords([{ date: '2020-01-01', v: 1 }, { date: '2020-01-02', v: 2.5 }]);
   assert.deepEqual(t.header, ['date', 'v']);
   assert.deepEqual(t.rows, [['2020-01-01', '1'], ['2020-01-02', '2.5']]);
-  assert.equal(formatCsv(['date', 'forecast', 'actual'], [['2020-01-01', 1.25, null], ['2020-01-02', 2, 3]]), 'date,forecast,actual\n2020-01-01,1.25,\n2020-01-02,2,3\n');
+  assert.equal(
+    formatCsv(['date', 'forecast', 'actual'], [['2020-01-01', 1.25, null], ['2020-01-02', 2, 3]]),
+    'date,forecast,actual\n2020-01-01,1.25,\n2020-01-02,2,3\n',
+  );
 });

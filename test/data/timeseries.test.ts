@@ -62,7 +62,10 @@ test('a series: dates checked, a gap is an error naming the rows and the missing
 test('a series: bad dates, order, repeats and uneven steps are errors with lines', () => {
   const build = (csv: string) => buildSeries(parseCsv(csv, 's.csv'), { dateColumn: 'date', columns: ['y'] });
   assert.throws(() => build('date,y\n2020-01-01,1\n2020-13-01,2\n'), /s\.csv:3: date column "date" holds "2020-13-01", which is not a date/);
-  assert.throws(() => build('date,y\n2020-01-02,1\n2020-01-01,2\n2020-01-03,3\n'), /s\.csv:3: the dates are not in order: 2020-01-01 comes after 2020-01-02 \(line 2\)/);
+  assert.throws(
+    () => build('date,y\n2020-01-02,1\n2020-01-01,2\n2020-01-03,3\n'),
+    /s\.csv:3: the dates are not in order: 2020-01-01 comes after 2020-01-02 \(line 2\)/,
+  );
   assert.throws(() => build('date,y\n2020-01-01,1\n2020-01-01,2\n'), /s\.csv:3: the date 2020-01-01 repeats \(lines 2 and 3\).*--where column=value/);
   assert.throws(() => build('date,y\n2020-01-01,1\n2020-01-02,2\n2020-01-03,3\n2020-01-04,4\n2020-01-05T12:00:00Z,5\n2020-01-06,6\n'),
     /s\.csv:6: the dates are not evenly spaced: 2020-01-05T12:00:00Z is not a whole number of steps of 1 day after 2020-01-04 \(line 5\)/);
@@ -74,7 +77,10 @@ test('a series picked out of a long table with where', () => {
   const s = buildSeries(table, { dateColumn: 'date', columns: ['price'], where: { symbol: 'B' } });
   assert.deepEqual([...s.values.price!], [10, 20]);
   assert.deepEqual(s.lines, [3, 5]);
-  assert.throws(() => buildSeries(table, { dateColumn: 'date', columns: ['price'], where: { symbol: 'C' } }), /no rows where symbol = C; column "symbol" holds A, B/);
+  assert.throws(
+    () => buildSeries(table, { dateColumn: 'date', columns: ['price'], where: { symbol: 'C' } }),
+    /no rows where symbol = C; column "symbol" holds A, B/,
+  );
 });
 
 test('scalers: standard and min-max, fitted on the given values, JSON round trip', () => {

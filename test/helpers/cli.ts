@@ -15,7 +15,9 @@ export interface RunResult {
   stderr: string;
 }
 
-export function start(args: string[], env: Record<string, string> = {}): { child: ChildProcess; done: Promise<RunResult> } {
+export function start(
+  args: string[], env: Record<string, string> = {},
+): { child: ChildProcess; done: Promise<RunResult> } {
   const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';

@@ -32,7 +32,9 @@ export interface Diff {
  * Every element within atol + rtol·|expected|; the message names the tensor
  * and its largest differences.
  */
-export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string, rtol = 1e-5, atol = 1e-6): Diff {
+export function assertClose(
+  actual: ArrayLike<number>, expected: ArrayLike<number>, what: string, rtol = 1e-5, atol = 1e-6,
+): Diff {
   assert.equal(actual.length, expected.length, `${what}: ${actual.length} values, expected ${expected.length}`);
   let maxAbs = 0;
   let maxRel = 0;
@@ -47,7 +49,10 @@ export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
     if (Number.isNaN(a)) maxAbs = Infinity;
   }
   if (worst >= 0) {
-    assert.fail(`${what}: [${worst}] is ${actual[worst]}, expected ${expected[worst]} (max abs diff ${maxAbs.toExponential(2)}, max rel ${maxRel.toExponential(2)})`);
+    assert.fail(
+      `${what}: [${worst}] is ${actual[worst]}, expected ${expected[worst]} ` +
+      `(max abs diff ${maxAbs.toExponential(2)}, max rel ${maxRel.toExponential(2)})`,
+    );
   }
   return { maxAbs, maxRel };
 }

@@ -10,7 +10,10 @@ import type { SequenceModel } from '../../src/model/model.js';
 import { BatchRunner } from '../../src/model/runner.js';
 import { softmaxArena } from '../../src/train/losses.js';
 
-/** The model's output for one time-major batch in evaluation mode: values, or class probabilities, as rows [T·B or B, K]. */
+/**
+ * The model's output for one time-major batch in evaluation mode: values, or class probabilities,
+ * as rows [T·B or B, K].
+ */
 export function outputsOf(model: SequenceModel, batch: Batch): Float32Array {
   const runner = new BatchRunner(model);
   const ws = new Workspace(model.backend.arena);

@@ -35,8 +35,10 @@ export interface ModelRun {
  * Load `params` (when given), run forward and loss, read the outputs and (unless
  * backward is false) back-propagate from zeroed gradients.
  */
-export function runModel(model: SequenceModel, data: ModelData,
-                         opts: { params?: Record<string, ArrayLike<number> | DataTensor>; backward?: boolean } = {}): ModelRun {
+export function runModel(
+  model: SequenceModel, data: ModelData,
+  opts: { params?: Record<string, ArrayLike<number> | DataTensor>; backward?: boolean } = {},
+): ModelRun {
   const { input, output } = model.config;
   const [B, T] = data.inputs.shape as [number, number];
   const step = output.mode !== 'sequence';
@@ -55,8 +57,11 @@ export function runModel(model: SequenceModel, data: ModelData,
     probabilities = Array.from(r.probs.data);
   } else {
     // Per step, the padded steps are left out of the loss: one mask entry per [b, t] row.
-    const mask = step ? Array.from({ length: B * T }, (_, i) => (i % T < data.lengths[Math.floor(i / T)]! ? 1 : 0)) : undefined;
-    ({ loss, grad } = mseLoss(out, tensor(data.targets.data, out.shape), { backend: model.backend, ...(mask ? { mask } : {}) }));
+    const mask = step
+      ? Array.from({ length: B * T }, (_, i) => (i % T < data.lengths[Math.floor(i / T)]! ? 1 : 0))
+      : undefined;
+    const targets = tensor(data.targets.data, out.shape);
+    ({ loss, grad } = mseLoss(out, targets, { backend: model.backend, ...(mask ? { mask } : {}) }));
   }
   const backward = opts.backward ?? true;
   if (backward) model.backward(grad);

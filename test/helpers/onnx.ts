@@ -26,13 +26,15 @@ export interface PlainInput {
  */
 export function runModel(model: SequenceModel, input: PlainInput): Float32Array {
   const { B, T, F, batchFirst } = input;
-  const lengths = Int32Array.from(input.lengths ?? new Array<number>(B).fill(T));
+  const lengths = Int32Array.from(input.lengths ?? Array.from({ length: B }, () => T));
   const at = (t: number, b: number): number => (batchFirst ? b * T + t : t * B + b);
   let x: Float32Array | null = null;
   let tokens: Int32Array | null = null;
   if (F === 0) {
     tokens = new Int32Array(T * B);
-    for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) tokens[t * B + b] = t < lengths[b]! ? input.data[at(t, b)]! : 0;
+    for (let t = 0; t < T; t++) {
+      for (let b = 0; b < B; b++) tokens[t * B + b] = t < lengths[b]! ? input.data[at(t, b)]! : 0;
+    }
   } else {
     x = new Float32Array(T * B * F);
     for (let t = 0; t < T; t++) {
@@ -42,7 +44,9 @@ export function runModel(model: SequenceModel, input: PlainInput): Float32Array 
       }
     }
   }
-  const batch: Batch = { steps: T, size: B, x, tokens, lengths, yReg: null, yCls: null, indices: Array.from({ length: B }, (_, b) => b) };
+  const batch: Batch = {
+    steps: T, size: B, x, tokens, lengths, yReg: null, yCls: null, indices: Array.from({ length: B }, (_, b) => b),
+  };
   const y = outputsOf(model, batch);
   const K = model.outputSize;
   if (model.config.output.mode === 'sequence') return y;
@@ -60,7 +64,7 @@ export function runModel(model: SequenceModel, input: PlainInput): Float32Array 
 export function maskSteps(y: Float32Array, input: PlainInput, K: number): Float32Array {
   const { B, T, batchFirst } = input;
   const out = Float32Array.from(y);
-  const lengths = input.lengths ?? new Array<number>(B).fill(T);
+  const lengths = input.lengths ?? Array.from({ length: B }, () => T);
   for (let t = 0; t < T; t++) {
     for (let b = 0; b < B; b++) {
       if (t < lengths[b]!) continue;
@@ -72,13 +76,15 @@ export function maskSteps(y: Float32Array, input: PlainInput, K: number): Float3
 }
 
 /** Run an ONNX file in onnxruntime on a plain input (fed as `x` or `tokens`, and `lengths`); every output by name. */
-export async function runOrt(bytes: Uint8Array, input: PlainInput, withLengths = true): Promise<Record<string, Float32Array>> {
+export async function runOrt(
+  bytes: Uint8Array, input: PlainInput, withLengths = true,
+): Promise<Record<string, Float32Array>> {
   const session = await ort.InferenceSession.create(bytes, { logSeverityLevel: 3 });
   const [d0, d1] = input.batchFirst ? [input.B, input.T] : [input.T, input.B];
   const feeds: Record<string, ort.Tensor> = {};
   if (input.F > 0) feeds.x = new ort.Tensor('float32', Float32Array.from(input.data), [d0, d1, input.F]);
   else feeds.tokens = new ort.Tensor('int64', BigInt64Array.from(Array.from(input.data, (v) => BigInt(v))), [d0, d1]);
-  if (withLengths) feeds.lengths = new ort.Tensor('int32', Int32Array.from(input.lengths ?? new Array<number>(input.B).fill(input.T)), [input.B]);
+  if (withLengths) feeds.lengths = new ort.Tensor('int32', Int32Array.from(input.lengths ?? Array.from({ length: input.B }, () => input.T)), [input.B]);
   const result = await session.run(feeds);
   const out: Record<string, Float32Array> = {};
   for (const [name, t] of Object.entries(result)) out[name] = t.data as Float32Array;

@@ -109,7 +109,10 @@ test('older layouts: a Sequential whose config is the layer list (Keras 2.0), a 
   const list = structuredClone(c.model) as { config: { layers: unknown[] } | unknown[] };
   list.config = (list.config as { layers: unknown[] }).layers;
   const opts = { vocabulary: c.options.vocabulary! };
-  assert.deepEqual(importKeras(list, c.arrays, opts).model.stateDict(), importKeras(c.model, c.arrays, opts).model.stateDict());
+  assert.deepEqual(
+    importKeras(list, c.arrays, opts).model.stateDict(),
+    importKeras(c.model, c.arrays, opts).model.stateDict(),
+  );
   const f = load('gru_functional_keras2_sigmoid');
   const model = { ...(f.model as object), class_name: 'Model' };
   assert.deepEqual(importKeras(model, f.arrays).model.config, importKeras(f.model, f.arrays).model.config);
@@ -213,9 +216,15 @@ test('a Functional model that is not a chain is refused by name', () => {
 
 test('weights that do not fit the architecture name the array and the layer', () => {
   const c = load('lstm_regression');
-  refused(() => importKeras(c.model, c.arrays.slice(0, 4), { weightsSource: 'w.npz' }), 'w.npz', 'holds 4 arrays', 'has 5 weights', "layer 'dense' (Dense) bias");
+  refused(
+    () => importKeras(c.model, c.arrays.slice(0, 4), { weightsSource: 'w.npz' }),
+    'w.npz', 'holds 4 arrays', 'has 5 weights', "layer 'dense' (Dense) bias",
+  );
   const swapped = [c.arrays[0]!, { ...c.arrays[2]!, name: 'arr_1' }, { ...c.arrays[1]!, name: 'arr_2' }, ...c.arrays.slice(3)];
-  refused(() => importKeras(c.model, swapped, { weightsSource: 'w.npz' }), 'w.npz: arr_1 has shape [20]', "layer 'lstm' (LSTM) recurrent_kernel should be [5, 20]");
+  refused(
+    () => importKeras(c.model, swapped, { weightsSource: 'w.npz' }),
+    'w.npz: arr_1 has shape [20]', "layer 'lstm' (LSTM) recurrent_kernel should be [5, 20]",
+  );
   const m = modelCopy('lstm_regression');
   configOf(m.layers[0]!).batch_shape = [null, 7, 4];
   refused(() => importKeras(m.json, c.arrays), 'arr_0 has shape [3, 20]', 'kernel should be [4, 20]');
@@ -234,7 +243,11 @@ test('vocabulary and class lists must fit the layers', () => {
 
 test('a .keras archive gives its config.json; its HDF5 weights get a clear hint', () => {
   const text = readFileSync(join(DIR, 'lstm_regression.model.json'));
-  const archive = zipSync({ 'metadata.json': strToU8('{"keras_version": "3.3.3"}'), 'config.json': new Uint8Array(text), 'model.weights.h5': new Uint8Array([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a, 0]) });
+  const archive = zipSync({
+    'metadata.json': strToU8('{"keras_version": "3.3.3"}'),
+    'config.json': new Uint8Array(text),
+    'model.weights.h5': new Uint8Array([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a, 0]),
+  });
   assert.deepEqual(readKerasModelJson(archive, 'm.keras'), JSON.parse(text.toString()));
   refused(() => readKerasWeights(archive, 'm.keras'), 'm.keras', '.keras archive', 'np.savez');
   refused(() => readKerasWeights(new Uint8Array([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a, 0]), 'w.h5'), 'w.h5', 'HDF5', 'np.savez');
@@ -286,7 +299,10 @@ test('.npy: float32 / float64 / float16, either byte order, C and Fortran order,
 
 test('.npy: what is not a float array, or does not add up, is a FormatError naming the entry', () => {
   const ok = "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }";
-  refused(() => parseNpy(npy("{'descr': '<i8', 'fortran_order': False, 'shape': (2,), }", new Uint8Array(16)), 'ids', 'w.npz'), 'w.npz: ids', "'<i8'", 'not a float array');
+  refused(
+    () => parseNpy(npy("{'descr': '<i8', 'fortran_order': False, 'shape': (2,), }", new Uint8Array(16)), 'ids', 'w.npz'),
+    'w.npz: ids', "'<i8'", 'not a float array',
+  );
   refused(() => parseNpy(npy("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (2,), }", new Uint8Array(8)), 'rec'), 'rec', 'structured');
   refused(() => parseNpy(npy(ok, new Uint8Array(7)), 'short'), 'short', 'needs 8 bytes', 'holds 7');
   refused(() => parseNpy(npy("{'descr': '<f4', 'fortran_order': False, 'shape': (-1,), }", new Uint8Array(8)), 'neg'), 'neg', 'not a tuple of sizes');

@@ -24,7 +24,9 @@ test('a model file of the earlier version loads and predicts what that version p
   predictions.forEach((p, i) => {
     const want = expected.predictions[i]!;
     assert.equal(p.label, want.label, `text ${i}`);
-    for (const [label, prob] of Object.entries(want.probabilities)) assert.ok(Math.abs(p.probabilities[label]! - prob) < 1e-6, `text ${i}, ${label}: ${p.probabilities[label]} vs ${prob}`);
+    for (const [label, prob] of Object.entries(want.probabilities)) {
+      assert.ok(Math.abs(p.probabilities[label]! - prob) < 1e-6, `text ${i}, ${label}: ${p.probabilities[label]} vs ${prob}`);
+    }
   });
 });
 
@@ -39,5 +41,8 @@ test("a checkpoint of the earlier version resumes: the next epoch's loss is the 
   // The same weights, optimizer moments, shuffling and dropout streams: the same loss, up to the backend's rounding
   // (the fixture's figure came from the WebAssembly backend; a lost state would be off by far more).
   const got = history[2]!.loss;
-  assert.ok(Math.abs(got - expected.resumedEpoch3Loss) <= 1e-5 * Math.abs(expected.resumedEpoch3Loss), `epoch 3 loss ${got}, the earlier version's ${expected.resumedEpoch3Loss}`);
+  assert.ok(
+    Math.abs(got - expected.resumedEpoch3Loss) <= 1e-5 * Math.abs(expected.resumedEpoch3Loss),
+    `epoch 3 loss ${got}, the earlier version's ${expected.resumedEpoch3Loss}`,
+  );
 });

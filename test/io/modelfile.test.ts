@@ -115,7 +115,10 @@ test('a model file from a newer lstmkit (format_version above ours) is refused w
   // Through the file system too, as `lstmkit predict future.lstmkit` would.
   const path = join(tempDir(), 'future.lstmkit');
   writeFileSync(path, newer);
-  await assert.rejects(loadModel(path), (err: unknown) => err instanceof LstmkitError && (err as Error).message.includes(path) && (err as Error).message.includes('newer lstmkit'));
+  await assert.rejects(
+    loadModel(path),
+    (err: unknown) => err instanceof LstmkitError && (err as Error).message.includes(path) && (err as Error).message.includes('newer lstmkit'),
+  );
 });
 
 test('files that are not lstmkit model files name what is wrong', () => {

@@ -20,7 +20,9 @@ async function lstmkit(lines: string[], ...args: string[]): Promise<void> {
   const p = new Command('lstmkit').exitOverride();
   p.command('import').description('an existing import command, as main.ts has').command('torch');
   registerOnnxCommands(p, { log: (line) => void lines.push(line) });
-  for (const c of p.commands) for (const s of c.commands) s.exitOverride().configureOutput({ writeErr: (t) => void lines.push(t) });
+  for (const c of p.commands) {
+    for (const s of c.commands) s.exitOverride().configureOutput({ writeErr: (t) => void lines.push(t) });
+  }
   await p.parseAsync(['node', 'lstmkit', ...args]);
 }
 
@@ -43,7 +45,8 @@ test('import onnx, then export onnx: onnxruntime gives PyTorch\'s outputs', asyn
   const { readFileSync } = await import('node:fs');
   for (const run of fx.runs) {
     const [B, T, F] = run.x.shape as [number, number, number];
-    const y = (await runOrt(new Uint8Array(readFileSync(onnx)), { data: run.x.data, B, T, F, batchFirst: true }, false)).y!;
+    const input = { data: run.x.data, B, T, F, batchFirst: true };
+    const y = (await runOrt(new Uint8Array(readFileSync(onnx)), input, false)).y!;
     const diff = assertClose(y, run.y.data, 'PyTorch → ONNX → lstmkit → ONNX → onnxruntime', 1e-5, 1e-5);
     console.log(`  B=${B} T=${T}: max abs diff ${diff.maxAbs.toExponential(2)}`);
   }
@@ -56,8 +59,13 @@ test('import onnx with labels: --classes and --vocabulary files, --json report',
   writeFileSync(join(dir, 'vocab.json'), JSON.stringify(['<pad>', '<unk>', ...'abcdefghij'.split('')]));
   const lines: string[] = [];
   const model = join(dir, 'tokens.lstmkit');
-  await lstmkit(lines, 'import', 'onnx', join(FIXTURES, 'onnx', 'lstm_tokens.onnx'), '--out', model, '--classes', join(dir, 'classes.txt'), '--vocabulary', join(dir, 'vocab.json'), '--json');
-  const report = JSON.parse(lines[0]!) as { config: { output: { classes: string[] }; input: { vocabulary: string[] } }; notes: string[] };
+  await lstmkit(
+    lines, 'import', 'onnx', join(FIXTURES, 'onnx', 'lstm_tokens.onnx'), '--out', model,
+    '--classes', join(dir, 'classes.txt'), '--vocabulary', join(dir, 'vocab.json'), '--json',
+  );
+  const report = JSON.parse(lines[0]!) as {
+    config: { output: { classes: string[] }; input: { vocabulary: string[] } }; notes: string[];
+  };
   assert.deepEqual(report.config.output.classes, ['neg', 'neu', 'pos']);
   assert.equal(report.config.input.vocabulary[2], 'a');
   assert.ok(report.notes.some((n) => n.includes('logits')), report.notes.join('\n'));

@@ -30,18 +30,80 @@ const features = (size: number): ModelConfig['input'] => ({ type: 'features', si
 const tokens: ModelConfig['input'] = { type: 'tokens', embeddingDim: 4, vocabulary: VOCAB, tokenizer: 'char' };
 
 const CASES: Case[] = [
-  { name: 'LSTM, per sequence', config: { input: features(3), rnn: { cell: 'lstm', hiddenSize: 5 }, output: { mode: 'sequence', type: 'regression', size: 2 } } },
-  { name: 'LSTM, 2 layers bidirectional, per sequence', config: { input: features(4), rnn: { cell: 'lstm', hiddenSize: 6, numLayers: 2, bidirectional: true }, output: { mode: 'sequence', type: 'regression', size: 3 } } },
-  { name: 'LSTM bidirectional, per step, time-major', config: { input: features(3), rnn: { cell: 'lstm', hiddenSize: 5, bidirectional: true }, output: { mode: 'step', type: 'regression', size: 2 } }, options: { batchFirst: false } },
-  { name: 'LSTM, tokens, classifier', config: { input: tokens, rnn: { cell: 'lstm', hiddenSize: 6, numLayers: 2 }, output: { mode: 'sequence', type: 'classification', classes: ['neg', 'neu', 'pos'] } } },
-  { name: 'LSTM, next step', config: { input: features(2), rnn: { cell: 'lstm', hiddenSize: 7 }, output: { mode: 'next', type: 'regression' } } },
-  { name: 'GRU, per step', config: { input: features(4), rnn: { cell: 'gru', hiddenSize: 5 }, output: { mode: 'step', type: 'regression', size: 2 } } },
-  { name: 'GRU, 2 layers bidirectional, mean', config: { input: features(3), rnn: { cell: 'gru', hiddenSize: 6, numLayers: 2, bidirectional: true }, output: { mode: 'sequence', type: 'regression', size: 1, pooling: 'mean' } } },
-  { name: 'GRU bidirectional, tokens, per-step tagger', config: { input: tokens, rnn: { cell: 'gru', hiddenSize: 5, bidirectional: true }, output: { mode: 'step', type: 'classification', classes: ['O', 'B', 'I'] } } },
-  { name: 'RNN tanh, per sequence', config: { input: features(3), rnn: { cell: 'rnn', hiddenSize: 7 }, output: { mode: 'sequence', type: 'regression', size: 2 } } },
-  { name: 'RNN relu, 2 layers bidirectional, per step', config: { input: features(3), rnn: { cell: 'rnn', hiddenSize: 5, numLayers: 2, bidirectional: true, nonlinearity: 'relu' }, output: { mode: 'step', type: 'regression', size: 3 } } },
-  { name: 'RNN bidirectional, mean, time-major', config: { input: features(2), rnn: { cell: 'rnn', hiddenSize: 6, bidirectional: true }, output: { mode: 'sequence', type: 'regression', size: 2, pooling: 'mean' } }, options: { batchFirst: false } },
-  { name: 'LSTM bidirectional, opset 18', config: { input: features(3), rnn: { cell: 'lstm', hiddenSize: 4, bidirectional: true }, output: { mode: 'sequence', type: 'regression', size: 2, pooling: 'mean' } }, options: { opset: 18 } },
+  {
+    name: 'LSTM, per sequence',
+    config: { input: features(3), rnn: { cell: 'lstm', hiddenSize: 5 }, output: { mode: 'sequence', type: 'regression', size: 2 } },
+  },
+  {
+    name: 'LSTM, 2 layers bidirectional, per sequence',
+    config: {
+      input: features(4), rnn: { cell: 'lstm', hiddenSize: 6, numLayers: 2, bidirectional: true },
+      output: { mode: 'sequence', type: 'regression', size: 3 },
+    },
+  },
+  {
+    name: 'LSTM bidirectional, per step, time-major',
+    config: {
+      input: features(3), rnn: { cell: 'lstm', hiddenSize: 5, bidirectional: true }, output: { mode: 'step', type: 'regression', size: 2 },
+    },
+    options: { batchFirst: false },
+  },
+  {
+    name: 'LSTM, tokens, classifier',
+    config: {
+      input: tokens, rnn: { cell: 'lstm', hiddenSize: 6, numLayers: 2 },
+      output: { mode: 'sequence', type: 'classification', classes: ['neg', 'neu', 'pos'] },
+    },
+  },
+  {
+    name: 'LSTM, next step',
+    config: { input: features(2), rnn: { cell: 'lstm', hiddenSize: 7 }, output: { mode: 'next', type: 'regression' } },
+  },
+  {
+    name: 'GRU, per step',
+    config: { input: features(4), rnn: { cell: 'gru', hiddenSize: 5 }, output: { mode: 'step', type: 'regression', size: 2 } },
+  },
+  {
+    name: 'GRU, 2 layers bidirectional, mean',
+    config: {
+      input: features(3), rnn: { cell: 'gru', hiddenSize: 6, numLayers: 2, bidirectional: true },
+      output: { mode: 'sequence', type: 'regression', size: 1, pooling: 'mean' },
+    },
+  },
+  {
+    name: 'GRU bidirectional, tokens, per-step tagger',
+    config: {
+      input: tokens, rnn: { cell: 'gru', hiddenSize: 5, bidirectional: true },
+      output: { mode: 'step', type: 'classification', classes: ['O', 'B', 'I'] },
+    },
+  },
+  {
+    name: 'RNN tanh, per sequence',
+    config: { input: features(3), rnn: { cell: 'rnn', hiddenSize: 7 }, output: { mode: 'sequence', type: 'regression', size: 2 } },
+  },
+  {
+    name: 'RNN relu, 2 layers bidirectional, per step',
+    config: {
+      input: features(3), rnn: { cell: 'rnn', hiddenSize: 5, numLayers: 2, bidirectional: true, nonlinearity: 'relu' },
+      output: { mode: 'step', type: 'regression', size: 3 },
+    },
+  },
+  {
+    name: 'RNN bidirectional, mean, time-major',
+    config: {
+      input: features(2), rnn: { cell: 'rnn', hiddenSize: 6, bidirectional: true },
+      output: { mode: 'sequence', type: 'regression', size: 2, pooling: 'mean' },
+    },
+    options: { batchFirst: false },
+  },
+  {
+    name: 'LSTM bidirectional, opset 18',
+    config: {
+      input: features(3), rnn: { cell: 'lstm', hiddenSize: 4, bidirectional: true },
+      output: { mode: 'sequence', type: 'regression', size: 2, pooling: 'mean' },
+    },
+    options: { opset: 18 },
+  },
 ];
 
 const B = 4;
@@ -49,7 +111,9 @@ const T = 6;
 const LENGTHS = [6, 3, 5, 1];
 
 /** A padded batch whose padding holds garbage (sequence_lens must make it irrelevant). */
-function inputFor(config: ModelConfig, batchFirst: boolean, seed: number, lengths: readonly number[] = LENGTHS): PlainInput {
+function inputFor(
+  config: ModelConfig, batchFirst: boolean, seed: number, lengths: readonly number[] = LENGTHS,
+): PlainInput {
   const rng = new Rng(seed);
   const F = config.input.type === 'features' ? config.input.size : 0;
   const data = config.input.type === 'features'
@@ -88,7 +152,9 @@ for (const [k, c] of CASES.entries()) {
     assert.deepEqual(imported.notes, []);
     const dict = model.stateDict();
     assert.deepEqual(Object.keys(imported.weights).sort(), Object.keys(dict).sort());
-    for (const [name, w] of Object.entries(imported.weights)) assert.deepEqual(w.data, Float32Array.from(dict[name]!), name);
+    for (const [name, w] of Object.entries(imported.weights)) {
+      assert.deepEqual(w.data, Float32Array.from(dict[name]!), name);
+    }
   });
 }
 
@@ -96,7 +162,7 @@ test('export without the lengths input: full-length batches, onnxruntime agrees'
   for (const [k, c] of [CASES[1]!, CASES[6]!, CASES[9]!].entries()) {
     const model = livelyModel(c.config, 300 + k);
     const bytes = exportOnnx(model, { lengths: false });
-    const input = inputFor(c.config, true, 400 + k, new Array<number>(B).fill(T));
+    const input = inputFor(c.config, true, 400 + k, Array.from({ length: B }, () => T));
     const ours = runModel(model, input);
     const theirs = await runOrt(bytes, input, false);
     const diff = assertClose(theirs.y!, ours, `${c.name} without lengths`, 1e-5, 1e-5);
@@ -122,7 +188,10 @@ test('layout 1 (batch-first recurrent operators): written, refused by onnxruntim
 });
 
 test('export refuses what ONNX cannot hold, naming it', () => {
-  const proj = new SequenceModel({ input: features(3), rnn: { cell: 'lstm', hiddenSize: 6, projSize: 2 }, output: { mode: 'sequence', type: 'regression', size: 1 } }, { seed: 1 });
+  const proj = new SequenceModel(
+    { input: features(3), rnn: { cell: 'lstm', hiddenSize: 6, projSize: 2 }, output: { mode: 'sequence', type: 'regression', size: 1 } },
+    { seed: 1 },
+  );
   assert.throws(() => exportOnnx(proj), (e: unknown) => e instanceof ValueError && /projSize/.test(e.message));
   const plain = new SequenceModel(CASES[0]!.config, { seed: 1 });
   assert.throws(() => exportOnnx(plain, { opset: 13 }), (e: unknown) => e instanceof ValueError && /opset/.test(e.message));

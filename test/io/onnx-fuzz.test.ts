@@ -120,8 +120,12 @@ function varint(n: number): number[] {
 
 /** Length-delimited fields nested in one another: ids[0] outermost, the innermost empty. Built in linear time. */
 function nested(ids: readonly number[]): Uint8Array {
-  const sizes = new Array<number>(ids.length + 1).fill(0); // sizes[k] = bytes of field k's body
-  for (let k = ids.length - 1; k >= 0; k--) sizes[k] = k === ids.length - 1 ? 0 : varint((ids[k + 1]! << 3) | 2).length + varint(sizes[k + 1]!).length + sizes[k + 1]!;
+  const sizes = Array.from({ length: ids.length + 1 }, () => 0); // sizes[k] = bytes of field k's body
+  for (let k = ids.length - 1; k >= 0; k--) {
+    sizes[k] = k === ids.length - 1
+      ? 0
+      : varint((ids[k + 1]! << 3) | 2).length + varint(sizes[k + 1]!).length + sizes[k + 1]!;
+  }
   const total = varint((ids[0]! << 3) | 2).length + varint(sizes[0]!).length + sizes[0]!;
   const out = new Uint8Array(total);
   let at = 0;
@@ -153,7 +157,9 @@ test('hostile: graphs nested ten thousand deep are refused, not a stack overflow
   refused(bytes, 'not a valid ONNX file', 'depth');
 });
 
-const minimal = (tensor: Record<string, unknown>, node: Record<string, unknown> | null = null): Uint8Array => encodeModelProto({
+const minimal = (
+  tensor: Record<string, unknown>, node: Record<string, unknown> | null = null,
+): Uint8Array => encodeModelProto({
   ir_version: 7,
   opset_import: [{ domain: '', version: 14 }],
   graph: {

@@ -67,19 +67,38 @@ const LSTM = exported(config('lstm'));
 const GRU = exported(config('gru'));
 const RNN = exported(config('rnn'));
 
-const REFUSALS: { name: string; base: Uint8Array; change: Parameters<typeof edit>[1]; expect: (string | RegExp)[] }[] = [
+interface Refusal {
+  name: string;
+  base: Uint8Array;
+  change: Parameters<typeof edit>[1];
+  expect: (string | RegExp)[];
+}
+
+const REFUSALS: Refusal[] = [
   { name: 'LSTM clip', base: LSTM, change: (m) => attr(op(m, 'LSTM'), { name: 'clip', type: 'FLOAT', f: 3 }), expect: ["(LSTM)", 'clip'] },
   { name: 'LSTM input_forget', base: LSTM, change: (m) => attr(op(m, 'LSTM'), { name: 'input_forget', type: 'INT', i: 1 }), expect: ['input_forget=1'] },
   { name: 'LSTM peepholes', base: LSTM, change: (m) => {
     m.graph.initializer.push(floatTensor('P', [1, 12], new Float32Array(12).fill(0.1)) as never);
     input(op(m, 'LSTM'), 7, 'P');
   }, expect: ['peepholes (input P)'] },
-  { name: 'LSTM other activations', base: LSTM, change: (m) => attr(op(m, 'LSTM'), { name: 'activations', type: 'STRINGS', strings: ['Sigmoid', 'Tanh', 'Relu'].map(enc) }), expect: ['activations [Sigmoid, Tanh, Relu]'] },
-  { name: 'LSTM HardSigmoid with alpha', base: LSTM, change: (m) => attr(op(m, 'LSTM'), { name: 'activation_alpha', type: 'FLOATS', floats: [0.2] }), expect: ['activation_alpha'] },
-  { name: 'LSTM unknown attribute', base: LSTM, change: (m) => attr(op(m, 'LSTM'), { name: 'frobnicate', type: 'INT', i: 1 }), expect: ["attribute 'frobnicate' is not supported"] },
-  { name: 'GRU linear_before_reset=0', base: GRU, change: (m) => attr(op(m, 'GRU'), { name: 'linear_before_reset', type: 'INT', i: 0 }), expect: ['(GRU)', 'linear_before_reset=0'] },
-  { name: 'RNN sigmoid', base: RNN, change: (m) => attr(op(m, 'RNN'), { name: 'activations', type: 'STRINGS', strings: [enc('Sigmoid')] }), expect: ['(RNN)', 'activations [Sigmoid]'] },
-  { name: 'direction', base: LSTM, change: (m) => attr(op(m, 'LSTM'), { name: 'direction', type: 'STRING', s: enc('sideways') }), expect: ["direction 'sideways'"] },
+  { name: 'LSTM other activations', base: LSTM, change: (m) => {
+    attr(op(m, 'LSTM'), { name: 'activations', type: 'STRINGS', strings: ['Sigmoid', 'Tanh', 'Relu'].map(enc) });
+  }, expect: ['activations [Sigmoid, Tanh, Relu]'] },
+  { name: 'LSTM HardSigmoid with alpha', base: LSTM, change: (m) => {
+    attr(op(m, 'LSTM'), { name: 'activation_alpha', type: 'FLOATS', floats: [0.2] });
+  }, expect: ['activation_alpha'] },
+  { name: 'LSTM unknown attribute', base: LSTM, change: (m) => {
+    attr(op(m, 'LSTM'), { name: 'frobnicate', type: 'INT', i: 1 });
+  }, expect: ["attribute 'frobnicate' is not supported"] },
+  { name: 'GRU linear_before_reset=0', base: GRU, change: (m) => {
+    attr(op(m, 'GRU'), { name: 'linear_before_reset', type: 'INT', i: 0 });
+  }, expect: ['(GRU)', 'linear_before_reset=0'] },
+  { name: 'RNN sigmoid', base: RNN, change: (m) => {
+    attr(op(m, 'RNN'), { name: 'activations', type: 'STRINGS', strings: [enc('Sigmoid')] });
+  }, expect: ['(RNN)', 'activations [Sigmoid]'] },
+  { name: 'direction', base: LSTM, change: (m) => {
+    attr(op(m, 'LSTM'), { name: 'direction', type: 'STRING', s: enc('sideways') });
+  }, expect: ["direction 'sideways'"] },
   { name: 'layout 2', base: LSTM, change: (m) => attr(op(m, 'LSTM'), { name: 'layout', type: 'INT', i: 2 }), expect: ['layout 2'] },
   { name: 'initial_h from a graph input', base: LSTM, change: (m) => {
     m.graph.input.push({ name: 'h0', type: { tensor_type: { elem_type: 1, shape: { dim: [{ dim_value: 1 }, { dim_param: 'batch' }, { dim_value: 4 }] } } } });
@@ -113,17 +132,24 @@ const REFUSALS: { name: string; base: Uint8Array; change: Parameters<typeof edit
     w.data_location = 'EXTERNAL';
     w.external_data = [{ key: 'location', value: 'weights.bin' }];
   }, expect: ["initializer '/rnn/W_l0'", 'external file'] },
-  { name: 'FLOAT16 weights', base: LSTM, change: (m) => { m.graph.initializer.find((t) => t.name?.startsWith('/rnn/W'))!.data_type = 10; }, expect: ['FLOAT16'] },
-  { name: 'W of the wrong shape', base: LSTM, change: (m) => { m.graph.initializer.find((t) => t.name?.startsWith('/rnn/W'))!.dims = [1, 8, 6]; }, expect: ['W has shape [1, 8, 6]', 'expects [1, 16, 3]'] },
+  { name: 'FLOAT16 weights', base: LSTM, change: (m) => {
+    m.graph.initializer.find((t) => t.name?.startsWith('/rnn/W'))!.data_type = 10;
+  }, expect: ['FLOAT16'] },
+  { name: 'W of the wrong shape', base: LSTM, change: (m) => {
+    m.graph.initializer.find((t) => t.name?.startsWith('/rnn/W'))!.dims = [1, 8, 6];
+  }, expect: ['W has shape [1, 8, 6]', 'expects [1, 16, 3]'] },
   { name: 'raw_data too short', base: LSTM, change: (m) => {
     const w = m.graph.initializer.find((t) => t.name?.startsWith('/rnn/R'))!;
     w.raw_data = w.raw_data!.subarray(0, 10);
   }, expect: ["initializer '/rnn/R_l0'", '10 bytes'] },
   { name: 'a value nothing defines', base: LSTM, change: (m) => { op(m, 'Gemm').input[0] = 'nope'; }, expect: ["reads 'nope'"] },
   { name: 'nodes out of order', base: LSTM, change: (m) => { m.graph.node.reverse(); }, expect: ['topologically sorted'] },
-  { name: 'a value written twice', base: LSTM, change: (m) => { m.graph.node.push({ name: 'again', op_type: 'Identity', input: ['x'], output: ['y'], attribute: [] }); }, expect: ["writes 'y', which is already defined"] },
+  { name: 'a value written twice', base: LSTM, change: (m) => {
+    m.graph.node.push({ name: 'again', op_type: 'Identity', input: ['x'], output: ['y'], attribute: [] });
+  }, expect: ["writes 'y', which is already defined"] },
   { name: 'two inputs into the stack', base: LSTM, change: (m) => {
-    m.graph.input.push({ name: 'x2', type: { tensor_type: { elem_type: 1, shape: { dim: [{ dim_param: 'batch' }, { dim_param: 'steps' }, { dim_value: 3 }] } } } });
+    const dims = [{ dim_param: 'batch' }, { dim_param: 'steps' }, { dim_value: 3 }];
+    m.graph.input.push({ name: 'x2', type: { tensor_type: { elem_type: 1, shape: { dim: dims } } } });
     m.graph.node.unshift({ name: 'sum', op_type: 'Add', input: ['x', 'x2'], output: ['xx'], attribute: [] });
     const t = m.graph.node.find((n) => n.input[0] === 'x' && n.op_type === 'Transpose');
     if (t) t.input[0] = 'xx';
@@ -155,7 +181,8 @@ const T = 5;
 
 function padded(seed: number): PlainInput {
   const rng = new Rng(seed);
-  return { data: Float32Array.from({ length: B * T * 3 }, () => rng.range(-2, 2)), B, T, F: 3, batchFirst: true, lengths: [5, 2, 4] };
+  const data = Float32Array.from({ length: B * T * 3 }, () => rng.range(-2, 2));
+  return { data, B, T, F: 3, batchFirst: true, lengths: [5, 2, 4] };
 }
 
 for (const [name, cfg, reversed] of [

@@ -76,7 +76,8 @@ for (const name of CASES) {
     assert.equal(imported.batchFirst, o.batch_first);
     if (o.cell === 'RNN') assert.equal(cfg.rnn.nonlinearity, o.nonlinearity ?? 'tanh');
 
-    // The weights are the state_dict's (fc → head). A head that reads only the backward state gets zero columns for the forward one.
+    // The weights are the state_dict's (fc → head).
+    // A head that reads only the backward state gets zero columns for the forward one.
     const dict = model.stateDict();
     for (const [key, t] of Object.entries(fx.stateDict)) {
       const ours = key.replace(/^fc\./, 'head.');
@@ -85,7 +86,7 @@ for (const name of CASES) {
       if (o.head === 'hn_backward' && key === 'fc.weight') {
         const [K, H] = t.shape as [number, number];
         const rows = Array.from({ length: K }, (_, k) => Array.from(dict[ours]!.subarray(k * 2 * H, (k + 1) * 2 * H)));
-        assert.deepEqual(rows.map((r) => r.slice(0, H)), rows.map(() => new Array<number>(H).fill(0)), 'no weight on the forward state');
+        assert.deepEqual(rows.map((r) => r.slice(0, H)), rows.map(() => Array.from({ length: H }, () => 0)), 'no weight on the forward state');
         assert.deepEqual(rows.flatMap((r) => r.slice(H)), theirs, 'the backward state\'s weights are fc.weight');
         continue;
       }
@@ -114,5 +115,8 @@ test('import notes what a user may want to know, and nothing for a plain export'
   const imported = importOnnx(onnxBytes('lstm_tokens'), { classes: ['a', 'b', 'c'], vocabulary: ['<pad>', '<unk>', ...'abcdefghij'] });
   assert.deepEqual(imported.config.output, { mode: 'sequence', type: 'classification', classes: ['a', 'b', 'c'], pooling: 'last' });
   assert.match(imported.notes.join('\n'), /outputs logits/);
-  assert.throws(() => importOnnx(onnxBytes('lstm_tokens'), { source: 't.onnx', classes: ['a', 'b'] }), /t\.onnx: 2 class labels given for a head with 3 outputs/);
+  assert.throws(
+    () => importOnnx(onnxBytes('lstm_tokens'), { source: 't.onnx', classes: ['a', 'b'] }),
+    /t\.onnx: 2 class labels given for a head with 3 outputs/,
+  );
 });

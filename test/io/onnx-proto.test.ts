@@ -41,7 +41,11 @@ test('tensors: raw_data and typed fields, little-endian, every element checked',
   const i = int64Tensor('i', [3], [-1, 2 ** 40, 0]);
   const decodedI = decodeTensor(decodeModelProto(encodeModelProto({ graph: { initializer: [i] } }), 't').graph!.initializer[0]!, 'i');
   assert.deepEqual(decodedI, { kind: 'int', shape: [3], data: [-1, 2 ** 40, 0] });
-  const typed = decodeModelProto(encodeModelProto({ graph: { initializer: [{ name: 'd', dims: [2], data_type: 11, double_data: [0.25, 1e300] }, { name: 'n', dims: [2], data_type: 7, int64_data: [5, -7] }] } }), 't').graph!.initializer;
+  const initializer = [
+    { name: 'd', dims: [2], data_type: 11, double_data: [0.25, 1e300] },
+    { name: 'n', dims: [2], data_type: 7, int64_data: [5, -7] },
+  ];
+  const typed = decodeModelProto(encodeModelProto({ graph: { initializer } }), 't').graph!.initializer;
   assert.deepEqual(Array.from(decodeTensor(typed[0]!, 'd').data), [0.25, Infinity]);
   assert.deepEqual(decodeTensor(typed[1]!, 'n').data, [5, -7]);
 });

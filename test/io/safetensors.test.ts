@@ -137,8 +137,13 @@ test('decode: the reader sorts by offset, whatever the header order, and keeps z
 // ------------------------------------------------------------- round trips
 
 test('round trip: every dtype bit for bit, with -0, denormals, Inf and NaN payloads', () => {
-  const f32 = f32Bits(0x00000000, 0x80000000, 0x00000001, 0x807fffff, 0x7f800000, 0xff800000, 0x7fc00000, 0x7f800001, 0xffbfffff, 0x3f800000);
-  const f64 = new Float64Array(new BigUint64Array([0n, 1n << 63n, 1n, 0x7ff0000000000000n, 0x7ff0000000000001n, 0xfff8000000000abcn, 0x3ff0000000000000n]).buffer);
+  const f32 = f32Bits(
+    0x00000000, 0x80000000, 0x00000001, 0x807fffff, 0x7f800000, 0xff800000, 0x7fc00000, 0x7f800001, 0xffbfffff,
+    0x3f800000,
+  );
+  const f64 = new Float64Array(new BigUint64Array([
+    0n, 1n << 63n, 1n, 0x7ff0000000000000n, 0x7ff0000000000001n, 0xfff8000000000abcn, 0x3ff0000000000000n,
+  ]).buffer);
   const all16 = new Uint16Array(65536).map((_, i) => i);
   const tensors: Record<string, SafetensorsTensor> = {
     f32: { dtype: 'F32', shape: [2, 5], data: f32 },
@@ -182,7 +187,9 @@ test('round trip: metadata, odd names (__proto__, integers, unicode) and no prot
   }
   const back = decodeSafetensors(encodeSafetensors(tensors, metadata));
   assert.deepEqual(Object.keys(back.tensors).sort(), Object.keys(tensors).sort());
-  for (const name of Object.keys(tensors)) assert.deepEqual(back.tensors[name]!.data, new Float32Array([name.length]), name);
+  for (const name of Object.keys(tensors)) {
+    assert.deepEqual(back.tensors[name]!.data, new Float32Array([name.length]), name);
+  }
   assert.equal(Object.getPrototypeOf(back.tensors), Object.prototype);
   assert.equal(Object.getPrototypeOf(back.metadata), Object.prototype);
   assert.deepEqual(Object.entries(back.metadata).sort(), Object.entries(metadata).sort());
@@ -218,10 +225,16 @@ test('F16: every bit pattern widens and narrows back unchanged; known values', (
   known.forEach(([h, v], i) => assert.ok(Object.is(wide[i], v), `0x${h.toString(16)} is ${v}, got ${wide[i]}`));
   assert.ok(Number.isNaN(f16ToFloat32(new Uint16Array([0x7e00]))[0]));
   // Rounding: ties to even, overflow to Inf, underflow to signed zero, NaN stays NaN.
-  const narrow = float32ToF16(new Float32Array([65519, 65520, 1 + 2 ** -11, 1 + 3 * 2 ** -11, 2 ** -25, 3 * 2 ** -26, 3 * 2 ** -25, -(2 ** -26), 1e-45, NaN]));
-  assert.deepEqual(Array.from(narrow), [0x7bff, 0x7c00, 0x3c00, 0x3c02, 0x0000, 0x0001, 0x0002, 0x8000, 0x0000, 0x7e00]);
+  const narrow = float32ToF16(new Float32Array([
+    65519, 65520, 1 + 2 ** -11, 1 + 3 * 2 ** -11, 2 ** -25, 3 * 2 ** -26, 3 * 2 ** -25, -(2 ** -26), 1e-45, NaN,
+  ]));
+  assert.deepEqual(
+    Array.from(narrow),
+    [0x7bff, 0x7c00, 0x3c00, 0x3c02, 0x0000, 0x0001, 0x0002, 0x8000, 0x0000, 0x7e00],
+  );
   assert.deepEqual(Array.from(float32ToF16(f32Bits(0x7f800001))), [0x7e00], 'a NaN with only low payload bits stays NaN');
-  assert.deepEqual(Array.from(float32ToBf16(new Float32Array([1 + 2 ** -8, 1 + 3 * 2 ** -8, 3.4028234663852886e38]))), [0x3f80, 0x3f82, 0x7f80]);
+  const bf16 = float32ToBf16(new Float32Array([1 + 2 ** -8, 1 + 3 * 2 ** -8, 3.4028234663852886e38]));
+  assert.deepEqual(Array.from(bf16), [0x3f80, 0x3f82, 0x7f80]);
   assert.deepEqual(Array.from(float32ToBf16(f32Bits(0x7f800001, 0xffc00000))), [0x7fc0, 0xffc0]);
 });
 
@@ -452,7 +465,9 @@ test('fuzz: thousands of seeded random mutations decode consistently or throw Fo
   const rng = new Rng(20240505);
   const base = smallValidFile();
   const headerEnd = 8 + Number(new DataView(base.buffer).getBigUint64(0, true));
-  const interesting = [0x00, 0xff, 0x7f, 0x80, 0x22, 0x7b, 0x7d, 0x5b, 0x5d, 0x2c, 0x3a, 0x2d, 0x30, 0x31, 0x39, 0x65, 0x2e, 0x5c, 0x20];
+  const interesting = [
+    0x00, 0xff, 0x7f, 0x80, 0x22, 0x7b, 0x7d, 0x5b, 0x5d, 0x2c, 0x3a, 0x2d, 0x30, 0x31, 0x39, 0x65, 0x2e, 0x5c, 0x20,
+  ];
   let accepted = 0;
   const cases = 4000;
   for (let n = 0; n < cases; n++) {

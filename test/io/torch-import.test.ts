@@ -30,7 +30,10 @@ function load(name: string): { doc: TorchCase; file: SafetensorsFile } {
   return { doc, file };
 }
 
-/** Record `x` values: feature steps as they are, token ids as the vocabulary's strings (ids as strings when it has none). */
+/**
+ * Record `x` values: feature steps as they are, token ids as the vocabulary's strings
+ * (ids as strings when it has none).
+ */
 export function recordInputs(arch: ModelConfig, inputs: readonly unknown[][]): unknown[] {
   if (arch.input.type !== 'tokens') return [...inputs];
   const vocabulary = arch.input.vocabulary;
@@ -68,7 +71,9 @@ for (const name of cases) {
     // Imported weights are the file's, bit for bit (after renaming).
     const dict = model.stateDict();
     for (const [original, t] of Object.entries(file.tensors)) {
-      const renamed = doc.rename ? Object.entries(doc.rename).reduce((n, [from, to]) => (n.startsWith(`${from}.`) ? `${to}.${n.slice(from.length + 1)}` : n), original) : original;
+      const renamed = doc.rename
+        ? Object.entries(doc.rename).reduce((n, [from, to]) => (n.startsWith(`${from}.`) ? `${to}.${n.slice(from.length + 1)}` : n), original)
+        : original;
       assert.deepEqual(dict[renamed], t.data, renamed);
     }
   });
@@ -96,7 +101,12 @@ test('bias=False imports as zero biases, with a note', () => {
 
 test('F64 and F16 weights are read as float32', () => {
   const { doc, file } = load('lstm_sequence');
-  const f64: SafetensorsFile = { metadata: {}, tensors: Object.fromEntries(Object.entries(file.tensors).map(([n, t]) => [n, { dtype: 'F64', shape: t.shape, data: Float64Array.from(t.data as Float32Array) }])) };
+  const f64: SafetensorsFile = {
+    metadata: {},
+    tensors: Object.fromEntries(Object.entries(file.tensors).map(([n, t]) => [
+      n, { dtype: 'F64', shape: t.shape, data: Float64Array.from(t.data as Float32Array) },
+    ])),
+  };
   const a = importTorch(f64, doc.arch).model;
   const b = importTorch(file, doc.arch).model;
   assert.deepEqual(a.stateDict(), b.stateDict());
@@ -151,7 +161,10 @@ test('an integer tensor is refused by name', () => {
 
 test('a config that is not valid is refused before the weights are read', () => {
   const { file } = load('lstm_sequence');
-  assert.throws(() => importTorch(file, { input: { type: 'features', size: 3 }, rnn: { cell: 'lstm' }, output: { mode: 'sequence', type: 'regression' } }), /hiddenSize/);
+  assert.throws(
+    () => importTorch(file, { input: { type: 'features', size: 3 }, rnn: { cell: 'lstm' }, output: { mode: 'sequence', type: 'regression' } }),
+    /hiddenSize/,
+  );
 });
 
 test('--rename pairs: FROM=TO, an empty TO drops the prefix', () => {

@@ -64,7 +64,9 @@ for (const { label, backend } of wasmVariants()) {
   test(`gemm: large shapes across packing blocks and thread splits, ${label}`, () => {
     const twin = new Twin(backend);
     const rng = new Rng(9);
-    const shapes = [[64, 1030, 70], [70, 90, 600], [3, 2100, 259], [130, 17, 257], [2, 300, 1030], [33, 1025, 5]] as const;
+    const shapes = [
+      [64, 1030, 70], [70, 90, 600], [3, 2100, 259], [130, 17, 257], [2, 300, 1030], [33, 1025, 5],
+    ] as const;
     for (const [M, N, K] of shapes) {
       for (const transA of [false, true]) for (const transB of [false, true]) {
         checkGemm(twin, rng, transA, transB, M, N, K, transA !== transB, 0, `${M}x${N}x${K} ${transA}/${transB}`);

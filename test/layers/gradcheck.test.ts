@@ -25,7 +25,9 @@ function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 /** Compares an analytic gradient with (f(v+ε) − f(v−ε)) / 2ε, element by element. */
-function checkGradient(what: string, values: Float64Array | Float32Array, analytic: ArrayLike<number>, loss: () => number): void {
+function checkGradient(
+  what: string, values: Float64Array | Float32Array, analytic: ArrayLike<number>, loss: () => number,
+): void {
   let worst = 0;
   for (let i = 0; i < values.length; i++) {
     const saved = values[i]!;
@@ -50,13 +52,32 @@ interface Case {
 }
 
 const cases: Case[] = [
-  { name: 'LSTM 2 layers, bidirectional, projected, initial states', make: (backend) => new LSTM({ inputSize: 3, hiddenSize: 5, numLayers: 2, bidirectional: true, projSize: 2 }, { backend, seed: 1 }), initial: true },
-  { name: 'LSTM packed, batch-first', make: (backend) => new LSTM({ inputSize: 2, hiddenSize: 3, bidirectional: true, batchFirst: true }, { backend, seed: 2 }), lengths: [4, 2, 3], initial: true },
-  { name: 'GRU 2 layers bidirectional', make: (backend) => new GRU({ inputSize: 3, hiddenSize: 5, numLayers: 2, bidirectional: true }, { backend, seed: 3 }), initial: true },
+  {
+    name: 'LSTM 2 layers, bidirectional, projected, initial states',
+    make: (backend) => new LSTM({ inputSize: 3, hiddenSize: 5, numLayers: 2, bidirectional: true, projSize: 2 }, { backend, seed: 1 }),
+    initial: true,
+  },
+  {
+    name: 'LSTM packed, batch-first',
+    make: (backend) => new LSTM({ inputSize: 2, hiddenSize: 3, bidirectional: true, batchFirst: true }, { backend, seed: 2 }),
+    lengths: [4, 2, 3], initial: true,
+  },
+  {
+    name: 'GRU 2 layers bidirectional',
+    make: (backend) => new GRU({ inputSize: 3, hiddenSize: 5, numLayers: 2, bidirectional: true }, { backend, seed: 3 }),
+    initial: true,
+  },
   { name: 'GRU packed', make: (backend) => new GRU({ inputSize: 2, hiddenSize: 3 }, { backend, seed: 4 }), lengths: [1, 4, 3] },
   { name: 'RNN tanh', make: (backend) => new RNN({ inputSize: 3, hiddenSize: 4, numLayers: 2 }, { backend, seed: 5 }), initial: true },
-  { name: 'LSTM 3 layers with dropout 0.4 between them (training mode)', make: (backend) => new LSTM({ inputSize: 3, hiddenSize: 4, numLayers: 3, dropout: 0.4 }, { backend, seed: 8 }) },
-  { name: 'RNN relu bidirectional packed', make: (backend) => new RNN({ inputSize: 3, hiddenSize: 5, nonlinearity: 'relu', bidirectional: true }, { backend, seed: 6 }), lengths: [3, 4, 2] },
+  {
+    name: 'LSTM 3 layers with dropout 0.4 between them (training mode)',
+    make: (backend) => new LSTM({ inputSize: 3, hiddenSize: 4, numLayers: 3, dropout: 0.4 }, { backend, seed: 8 }),
+  },
+  {
+    name: 'RNN relu bidirectional packed',
+    make: (backend) => new RNN({ inputSize: 3, hiddenSize: 5, nonlinearity: 'relu', bidirectional: true }, { backend, seed: 6 }),
+    lengths: [3, 4, 2],
+  },
 ];
 
 for (const c of cases) {
@@ -75,7 +96,7 @@ for (const c of cases) {
     const rOut = randomTensor(rng, layer.batchFirst ? [B, T, layer.outputFeatures] : [T, B, layer.outputFeatures]);
     const rH = randomTensor(rng, [LD, B, O]);
     const rC = randomTensor(rng, [LD, B, layer.hiddenSize]);
-    const fwd = { ...(c.lengths ? { lengths: c.lengths } : {}) };
+    const fwd = c.lengths ? { lengths: c.lengths } : {};
     // Dropout draws its masks from the layer's generator: replaying its state replays the masks.
     // (Parameters are created, from the same generator, on first use: create them first.)
     layer.stateDict();
@@ -90,7 +111,9 @@ for (const c of cases) {
       return dot(out.output.data, rOut.data) + dot(out.h.data, rH.data) + (out.c ? dot(out.c.data, rC.data) : 0);
     };
     run();
-    const grads = layer instanceof LSTM ? layer.backward(rOut, { dh: rH, dc: rC }) : (layer as GRU).backward(rOut, { dh: rH });
+    const grads = layer instanceof LSTM
+      ? layer.backward(rOut, { dh: rH, dc: rC })
+      : (layer as GRU).backward(rOut, { dh: rH });
     checkGradient('x', x.data, grads.dx.data, loss);
     if (h0) checkGradient('h0', h0.data, grads.dh0.data, loss);
     if (c0 && 'dc0' in grads) checkGradient('c0', c0.data, (grads.dc0 as Tensor).data, loss);
@@ -117,7 +140,9 @@ test('gradient check: Dense and Embedding', () => {
   checkGradient('x', x.data, dx.data, loss);
   const params = dense.stateDict();
   const analytic = dense.gradDict();
-  for (const [name, values] of Object.entries(params)) checkGradient(name, values, analytic[name]!, () => (dense.loadStateDict(params), loss()));
+  for (const [name, values] of Object.entries(params)) {
+    checkGradient(name, values, analytic[name]!, () => (dense.loadStateDict(params), loss()));
+  }
 
   const emb = new Embedding({ numEmbeddings: 6, embeddingDim: 3, paddingIdx: 0 }, { backend, seed: 2 });
   const indices = [1, 0, 5, 1, 2];

@@ -17,7 +17,11 @@ class Encoder extends Module {
   constructor(opts: ModuleOptions) {
     super(opts);
     this.rnn = this.addModule('rnn', new LSTM({ inputSize: 3, hiddenSize: 4, bidirectional: true }, opts));
-    this.proj = this.addModule('proj', new Sequential([new Dense({ inFeatures: 8, outFeatures: 5 }, opts), new Activation('tanh', opts), new Dense({ inFeatures: 5, outFeatures: 2, bias: false }, opts)], opts));
+    this.proj = this.addModule('proj', new Sequential([
+      new Dense({ inFeatures: 8, outFeatures: 5 }, opts),
+      new Activation('tanh', opts),
+      new Dense({ inFeatures: 5, outFeatures: 2, bias: false }, opts),
+    ], opts));
   }
 }
 
@@ -33,8 +37,13 @@ test('state-dict names are dotted paths of the tree, in PyTorch order; a child s
   assert.deepEqual(enc.proj.stateDict()['0.bias'], enc.stateDict()['proj.0.bias']);
   assert.equal(enc.parameterCount, enc.rnn.parameterCount + enc.proj.parameterCount);
 
-  const model = new SequenceModel({ input: { type: 'tokens', embeddingDim: 3, vocabulary: ['<pad>', '<unk>', 'a'] }, rnn: { cell: 'gru', hiddenSize: 2 }, output: { mode: 'sequence', type: 'regression' } }, { backend, seed: 1 });
-  assert.deepEqual(Object.keys(model.stateDict()), ['embedding.weight', 'rnn.weight_ih_l0', 'rnn.weight_hh_l0', 'rnn.bias_ih_l0', 'rnn.bias_hh_l0', 'head.weight', 'head.bias']);
+  const model = new SequenceModel({
+    input: { type: 'tokens', embeddingDim: 3, vocabulary: ['<pad>', '<unk>', 'a'] }, rnn: { cell: 'gru', hiddenSize: 2 },
+    output: { mode: 'sequence', type: 'regression' },
+  }, { backend, seed: 1 });
+  assert.deepEqual(Object.keys(model.stateDict()), [
+    'embedding.weight', 'rnn.weight_ih_l0', 'rnn.weight_hh_l0', 'rnn.bias_ih_l0', 'rnn.bias_hh_l0', 'head.weight', 'head.bias',
+  ]);
 });
 
 test('a child is a slice of the one parameter block: loading, zeroing and optimizing it touch nothing else', () => {
@@ -76,15 +85,25 @@ test('train() and eval() reach every child; a module has one parent, added befor
       this.addModule('b', child);
     }
   }
-  assert.throws(() => new Twice(new Dense({ inFeatures: 1, outFeatures: 1 }, { backend })), (e: unknown) => e instanceof LstmkitError && /one parent/.test(e.message));
+  assert.throws(
+    () => new Twice(new Dense({ inFeatures: 1, outFeatures: 1 }, { backend })),
+    (e: unknown) => e instanceof LstmkitError && /one parent/.test(e.message),
+  );
   const used = new Dense({ inFeatures: 1, outFeatures: 1 }, { backend });
   used.stateDict();
   assert.throws(() => new Sequential([used], { backend }), /already has parameters/);
-  assert.throws(() => new Sequential([new Dense({ inFeatures: 1, outFeatures: 1 }, { backend })], { backend: new ReferenceBackend('float32') }), /another backend/);
+  assert.throws(
+    () => new Sequential([new Dense({ inFeatures: 1, outFeatures: 1 }, { backend })], { backend: new ReferenceBackend('float32') }),
+    /another backend/,
+  );
 });
 
 /** Float64 central differences of sum(y ⊙ r) for a one-tensor module, w.r.t. its input and every parameter. */
-function gradcheck(make: (backend: ReferenceBackend) => Sequential | Dense | Activation | Dropout, shape: number[], replay?: (m: Dropout | Sequential | Dense | Activation) => () => void): void {
+function gradcheck(
+  make: (backend: ReferenceBackend) => Sequential | Dense | Activation | Dropout,
+  shape: number[],
+  replay?: (m: Dropout | Sequential | Dense | Activation) => () => void,
+): void {
   const backend = new ReferenceBackend('float64');
   const module = make(backend);
   const rng = new Rng(5);
@@ -107,7 +126,10 @@ function gradcheck(make: (backend: ReferenceBackend) => Sequential | Dense | Act
   const dx = module.backward(tensor(r, y.shape)).data;
   const grads = module.gradDict();
   const eps = 1e-6;
-  const close = (what: string, analytic: number, numeric: number) => assert.ok(Math.abs(analytic - numeric) <= 1e-7 + 1e-6 * Math.abs(numeric), `${what}: analytic ${analytic}, numeric ${numeric}`);
+  const close = (what: string, analytic: number, numeric: number) => assert.ok(
+    Math.abs(analytic - numeric) <= 1e-7 + 1e-6 * Math.abs(numeric),
+    `${what}: analytic ${analytic}, numeric ${numeric}`,
+  );
   for (let i = 0; i < size; i++) {
     const v = x.data[i]!;
     x.data[i] = v + eps;
@@ -147,7 +169,10 @@ test('gradient check: Dropout in training mode (the same mask replayed) and the 
     const state = m.getRngState();
     return () => m.setRngState(state);
   };
-  gradcheck((backend) => new Sequential([new Dense({ inFeatures: 4, outFeatures: 6 }, { backend }), new Dropout(0.4, { backend })], { backend, seed: 2 }), [5, 4], replay);
+  gradcheck((backend) => new Sequential(
+    [new Dense({ inFeatures: 4, outFeatures: 6 }, { backend }), new Dropout(0.4, { backend })],
+    { backend, seed: 2 },
+  ), [5, 4], replay);
   const backend = new ReferenceBackend('float32');
   const drop = new Dropout(0.5, { backend, seed: 3 });
   const x = tensor(Float32Array.from({ length: 400 }, (_, i) => i + 1), [400]);

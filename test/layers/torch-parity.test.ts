@@ -41,7 +41,8 @@ for (const file of listFixtures('torch').filter((f) => /^(lstm|gru|rnn)_/.test(f
     let dh0: Tensor;
     let dc0: Tensor | undefined;
     if (module instanceof LSTM) {
-      const { output, h, c } = module.forward(t(fx.x)!, { ...(fx.h0 ? { h: t(fx.h0)! } : {}), ...(fx.c0 ? { c: t(fx.c0)! } : {}) }, fwdOpts);
+      const state = { ...(fx.h0 ? { h: t(fx.h0)! } : {}), ...(fx.c0 ? { c: t(fx.c0)! } : {}) };
+      const { output, h, c } = module.forward(t(fx.x)!, state, fwdOpts);
       check(output.data, fx.output, 'output');
       check(h.data, fx.h, 'h');
       check(c.data, fx.c!, 'c');

@@ -30,43 +30,64 @@ const vocabulary = ['<pad>', '<unk>', 'a', 'b', 'c', 'd'];
 const cases: Case[] = [
   {
     name: 'BiLSTM 2 layers, last state, unequal lengths, regression',
-    config: { input: { type: 'features', size: 3 }, rnn: { cell: 'lstm', hiddenSize: 4, numLayers: 2, bidirectional: true }, output: { mode: 'sequence', type: 'regression', size: 2, pooling: 'last' } },
+    config: {
+      input: { type: 'features', size: 3 }, rnn: { cell: 'lstm', hiddenSize: 4, numLayers: 2, bidirectional: true },
+      output: { mode: 'sequence', type: 'regression', size: 2, pooling: 'last' },
+    },
     lengths: [5, 2, 4],
     seed: 1,
   },
   {
     name: 'BiLSTM 2 layers, mean pooling, unequal lengths, regression',
-    config: { input: { type: 'features', size: 2 }, rnn: { cell: 'lstm', hiddenSize: 3, numLayers: 2, bidirectional: true }, output: { mode: 'sequence', type: 'regression', size: 2, pooling: 'mean' } },
+    config: {
+      input: { type: 'features', size: 2 }, rnn: { cell: 'lstm', hiddenSize: 3, numLayers: 2, bidirectional: true },
+      output: { mode: 'sequence', type: 'regression', size: 2, pooling: 'mean' },
+    },
     lengths: [3, 5, 1],
     seed: 2,
   },
   {
     name: 'BiGRU 2 layers, last state, unequal lengths',
-    config: { input: { type: 'features', size: 2 }, rnn: { cell: 'gru', hiddenSize: 3, numLayers: 2, bidirectional: true }, output: { mode: 'sequence', type: 'regression', size: 1, pooling: 'last' } },
+    config: {
+      input: { type: 'features', size: 2 }, rnn: { cell: 'gru', hiddenSize: 3, numLayers: 2, bidirectional: true },
+      output: { mode: 'sequence', type: 'regression', size: 1, pooling: 'last' },
+    },
     lengths: [4, 1, 3],
     seed: 3,
   },
   {
     name: 'projected BiLSTM 2 layers, mean pooling',
-    config: { input: { type: 'features', size: 2 }, rnn: { cell: 'lstm', hiddenSize: 4, numLayers: 2, bidirectional: true, projSize: 2 }, output: { mode: 'sequence', type: 'regression', size: 2, pooling: 'mean' } },
+    config: {
+      input: { type: 'features', size: 2 }, rnn: { cell: 'lstm', hiddenSize: 4, numLayers: 2, bidirectional: true, projSize: 2 },
+      output: { mode: 'sequence', type: 'regression', size: 2, pooling: 'mean' },
+    },
     lengths: [4, 2, 3],
     seed: 4,
   },
   {
     name: 'embedding (padding 0) → BiGRU, last state, classification',
-    config: { input: { type: 'tokens', embeddingDim: 3, vocabulary }, rnn: { cell: 'gru', hiddenSize: 3, bidirectional: true }, output: { mode: 'sequence', type: 'classification', classes: ['x', 'y', 'z'], pooling: 'last' } },
+    config: {
+      input: { type: 'tokens', embeddingDim: 3, vocabulary }, rnn: { cell: 'gru', hiddenSize: 3, bidirectional: true },
+      output: { mode: 'sequence', type: 'classification', classes: ['x', 'y', 'z'], pooling: 'last' },
+    },
     lengths: [2, 5, 3],
     seed: 5,
   },
   {
     name: 'embedding → BiLSTM, step classification, padded steps masked',
-    config: { input: { type: 'tokens', embeddingDim: 3, vocabulary }, rnn: { cell: 'lstm', hiddenSize: 3, bidirectional: true }, output: { mode: 'step', type: 'classification', classes: ['O', 'B', 'I'] } },
+    config: {
+      input: { type: 'tokens', embeddingDim: 3, vocabulary }, rnn: { cell: 'lstm', hiddenSize: 3, bidirectional: true },
+      output: { mode: 'step', type: 'classification', classes: ['O', 'B', 'I'] },
+    },
     lengths: [5, 3, 1],
     seed: 6,
   },
   {
     name: 'tanh RNN 2 layers bidirectional, step regression, padded steps masked',
-    config: { input: { type: 'features', size: 2 }, rnn: { cell: 'rnn', hiddenSize: 3, numLayers: 2, bidirectional: true }, output: { mode: 'step', type: 'regression', size: 2 } },
+    config: {
+      input: { type: 'features', size: 2 }, rnn: { cell: 'rnn', hiddenSize: 3, numLayers: 2, bidirectional: true },
+      output: { mode: 'step', type: 'regression', size: 2 },
+    },
     lengths: [4, 4, 2],
     seed: 7,
   },
@@ -91,12 +112,20 @@ function randomData(rng: Rng, config: ModelConfig, lengths: number[]): ModelData
   if (output.type === 'classification') {
     const K = output.classes!.length;
     targets = step
-      ? { shape: [B, T], data: Array.from({ length: B * T }, (_, i) => (valid(Math.floor(i / T), i % T) ? rng.int(K) : -1)) }
+      ? {
+        shape: [B, T],
+        data: Array.from({ length: B * T }, (_, i) => (valid(Math.floor(i / T), i % T) ? rng.int(K) : -1)),
+      }
       : { shape: [B], data: Array.from({ length: B }, () => rng.int(K)) };
   } else {
     const K = output.size ?? 1;
     targets = step
-      ? { shape: [B, T, K], data: Array.from({ length: B * T * K }, (_, i) => (valid(Math.floor(i / (T * K)), Math.floor(i / K) % T) ? rng.normal() : 0)) }
+      ? {
+        shape: [B, T, K],
+        data: Array.from({ length: B * T * K }, (_, i) => (
+          valid(Math.floor(i / (T * K)), Math.floor(i / K) % T) ? rng.normal() : 0
+        )),
+      }
       : { shape: [B, K], data: Array.from({ length: B * K }, () => rng.normal()) };
   }
   return { inputs, lengths, targets };
@@ -141,6 +170,9 @@ for (const c of cases) {
         checked++;
       }
     }
-    ctx.diagnostic(`${checked} entries of ${Object.keys(params).length} tensors, largest gradient ${largest.toExponential(1)}, max abs diff ${worst.toExponential(1)}`);
+    ctx.diagnostic(
+      `${checked} entries of ${Object.keys(params).length} tensors, ` +
+      `largest gradient ${largest.toExponential(1)}, max abs diff ${worst.toExponential(1)}`,
+    );
   });
 }

@@ -6,8 +6,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mseLoss, Rng, SequenceModel, ShapeError, tensor, ValueError } from '../../src/index.js';
 
-const features = { input: { type: 'features', size: 2 }, rnn: { cell: 'lstm', hiddenSize: 3, bidirectional: true }, output: { mode: 'step', type: 'regression', size: 1 } } as const;
-const tokens = { input: { type: 'tokens', embeddingDim: 2, vocabulary: ['<pad>', '<unk>', 'a', 'b'] }, rnn: { cell: 'gru', hiddenSize: 3 }, output: { mode: 'sequence', type: 'classification', classes: ['x', 'y'] } } as const;
+const features = {
+  input: { type: 'features', size: 2 }, rnn: { cell: 'lstm', hiddenSize: 3, bidirectional: true },
+  output: { mode: 'step', type: 'regression', size: 1 },
+} as const;
+const tokens = {
+  input: { type: 'tokens', embeddingDim: 2, vocabulary: ['<pad>', '<unk>', 'a', 'b'] }, rnn: { cell: 'gru', hiddenSize: 3 },
+  output: { mode: 'sequence', type: 'classification', classes: ['x', 'y'] },
+} as const;
 
 test('forward: batch-first in, [B, T, K] per step out; the padded steps do not reach the real ones', () => {
   const model = new SequenceModel(features, { seed: 1 });
@@ -27,9 +33,15 @@ test('forward: batch-first in, [B, T, K] per step out; the padded steps do not r
 test('bad input to forward and backward is a typed error that says what came', () => {
   const model = new SequenceModel(features, { seed: 1 });
   const x = tensor(new Float32Array(2 * 3 * 2), [2, 3, 2]);
-  assert.throws(() => model.forward({ x: tensor(new Float32Array(6), [2, 3]) }), (e: unknown) => e instanceof ShapeError && /expected \[batch, steps, features\]/.test((e as Error).message));
+  assert.throws(
+    () => model.forward({ x: tensor(new Float32Array(6), [2, 3]) }),
+    (e: unknown) => e instanceof ShapeError && /expected \[batch, steps, features\]/.test((e as Error).message),
+  );
   assert.throws(() => model.forward({ x: tensor(new Float32Array(18), [2, 3, 3]) }), /x has 3 features per step, the model expects 2/);
-  assert.throws(() => model.forward({ x }, { lengths: [3, 4] }), (e: unknown) => e instanceof ValueError && /lengths must be 2 integers in \[1, 3\], got \[3, 4\]/.test((e as Error).message));
+  assert.throws(
+    () => model.forward({ x }, { lengths: [3, 4] }),
+    (e: unknown) => e instanceof ValueError && /lengths must be 2 integers in \[1, 3\], got \[3, 4\]/.test((e as Error).message),
+  );
   assert.throws(() => model.forward({ x }, { lengths: [3, 1.5] }), /lengths must be 2 integers/);
   assert.throws(() => model.forward({ x: tensor([1, 2, NaN, 4, 5, 6, 7, 8, 9, 10, 11, 12], [2, 3, 2]) }), /x\[2\] is NaN/);
   assert.throws(() => model.forward({ tokens: tensor([2, 3], [1, 2]) }), /reads numbers per step \(x\), not tokens/);

@@ -12,7 +12,9 @@ function doubler(options: Partial<ConstructorParameters<typeof Batcher>[1]> = {}
   const batcher = new Batcher<number, number>((items) => {
     passes.push([...items]);
     return items.map((x) => x * 2);
-  }, { batching: true, maxBatchSize: 8, maxDelayMs: 5, maxQueue: 64, timeoutMs: 1000, ...options }, (s) => stats.push(s));
+  }, {
+    batching: true, maxBatchSize: 8, maxDelayMs: 5, maxQueue: 64, timeoutMs: 1000, ...options,
+  }, (s) => stats.push(s));
   return { batcher, passes, stats };
 }
 
@@ -98,7 +100,10 @@ test('memory bound: a pass holds at most maxPassSteps padded steps; a larger req
   const batcher = new Batcher<number, number>((items) => {
     passes.push([...items]);
     return items;
-  }, { batching: true, maxBatchSize: 64, maxDelayMs: 5, maxQueue: 64, timeoutMs: 1000, maxPassSteps: 10, steps: (x) => x as number });
+  }, {
+    batching: true, maxBatchSize: 64, maxDelayMs: 5, maxQueue: 64, timeoutMs: 1000,
+    maxPassSteps: 10, steps: (x) => x as number,
+  });
   // Items are their own lengths. Two requests of [3, 3] would pad to 12 steps: they take a pass each.
   // [5, 1, 1, 1] alone pads to 20: it runs as [5, 1] (10) and [1, 1].
   const results = await Promise.all([[3, 3], [3, 3], [5, 1, 1, 1], [10]].map((items) => batcher.submit(items)));

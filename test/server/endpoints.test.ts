@@ -16,7 +16,8 @@ test('predict: instances in, predictions out, equal to predictModel; x in, predi
   const s = await serve({ modelContents: { adder: contents } });
   try {
     const model = modelFromFile(contents);
-    const expected = predictModel(model, [seqA, seqB].map((x) => encodeRecord({ line: 1, value: { x } }, model.config, { file: 't', requireTarget: false }))) as number[];
+    const examples = [seqA, seqB].map((x) => encodeRecord({ line: 1, value: { x } }, model.config, { file: 't', requireTarget: false }));
+    const expected = predictModel(model, examples) as number[];
     const res = await s.post('/v1/predict', { instances: [seqA, seqB] });
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type') ?? '', /application\/json/);
@@ -63,7 +64,9 @@ test('a text classifier answers labels and probabilities, as TextClassifier.pred
   try {
     const texts = ['Good film!', 'bad, BAD film', ''];
     const expected = TextClassifier.fromModelFile(contents).predict(texts);
-    const body = (await (await s.post('/v1/predict', { instances: texts })).json()) as { predictions: { label: string; probabilities: Record<string, number> }[] };
+    const body = (await (await s.post('/v1/predict', { instances: texts })).json()) as {
+      predictions: { label: string; probabilities: Record<string, number> }[];
+    };
     assert.equal(body.predictions.length, 3);
     body.predictions.forEach((p, i) => {
       assert.equal(p.label, expected[i]!.label);
@@ -79,7 +82,9 @@ test('a text classifier answers labels and probabilities, as TextClassifier.pred
 test('a plain step-classification model (a tagger) answers a tag and probabilities per step', async () => {
   const s = await serve({ modelContents: { tagger: contentsOf(taggerConfig) } });
   try {
-    const body = (await (await s.post('/v1/predict', { instances: ['the cat sat', ['the', 'dog']] })).json()) as { predictions: { labels: string[]; probabilities: Record<string, number>[] }[] };
+    const body = (await (await s.post('/v1/predict', { instances: ['the cat sat', ['the', 'dog']] })).json()) as {
+      predictions: { labels: string[]; probabilities: Record<string, number>[] }[];
+    };
     assert.equal(body.predictions[0]!.labels.length, 3);
     assert.equal(body.predictions[1]!.labels.length, 2);
     for (const p of body.predictions) {
@@ -144,7 +149,9 @@ test('/openapi.json: OpenAPI 3.1 with every route and the model\'s input contrac
   try {
     const doc = (await (await s.get('/openapi.json')).json()) as { openapi: string; info: { version: string }; paths: Record<string, Record<string, any>> };
     assert.equal(doc.openapi, '3.1.0');
-    for (const path of ['/healthz', '/metrics', '/v1/models', '/v1/model', '/v1/predict', '/v1/models/adder', '/v1/models/adder/predict']) assert.ok(doc.paths[path], `no ${path} in the document`);
+    for (const path of ['/healthz', '/metrics', '/v1/models', '/v1/model', '/v1/predict', '/v1/models/adder', '/v1/models/adder/predict']) {
+      assert.ok(doc.paths[path], `no ${path} in the document`);
+    }
     assert.equal(doc.paths['/openapi.json'], undefined);
     const body = doc.paths['/v1/predict']!.post.requestBody.content['application/json'].schema;
     assert.equal(body.properties.instances.items.items.maxItems, 2);
@@ -168,7 +175,10 @@ test('a model whose preprocessing names a task the server does not know is refus
 // after `this.ws.get('probs', …)`. This test passes once it is fixed.
 test('the first answer that grows the arena equals the next ones', async () => {
   const vocab = ['<pad>', '<unk>', ...Array.from({ length: 2998 }, (_, i) => `w${i}`)];
-  const lm = { input: { type: 'tokens', embeddingDim: 8, vocabulary: vocab, tokenizer: 'word' }, rnn: { cell: 'lstm', hiddenSize: 16 }, output: { mode: 'next', type: 'classification', classes: vocab } } as const;
+  const lm = {
+    input: { type: 'tokens', embeddingDim: 8, vocabulary: vocab, tokenizer: 'word' }, rnn: { cell: 'lstm', hiddenSize: 16 },
+    output: { mode: 'next', type: 'classification', classes: vocab },
+  } as const;
   const s = await serve({ modelContents: { lm: contentsOf(lm) } });
   try {
     const text = Array.from({ length: 200 }, (_, i) => `w${i}`).join(' ');

@@ -31,7 +31,9 @@ test('forecast: rows in, the next horizon values out, as Forecaster.forecast giv
     const earlier = rows.slice(0, 40);
     const res = await s.post('/v1/predict', { instances: [recent, earlier] });
     assert.equal(res.status, 200, await res.clone().text());
-    const body = (await res.json()) as { predictions: { origin: string; dates: string[]; values: number[]; naive: number[] }[] };
+    const body = (await res.json()) as {
+      predictions: { origin: string; dates: string[]; values: number[]; naive: number[] }[];
+    };
     for (const [i, data] of [recent, earlier].entries()) {
       const expected = forecaster.forecast(data);
       const got = body.predictions[i]!;

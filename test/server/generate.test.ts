@@ -87,7 +87,9 @@ test('generate with stream: true sends prime, token, end and done events that ad
 test('predict on a language model gives the next-token distribution over the vocabulary', async () => {
   const s = await serve({ modelContents: { chars: models.chars } });
   try {
-    const body = (await (await s.post('/v1/predict', { instances: ['abc', 'j'] })).json()) as { predictions: { label: string; probabilities: Record<string, number> }[] };
+    const body = (await (await s.post('/v1/predict', { instances: ['abc', 'j'] })).json()) as {
+      predictions: { label: string; probabilities: Record<string, number> }[];
+    };
     for (const p of body.predictions) {
       assert.deepEqual(Object.keys(p.probabilities), CHARS);
       assert.ok(Math.abs(Object.values(p.probabilities).reduce((a, b) => a + b, 0) - 1) < 1e-5);
@@ -104,7 +106,10 @@ test('predict on a language model gives the next-token distribution over the voc
 });
 
 test('generations beyond --generate-concurrency wait; beyond the queue they get 503; a client that leaves frees its slot', async () => {
-  const s = await serve({ modelContents: { chars: models.chars }, generateConcurrency: 1, maxQueue: 1, maxInstances: 1, maxGenerateLength: 1000 });
+  const s = await serve({
+    modelContents: { chars: models.chars }, generateConcurrency: 1, maxQueue: 1, maxInstances: 1,
+    maxGenerateLength: 1000,
+  });
   try {
     // A long streamed generation holds the only slot once its first event arrives.
     const leaving = new AbortController();
@@ -129,7 +134,9 @@ test('generations beyond --generate-concurrency wait; beyond the queue they get 
 
 test('a generation past the deadline ends with 504, or an error event when streamed', async () => {
   // 64 × 4,000 tokens take far longer than 30 ms on any machine (the small model draws a few µs a token).
-  const s = await serve({ modelContents: { chars: models.chars }, timeoutMs: 30, maxGenerateLength: 4000, maxSamples: 64 });
+  const s = await serve({
+    modelContents: { chars: models.chars }, timeoutMs: 30, maxGenerateLength: 4000, maxSamples: 64,
+  });
   try {
     const e = await errorOf(await s.post('/v1/generate', { length: 4000, count: 64 }));
     assert.deepEqual([e.status, e.code], [504, 'deadline_exceeded']);

@@ -54,7 +54,8 @@ export function writeModel(dir: string, name: string, contents: ModelFileContent
   const model = new SequenceModel(contents.config, { seed: 0 });
   model.loadStateDict(contents.weights);
   const path = join(dir, name);
-  writeFileSync(path, encodeModelFile(model, contents.preprocessing === undefined ? {} : { preprocessing: contents.preprocessing }));
+  const extra = contents.preprocessing === undefined ? {} : { preprocessing: contents.preprocessing };
+  writeFileSync(path, encodeModelFile(model, extra));
   return path;
 }
 

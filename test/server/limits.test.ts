@@ -28,7 +28,9 @@ function metric(text: string, name: string): number {
 }
 
 test('a full queue answers 503 with Retry-After at once, and the queued requests still succeed', async () => {
-  const s = await serve({ modelContents: { m: contentsOf(regressionConfig) }, maxQueue: 2, maxInstances: 2, batchDelayMs: 300 });
+  const s = await serve({
+    modelContents: { m: contentsOf(regressionConfig) }, maxQueue: 2, maxInstances: 2, batchDelayMs: 300,
+  });
   try {
     const queued = s.post('/v1/predict', { instances: [seq, seq] });
     await untilMetric(s, /lstmkit_queue_sequences\{model="m"\} 2/);
@@ -61,7 +63,9 @@ test('dynamic batching: concurrent requests share forward passes; without it eac
     const s = await serve({ modelContents: { m: contentsOf(regressionConfig) }, batching, batchDelayMs: 50 });
     try {
       const alone = (await (await s.post('/v1/predict', { x: seq })).json()) as { prediction: number };
-      const answers = await Promise.all(Array.from({ length: 12 }, () => s.post('/v1/predict', { x: seq }).then((r) => r.json() as Promise<{ prediction: number }>)));
+      const answers = await Promise.all(Array.from({ length: 12 }, () => (
+        s.post('/v1/predict', { x: seq }).then((r) => r.json() as Promise<{ prediction: number }>)
+      )));
       for (const a of answers) assert.ok(Math.abs(a.prediction - alone.prediction) < 1e-6, 'a batched prediction differs from the one alone');
       const text = await (await s.get('/metrics')).text();
       const passes = metric(text, 'lstmkit_batch_size_count{model="m"}');

@@ -3,7 +3,9 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { classifierConfig, classifierPre, contentsOf, errorOf, generatorConfig, generatorPre, CHARS, regressionConfig, serve, taggerConfig } from './helpers.js';
+import {
+  classifierConfig, classifierPre, contentsOf, errorOf, generatorConfig, generatorPre, CHARS, regressionConfig, serve, taggerConfig,
+} from './helpers.js';
 
 interface Case {
   name: string;
@@ -22,28 +24,67 @@ const cases: Case[] = [
   { name: 'not an object', body: [1, 2], status: 400, code: 'invalid_argument', field: 'body', message: /body: must be an object/ },
   { name: 'neither x nor instances', body: {}, status: 400, code: 'invalid_argument', field: 'instances', message: /give instances/ },
   { name: 'both x and instances', body: { x: [[1, 2]], instances: [[[1, 2]]] }, status: 400, code: 'invalid_argument', field: 'x', message: /not both/ },
-  { name: 'an unknown field', body: { instances: [[[1, 2]]], temperature: 1 }, status: 400, code: 'invalid_argument', field: 'temperature', message: /not a field/ },
+  {
+    name: 'an unknown field', body: { instances: [[[1, 2]]], temperature: 1 },
+    status: 400, code: 'invalid_argument', field: 'temperature', message: /not a field/,
+  },
   { name: 'instances not an array', body: { instances: 'abc' }, status: 400, code: 'invalid_argument', field: 'instances', message: /must be an array/ },
   { name: 'no instances', body: { instances: [] }, status: 400, code: 'invalid_argument', field: 'instances', message: /has 0 items, fewer than 1/ },
-  { name: 'too many instances', body: { instances: Array.from({ length: 5 }, () => [[1, 2]]) }, status: 400, code: 'invalid_argument', field: 'instances', message: /instances: has 5 items, more than 4 \(--max-instances\)/ },
-  { name: 'a step with too few features', body: { instances: [[[1, 2]], [[1, 2], [3]]] }, status: 400, code: 'invalid_argument', field: 'instances[1][1]', message: /instances\[1\]\[1\]: has 1 item, fewer than 2 \(expected 2 numbers\)/ },
-  { name: 'a step with too many features', body: { x: [[1, 2, 3]] }, status: 400, code: 'invalid_argument', field: 'x[0]', message: /x\[0\]: has 3 items, more than 2 \(expected 2 numbers\)/ },
+  {
+    name: 'too many instances', body: { instances: Array.from({ length: 5 }, () => [[1, 2]]) },
+    status: 400, code: 'invalid_argument', field: 'instances', message: /instances: has 5 items, more than 4 \(--max-instances\)/,
+  },
+  {
+    name: 'a step with too few features', body: { instances: [[[1, 2]], [[1, 2], [3]]] },
+    status: 400, code: 'invalid_argument', field: 'instances[1][1]',
+    message: /instances\[1\]\[1\]: has 1 item, fewer than 2 \(expected 2 numbers\)/,
+  },
+  {
+    name: 'a step with too many features', body: { x: [[1, 2, 3]] },
+    status: 400, code: 'invalid_argument', field: 'x[0]', message: /x\[0\]: has 3 items, more than 2 \(expected 2 numbers\)/,
+  },
   { name: 'a string for a number', body: { x: [[1, '2']] }, status: 400, code: 'invalid_argument', field: 'x[0][1]', message: /must be a number/ },
   { name: 'null for a number', body: { x: [[1, null]] }, status: 400, code: 'invalid_argument', field: 'x[0][1]', message: /must be a number/ },
   { name: 'a number too large for a float', body: '{"x": [[1, 1e400]]}', status: 400, code: 'invalid_argument', field: 'x[0][1]', message: /must be a number/ },
-  { name: 'an empty sequence', body: { x: [] }, status: 400, code: 'invalid_argument', field: 'x', message: /x: has 0 items, fewer than 1 \(expected steps of 2 numbers\)/ },
-  { name: 'a sequence over --max-steps', body: { x: Array.from({ length: 11 }, () => [0, 1]) }, status: 400, code: 'invalid_argument', field: 'x', message: /x: has 11 items, more than 10 \(--max-steps\)/ },
-  { name: 'prototype poisoning', body: '{"x": [[1, 2]], "__proto__": {"polluted": true}}', status: 400, code: 'invalid_argument', field: 'body', message: /holds a key named "__proto__", which is refused/ },
+  {
+    name: 'an empty sequence', body: { x: [] },
+    status: 400, code: 'invalid_argument', field: 'x', message: /x: has 0 items, fewer than 1 \(expected steps of 2 numbers\)/,
+  },
+  {
+    name: 'a sequence over --max-steps', body: { x: Array.from({ length: 11 }, () => [0, 1]) },
+    status: 400, code: 'invalid_argument', field: 'x', message: /x: has 11 items, more than 10 \(--max-steps\)/,
+  },
+  {
+    name: 'prototype poisoning', body: '{"x": [[1, 2]], "__proto__": {"polluted": true}}',
+    status: 400, code: 'invalid_argument', field: 'body', message: /holds a key named "__proto__", which is refused/,
+  },
   { name: 'text/plain', body: 'hello', contentType: 'text/plain', status: 400, code: 'invalid_argument', field: 'body', message: /must be an object/ },
-  { name: 'an unsupported media type', body: 'a=1', contentType: 'application/x-www-form-urlencoded', status: 415, code: 'unsupported_media_type', message: /application\/json/ },
-  { name: 'a body over --max-body', body: { x: Array.from({ length: 10 }, () => [0.123456789, 0.123456789]), pad: 'p'.repeat(600) }, status: 413, code: 'payload_too_large', message: /larger than 512 bytes/ },
-  { name: 'an unknown model', path: '/v1/models/nope/predict', body: { x: [[1, 2]] }, status: 404, code: 'not_found', message: /no model named "nope"; this server has "adder"/ },
-  { name: 'generate on a regression model', path: '/v1/generate', body: {}, status: 404, code: 'not_found', message: /no route POST \/v1\/generate/ },
-  { name: 'generate on a named regression model', path: '/v1/models/adder/generate', body: {}, status: 404, code: 'not_found', message: /not a language model/ },
+  {
+    name: 'an unsupported media type', body: 'a=1', contentType: 'application/x-www-form-urlencoded',
+    status: 415, code: 'unsupported_media_type', message: /application\/json/,
+  },
+  {
+    name: 'a body over --max-body', body: { x: Array.from({ length: 10 }, () => [0.123456789, 0.123456789]), pad: 'p'.repeat(600) },
+    status: 413, code: 'payload_too_large', message: /larger than 512 bytes/,
+  },
+  {
+    name: 'an unknown model', path: '/v1/models/nope/predict', body: { x: [[1, 2]] },
+    status: 404, code: 'not_found', message: /no model named "nope"; this server has "adder"/,
+  },
+  {
+    name: 'generate on a regression model', path: '/v1/generate', body: {},
+    status: 404, code: 'not_found', message: /no route POST \/v1\/generate/,
+  },
+  {
+    name: 'generate on a named regression model', path: '/v1/models/adder/generate', body: {},
+    status: 404, code: 'not_found', message: /not a language model/,
+  },
 ];
 
 test('invalid predict requests: 4xx with a JSON error naming the field', async () => {
-  const s = await serve({ modelContents: { adder: contentsOf(regressionConfig) }, maxInstances: 4, maxSteps: 10, maxBodyBytes: 512 });
+  const s = await serve({
+    modelContents: { adder: contentsOf(regressionConfig) }, maxInstances: 4, maxSteps: 10, maxBodyBytes: 512,
+  });
   try {
     for (const c of cases) {
       const res = await s.post(c.path ?? '/v1/predict', c.body, c.contentType ? { headers: { 'content-type': c.contentType } } : {});
@@ -92,7 +133,10 @@ test('a text classifier takes texts only', async () => {
 });
 
 test('invalid generate requests name the field', async () => {
-  const s = await serve({ modelContents: { lm: contentsOf(generatorConfig(CHARS), generatorPre()) }, maxGenerateLength: 50, maxSamples: 2, maxSteps: 20 });
+  const s = await serve({
+    modelContents: { lm: contentsOf(generatorConfig(CHARS), generatorPre()) },
+    maxGenerateLength: 50, maxSamples: 2, maxSteps: 20,
+  });
   try {
     const bad: [unknown, string, RegExp][] = [
       [{ temperature: -1 }, 'temperature', /must be >= 0/],
@@ -119,7 +163,10 @@ test('invalid generate requests name the field', async () => {
 });
 
 test('hostile bodies do not crash the process', async () => {
-  const s = await serve({ modelContents: { adder: contentsOf(regressionConfig), sentiment: contentsOf(classifierConfig, classifierPre) }, maxBodyBytes: 1 << 20 });
+  const s = await serve({
+    modelContents: { adder: contentsOf(regressionConfig), sentiment: contentsOf(classifierConfig, classifierPre) },
+    maxBodyBytes: 1 << 20,
+  });
   try {
     const deep = '['.repeat(100_000) + ']'.repeat(100_000);
     const bodies: string[] = [

@@ -78,7 +78,9 @@ test('tokens: lowercased, punctuation split, capped; anything unseen is <unk>, n
     { text: 'Win money now!', label: 'spam' }, { text: 'win a prize, win money', label: 'spam' },
     { text: 'Lunch at noon?', label: 'ham' }, { text: 'see you at lunch', label: 'ham' },
   ];
-  const words = new TextClassifier({ minCount: 1, maxLength: 4, embeddingDim: 4, hiddenSize: 4, train: { epochs: 1, seed: 0 } });
+  const words = new TextClassifier({
+    minCount: 1, maxLength: 4, embeddingDim: 4, hiddenSize: 4, train: { epochs: 1, seed: 0 },
+  });
   await words.fit(data);
   assert.deepEqual(words.tokens('WIN, Money!'), ['win', ',', 'money', '!']);
   assert.deepEqual(words.tokens('win money now at lunch'), ['win', 'money', 'now', 'at'], 'cut to maxLength tokens');
@@ -98,7 +100,10 @@ test('tokens: lowercased, punctuation split, capped; anything unseen is <unk>, n
 test('mistakes are typed errors that say what came', async () => {
   assert.throws(() => new TextClassifier().predict(['x']), ValueError);
   assert.throws(() => new TextClassifier({ maxLength: 0 }), /maxLength must be a positive integer, got 0/);
-  await assert.rejects(new TextClassifier().fit([{ text: 'a', label: 'x' }, { text: 'b', label: 'x' }]), (e) => e instanceof DataError && /1 label\(s\)/.test(e.message));
+  await assert.rejects(
+    new TextClassifier().fit([{ text: 'a', label: 'x' }, { text: 'b', label: 'x' }]),
+    (e) => e instanceof DataError && /1 label\(s\)/.test(e.message),
+  );
   await assert.rejects(new TextClassifier().fit([]), DataError);
   const classifier = new TextClassifier({ embeddingDim: 4, hiddenSize: 4, train: { epochs: 1 } });
   await classifier.fit([{ text: 'a b', label: 1 }, { text: 'c d', label: 2 }]);
@@ -106,7 +111,10 @@ test('mistakes are typed errors that say what came', async () => {
   assert.throws(() => classifier.evaluate([{ text: 'a', label: 3 }]), /data\[0\]: the label "3" is not one of the model's classes \(1, 2\)/);
   const generator = new TextGenerator({ hiddenSize: 4, embeddingDim: 4, train: { epochs: 1 } });
   await generator.fit('abcabcabc');
-  assert.throws(() => TextClassifier.fromModelFile(generator.toModelFile(), { source: 'gen.lstmkit' }), (e) => e instanceof FormatError && /gen\.lstmkit: is a text-generator model/.test(e.message));
+  assert.throws(
+    () => TextClassifier.fromModelFile(generator.toModelFile(), { source: 'gen.lstmkit' }),
+    (e) => e instanceof FormatError && /gen\.lstmkit: is a text-generator model/.test(e.message),
+  );
 });
 
 test('lstmkit classify train, eval and predict as a real process', async () => {
@@ -114,7 +122,10 @@ test('lstmkit classify train, eval and predict as a real process', async () => {
   const data = writeJsonl(join(dir, 'train.jsonl'), slice);
   writeJsonl(join(dir, 'texts.jsonl'), slice.slice(0, 3).map(({ text }) => ({ text })));
   const run = join(dir, 'run');
-  const train = await lstmkit(['classify', 'train', '--data', data, '--out', run, '--epochs', '2', '--embedding-dim', '8', '--hidden-size', '8', '--max-length', '60', '--seed', '1', '--json']);
+  const train = await lstmkit([
+    'classify', 'train', '--data', data, '--out', run, '--epochs', '2', '--embedding-dim', '8', '--hidden-size', '8',
+    '--max-length', '60', '--seed', '1', '--json',
+  ]);
   assert.equal(train.code, 0, train.stderr);
   const epochs = train.stdout.trim().split('\n').map((l) => JSON.parse(l) as { epoch: number; val: { accuracy: number } });
   assert.deepEqual(epochs.map((e) => e.epoch), [1, 2]);
@@ -123,7 +134,9 @@ test('lstmkit classify train, eval and predict as a real process', async () => {
 
   const ev = await lstmkit(['classify', 'eval', run, '--data', data, '--json']);
   assert.equal(ev.code, 0, ev.stderr);
-  const metrics = JSON.parse(ev.stdout) as { accuracy: number; macroF1: number; confusion: number[][]; classes: string[]; count: number };
+  const metrics = JSON.parse(ev.stdout) as {
+    accuracy: number; macroF1: number; confusion: number[][]; classes: string[]; count: number;
+  };
   assert.equal(metrics.count, 80);
   assert.deepEqual(metrics.classes, ['ham', 'spam']);
   const table = await lstmkit(['classify', 'eval', join(run, 'best.lstmkit'), '--data', data]);

@@ -18,7 +18,10 @@ import { ROOT } from '../helpers/fixtures.js';
 
 const VEGA = join(ROOT, 'node_modules', 'vega-datasets', 'data');
 
-/** The header and the rows of a vega-datasets CSV whose first cell passes `keep`, as a table with the file's line numbers. */
+/**
+ * The header and the rows of a vega-datasets CSV whose first cell passes `keep`,
+ * as a table with the file's line numbers.
+ */
 function slice(file: string, keep: (line: string) => boolean): CsvTable {
   const lines = readFileSync(join(VEGA, file), 'utf8').trimEnd().split('\n');
   const kept = [lines[0]!, ...lines.slice(1).filter(keep)];
@@ -26,7 +29,9 @@ function slice(file: string, keep: (line: string) => boolean): CsvTable {
 }
 
 const co2 = slice('co2-concentration.csv', (l) => l >= '1980-01' && l < '1992-01'); // 144 monthly rows
-const quick = { train: { epochs: 2, batchSize: 16, seed: 1 }, model: { hiddenSize: 8 } } satisfies Partial<ForecasterOptions>;
+const quick = {
+  train: { epochs: 2, batchSize: 16, seed: 1 }, model: { hiddenSize: 8 },
+} satisfies Partial<ForecasterOptions>;
 const co2Options: ForecasterOptions = { dateColumn: 'Date', target: 'CO2', lookback: 12, horizon: 3, validationSize: 24, testSize: 24, ...quick };
 
 test('CO2 slice: fit a few epochs, save, load, and the loaded forecaster predicts the same', async () => {
@@ -37,7 +42,10 @@ test('CO2 slice: fit a few epochs, save, load, and the loaded forecaster predict
   assert.equal(p.season, 12);
   assert.equal(p.transform, 'delta');
   assert.equal(p.calendar, true);
-  assert.deepEqual(p.split, { source: 'co2-concentration.csv', rows: 144, first: '1980-01-01', trainEnd: '1987-12-01', validationStart: '1988-01-01', testStart: '1990-01-01', last: '1991-12-01' });
+  assert.deepEqual(p.split, {
+    source: 'co2-concentration.csv', rows: 144, first: '1980-01-01', trainEnd: '1987-12-01',
+    validationStart: '1988-01-01', testStart: '1990-01-01', last: '1991-12-01',
+  });
   const forecast = f.forecast();
   assert.deepEqual(forecast.dates, ['1992-01-01', '1992-02-01', '1992-03-01']);
   assert.ok(forecast.values.every((v) => Number.isFinite(v) && v > 300 && v < 400), String(forecast.values));
@@ -59,21 +67,27 @@ test('CO2 slice: fit a few epochs, save, load, and the loaded forecaster predict
   // From an earlier origin the rows after it are the actuals.
   const back = loaded.forecast(co2, { origin: '1991-06-01' });
   assert.deepEqual(back.dates, ['1991-07-01', '1991-08-01', '1991-09-01']);
-  assert.deepEqual(back.actual, [...co2.rows.slice(-6, -3).map((r) => Number(r[1]))]);
+  assert.deepEqual(back.actual, co2.rows.slice(-6, -3).map((r) => Number(r[1])));
   const csv = forecastRows(back);
   assert.deepEqual(csv.header, ['date', 'forecast', 'naive', 'seasonal_naive', 'actual']);
   assert.equal(csv.rows[0]![2], Number(co2.rows[co2.rows.length - 7]![1])); // naive: the origin's value
   assert.throws(() => loaded.forecast(co2, { origin: '1991-06-15' }), /the origin 1991-06-15 is not a date of the series/);
-  const daily = parseCsv(`Date,CO2\n${Array.from({ length: 40 }, (_, i) => `${new Date(Date.UTC(1991, 0, 1 + i)).toISOString().slice(0, 10)},350`).join('\n')}\n`, 'daily.csv');
+  const days = Array.from({ length: 40 }, (_, i) => `${new Date(Date.UTC(1991, 0, 1 + i)).toISOString().slice(0, 10)},350`);
+  const daily = parseCsv(`Date,CO2\n${days.join('\n')}\n`, 'daily.csv');
   assert.throws(() => loaded.forecast(daily), /daily\.csv: the forecaster was trained on monthly data, this table is daily/);
-  assert.throws(() => loaded.forecast({ ...co2, rows: co2.rows.slice(0, 10), lines: co2.lines.slice(0, 10) }), /too few rows before the origin 1980-10-01: 10, the forecaster needs 13/);
+  assert.throws(
+    () => loaded.forecast({ ...co2, rows: co2.rows.slice(0, 10), lines: co2.lines.slice(0, 10) }),
+    /too few rows before the origin 1980-10-01: 10, the forecaster needs 13/,
+  );
 });
 
 test('scalers and the MASE scale are fitted on the training rows only', async () => {
   const f = await Forecaster.fit(co2, co2Options);
   // Change every value after the training part: nothing fitted may move.
   const trainRows = 96;
-  const changed: CsvTable = { ...co2, rows: co2.rows.map((r, i) => (i < trainRows ? r : [r[0]!, String(Number(r[1]) * 3), r[2]!])) };
+  const changed: CsvTable = {
+    ...co2, rows: co2.rows.map((r, i) => (i < trainRows ? r : [r[0]!, String(Number(r[1]) * 3), r[2]!])),
+  };
   const g = await Forecaster.fit(changed, { ...co2Options, validationSize: 24, train: { ...quick.train, epochs: 1 } });
   assert.deepEqual(g.preprocessing.inputScaler, f.preprocessing.inputScaler);
   assert.deepEqual(g.preprocessing.outputScaler, f.preprocessing.outputScaler);
@@ -81,7 +95,8 @@ test('scalers and the MASE scale are fitted on the training rows only', async ()
   // And they are what the training rows give: the mean month-to-month change of 1980-01 … 1987-12.
   const y = co2.rows.slice(0, trainRows).map((r) => Number(r[1]));
   const changes = y.slice(1).map((v, i) => v - y[i]!);
-  assert.ok(Math.abs(f.preprocessing.inputScaler.center[0]! - changes.reduce((a, b) => a + b, 0) / changes.length) < 1e-12);
+  const meanChange = changes.reduce((a, b) => a + b, 0) / changes.length;
+  assert.ok(Math.abs(f.preprocessing.inputScaler.center[0]! - meanChange) < 1e-12);
   assert.ok(Math.abs(f.preprocessing.maseScale - seasonalNaiveScale(y, 12)) < 1e-12);
 });
 
@@ -139,7 +154,9 @@ test('evaluate scores the naive and seasonal-naive forecasts from the same origi
 test('the drift and level transforms, and features, on a slice of Seattle weather', async () => {
   const weather = slice('seattle-weather.csv', (l) => l >= '2012-01-01' && l < '2012-05-01'); // 121 daily rows
   for (const transform of ['delta', 'drift', 'level'] as const) {
-    const f = await Forecaster.fit(weather, { dateColumn: 'date', target: 'temp_max', features: ['temp_max', 'precipitation', 'wind'], lookback: 10, horizon: 2, transform, ...quick });
+    const f = await Forecaster.fit(weather, {
+      dateColumn: 'date', target: 'temp_max', features: ['temp_max', 'precipitation', 'wind'], lookback: 10, horizon: 2, transform, ...quick,
+    });
     assert.equal(f.model.config.input.type === 'features' && f.model.config.input.size, 1 + 3 + 2); // target, 3 features, sin/cos (season 7)
     const e = f.evaluate();
     assert.ok(Number.isFinite(e.metrics.model.mae) && Number.isFinite(e.metrics.naive.mase), transform);
@@ -148,15 +165,21 @@ test('the drift and level transforms, and features, on a slice of Seattle weathe
 });
 
 test('malformed CSVs: each error names the column or the row', async () => {
-  const fit = (csv: string, opts: Partial<ForecasterOptions> = {}) => Forecaster.fit(parseCsv(csv, 'bad.csv'), { dateColumn: 'Date', target: 'CO2', lookback: 3, horizon: 1, season: 1, validationSize: 0, testSize: 2, ...quick, ...opts });
-  const rows = (n: number, at = (i: number) => String(300 + i)) => Array.from({ length: n }, (_, i) => `${1990 + Math.floor(i / 12)}-${String((i % 12) + 1).padStart(2, '0')}-01,${at(i)}`).join('\n');
+  const fit = (csv: string, opts: Partial<ForecasterOptions> = {}) => Forecaster.fit(parseCsv(csv, 'bad.csv'), {
+    dateColumn: 'Date', target: 'CO2', lookback: 3, horizon: 1, season: 1, validationSize: 0, testSize: 2, ...quick, ...opts,
+  });
+  const month = (i: number) => `${1990 + Math.floor(i / 12)}-${String((i % 12) + 1).padStart(2, '0')}-01`;
+  const rows = (n: number, at = (i: number) => String(300 + i)) => Array.from({ length: n }, (_, i) => `${month(i)},${at(i)}`).join('\n');
   await assert.rejects(fit(`Date,CO3\n${rows(20)}\n`), /bad\.csv:1: no target column "CO2" in the header; the columns are "Date", "CO3"/);
   await assert.rejects(fit(`Date,CO2\n${rows(20)}\n`, { features: ['wind'] }), /no feature column "wind"/);
   await assert.rejects(fit(`Date,CO2\n${rows(20, (i) => (i === 6 ? 'n/a' : String(i)))}\n`), /bad\.csv:8: column "CO2" holds "n\/a", which is not a number/);
   await assert.rejects(fit(`Date,CO2\n${rows(20, (i) => (i === 6 ? '' : String(i)))}\n`), /bad\.csv:8: column "CO2" is empty/);
   const gap = `Date,CO2\n${rows(20).split('\n').filter((_, i) => i !== 10).join('\n')}\n`;
   await assert.rejects(fit(gap), /bad\.csv:12: gap in the dates: 1990-10-01 \(line 11\) is followed by 1990-12-01; 1 missing step of 1 month \(1990-11-01\)/);
-  await assert.rejects(fit(`Date,CO2\n${rows(6)}\n`), /bad\.csv: too few rows for the window: 6 rows split into 4 training, 0 validation and 2 test rows; lookback 3 and horizon 1 need at least 5 training rows/);
+  await assert.rejects(
+    fit(`Date,CO2\n${rows(6)}\n`),
+    /bad\.csv: too few rows for the window: 6 rows split into 4 training, 0 validation and 2 test rows; lookback 3 and horizon 1 need at least 5 training rows/,
+  );
   await assert.rejects(fit(`Date,CO2\n${rows(30)}\n`, { lookback: 3, horizon: 4, testSize: 3 }), /too few rows for the window.*3 test rows.*horizon 4.*4 test/);
   await assert.rejects(fit(`Date,CO2\n${rows(30)}\n`, { season: 40 }), /too few rows for the window.*with season 40 need at least 41 training rows/);
 });
@@ -209,7 +232,10 @@ test('a model file that is not a forecaster, or whose preprocessing does not fit
   const plain = encodeModelFile(f.model);
   assert.throws(() => Forecaster.fromModelFile(plain, { source: 'plain.lstmkit' }), /plain\.lstmkit: is not a forecaster/);
   const wrong = encodeModelFile(f.model, { preprocessing: { ...f.preprocessing, horizon: 5 } });
-  assert.throws(() => Forecaster.fromModelFile(wrong, { source: 'wrong.lstmkit' }), /wrong\.lstmkit: the model predicts 3 steps, its forecaster preprocessing says horizon 5/);
+  assert.throws(
+    () => Forecaster.fromModelFile(wrong, { source: 'wrong.lstmkit' }),
+    /wrong\.lstmkit: the model predicts 3 steps, its forecaster preprocessing says horizon 5/,
+  );
   const broken = encodeModelFile(f.model, { preprocessing: { ...f.preprocessing, lookback: 'twelve' } });
   assert.throws(() => Forecaster.fromModelFile(broken, { source: 'broken.lstmkit' }), /broken\.lstmkit: preprocessing\.lookback is not a positive integer/);
 });

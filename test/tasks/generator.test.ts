@@ -34,10 +34,13 @@ const someNames = names().filter((_, i) => i % 25 === 0); // about 340 names fro
 
 test('names: fit, validation bits per character, save, load, and the same samples from the same seed', async () => {
   const { train, validation } = splitLines(someNames, 0.2, 1);
-  const generator = new TextGenerator({ unit: 'lines', embeddingDim: 8, hiddenSize: 24, train: { epochs: 4, batchSize: 16, optimizer: { name: 'adam', lr: 0.01 }, seed: 1 } });
+  const generator = new TextGenerator({
+    unit: 'lines', embeddingDim: 8, hiddenSize: 24, train: { epochs: 4, batchSize: 16, optimizer: { name: 'adam', lr: 0.01 }, seed: 1 },
+  });
   const history = await generator.fit(train, { validation });
   assert.equal(history.length, 4);
-  assert.ok(history.every((h) => Number.isFinite(h.val!.bitsPerToken) && h.val!.tokens === validation.reduce((n, l) => n + Array.from(l).length + 1, 0)),
+  const validationTokens = validation.reduce((n, l) => n + Array.from(l).length + 1, 0);
+  assert.ok(history.every((h) => Number.isFinite(h.val!.bitsPerToken) && h.val!.tokens === validationTokens),
     'validation counts every character and each <eos>');
   assert.ok(history[3]!.val!.bitsPerToken < history[0]!.val!.bitsPerToken);
   assert.deepEqual(generator.vocabulary.slice(0, 3), ['<pad>', '<unk>', '<eos>']);
@@ -64,7 +67,9 @@ test('names: fit, validation bits per character, save, load, and the same sample
 });
 
 test('a line ends at <eos>: a model of "ab" lines samples exactly "ab"', async () => {
-  const generator = new TextGenerator({ unit: 'lines', embeddingDim: 4, hiddenSize: 8, train: { epochs: 30, batchSize: 8, optimizer: { name: 'adam', lr: 0.05 }, seed: 2 } });
+  const generator = new TextGenerator({
+    unit: 'lines', embeddingDim: 4, hiddenSize: 8, train: { epochs: 30, batchSize: 8, optimizer: { name: 'adam', lr: 0.05 }, seed: 2 },
+  });
   await generator.fit(Array.from({ length: 16 }, () => 'ab'));
   assert.deepEqual(generator.sample({ count: 3, temperature: 0 }), ['ab', 'ab', 'ab']);
   assert.deepEqual(generator.sample({ count: 3, topK: 1, seed: 5 }), ['ab', 'ab', 'ab'], 'top-k 1 is the greedy choice');
@@ -73,7 +78,9 @@ test('a line ends at <eos>: a model of "ab" lines samples exactly "ab"', async (
 
 test('text: truncated BPTT over a stream, unseen characters in the prime are <unk>, a round trip samples the same', async () => {
   const text = mobyDickOpening(3000);
-  const generator = new TextGenerator({ embeddingDim: 8, hiddenSize: 32, tbptt: 16, train: { epochs: 3, batchSize: 8, optimizer: { name: 'adam', lr: 0.01 }, seed: 1 } });
+  const generator = new TextGenerator({
+    embeddingDim: 8, hiddenSize: 32, tbptt: 16, train: { epochs: 3, batchSize: 8, optimizer: { name: 'adam', lr: 0.01 }, seed: 1 },
+  });
   const history = await generator.fit(text, { validationSplit: 0.2 });
   assert.equal(generator.model.config.train?.tbptt, 16);
   assert.ok(history[2]!.loss < history[0]!.loss);
@@ -169,7 +176,9 @@ test('lstmkit generate train, generate eval and sample as a real process', async
   const file = join(dir, 'names.txt');
   writeFileSync(file, someNames.join('\n') + '\n');
   const run = join(dir, 'run');
-  const train = await lstmkit(['generate', 'train', file, '--lines', '--out', run, '--epochs', '2', '--hidden-size', '16', '--embedding-dim', '8', '--seed', '1', '--json']);
+  const train = await lstmkit([
+    'generate', 'train', file, '--lines', '--out', run, '--epochs', '2', '--hidden-size', '16', '--embedding-dim', '8', '--seed', '1', '--json',
+  ]);
   assert.equal(train.code, 0, train.stderr);
   const epochs = train.stdout.trim().split('\n').map((l) => JSON.parse(l) as { epoch: number; val: { bitsPerToken: number }; checkpoint: string });
   assert.equal(epochs.length, 2);

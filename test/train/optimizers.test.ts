@@ -15,7 +15,10 @@ interface OptimFixture {
   configs: { name: string; optimizer: string; args: Record<string, unknown>; steps: number[][] }[];
   clip_norm: { maxNorm: number; grads: number[][]; totalNorm: number; clipped: number[][] };
   clip_value: { clipValue: number; grads: number[][]; clipped: number[][] };
-  schedulers: { name: string; scheduler: string; baseLr: number; epochs?: number; args: Record<string, number>; valLosses?: number[]; lrs: number[] }[];
+  schedulers: {
+    name: string; scheduler: string; baseLr: number; epochs?: number; args: Record<string, number>;
+    valLosses?: number[]; lrs: number[];
+  }[];
 }
 const fx = loadFixture<OptimFixture>('torch', 'optim.json');
 
@@ -34,13 +37,18 @@ function make(store: ParamStore, name: string, a: Record<string, unknown>): Opti
   const n = (k: string) => a[k] as number;
   switch (name) {
     case 'SGD':
-      return new SGD(store, { lr: n('lr'), momentum: n('momentum') ?? 0, dampening: n('dampening') ?? 0, nesterov: (a.nesterov as boolean) ?? false, weightDecay: n('weight_decay') ?? 0 });
+      return new SGD(store, {
+        lr: n('lr'), momentum: n('momentum') ?? 0, dampening: n('dampening') ?? 0, nesterov: (a.nesterov as boolean) ?? false,
+        weightDecay: n('weight_decay') ?? 0,
+      });
     case 'Adam':
       return new Adam(store, { lr: n('lr'), betas: a.betas as [number, number], eps: n('eps'), weightDecay: n('weight_decay') });
     case 'AdamW':
       return new AdamW(store, { lr: n('lr'), betas: a.betas as [number, number], eps: n('eps'), weightDecay: n('weight_decay') });
     case 'RMSprop':
-      return new RMSprop(store, { lr: n('lr'), alpha: n('alpha'), eps: n('eps'), weightDecay: n('weight_decay'), momentum: n('momentum'), centered: a.centered as boolean });
+      return new RMSprop(store, {
+        lr: n('lr'), alpha: n('alpha'), eps: n('eps'), weightDecay: n('weight_decay'), momentum: n('momentum'), centered: a.centered as boolean,
+      });
     default:
       throw new Error(`unknown optimizer ${name}`);
   }
@@ -82,7 +90,10 @@ for (const s of fx.schedulers) {
     const opt = new SGD(storeWith([[0]]), { lr: s.baseLr });
     const lrs: number[] = [];
     if (s.scheduler === 'ReduceLROnPlateau') {
-      const sched = new ReduceLROnPlateau(opt, { mode: 'min', factor: s.args.factor!, patience: s.args.patience!, threshold: s.args.threshold!, cooldown: s.args.cooldown!, minLr: s.args.min_lr! });
+      const sched = new ReduceLROnPlateau(opt, {
+        mode: 'min', factor: s.args.factor!, patience: s.args.patience!, threshold: s.args.threshold!, cooldown: s.args.cooldown!,
+        minLr: s.args.min_lr!,
+      });
       for (const loss of s.valLosses!) {
         sched.step(loss);
         lrs.push(opt.lr);

@@ -29,7 +29,10 @@ test('an LSTM learns the adding problem (T = 10) well below the mean-predictor M
 test('same seed, same losses, bit for bit', async () => {
   const run = async (): Promise<number[]> => {
     const data = records(addingProblem(100, 8, new Rng(2)));
-    const config: ModelConfig = { input: { type: 'features', size: 2 }, rnn: { cell: 'gru', hiddenSize: 8, numLayers: 2, dropout: 0.2 }, output: { mode: 'sequence', type: 'regression' } };
+    const config: ModelConfig = {
+      input: { type: 'features', size: 2 }, rnn: { cell: 'gru', hiddenSize: 8, numLayers: 2, dropout: 0.2 },
+      output: { mode: 'sequence', type: 'regression' },
+    };
     const model = new SequenceModel(config, { seed: 5 });
     const trainer = new Trainer(model, { epochs: 3, batchSize: 16, seed: 9 });
     const losses: number[] = [];
@@ -41,7 +44,10 @@ test('same seed, same losses, bit for bit', async () => {
 
 test('token classification: temporal order with a bidirectional LSTM, predictions with labels', async () => {
   const data = records(temporalOrder(400, 12, new Rng(4)));
-  const base: ModelConfig = { input: { type: 'tokens', embeddingDim: 8 }, rnn: { cell: 'lstm', hiddenSize: 16, bidirectional: true }, output: { mode: 'sequence', type: 'classification' } };
+  const base: ModelConfig = {
+    input: { type: 'tokens', embeddingDim: 8 }, rnn: { cell: 'lstm', hiddenSize: 16, bidirectional: true },
+    output: { mode: 'sequence', type: 'classification' },
+  };
   const config = completeConfig(base, data, 'mem.jsonl');
   assert.deepEqual(config.output.classes, ['XX', 'XY', 'YX', 'YY']);
   const examples = encodeRecords(data, config, { file: 'mem.jsonl', requireTarget: true });
@@ -56,14 +62,18 @@ test('token classification: temporal order with a bidirectional LSTM, prediction
 
 test('per-step tagging with padding and next-step streams train without error', async () => {
   const tagData = records([{ x: [1, 2, 3], y: ['a', 'b', 'a'] }, { x: [4, 5], y: ['b', 'b'] }, { x: [6], y: ['a'] }]);
-  const tagConfig = completeConfig({ input: { type: 'features', size: 1 }, rnn: { cell: 'rnn', hiddenSize: 4 }, output: { mode: 'step', type: 'classification' } }, tagData, 'm');
+  const tagConfig = completeConfig({
+    input: { type: 'features', size: 1 }, rnn: { cell: 'rnn', hiddenSize: 4 }, output: { mode: 'step', type: 'classification' },
+  }, tagData, 'm');
   const tagModel = new SequenceModel(tagConfig, { seed: 1 });
   await new Trainer(tagModel, { epochs: 2, batchSize: 3 }).fit(encodeRecords(tagData, tagConfig, { file: 'm', requireTarget: true }));
   const p = predictModel(tagModel, encodeRecords(tagData, tagConfig, { file: 'm', requireTarget: false }));
   assert.equal((p[1] as { labels: string[] }).labels.length, 2);
 
   const text = records([{ x: 'hello world, hello lstm. '.repeat(20) }]);
-  const lmConfig = completeConfig({ input: { type: 'tokens', embeddingDim: 8 }, rnn: { cell: 'lstm', hiddenSize: 16 }, output: { mode: 'next', type: 'classification' } }, text, 'm');
+  const lmConfig = completeConfig({
+    input: { type: 'tokens', embeddingDim: 8 }, rnn: { cell: 'lstm', hiddenSize: 16 }, output: { mode: 'next', type: 'classification' },
+  }, text, 'm');
   const lm = new SequenceModel(lmConfig, { seed: 2 });
   const trainer = new Trainer(lm, { epochs: 8, batchSize: 4, tbptt: 16, optimizer: { name: 'adam', lr: 0.02 } });
   const history = await trainer.fit(encodeRecords(text, lmConfig, { file: 'm', requireTarget: true }));

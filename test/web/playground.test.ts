@@ -55,13 +55,17 @@ async function waitForTraining(page: Page, timeout: number): Promise<PageState> 
 }
 
 /** Pixels of a canvas within `tolerance` of an RGB color. */
-async function pixelsOfColor(page: Page, selector: string, rgb: [number, number, number], tolerance = 40): Promise<number> {
+async function pixelsOfColor(
+  page: Page, selector: string, rgb: [number, number, number], tolerance = 40,
+): Promise<number> {
   return page.$eval(selector, (canvas, [color, tol]) => {
     const c = canvas as HTMLCanvasElement;
     const data = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
     let count = 0;
     for (let i = 0; i < data.length; i += 4) {
-      if (Math.abs(data[i]! - color[0]!) + Math.abs(data[i + 1]! - color[1]!) + Math.abs(data[i + 2]! - color[2]!) <= tol && data[i + 3]! > 200) count++;
+      const distance = Math.abs(data[i]! - color[0]!) + Math.abs(data[i + 1]! - color[1]!)
+        + Math.abs(data[i + 2]! - color[2]!);
+      if (distance <= tol && data[i + 3]! > 200) count++;
     }
     return count;
   }, [rgb, tolerance] as const);
@@ -84,8 +88,14 @@ describe('browser playground (headless Chromium)', { timeout: 150_000 }, () => {
   const requests: string[] = [];
 
   before(async () => {
-    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: the playground test drives Debian's Chromium. Install it with: apt-get update && apt-get install -y chromium`);
-    assert.ok(existsSync(join(webRoot, 'index.html')), `${webRoot}/index.html is missing: build the playground first with npm run build:web (after npm run build)`);
+    assert.ok(
+      existsSync(CHROMIUM),
+      `${CHROMIUM} is missing: the playground test drives Debian's Chromium. Install it with: apt-get update && apt-get install -y chromium`,
+    );
+    assert.ok(
+      existsSync(join(webRoot, 'index.html')),
+      `${webRoot}/index.html is missing: build the playground first with npm run build:web (after npm run build)`,
+    );
     await mkdir(artifacts, { recursive: true });
     server = await startPlaygroundServer({ root: webRoot });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS, timeout: 30_000 });
@@ -142,11 +152,17 @@ describe('browser playground (headless Chromium)', { timeout: 150_000 }, () => {
     assert.ok(await pixelsOfColor(page, '#loss-chart canvas', [0x1f, 0x77, 0xb4]) > 200, 'the loss curve is drawn');
 
     // The forecast: numbers in the result, the blue line on the chart, the metrics table.
-    const result = state.result as unknown as { horizon: number; future: { dates: string[]; values: number[] }; metrics: { model: { mae: number }; naive: { mae: number } } };
+    const result = state.result as unknown as {
+      horizon: number; future: { dates: string[]; values: number[] };
+      metrics: { model: { mae: number }; naive: { mae: number } };
+    };
     assert.equal(result.horizon, 12);
     assert.equal(result.future.values.length, 12);
     assert.ok(result.future.values.every((v) => v > 300 && v < 500), `CO2 forecasts in ppm: ${result.future.values.join(', ')}`);
-    assert.ok(result.metrics.model.mae < result.metrics.naive.mae, `the LSTM beats the naive forecast: MAE ${result.metrics.model.mae} vs ${result.metrics.naive.mae}`);
+    assert.ok(
+      result.metrics.model.mae < result.metrics.naive.mae,
+      `the LSTM beats the naive forecast: MAE ${result.metrics.model.mae} vs ${result.metrics.naive.mae}`,
+    );
     assert.ok(await pixelsOfColor(page, '#forecast-chart canvas', [0x1f, 0x77, 0xb4]) > 300, 'the forecast line is drawn');
     assert.equal(await page.locator('#forecast-metrics tr').count(), 4);
     await page.screenshot({ path: join(artifacts, 'playground-forecast.png'), fullPage: true });
@@ -189,7 +205,11 @@ describe('browser playground (headless Chromium)', { timeout: 150_000 }, () => {
     await page.fill('#epochs', '100');
     await page.fill('#hidden', '64');
     await page.click('#train');
-    await page.waitForFunction(() => (window as unknown as { lstmkitPlayground: PageState }).lstmkitPlayground.epochs.length >= 2, undefined, { timeout: 30_000 });
+    await page.waitForFunction(
+      () => (window as unknown as { lstmkitPlayground: PageState }).lstmkitPlayground.epochs.length >= 2,
+      undefined,
+      { timeout: 30_000 },
+    );
     await page.click('#stop');
     const state = await waitForTraining(page, 30_000);
     assert.ok(state.epochs.length >= 2 && state.epochs.length < 10, `Stop ends training after the epoch under way: ${state.epochs.length} of 100 epochs ran`);

@@ -96,7 +96,7 @@ export function forecastChart(box: HTMLElement, r: ForecastResult, height = 320)
   const first = Math.max(0, r.testStart - Math.max(n - r.testStart, 4 * r.season));
   const rows = n - first;
   const x = [...r.times.slice(first), ...r.future.times].map((t) => t / 1000);
-  const empty = () => new Array<number | null>(x.length).fill(null);
+  const empty = () => Array.from({ length: x.length }, (): number | null => null);
   const history = empty();
   const actual = empty();
   const model = empty();

@@ -10,7 +10,8 @@ import { forecastChart, LossChart } from './charts.js';
 import { forecastColumns, textColumns } from './detect.js';
 import { parseCsv } from './lstmkit.js';
 import type {
-  ClassifyResult, EpochMessage, ErrorMetrics, ForecastResult, FromWorker, GenerateResult, Result, Settings, Task, ToWorker,
+  ClassifyResult, EpochMessage, ErrorMetrics, ForecastResult, FromWorker, GenerateResult,
+  Result, Settings, Task, ToWorker,
 } from './protocol.js';
 import './style.css';
 
@@ -53,7 +54,9 @@ function $<T extends HTMLElement = HTMLElement>(id: string): T {
 }
 
 /** A DOM element with text content only: data never becomes markup. */
-function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
+function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K, attrs: Record<string, string> = {}, ...children: (Node | string)[]
+): HTMLElementTagNameMap[K] {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
   el.append(...children);
@@ -138,7 +141,8 @@ function analyze(): void {
       const c = forecastColumns(table);
       fillSelect(ui.dateColumn, c.dates.length ? c.dates : table.header, c.dateColumn);
       fillSelect(ui.target, c.numbers.length ? c.numbers : table.header, c.target);
-      ui.dataInfo.textContent = `${table.rows.length.toLocaleString('en')} rows · ${c.dates.length ? `dates in ${c.dates.join(', ')}` : 'no date column found'} · numbers in ${c.numbers.join(', ') || 'none'}`;
+      const dates = c.dates.length ? `dates in ${c.dates.join(', ')}` : 'no date column found';
+      ui.dataInfo.textContent = `${table.rows.length.toLocaleString('en')} rows · ${dates} · numbers in ${c.numbers.join(', ') || 'none'}`;
     } else {
       const c = textColumns(table);
       fillSelect(ui.textColumn, c.columns, c.textColumn);
@@ -194,12 +198,18 @@ function settings(): Settings {
   const common = { source: source || 'pasted data', epochs: positiveInt(ui.epochs, 'epochs'), hiddenSize: positiveInt(ui.hidden, 'hidden units') };
   if (t === 'forecast') {
     if (!ui.dateColumn.value || !ui.target.value) throw new Error('the data needs a date column and a column of numbers to forecast');
-    return { ...common, task: t, dateColumn: ui.dateColumn.value, target: ui.target.value, lookback: positiveInt(ui.lookback, 'look back'), horizon: positiveInt(ui.horizon, 'horizon') };
+    return {
+      ...common, task: t, dateColumn: ui.dateColumn.value, target: ui.target.value,
+      lookback: positiveInt(ui.lookback, 'look back'), horizon: positiveInt(ui.horizon, 'horizon'),
+    };
   }
   if (t === 'classify') {
     if (!ui.textColumn.value || !ui.labelColumn.value) throw new Error('the data needs a text column and a label column');
     if (ui.textColumn.value === ui.labelColumn.value) throw new Error('the text column and the label column must differ');
-    return { ...common, task: t, textColumn: ui.textColumn.value, labelColumn: ui.labelColumn.value, tokenizer: ui.tokenizer.value === 'word' ? 'word' : 'char' };
+    return {
+      ...common, task: t, textColumn: ui.textColumn.value, labelColumn: ui.labelColumn.value,
+      tokenizer: ui.tokenizer.value === 'word' ? 'word' : 'char',
+    };
   }
   return { ...common, task: t, unit: ui.unit.value === 'lines' ? 'lines' : 'text' };
 }
@@ -257,11 +267,13 @@ worker.addEventListener('message', (event: MessageEvent<FromWorker>) => {
       playground.batches++;
       lossChart?.addBatch(m.epoch, m.batch, m.batches, m.loss);
       return;
-    case 'epoch':
+    case 'epoch': {
       playground.epochs.push(m);
       lossChart?.addEpoch(m.epoch, m.loss, m.valLoss);
-      ui.status.textContent = `epoch ${m.epoch} of ${m.epochs} · loss ${m.loss.toPrecision(4)}${m.valLoss === null ? '' : ` · validation ${m.valLoss.toPrecision(4)}`} · ${m.seconds.toFixed(2)} s`;
+      const validation = m.valLoss === null ? '' : ` · validation ${m.valLoss.toPrecision(4)}`;
+      ui.status.textContent = `epoch ${m.epoch} of ${m.epochs} · loss ${m.loss.toPrecision(4)}${validation} · ${m.seconds.toFixed(2)} s`;
       return;
+    }
     case 'done':
       showResult(m.result);
       offerDownload(m.model.bytes, m.model.fileName);
@@ -315,11 +327,16 @@ function showResult(result: Result): void {
 
 function renderForecast(r: ForecastResult): void {
   const box = h('div', { class: 'chart', id: 'forecast-chart' });
-  const rows: [string, ErrorMetrics][] = [[`${r.modelName} (this model)`, r.metrics.model], ['naive: the last value', r.metrics.naive], [`seasonal naive: the value ${r.season} steps before`, r.metrics.seasonalNaive]];
+  const rows: [string, ErrorMetrics][] = [
+    [`${r.modelName} (this model)`, r.metrics.model],
+    ['naive: the last value', r.metrics.naive],
+    [`seasonal naive: the value ${r.season} steps before`, r.metrics.seasonalNaive],
+  ];
   const best = Math.min(...rows.map(([, m]) => m.mae));
   const table = h('table', { id: 'forecast-metrics' },
     h('tr', {}, h('th', {}, 'method'), h('th', { class: 'num' }, 'MAE'), h('th', { class: 'num' }, 'RMSE'), h('th', { class: 'num' }, 'MASE')),
-    ...rows.map(([name, m]) => h('tr', m.mae === best ? { class: 'best' } : {}, h('td', {}, name), h('td', { class: 'num' }, fmt(m.mae)), h('td', { class: 'num' }, fmt(m.rmse)), h('td', { class: 'num' }, m.mase.toFixed(3)))),
+    ...rows.map(([name, m]) => h('tr', m.mae === best ? { class: 'best' } : {},
+      h('td', {}, name), h('td', { class: 'num' }, fmt(m.mae)), h('td', { class: 'num' }, fmt(m.rmse)), h('td', { class: 'num' }, m.mase.toFixed(3)))),
   );
   const model = r.metrics.model.mae;
   const seasonal = r.metrics.seasonalNaive.mae;
@@ -332,8 +349,11 @@ function renderForecast(r: ForecastResult): void {
     h('table', { id: 'future' }, h('tr', {}, h('th', {}, 'date'), h('th', { class: 'num' }, r.target)),
       ...r.future.dates.map((d, k) => h('tr', {}, h('td', {}, d), h('td', { class: 'num' }, fmt(r.future.values[k]!))))),
   );
+  const filled = r.filled ? ` (${r.filled} missing step${r.filled === 1 ? '' : 's'} filled in)` : '';
   ui.result.replaceChildren(
-    h('p', { class: 'muted' }, `${r.target}, ${r.frequency}${r.filled ? ` (${r.filled} missing step${r.filled === 1 ? '' : 's'} filled in)` : ''}. The test period is the last ${r.times.length - r.testStart} rows, never seen in training: ${origins} forecasts of ${r.horizon} steps, one from each of its origins; the chart shows every ${r.horizon}th.`),
+    h('p', { class: 'muted' },
+      `${r.target}, ${r.frequency}${filled}. The test period is the last ${r.times.length - r.testStart} rows, never seen in training: ` +
+      `${origins} forecasts of ${r.horizon} steps, one from each of its origins; the chart shows every ${r.horizon}th.`),
     box,
     h('h3', {}, 'Errors over the test period'),
     table,
@@ -360,9 +380,14 @@ function renderClassify(r: ClassifyResult): void {
     clearTimeout(timer);
     timer = setTimeout(() => input.value.trim() && send({ type: 'predict', text: input.value }), 150);
   });
+  const mostCommon = Math.max(...m.confusion.map((row) => row.reduce((a, b) => a + b, 0)));
   ui.result.replaceChildren(
-    h('p', {}, h('b', { id: 'accuracy' }, `${(m.accuracy * 100).toFixed(1)}% accuracy`), ` on ${m.count} held-out rows (macro-F1 ${m.macroF1.toFixed(3)}; guessing the most common label: ${(Math.max(...m.confusion.map((row) => row.reduce((a, b) => a + b, 0))) / Math.max(1, m.count) * 100).toFixed(1)}%). Vocabulary: ${r.vocabularySize} tokens.`),
-    h('div', { class: 'columns' }, h('div', {}, h('h3', {}, 'Confusion on the held-out rows'), confusion), h('div', {}, h('h3', {}, 'Try it'), input, h('div', { id: 'prediction' }))),
+    h('p', {}, h('b', { id: 'accuracy' }, `${(m.accuracy * 100).toFixed(1)}% accuracy`),
+      ` on ${m.count} held-out rows (macro-F1 ${m.macroF1.toFixed(3)}; ` +
+      `guessing the most common label: ${(mostCommon / Math.max(1, m.count) * 100).toFixed(1)}%). Vocabulary: ${r.vocabularySize} tokens.`),
+    h('div', { class: 'columns' },
+      h('div', {}, h('h3', {}, 'Confusion on the held-out rows'), confusion),
+      h('div', {}, h('h3', {}, 'Try it'), input, h('div', { id: 'prediction' }))),
     h('h3', {}, 'Held-out examples'),
     examples,
   );
@@ -374,12 +399,16 @@ function renderPrediction(label: string, probabilities: Record<string, number>):
   const sorted = Object.entries(probabilities).sort((a, b) => b[1] - a[1]).slice(0, 6);
   box.replaceChildren(
     h('p', {}, h('b', {}, label)),
-    ...sorted.map(([c, p]) => h('div', { class: 'muted' }, h('span', { class: 'bar', style: `width:${Math.max(2, p * 160)}px` }), `${c} ${(p * 100).toFixed(1)}%`)),
+    ...sorted.map(([c, p]) => h('div', { class: 'muted' },
+      h('span', { class: 'bar', style: `width:${Math.max(2, p * 160)}px` }), `${c} ${(p * 100).toFixed(1)}%`)),
   );
 }
 
 function renderGenerate(r: GenerateResult): void {
-  const prime = h('input', { type: 'text', id: 'prime', placeholder: r.unit === 'lines' ? 'the start of a line (optional)' : 'a start, like “Call me”', 'aria-label': 'start of the text' });
+  const prime = h('input', {
+    type: 'text', id: 'prime', placeholder: r.unit === 'lines' ? 'the start of a line (optional)' : 'a start, like “Call me”',
+    'aria-label': 'start of the text',
+  });
   const temperature = h('input', { type: 'number', id: 'temperature', min: '0', max: '2', step: '0.1', value: '0.7', 'aria-label': 'temperature' });
   const again = h('button', { type: 'button', id: 'generate' }, 'Generate');
   again.addEventListener('click', () => {
@@ -387,7 +416,10 @@ function renderGenerate(r: GenerateResult): void {
     send({ type: 'sample', prime: prime.value, temperature: Number(temperature.value) || 0, length: r.unit === 'lines' ? 40 : 400, seed: sampleSeed });
   });
   ui.result.replaceChildren(
-    h('p', { class: 'muted' }, r.bitsPerToken === null ? `Vocabulary: ${r.vocabularySize} ${r.tokenName}s.` : `${r.bitsPerToken.toFixed(3)} bits per ${r.tokenName} on the held-out tenth of the text (a uniform guess over the ${r.vocabularySize - 2} ${r.tokenName}s costs ${Math.log2(Math.max(2, r.vocabularySize - 2)).toFixed(2)}).`),
+    h('p', { class: 'muted' }, r.bitsPerToken === null
+      ? `Vocabulary: ${r.vocabularySize} ${r.tokenName}s.`
+      : `${r.bitsPerToken.toFixed(3)} bits per ${r.tokenName} on the held-out tenth of the text ` +
+        `(a uniform guess over the ${r.vocabularySize - 2} ${r.tokenName}s costs ${Math.log2(Math.max(2, r.vocabularySize - 2)).toFixed(2)}).`),
     h('div', { id: 'samples' }),
     h('div', { class: 'row' }, h('label', { class: 'muted' }, 'Start with ', prime), h('label', { class: 'muted' }, 'temperature ', temperature), again),
   );

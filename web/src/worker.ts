@@ -14,7 +14,8 @@ import {
   backendInfo, Forecaster, initBackend, LstmkitError, parseCsv, Rng, TextClassifier, TextGenerator, type LabelledText,
 } from './lstmkit.js';
 import type {
-  ClassifyResult, ClassifySettings, ForecastResult, ForecastSettings, FromWorker, GenerateResult, GenerateSettings, Result, Settings, ToWorker,
+  ClassifyResult, ClassifySettings, ForecastResult, ForecastSettings, FromWorker, GenerateResult, GenerateSettings,
+  Result, Settings, ToWorker,
 } from './protocol.js';
 
 interface WorkerScope {
@@ -60,7 +61,9 @@ async function forecast(data: string, s: ForecastSettings): Promise<{ result: Fo
     train: { epochs: s.epochs },
     callbacks: {
       onBatchEnd: onBatch,
-      onEpochEnd: (log, trainer) => afterEpoch({ epoch: log.epoch, epochs: log.epochs, loss: log.loss, valLoss: log.val?.loss ?? null, seconds: log.seconds }, () => trainer.stop()),
+      onEpochEnd: (log, trainer) => afterEpoch({
+        epoch: log.epoch, epochs: log.epochs, loss: log.loss, valLoss: log.val?.loss ?? null, seconds: log.seconds,
+      }, () => trainer.stop()),
     },
   });
   const evaluation = forecaster.evaluate();
@@ -70,7 +73,10 @@ async function forecast(data: string, s: ForecastSettings): Promise<{ result: Fo
     task: 'forecast', target: s.target, modelName: forecaster.modelName, frequency: evaluation.frequency,
     season: evaluation.season, horizon: evaluation.horizon, filled: series.filled,
     times: series.times, values: Array.from(series.values[s.target]!), testStart: evaluation.startRow,
-    backtest: { originRows: backtest.originRows, model: Array.from(backtest.model), naive: Array.from(backtest.naive), seasonalNaive: Array.from(backtest.seasonalNaive) },
+    backtest: {
+      originRows: backtest.originRows, model: Array.from(backtest.model), naive: Array.from(backtest.naive),
+      seasonalNaive: Array.from(backtest.seasonalNaive),
+    },
     metrics: {
       model: { ...metrics.model }, naive: { ...metrics.naive }, seasonalNaive: { ...metrics.seasonalNaive },
     },
@@ -84,7 +90,10 @@ function labelledRows(data: string, s: ClassifySettings): LabelledText[] {
   const table = parseCsv(data, s.source);
   const text = table.header.indexOf(s.textColumn);
   const label = table.header.indexOf(s.labelColumn);
-  if (text === -1 || label === -1) throw new LstmkitError(`${s.source}: no column "${text === -1 ? s.textColumn : s.labelColumn}" (the columns are ${table.header.join(', ')})`);
+  if (text === -1 || label === -1) {
+    const missing = text === -1 ? s.textColumn : s.labelColumn;
+    throw new LstmkitError(`${s.source}: no column "${missing}" (the columns are ${table.header.join(', ')})`);
+  }
   return table.rows.map((row) => ({ text: row[text]!, label: row[label]!.trim() }));
 }
 
@@ -104,7 +113,9 @@ async function classify(data: string, s: ClassifySettings): Promise<{ result: Cl
     ...(heldOut.length ? { validation: heldOut } : {}),
     callbacks: {
       onBatchEnd: onBatch,
-      onEpochEnd: (log, trainer) => afterEpoch({ epoch: log.epoch, epochs: log.epochs, loss: log.loss, valLoss: log.val?.loss ?? null, seconds: log.seconds }, () => trainer.stop()),
+      onEpochEnd: (log, trainer) => afterEpoch({
+        epoch: log.epoch, epochs: log.epochs, loss: log.loss, valLoss: log.val?.loss ?? null, seconds: log.seconds,
+      }, () => trainer.stop()),
     },
   });
   const metrics = heldOut.length ? model.evaluate(heldOut) : model.evaluate(train);
@@ -112,10 +123,18 @@ async function classify(data: string, s: ClassifySettings): Promise<{ result: Cl
   const predictions = model.predict(shown.map((r) => r.text));
   const result: ClassifyResult = {
     task: 'classify', classes: metrics.classes, vocabularySize: model.vocabulary.length,
-    heldOut: { count: metrics.count, accuracy: metrics.accuracy, macroF1: metrics.macroF1, confusion: metrics.confusion },
-    examples: shown.map((r, i) => ({ text: r.text, label: String(r.label), predicted: predictions[i]!.label, probability: predictions[i]!.probabilities[predictions[i]!.label]! })),
+    heldOut: {
+      count: metrics.count, accuracy: metrics.accuracy, macroF1: metrics.macroF1, confusion: metrics.confusion,
+    },
+    examples: shown.map((r, i) => ({
+      text: r.text, label: String(r.label), predicted: predictions[i]!.label,
+      probability: predictions[i]!.probabilities[predictions[i]!.label]!,
+    })),
   };
-  const training = { source: s.source, rows: rows.length, heldOut: result.heldOut, epochs: model.history.length, madeBy: 'lstmkit playground', savedAt: new Date().toISOString() };
+  const training = {
+    source: s.source, rows: rows.length, heldOut: result.heldOut, epochs: model.history.length,
+    madeBy: 'lstmkit playground', savedAt: new Date().toISOString(),
+  };
   return { result, bytes: model.toModelFile({ training }) };
 }
 
@@ -129,7 +148,9 @@ async function generate(data: string, s: GenerateSettings): Promise<{ result: Ge
     validationSplit: 0.1,
     callbacks: {
       onBatchEnd: onBatch,
-      onEpochEnd: (log) => afterEpoch({ epoch: log.epoch, epochs: log.epochs, loss: log.loss, valLoss: log.val?.loss ?? null, seconds: log.seconds }, () => model.stop()),
+      onEpochEnd: (log) => afterEpoch({
+        epoch: log.epoch, epochs: log.epochs, loss: log.loss, valLoss: log.val?.loss ?? null, seconds: log.seconds,
+      }, () => model.stop()),
     },
   });
   const last = model.history[model.history.length - 1];
@@ -138,7 +159,10 @@ async function generate(data: string, s: GenerateSettings): Promise<{ result: Ge
     bitsPerToken: last?.val ? Math.min(...model.history.map((h) => h.val!.bitsPerToken)) : null,
     samples: model.sample({ temperature: 0.7, count: s.unit === 'lines' ? 8 : 1, length: s.unit === 'lines' ? 40 : 400, seed: 1 }),
   };
-  const training = { source: s.source, characters: data.length, epochs: model.history.length, bitsPerToken: result.bitsPerToken, madeBy: 'lstmkit playground', savedAt: new Date().toISOString() };
+  const training = {
+    source: s.source, characters: data.length, epochs: model.history.length, bitsPerToken: result.bitsPerToken,
+    madeBy: 'lstmkit playground', savedAt: new Date().toISOString(),
+  };
   return { result, bytes: model.toModelFile({ training }) };
 }
 
@@ -176,7 +200,11 @@ scope.addEventListener('message', (event) => {
       if (message.type === 'train') await train(message.data, message.settings);
       else if (message.type === 'sample') {
         if (!generator) throw new LstmkitError('train a generator first');
-        post({ type: 'samples', samples: generator.sample({ prime: message.prime, temperature: message.temperature, length: message.length, seed: message.seed, count: generator.unit === 'lines' ? 8 : 1 }) });
+        const samples = generator.sample({
+          prime: message.prime, temperature: message.temperature, length: message.length, seed: message.seed,
+          count: generator.unit === 'lines' ? 8 : 1,
+        });
+        post({ type: 'samples', samples });
       } else if (message.type === 'predict') {
         if (!classifier) throw new LstmkitError('train a classifier first');
         const [prediction] = classifier.predict([message.text]);

@@ -39,10 +39,18 @@ export function registerForecastCommands(program: Command): Command {
     .option('--features <a,b>', 'numeric input columns (list the target to feed its level too)', list)
     .option('--where <column=value>', 'keep only rows where column = value (repeatable), e.g. symbol=AAPL', collectWhere)
     .option('--season <n>', 'season length in steps (default by frequency: 12 monthly, 7 daily, 24 hourly, 4 quarterly, 52 weekly)', positiveInt)
-    .addOption(new Option('--transform <kind>', 'what the model predicts: the change from the last value, that change beyond the drift of the last season, or the level').choices(['delta', 'drift', 'level']).default('delta'))
+    .addOption(
+      new Option(
+        '--transform <kind>',
+        'what the model predicts: the change from the last value, that change beyond the drift of the last season, or the level',
+      ).choices(['delta', 'drift', 'level']).default('delta'),
+    )
     .addOption(new Option('--scaler <kind>', 'input/output scaling, fitted on the training rows').choices(['standard', 'minmax']).default('standard'))
     .option('--no-calendar', 'leave out the sin/cos season-phase inputs')
-    .addOption(new Option('--gaps <policy>', 'missing dates: an error, or rows filled by linear interpolation').choices(['error', 'interpolate']).default('error'))
+    .addOption(
+      new Option('--gaps <policy>', 'missing dates: an error, or rows filled by linear interpolation')
+        .choices(['error', 'interpolate']).default('error'),
+    )
     .option('--freq <name>', 'the step between rows (daily, weekly, monthly, quarterly, yearly, hourly); inferred when left out')
     .option('--val-size <x>', 'validation part: a fraction of the rows or a row count', partSize, 0.15)
     .option('--test-size <x>', 'test part (the last rows): a fraction or a row count', partSize, 0.15)
@@ -68,7 +76,8 @@ export function registerForecastCommands(program: Command): Command {
     .option('--from <date>', 'first date of the evaluation period (default: where the test part started in training)')
     .option('--chart <file>', 'write the chart (.svg, or .html with the metrics table)')
     .option('--json', 'print the metrics as JSON')
-    .action(async (model: string, o: { csv: string; from?: string; chart?: string; json?: boolean }) => (await import('../forecast.js')).forecastEvalCommand(model, o));
+    .action(async (model: string, o: { csv: string; from?: string; chart?: string; json?: boolean }) =>
+      (await import('../forecast.js')).forecastEvalCommand(model, o));
 
   forecast.command('predict')
     .description('forecast the steps after the last row (or after --origin): CSV of date, forecast, naive, seasonal_naive, actual')
@@ -77,7 +86,8 @@ export function registerForecastCommands(program: Command): Command {
     .option('--origin <date>', 'forecast from this date instead of the last row (later rows become the actuals)')
     .option('--out <file>', 'write the forecast CSV here instead of stdout')
     .option('--chart <file>', 'write the chart of history, forecast and actuals (.svg or .html)')
-    .action(async (model: string, o: { csv: string; origin?: string; out?: string; chart?: string }) => (await import('../forecast.js')).forecastPredictCommand(model, o));
+    .action(async (model: string, o: { csv: string; origin?: string; out?: string; chart?: string }) =>
+      (await import('../forecast.js')).forecastPredictCommand(model, o));
 
   return forecast;
 }

@@ -19,7 +19,10 @@ function parent(program: Command, name: string, description: string): Command {
   return program.commands.find((c) => c.name() === name) ?? program.command(name).description(description);
 }
 
-/** Adds `import onnx <file> --out <model.lstmkit>` and `export onnx <model> --out <file.onnx>` (reports go to `log`, default stdout). */
+/**
+ * Adds `import onnx <file> --out <model.lstmkit>` and `export onnx <model> --out <file.onnx>`
+ * (reports go to `log`, default stdout).
+ */
 export function registerOnnxCommands(program: Command, options: { log?: (line: string) => void } = {}): void {
   const withLog = <T extends object>(o: T): T => (options.log ? { ...o, log: options.log } : o);
   parent(program, 'import', 'turn models of other frameworks into lstmkit model files')

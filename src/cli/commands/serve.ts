@@ -42,13 +42,19 @@ export function registerServeCommand(program: Command): Command {
     .option('--max-instances <n>', 'sequences per request at most', positiveInt, d.maxInstances)
     .option('--max-steps <n>', 'steps (tokens, rows) per sequence, and tokens per prime, at most', positiveInt, d.maxSteps)
     .addOption(new Option('--max-body <size>', 'request body size at most (bytes, or 512kb, 4mb)').argParser(bytes).default(d.maxBodyBytes, '1mb'))
-    .addOption(new Option('--max-pass-memory <size>', 'memory one forward pass may use; bigger batches run as several passes').argParser(bytes).default(d.maxPassBytes, '256mb'))
+    .addOption(
+      new Option('--max-pass-memory <size>', 'memory one forward pass may use; bigger batches run as several passes')
+        .argParser(bytes).default(d.maxPassBytes, '256mb'),
+    )
     .option('--max-generate-length <n>', 'tokens per generated sample at most', positiveInt, d.maxGenerateLength)
     .option('--max-samples <n>', 'samples per generate request at most', positiveInt, d.maxSamples)
     .option('--generate-concurrency <n>', 'generations running at once per language model', positiveInt, d.generateConcurrency)
     .option('--timeout <ms>', 'per-request deadline: later requests get 504', positiveInt, d.timeoutMs)
     .option('--shutdown-timeout <ms>', 'on SIGTERM, how long requests in flight may take before the process exits anyway', positiveInt, 30_000)
     .option('--threads <n>', 'compute threads (default: cores, at most 8; LSTMKIT_THREADS)', positiveInt)
-    .addOption(new Option('--log-level <level>', 'server log level (JSON lines on stdout)').choices(['silent', 'fatal', 'error', 'warn', 'info', 'debug']).default('warn'))
+    .addOption(
+      new Option('--log-level <level>', 'server log level (JSON lines on stdout)')
+        .choices(['silent', 'fatal', 'error', 'warn', 'info', 'debug']).default('warn'),
+    )
     .action(async (model: string | undefined, o: ServeArgs) => (await import('../serve.js')).serveCommand(model, o));
 }

@@ -22,12 +22,21 @@ import { describeAxes, describeRuns, describeValue, width, type Act, type Axis, 
 export const META_CONFIG = 'lstmkit.config';
 export const META_PREPROCESSING = 'lstmkit.preprocessing';
 
-/** The SequenceModel config and weights the followed graph's output describes, with what the file's lstmkit metadata adds. */
-export function assembleModel(model: OnnxModel, opts: OnnxImportOptions, { state, outName, out }: FollowedGraph): OnnxImport {
+/**
+ * The SequenceModel config and weights the followed graph's output describes,
+ * with what the file's lstmkit metadata adds.
+ */
+export function assembleModel(
+  model: OnnxModel, opts: OnnxImportOptions, { state, outName, out }: FollowedGraph,
+): OnnxImport {
   const fail = (m: string): never => {
     throw state.fail(`output '${outName}' ${m}`);
   };
-  if (out.kind !== 'act') fail(out.kind === 'float' || out.kind === 'int' ? 'is a constant: it does not depend on the input' : `is ${describeValue(out)}, not a model output`);
+  if (out.kind !== 'act') {
+    fail(out.kind === 'float' || out.kind === 'int'
+      ? 'is a constant: it does not depend on the input'
+      : `is ${describeValue(out)}, not a model output`);
+  }
   const result = out as Act;
   if (state.ops.length === 0) fail('does not depend on any LSTM, GRU or RNN operator');
   const ops = [...state.ops].sort((a, b) => a.layer - b.layer);
@@ -37,10 +46,23 @@ export function assembleModel(model: OnnxModel, opts: OnnxImportOptions, { state
   });
   const first = ops[0]!;
   for (const o of ops) {
-    if (o.cell !== first.cell) throw state.fail(`${o.where} is ${o.cell.toUpperCase()} but ${first.where} is ${first.cell.toUpperCase()}; a SequenceModel stacks one kind of cell`);
-    if (o.hidden !== first.hidden) throw state.fail(`${o.where} has hidden_size ${o.hidden} but ${first.where} has ${first.hidden}; a SequenceModel's layers share one hidden size`);
+    if (o.cell !== first.cell) {
+      throw state.fail(
+        `${o.where} is ${o.cell.toUpperCase()} but ${first.where} is ${first.cell.toUpperCase()}; a SequenceModel stacks one kind of cell`,
+      );
+    }
+    if (o.hidden !== first.hidden) {
+      throw state.fail(
+        `${o.where} has hidden_size ${o.hidden} but ${first.where} has ${first.hidden}; a SequenceModel's layers share one hidden size`,
+      );
+    }
     if (o.nonlinearity !== first.nonlinearity) throw state.fail(`${o.where} uses ${o.nonlinearity} but ${first.where} uses ${first.nonlinearity}`);
-    if (o.lengths !== first.lengths) throw state.fail(`${o.where} and ${first.where} differ in sequence_lens (${o.lengths ?? 'none'} vs ${first.lengths ?? 'none'}); give every layer the same lengths or none`);
+    if (o.lengths !== first.lengths) {
+      throw state.fail(
+        `${o.where} and ${first.where} differ in sequence_lens (${o.lengths ?? 'none'} vs ${first.lengths ?? 'none'}); ` +
+        'give every layer the same lengths or none',
+      );
+    }
   }
   const lengths = first.lengths;
   const { cell, hidden: H } = first;
@@ -70,7 +92,8 @@ export function assembleModel(model: OnnxModel, opts: OnnxImportOptions, { state
   } else if (shape === `B${K_}`) mode = 'sequence';
   else return fail(`is ${describeAxes(axes, state.sym)}; a SequenceModel outputs [batch, outputs] per sequence or [batch, steps, outputs] per step`);
 
-  // Normalize what the head reads: the forward output at the last step is the forward final state, the backward output at the first step the backward final state (without padding).
+  // Normalize what the head reads: the forward output at the last step is the forward final state, the backward
+  // output at the first step the backward final state (without padding).
   const runs = head.runs.map((r): Run => {
     const ref = r.ref!;
     if (mode === 'sequence' && ref.what === 'Y' && lengths === null && ((ref.dir === 0 && ref.time === 'last') || (ref.dir === 1 && ref.time === 'first'))) {
@@ -83,29 +106,45 @@ export function assembleModel(model: OnnxModel, opts: OnnxImportOptions, { state
   let pooling: 'last' | 'mean' | undefined;
   const explain = (): string => `the head reads ${describeRuns(runs)}`;
   if (mode === 'step') {
-    if (!refs.every((r) => r.what === 'Y' && r.time === 'all' && lastLayer(r))) fail(`is per step, but ${explain()}; a per-step head reads the last layer's output sequence`);
+    if (!refs.every((r) => r.what === 'Y' && r.time === 'all' && lastLayer(r))) {
+      fail(`is per step, but ${explain()}; a per-step head reads the last layer's output sequence`);
+    }
   } else if (refs.every((r) => r.what === 'h' && lastLayer(r))) {
     pooling = 'last';
   } else if (refs.every((r) => r.what === 'Y' && lastLayer(r) && (r.time === 'mean' || r.time === 'meanLen'))) {
-    if (lengths !== null && refs.some((r) => r.time === 'mean')) fail('averages the output over all steps, padding included, while the layers read sequence_lens; lstmkit averages over each sequence\'s own steps');
+    if (lengths !== null && refs.some((r) => r.time === 'mean')) {
+      fail(
+        'averages the output over all steps, padding included, while the layers read sequence_lens; ' +
+        'lstmkit averages over each sequence\'s own steps',
+      );
+    }
     if (lengths === null && refs.some((r) => r.time === 'meanLen')) fail('divides by sequence lengths the recurrent layers do not use');
     pooling = 'mean';
   } else {
     const hint = refs.some((r) => r.what === 'Y' && (r.time === 'last' || r.time === 'first'))
       ? lengths !== null
         ? ' (with sequence_lens, the last step of the output is padding for shorter sequences; read the final state Y_h instead)'
-        : ' (the backward direction\'s output at the last step is its first step, not its final state: read Y_h, or the backward output at step 0)'
+        : ' (the backward direction\'s output at the last step is its first step, not its final state: ' +
+          'read Y_h, or the backward output at step 0)'
       : refs.some((r) => r.what === 'c') ? ' (the cell state cannot feed the head)' : '';
-    fail(`cannot be a SequenceModel's output: ${explain()}, but a SequenceModel's head reads the last layer's final states (h_n) or their mean over time${hint}`);
+    fail(
+      `cannot be a SequenceModel's output: ${explain()}, ` +
+      `but a SequenceModel's head reads the last layer's final states (h_n) or their mean over time${hint}`,
+    );
   }
 
-  // Weights under PyTorch's names: the embedding table, the recurrent layers', and the head's, its columns scattered where it reads features in another order (or not at all).
+  // Weights under PyTorch's names: the embedding table, the recurrent layers', and the head's, its columns scattered
+  // where it reads features in another order (or not at all).
   const weights: OnnxImport['weights'] = {};
   if (state.embedding) weights['embedding.weight'] = { shape: [state.embedding.rows, state.embedding.dim], data: state.embedding.table };
   Object.assign(weights, recurrentWeights(state, ops, { cell, H, I, D }));
   const F = D * H;
-  const read = new Set(runs.flatMap((r) => Array.from({ length: r.to - r.from }, (_, k) => r.ref!.dir * H + r.from + k)));
-  if (read.size < F) state.notes.push(`the head reads ${read.size} of the ${F} features of the last layer (${describeRuns(runs)}); the others get zero weights`);
+  const read = new Set(runs.flatMap((r) => (
+    Array.from({ length: r.to - r.from }, (_, k) => r.ref!.dir * H + r.from + k)
+  )));
+  if (read.size < F) {
+    state.notes.push(`the head reads ${read.size} of the ${F} features of the last layer (${describeRuns(runs)}); the others get zero weights`);
+  }
   const headWeight = new Float32Array(K * F);
   const Fin = width(runs);
   let c = 0;
@@ -122,7 +161,8 @@ export function assembleModel(model: OnnxModel, opts: OnnxImportOptions, { state
     if (bad >= 0) throw state.fail(`the weights of ${name} hold ${w.data[bad]} (at [${bad}]); a model's weights are finite numbers`);
   }
 
-  // The config: from the graph and the options; an lstmkit export's metadata adds what the graph cannot hold (labels, vocabulary, tokenizer, training settings).
+  // The config: from the graph and the options; an lstmkit export's metadata adds what the graph cannot hold
+  // (labels, vocabulary, tokenizer, training settings).
   const softmax = act.softmax ?? (state.softmaxSibling ? 'Softmax' : null);
   let classes = opts.classes;
   const classification = classes !== undefined || opts.classification === true || softmax !== null;
@@ -142,7 +182,8 @@ export function assembleModel(model: OnnxModel, opts: OnnxImportOptions, { state
     input = { type: 'tokens', embeddingDim: I, vocabulary, tokenizer: 'word' };
   } else input = { type: 'features', size: I };
   if (next && (classification ? !data.tokens || K !== state.embedding!.rows : data.tokens || K !== I)) {
-    throw state.fail(`the next-step mode predicts the input (${data.tokens ? `${state.embedding!.rows} tokens` : `${I} features`}), but the head has ${K} outputs`);
+    const predicted = data.tokens ? `${state.embedding!.rows} tokens` : `${I} features`;
+    throw state.fail(`the next-step mode predicts the input (${predicted}), but the head has ${K} outputs`);
   }
   const output: ModelConfig['output'] = { mode: next ? 'next' : mode, type: classification ? 'classification' : 'regression' };
   if (classification) output.classes = classes!;
@@ -165,10 +206,18 @@ export function assembleModel(model: OnnxModel, opts: OnnxImportOptions, { state
     } else state.notes.push(`the file's lstmkit metadata describes another model than its graph (edited after export?); it was ignored`);
   }
   if (!fromMeta && data.tokens && !opts.vocabulary) {
-    state.notes.push(`the vocabulary is not in the file: tokens are named by their ids ("2" … "${state.embedding!.rows - 1}"; 0 is padding, 1 unknown), split on whitespace`);
+    state.notes.push(
+      `the vocabulary is not in the file: tokens are named by their ids ("2" … "${state.embedding!.rows - 1}"; 0 is padding, 1 unknown), ` +
+      'split on whitespace',
+    );
   }
-  if (config.output.type === 'classification' && softmax === null) state.notes.push('the graph outputs logits; the imported classifier outputs their softmax (probabilities)');
-  if (mode === 'step' && data.batchFirst !== batchFirstOut) state.notes.push(`the graph's output is ${batchFirstOut ? 'batch-first' : 'time-major'} while its input is ${data.batchFirst ? 'batch-first' : 'time-major'}`);
+  if (config.output.type === 'classification' && softmax === null) {
+    state.notes.push('the graph outputs logits; the imported classifier outputs their softmax (probabilities)');
+  }
+  if (mode === 'step' && data.batchFirst !== batchFirstOut) {
+    const layout = (batchFirst: boolean | undefined): string => (batchFirst ? 'batch-first' : 'time-major');
+    state.notes.push(`the graph's output is ${layout(batchFirstOut)} while its input is ${layout(data.batchFirst)}`);
+  }
   const imported: OnnxImport = { config, weights, batchFirst: data.batchFirst ?? true, notes: state.notes };
   if (meta.preprocessing !== undefined) imported.preprocessing = meta.preprocessing;
   return imported;
@@ -201,10 +250,20 @@ function sameArchitecture(meta: ModelConfig, graph: ModelConfig): boolean {
   const [a, b] = [meta, graph];
   if (a.input.type !== b.input.type) return false;
   if (a.input.type === 'features' && b.input.type === 'features' && a.input.size !== b.input.size) return false;
-  if (a.input.type === 'tokens' && b.input.type === 'tokens' && (a.input.embeddingDim !== b.input.embeddingDim || a.input.vocabulary?.length !== b.input.vocabulary?.length)) return false;
-  const r = (c: ModelConfig): string => JSON.stringify([c.rnn.cell, c.rnn.hiddenSize, c.rnn.numLayers ?? 1, c.rnn.bidirectional ?? false, c.rnn.projSize ?? 0, c.rnn.cell === 'rnn' ? c.rnn.nonlinearity ?? 'tanh' : '']);
+  if (
+    a.input.type === 'tokens' && b.input.type === 'tokens'
+    && (a.input.embeddingDim !== b.input.embeddingDim || a.input.vocabulary?.length !== b.input.vocabulary?.length)
+  ) return false;
+  const r = (c: ModelConfig): string => JSON.stringify([
+    c.rnn.cell, c.rnn.hiddenSize, c.rnn.numLayers ?? 1, c.rnn.bidirectional ?? false, c.rnn.projSize ?? 0,
+    c.rnn.cell === 'rnn' ? c.rnn.nonlinearity ?? 'tanh' : '',
+  ]);
   if (r(a) !== r(b)) return false;
-  const outputs = (c: ModelConfig): number => (c.output.type === 'classification' ? c.output.classes?.length ?? 0 : c.output.mode === 'next' ? (c.input.type === 'features' ? c.input.size : 0) : c.output.size ?? 1);
+  const outputs = (c: ModelConfig): number => (
+    c.output.type === 'classification' ? c.output.classes?.length ?? 0
+      : c.output.mode === 'next' ? (c.input.type === 'features' ? c.input.size : 0)
+        : c.output.size ?? 1
+  );
   const mode = a.output.mode === 'next' ? 'step' : a.output.mode;
   return mode === b.output.mode && outputs(a) === outputs(b)
     && (a.output.type === b.output.type || (a.output.type === 'classification') !== (b.output.type === 'classification'))

@@ -42,7 +42,9 @@ function constantNode(ctx: NodeCtx): Value {
 /** Dropout in inference is the identity; a mask output, if the graph names one, is nothing a SequenceModel has. */
 function dropout(ctx: NodeCtx, ins: (Value | undefined)[]): (Value | undefined)[] {
   ctx.allow('ratio', 'seed', 'is_test');
-  if (ins[2] !== undefined && !(ins[2].kind === 'int' && ins[2].data.every((v) => v === 0))) throw ctx.fail('training_mode must be false (dropout in inference is the identity)');
+  if (ins[2] !== undefined && !(ins[2].kind === 'int' && ins[2].data.every((v) => v === 0))) {
+    throw ctx.fail('training_mode must be false (dropout in inference is the identity)');
+  }
   if (ctx.node.output[1]) return [ctx.input(ins, 0), { kind: 'input', name: `${ctx.node.output[1]} (a dropout mask)` }];
   return [ctx.input(ins, 0)];
 }
@@ -75,7 +77,11 @@ function shape(state: ImportState, ctx: NodeCtx, v: Value): Value {
   if (v.kind === 'float' || v.kind === 'int') dims = v.shape;
   else if (v.kind === 'zeros') dims = v.shape;
   else if (v.kind === 'act' || v.kind === 'tokens') dims = v.axes.map(axisSize);
-  else if (v.kind === 'lengths') dims = v.shape.map((d) => (d === 'B' ? (batchSym(state) ?? ctx.refuse('takes the shape of the lengths before the batch axis is known')) : d));
+  else if (v.kind === 'lengths') {
+    dims = v.shape.map((d) => (
+      d === 'B' ? (batchSym(state) ?? ctx.refuse('takes the shape of the lengths before the batch axis is known')) : d
+    ));
+  }
   else throw ctx.fail(`takes the shape of graph input '${v.name}', which a SequenceModel has no place for`);
   const start = ctx.int('start', 0);
   const end = ctx.int('end', dims.length);
@@ -99,7 +105,9 @@ function constantOfShape(ctx: NodeCtx, shapeV: Value): Value {
   const dims = shapeV.data.map((d) => (typeof d === 'number' ? d : ctx.refuse('fills a tensor of symbolic shape with something other than float zeros')));
   const n = sizeOfShape(dims);
   if (n > 2 ** 24) throw ctx.fail(`shape ${describeShape(dims)} is too large`);
-  return value!.kind === 'float' ? { kind: 'float', shape: dims, data: new Float32Array(n).fill(v) } : { kind: 'int', shape: dims, data: new Array<number>(n).fill(v) };
+  return value!.kind === 'float'
+    ? { kind: 'float', shape: dims, data: new Float32Array(n).fill(v) }
+    : { kind: 'int', shape: dims, data: Array.from({ length: n }, () => v) };
 }
 
 function expand(state: ImportState, ctx: NodeCtx, v: Value, shapeV: Value): Value {

@@ -78,7 +78,10 @@ class GraphBuilder {
       if (typeof v === 'number') return { name: key, type: AttributeType.INT, i: v };
       if (typeof v === 'string') return { name: key, type: AttributeType.STRING, s: new TextEncoder().encode(v) };
       if (Array.isArray(v) && v.every((x) => typeof x === 'number')) return { name: key, type: AttributeType.INTS, ints: v };
-      if (Array.isArray(v)) return { name: key, type: AttributeType.STRINGS, strings: (v as string[]).map((s) => new TextEncoder().encode(s)) };
+      if (Array.isArray(v)) {
+        const strings = (v as string[]).map((s) => new TextEncoder().encode(s));
+        return { name: key, type: AttributeType.STRINGS, strings };
+      }
       return { name: key, type: AttributeType.FLOAT, f: v.float };
     });
     const outs = outputs.map((o) => (o === '' ? '' : this.used.has(o) ? this.unique(o) : (this.used.add(o), o)));
@@ -104,10 +107,17 @@ export function exportOnnx(model: SequenceModel, opts: OnnxExportOptions = {}): 
   const opset = opts.opset ?? 14;
   if (layout !== 0 && layout !== 1) throw new ValueError(`ONNX export: layout must be 0 or 1, got ${String(layout)}`);
   if (!Number.isInteger(opset) || opset < ONNX_OPSETS.min || opset > ONNX_OPSETS.max) {
-    throw new ValueError(`ONNX export: opset must be an integer from ${ONNX_OPSETS.min} (the first with the recurrent operators' layout attribute) to ${ONNX_OPSETS.max}, got ${opset}`);
+    throw new ValueError(
+      `ONNX export: opset must be an integer from ${ONNX_OPSETS.min} (the first with the recurrent operators' layout attribute) ` +
+      `to ${ONNX_OPSETS.max}, got ${opset}`,
+    );
   }
   const { cell, hiddenSize: H } = config.rnn;
-  if (config.rnn.projSize) throw new ValueError(`ONNX export: ONNX's LSTM has no projection, so a model with rnn.projSize (${config.rnn.projSize}) cannot be exported`);
+  if (config.rnn.projSize) {
+    throw new ValueError(
+      `ONNX export: ONNX's LSTM has no projection, so a model with rnn.projSize (${config.rnn.projSize}) cannot be exported`,
+    );
+  }
   const L = config.rnn.numLayers ?? 1;
   const D = config.rnn.bidirectional ? 2 : 1;
   const G = gateCount(cell);
@@ -171,7 +181,7 @@ export function exportOnnx(model: SequenceModel, opts: OnnxExportOptions = {}): 
     if (D === 2) attrs.direction = 'bidirectional';
     if (layout === 1) attrs.layout = 1;
     if (cell === 'gru') attrs.linear_before_reset = 1;
-    if (cell === 'rnn' && (config.rnn.nonlinearity ?? 'tanh') === 'relu') attrs.activations = new Array<string>(D).fill('Relu');
+    if (cell === 'rnn' && (config.rnn.nonlinearity ?? 'tanh') === 'relu') attrs.activations = Array.from({ length: D }, () => 'Relu');
     const [Y, Yh] = g.node(op, [
       X,
       g.float(`/rnn/W_l${l}`, [D, G * H, inSize], W),
@@ -236,7 +246,9 @@ export function exportOnnx(model: SequenceModel, opts: OnnxExportOptions = {}): 
   }
 
   const metadata = [{ key: META_CONFIG, value: JSON.stringify(config) }];
-  if (opts.preprocessing !== undefined) metadata.push({ key: META_PREPROCESSING, value: JSON.stringify(opts.preprocessing) });
+  if (opts.preprocessing !== undefined) {
+    metadata.push({ key: META_PREPROCESSING, value: JSON.stringify(opts.preprocessing) });
+  }
   return encodeModelProto({
     ir_version: irVersion(opset),
     opset_import: [{ domain: '', version: opset }],

@@ -27,7 +27,10 @@ export interface FollowedGraph {
   out: Value;
 }
 
-/** Follow `model`'s graph from its input to `output` (default: its first output), evaluating the nodes that output depends on. */
+/**
+ * Follow `model`'s graph from its input to `output` (default: its first output),
+ * evaluating the nodes that output depends on.
+ */
 export function followGraph(model: OnnxModel, source: string, output: string | undefined): FollowedGraph {
   // The file's own checks, before there is an ImportState to fail in.
   const fail = (message: string): FormatError => new FormatError(`${source}: ${message}`);
@@ -47,10 +50,17 @@ export function followGraph(model: OnnxModel, source: string, output: string | u
   const outName = output ?? outputs[0]!;
   if (!outputs.includes(outName)) throw state.fail(`the graph has no output '${outName}'; its outputs are ${outputs.map((o) => `'${o}'`).join(', ')}`);
   // A Softmax of the imported output is its class probabilities (lstmkit's exports write both).
-  const probabilities = g.node.find((n) => n.op_type === 'Softmax' && (n.domain ?? '') === '' && n.input[0] === outName && n.output.length === 1 && outputs.includes(n.output[0]!));
+  const probabilities = g.node.find((n) => n.op_type === 'Softmax' && (n.domain ?? '') === ''
+    && n.input[0] === outName && n.output.length === 1 && outputs.includes(n.output[0]!));
   if (probabilities) state.softmaxSibling = true;
   const others = outputs.filter((o) => o !== outName && o !== probabilities?.output[0]);
-  if (others.length) state.notes.push(`imported output '${outName}'; the other graph output${others.length > 1 ? 's' : ''} ${others.map((o) => `'${o}'`).join(', ')} ${others.length > 1 ? 'are' : 'is'} not part of the model`);
+  if (others.length) {
+    const many = others.length > 1;
+    state.notes.push(
+      `imported output '${outName}'; the other graph output${many ? 's' : ''} ${others.map((o) => `'${o}'`).join(', ')} ` +
+      `${many ? 'are' : 'is'} not part of the model`,
+    );
+  }
 
   // Which nodes the output depends on.
   const producer = new Map<string, number>();
@@ -74,7 +84,11 @@ export function followGraph(model: OnnxModel, source: string, output: string | u
   const ignored = g.node.filter((n, i) => !needed.has(i) && n !== probabilities);
   if (ignored.length) {
     const list = ignored.slice(0, 6).map((n) => nodeName(n, g.node.indexOf(n))).join(', ');
-    state.notes.push(`${ignored.length} node${ignored.length > 1 ? 's' : ''} that output '${outName}' does not depend on ${ignored.length > 1 ? 'were' : 'was'} not imported: ${list}${ignored.length > 6 ? ', …' : ''}`);
+    const many = ignored.length > 1;
+    state.notes.push(
+      `${ignored.length} node${many ? 's' : ''} that output '${outName}' does not depend on ${many ? 'were' : 'was'} not imported: ` +
+      `${list}${ignored.length > 6 ? ', …' : ''}`,
+    );
   }
 
   for (const i of needed) {
@@ -96,8 +110,13 @@ function nodeName(n: OnnxNode, i: number): string {
   return `node ${n.name ? `'${n.name}'` : `#${i}`} (${n.op_type ?? '?'})`;
 }
 
-/** The values of the initializers and the graph inputs; the one input the recurrent layers read is the data (features or token ids). */
-function defineInputs(state: ImportState, g: OnnxGraph, values: Map<string, Value>, needed: Set<number>, producer: Map<string, number>): void {
+/**
+ * The values of the initializers and the graph inputs;
+ * the one input the recurrent layers read is the data (features or token ids).
+ */
+function defineInputs(
+  state: ImportState, g: OnnxGraph, values: Map<string, Value>, needed: Set<number>, producer: Map<string, number>,
+): void {
   for (const t of g.initializer) values.set(t.name ?? '', constantValue(decodeTensor(t, `${state.source}: initializer '${t.name ?? ''}'`)));
   const inputs = new Map<string, OnnxValueInfo>();
   for (const v of g.input) if (!values.has(v.name ?? '')) inputs.set(v.name ?? '', v);
@@ -121,7 +140,10 @@ function defineInputs(state: ImportState, g: OnnxGraph, values: Map<string, Valu
       todo.push(...(RECURRENT_OPS.has(pn.op_type ?? '') ? pn.input.slice(0, 1) : pn.input));
     }
   }
-  if (data.size > 1) throw state.fail(`the recurrent layers read several graph inputs (${[...data].sort().map((d) => `'${d}'`).join(', ')}); a SequenceModel has one input`);
+  if (data.size > 1) {
+    const names = [...data].sort().map((d) => `'${d}'`).join(', ');
+    throw state.fail(`the recurrent layers read several graph inputs (${names}); a SequenceModel has one input`);
+  }
   for (const [name, info] of inputs) {
     const tt = info.type?.tensor_type;
     const dims = tt?.shape?.dim;
@@ -131,10 +153,21 @@ function defineInputs(state: ImportState, g: OnnxGraph, values: Map<string, Valu
       const describe = `graph input '${name}' is ${dims ? `${dataTypeName(elem)} of rank ${dims.length}` : 'of unknown shape'}`;
       if (elem === DataType.FLOAT && dims?.length === 3) {
         const features = dims[2]!.dim_value;
-        if (features === undefined || features < 1) throw state.fail(`graph input '${name}' has no fixed number of features (its last dimension is ${dims[2]!.dim_param ?? 'unknown'})`);
+        if (features === undefined || features < 1) {
+          throw state.fail(
+            `graph input '${name}' has no fixed number of features (its last dimension is ${dims[2]!.dim_param ?? 'unknown'})`,
+          );
+        }
         staticSizes(state, dims);
         state.dataInput = { name, tokens: false, features };
-        values.set(name, { kind: 'act', axes: [{ kind: 'seq', sym: 'in0' }, { kind: 'seq', sym: 'in1' }, { kind: 'F', runs: [{ ref: { what: 'x', layer: -1, dir: 0, time: 'all' }, from: 0, to: features }] }], head: null, softmax: null, embedding: false });
+        values.set(name, {
+          kind: 'act',
+          axes: [
+            { kind: 'seq', sym: 'in0' }, { kind: 'seq', sym: 'in1' },
+            { kind: 'F', runs: [{ ref: { what: 'x', layer: -1, dir: 0, time: 'all' }, from: 0, to: features }] },
+          ],
+          head: null, softmax: null, embedding: false,
+        });
       } else if (integer && dims?.length === 2) {
         staticSizes(state, dims);
         state.dataInput = { name, tokens: true, features: 0 };
@@ -170,7 +203,12 @@ function evaluateNode(state: ImportState, values: Map<string, Value>, node: Onnx
   });
   const op = node.op_type ?? '';
   const evaluate = OPERATORS.get(op);
-  if (evaluate === undefined) throw ctx.fail(`operator ${op} is not supported: lstmkit imports LSTM, GRU and RNN layers with a dense head (MatMul/Add or Gemm) and the shape operators around them`);
+  if (evaluate === undefined) {
+    throw ctx.fail(
+      `operator ${op} is not supported: ` +
+      'lstmkit imports LSTM, GRU and RNN layers with a dense head (MatMul/Add or Gemm) and the shape operators around them',
+    );
+  }
   const outs = evaluate(state, ctx, ins);
   node.output.forEach((name, k) => {
     if (name === '') return;

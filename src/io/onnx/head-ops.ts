@@ -30,11 +30,15 @@ export const HEAD_OPS: ReadonlyMap<string, OpEval> = new Map<string, OpEval>([
 function features(state: ImportState, ctx: NodeCtx, act: Act): Run[] {
   const last = act.axes[act.axes.length - 1];
   if (!last || last.kind !== 'F') throw ctx.fail(`its input ${describeAxes(act.axes, state.sym)} does not end in a feature axis`);
-  if (act.axes.some((a) => a.kind === 'S')) throw ctx.fail(`its input ${describeAxes(act.axes, state.sym)} still has a direction axis (merge the directions first)`);
+  if (act.axes.some((a) => a.kind === 'S')) {
+    throw ctx.fail(`its input ${describeAxes(act.axes, state.sym)} still has a direction axis (merge the directions first)`);
+  }
   return last.runs;
 }
 
-function newHead(state: ImportState, ctx: NodeCtx, act: Act, weight: Float32Array, K: number, bias: Float32Array | null): Act {
+function newHead(
+  state: ImportState, ctx: NodeCtx, act: Act, weight: Float32Array, K: number, bias: Float32Array | null,
+): Act {
   if (act.head) throw ctx.fail('a second dense layer; a SequenceModel has one dense head');
   ctx.noSoftmax(act);
   const runs = features(state, ctx, act);
@@ -53,8 +57,14 @@ export function identityHead(state: ImportState, ctx: NodeCtx, act: Act): Act {
 function matmul(state: ImportState, ctx: NodeCtx, a: Value, b: Value): Value {
   ctx.allow();
   if (a.kind === 'act' && a.head) throw ctx.fail('a second dense layer; a SequenceModel has one dense head');
-  if (a.kind !== 'act') throw ctx.fail(a.kind === 'float' && b.kind === 'act' ? 'multiplies a constant by an activation (the weight comes first); lstmkit follows x·W' : 'multiplies values that are not an activation and a constant weight');
-  if (b.kind !== 'float' || b.shape.length !== 2) throw ctx.fail(`the weight is not a constant matrix${b.kind === 'float' ? ` (shape ${describeShape(b.shape)})` : ''}`);
+  if (a.kind !== 'act') {
+    throw ctx.fail(a.kind === 'float' && b.kind === 'act'
+      ? 'multiplies a constant by an activation (the weight comes first); lstmkit follows x·W'
+      : 'multiplies values that are not an activation and a constant weight');
+  }
+  if (b.kind !== 'float' || b.shape.length !== 2) {
+    throw ctx.fail(`the weight is not a constant matrix${b.kind === 'float' ? ` (shape ${describeShape(b.shape)})` : ''}`);
+  }
   const [F, K] = b.shape as [number, number];
   const runs = features(state, ctx, a);
   if (width(runs) !== F) throw ctx.fail(`multiplies ${width(runs)} features by a ${describeShape(b.shape)} weight`);
@@ -78,7 +88,9 @@ function gemm(state: ImportState, ctx: NodeCtx, ins: (Value | undefined)[]): Val
   const [K, F] = (transB ? b.shape : [b.shape[1]!, b.shape[0]!]) as [number, number];
   const runs = features(state, ctx, act);
   if (width(runs) !== F) throw ctx.fail(`multiplies ${width(runs)} features by a ${describeShape(b.shape)} weight${transB ? ' (transposed)' : ''}`);
-  const weight = transB ? Float32Array.from(b.data) : takeFloat(b.data, transposeIndex(b.shape, [1, 0], ctx.where).index);
+  const weight = transB
+    ? Float32Array.from(b.data)
+    : takeFloat(b.data, transposeIndex(b.shape, [1, 0], ctx.where).index);
   if (alpha !== 1) for (let i = 0; i < weight.length; i++) weight[i]! *= alpha;
   let bias: Float32Array | null = null;
   if (c !== undefined) {
@@ -118,7 +130,8 @@ function arithmetic(state: ImportState, ctx: NodeCtx, op: string, a: Value, b: V
 
 function intArithmetic(ctx: NodeCtx, op: string, a: Extract<Value, { kind: 'int' }>, b: Extract<Value, { kind: 'int' }>): Value {
   const n = Math.max(a.data.length, b.data.length);
-  if ((a.data.length !== n && a.data.length !== 1) || (b.data.length !== n && b.data.length !== 1) || a.shape.length > 1 || b.shape.length > 1) {
+  const mismatched = (a.data.length !== n && a.data.length !== 1) || (b.data.length !== n && b.data.length !== 1);
+  if (mismatched || a.shape.length > 1 || b.shape.length > 1) {
     throw ctx.fail('integer arithmetic on tensors that are not scalars or vectors');
   }
   const data = Array.from({ length: n }, (_, i): Dim => {
@@ -143,7 +156,9 @@ function intArithmetic(ctx: NodeCtx, op: string, a: Extract<Value, { kind: 'int'
 function divide(state: ImportState, ctx: NodeCtx, act: Act, by: Value): Value {
   const times = new Set<Time>();
   mapRefs(act, (r) => (times.add(r.time), r));
-  if (times.size !== 1 || !times.has('sum') || act.head) throw ctx.fail('divides an activation, which lstmkit follows only to turn a sum over time into a mean');
+  if (times.size !== 1 || !times.has('sum') || act.head) {
+    throw ctx.fail('divides an activation, which lstmkit follows only to turn a sum over time into a mean');
+  }
   if (by.kind === 'lengths') {
     if (!by.float) throw ctx.fail('divides by integer lengths');
     // Broadcast: the lengths' batch axis must meet the activation's batch axis.
@@ -172,7 +187,11 @@ function softmax(state: ImportState, ctx: NodeCtx, op: 'Softmax' | 'LogSoftmax',
   const act = act0.head ? act0 : identityHead(state, ctx, act0);
   const rank = act.axes.length;
   const axis = normalizeAxis(ctx.int('axis', state.opset >= 13 ? -1 : 1), rank, ctx.where);
-  if (axis !== rank - 1 || act.axes[axis]!.kind !== 'K') throw ctx.fail(`takes the ${op} over axis ${axis} of ${describeAxes(act.axes, state.sym)}; lstmkit's classifier takes it over the outputs (the last axis)`);
+  if (axis !== rank - 1 || act.axes[axis]!.kind !== 'K') {
+    throw ctx.fail(
+      `takes the ${op} over axis ${axis} of ${describeAxes(act.axes, state.sym)}; lstmkit's classifier takes it over the outputs (the last axis)`,
+    );
+  }
   return { ...act, softmax: op };
 }
 
@@ -184,7 +203,8 @@ function reduce(state: ImportState, ctx: NodeCtx, op: 'ReduceMean' | 'ReduceSum'
   const keep = ctx.int('keepdims', 1) === 1;
   const ax = axes.length === 1 ? act.axes[axes[0]!]! : undefined;
   if (!ax || ax.kind !== 'seq' || state.sym.role.get(ax.sym) !== 'T') {
-    throw ctx.fail(`${op} over ${axes.length ? describeAxes(axes.map((a) => act.axes[a]!), state.sym) : 'every axis'}; lstmkit follows a mean over the time axis only`);
+    const over = axes.length ? describeAxes(axes.map((a) => act.axes[a]!), state.sym) : 'every axis';
+    throw ctx.fail(`${op} over ${over}; lstmkit follows a mean over the time axis only`);
   }
   const a = axes[0]!;
   const reduced: Act = { ...act, axes: keep ? act.axes.map((x, k) => (k === a ? { kind: 'one' } : x)) : act.axes.filter((_, k) => k !== a) };

@@ -67,7 +67,9 @@ export function importOnnx(bytes: Uint8Array, opts: OnnxImportOptions = {}): Onn
 }
 
 /** Import an ONNX model straight into a SequenceModel. */
-export function loadOnnxModel(bytes: Uint8Array, opts: OnnxImportOptions = {}, modelOpts: ModelOptions = {}): { model: SequenceModel; imported: OnnxImport } {
+export function loadOnnxModel(
+  bytes: Uint8Array, opts: OnnxImportOptions = {}, modelOpts: ModelOptions = {},
+): { model: SequenceModel; imported: OnnxImport } {
   const imported = importOnnx(bytes, opts);
   const contents = { config: imported.config, weights: imported.weights, formatVersion: FORMAT_VERSION };
   return { model: modelFromFile(contents, modelOpts, opts.source ?? '<onnx>'), imported };

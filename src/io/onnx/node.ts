@@ -7,7 +7,10 @@ import { text, type OnnxAttribute, type OnnxNode, type OnnxTensorProto } from '.
 import type { ImportState } from './state.js';
 import type { Act, Value } from './values.js';
 
-/** How an operator is evaluated: its node's input values (undefined where an optional input is not given) to its output values (undefined where it gives none). */
+/**
+ * How an operator is evaluated: its node's input values (undefined where an optional input is not given) to its
+ * output values (undefined where it gives none).
+ */
 export type OpEval = (state: ImportState, ctx: NodeCtx, ins: (Value | undefined)[]) => (Value | undefined)[];
 
 /** One node's attributes and inputs, with errors that name it. */
@@ -52,7 +55,8 @@ export class NodeCtx {
   activation(v: Value, what: string): Act {
     if (v.kind === 'act') return v;
     if (v.kind === 'input') throw this.fail(`${what} is graph input '${v.name}', which a SequenceModel has no place for`);
-    throw this.fail(`${what} is a ${v.kind === 'float' || v.kind === 'int' ? 'constant' : v.kind === 'lengths' ? 'sequence-lengths input' : v.kind}, where an activation was expected`);
+    const kind = v.kind === 'float' || v.kind === 'int' ? 'constant' : v.kind === 'lengths' ? 'sequence-lengths input' : v.kind;
+    throw this.fail(`${what} is a ${kind}, where an activation was expected`);
   }
 
   /** Refuse an activation past the dense head or its softmax, which end a SequenceModel. */
@@ -61,7 +65,10 @@ export class NodeCtx {
     if (act.head) throw this.fail('reshapes or selects the outputs of the dense head, which a SequenceModel cannot express');
   }
 
-  /** Refuse an activation past the softmax; the ops that may follow the head itself (its bias, a transpose or squeeze of its outputs) check this instead of noHead. */
+  /**
+   * Refuse an activation past the softmax; the ops that may follow the head itself (its bias, a transpose or squeeze
+   * of its outputs) check this instead of noHead.
+   */
   noSoftmax(act: Act): void {
     if (act.softmax) throw this.fail(`comes after ${act.softmax}; lstmkit's model ends with the head's softmax`);
   }
@@ -121,7 +128,9 @@ export class NodeCtx {
   /** Axes from an input (opset 13+) or the `axes` attribute (earlier opsets). */
   axes(input: Value | undefined, name: string): number[] {
     if (input !== undefined) {
-      if (input.kind !== 'int' || input.shape.length > 1 || input.data.some((d) => typeof d !== 'number')) throw this.fail(`${name} is not a constant integer vector`);
+      if (input.kind !== 'int' || input.shape.length > 1 || input.data.some((d) => typeof d !== 'number')) {
+        throw this.fail(`${name} is not a constant integer vector`);
+      }
       return input.data as number[];
     }
     return this.attrs.has(name) ? this.ints(name) : [];

@@ -181,8 +181,13 @@ export function decodeTensor(t: OnnxTensorProto, what: string): DecodedTensor {
   const count = elementCount(shape, what);
   const type = t.data_type ?? 0;
   const raw = t.raw_data;
-  const size = ({ [DataType.FLOAT]: 4, [DataType.DOUBLE]: 8, [DataType.INT32]: 4, [DataType.INT64]: 8, [DataType.INT8]: 1, [DataType.UINT8]: 1, [DataType.BOOL]: 1 } as Record<number, number>)[type];
-  if (size === undefined) throw new FormatError(`${what} has data type ${dataTypeName(type)}; lstmkit reads FLOAT, DOUBLE, INT64, INT32, INT8, UINT8 and BOOL tensors`);
+  const size = ({
+    [DataType.FLOAT]: 4, [DataType.DOUBLE]: 8, [DataType.INT32]: 4, [DataType.INT64]: 8,
+    [DataType.INT8]: 1, [DataType.UINT8]: 1, [DataType.BOOL]: 1,
+  } as Record<number, number>)[type];
+  if (size === undefined) {
+    throw new FormatError(`${what} has data type ${dataTypeName(type)}; lstmkit reads FLOAT, DOUBLE, INT64, INT32, INT8, UINT8 and BOOL tensors`);
+  }
   const field: readonly number[] = type === DataType.FLOAT ? t.float_data
     : type === DataType.DOUBLE ? t.double_data
     : type === DataType.INT64 ? t.int64_data
@@ -190,28 +195,30 @@ export function decodeTensor(t: OnnxTensorProto, what: string): DecodedTensor {
   if (raw !== undefined && raw.length > 0 && field.length > 0) throw new FormatError(`${what} has both raw_data and typed data`);
   const got = raw !== undefined && raw.length > 0 ? raw.length / size : field.length;
   if (got !== count) {
-    throw new FormatError(`${what} has dims ${describeShape(shape)} (${count} elements) but holds ${Number.isInteger(got) ? got : `${raw!.length} bytes, not a whole number of`} ${dataTypeName(type)} values`);
+    const holds = Number.isInteger(got) ? got : `${raw!.length} bytes, not a whole number of`;
+    throw new FormatError(`${what} has dims ${describeShape(shape)} (${count} elements) but holds ${holds} ${dataTypeName(type)} values`);
   }
   const view = raw !== undefined && raw.length > 0 ? new DataView(raw.buffer, raw.byteOffset, raw.byteLength) : null;
   if (type === DataType.FLOAT || type === DataType.DOUBLE) {
     const data = new Float32Array(count);
     for (let i = 0; i < count; i++) {
-      data[i] = view ? (type === DataType.FLOAT ? view.getFloat32(i * 4, true) : view.getFloat64(i * 8, true)) : field[i]!;
+      data[i] = !view ? field[i]!
+        : type === DataType.FLOAT ? view.getFloat32(i * 4, true)
+        : view.getFloat64(i * 8, true);
     }
     return { kind: 'float', shape, data };
   }
-  const data = new Array<number>(count);
-  for (let i = 0; i < count; i++) {
-    data[i] = !view ? field[i]!
-      : type === DataType.INT64 ? Number(view.getBigInt64(i * 8, true))
-      : type === DataType.INT32 ? view.getInt32(i * 4, true)
-      : type === DataType.INT8 ? view.getInt8(i)
-      : view.getUint8(i);
-  }
+  const data = Array.from({ length: count }, (_, i) => !view ? field[i]!
+    : type === DataType.INT64 ? Number(view.getBigInt64(i * 8, true))
+    : type === DataType.INT32 ? view.getInt32(i * 4, true)
+    : type === DataType.INT8 ? view.getInt8(i)
+    : view.getUint8(i));
   return { kind: 'int', shape, data };
 }
 
-function littleEndian(values: ArrayLike<number>, bytesPer: 4 | 8, write: (view: DataView, at: number, v: number) => void): Uint8Array {
+function littleEndian(
+  values: ArrayLike<number>, bytesPer: 4 | 8, write: (view: DataView, at: number, v: number) => void,
+): Uint8Array {
   const out = new Uint8Array(values.length * bytesPer);
   const view = new DataView(out.buffer);
   for (let i = 0; i < values.length; i++) write(view, i * bytesPer, values[i]!);
@@ -220,12 +227,14 @@ function littleEndian(values: ArrayLike<number>, bytesPer: 4 | 8, write: (view: 
 
 /** A FLOAT TensorProto (raw_data, little-endian). */
 export function floatTensor(name: string, shape: readonly number[], data: ArrayLike<number>): Record<string, unknown> {
-  return { name, dims: [...shape], data_type: DataType.FLOAT, raw_data: littleEndian(data, 4, (v, at, x) => v.setFloat32(at, x, true)) };
+  const raw = littleEndian(data, 4, (v, at, x) => v.setFloat32(at, x, true));
+  return { name, dims: [...shape], data_type: DataType.FLOAT, raw_data: raw };
 }
 
 /** An INT64 TensorProto (raw_data, little-endian). */
 export function int64Tensor(name: string, shape: readonly number[], data: readonly number[]): Record<string, unknown> {
-  return { name, dims: [...shape], data_type: DataType.INT64, raw_data: littleEndian(data, 8, (v, at, x) => v.setBigInt64(at, BigInt(x), true)) };
+  const raw = littleEndian(data, 8, (v, at, x) => v.setBigInt64(at, BigInt(x), true));
+  return { name, dims: [...shape], data_type: DataType.INT64, raw_data: raw };
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });

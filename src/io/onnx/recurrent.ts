@@ -23,7 +23,10 @@ export const RECURRENT_OPS: ReadonlyMap<string, OpEval> = new Map<string, OpEval
   ['RNN', (state, ctx, ins) => recurrent(state, ctx, 'rnn', ins)],
 ]);
 
-/** One recurrent node: checked, recorded as the layer after the one its X comes from, and its outputs (Y, Y_h, and Y_c for an LSTM) given as activations of that layer. */
+/**
+ * One recurrent node: checked, recorded as the layer after the one its X comes from, and its outputs (Y, Y_h, and Y_c
+ * for an LSTM) given as activations of that layer.
+ */
 function recurrent(state: ImportState, ctx: NodeCtx, cell: Cell, ins: (Value | undefined)[]): (Value | undefined)[] {
   const op = cell.toUpperCase();
   const own = cell === 'lstm' ? ['input_forget'] : cell === 'gru' ? ['linear_before_reset'] : [];
@@ -31,14 +34,21 @@ function recurrent(state: ImportState, ctx: NodeCtx, cell: Cell, ins: (Value | u
   if (ctx.attr('clip')) throw ctx.fail(`attribute clip (cell clipping at ${ctx.float('clip', 0)}) is not supported: PyTorch's and lstmkit's ${op} do not clip`);
   if (cell === 'lstm' && ctx.int('input_forget', 0) !== 0) throw ctx.fail('attribute input_forget=1 (coupled input and forget gates) is not supported');
   if (cell === 'gru' && ctx.int('linear_before_reset', 0) !== 1) {
-    throw ctx.fail('linear_before_reset=0 (the ONNX default, Keras reset_after=False) applies the reset gate before the recurrent weights; PyTorch\'s and lstmkit\'s GRU apply it after (linear_before_reset=1), so this GRU cannot be imported exactly');
+    throw ctx.fail(
+      'linear_before_reset=0 (the ONNX default, Keras reset_after=False) applies the reset gate before the recurrent weights; ' +
+      'PyTorch\'s and lstmkit\'s GRU apply it after (linear_before_reset=1), so this GRU cannot be imported exactly',
+    );
   }
   const direction = ctx.str('direction', 'forward');
-  if (direction !== 'forward' && direction !== 'reverse' && direction !== 'bidirectional') throw ctx.fail(`direction '${direction}' is not forward, reverse or bidirectional`);
+  if (direction !== 'forward' && direction !== 'reverse' && direction !== 'bidirectional') {
+    throw ctx.fail(`direction '${direction}' is not forward, reverse or bidirectional`);
+  }
   const D = direction === 'bidirectional' ? 2 : 1;
   const layout = ctx.int('layout', 0);
   if (layout !== 0 && layout !== 1) throw ctx.fail(`layout ${layout} is not 0 or 1`);
-  if (ctx.attr('activation_alpha') || ctx.attr('activation_beta')) throw ctx.fail('attributes activation_alpha / activation_beta (parameters of other activations) are not supported');
+  if (ctx.attr('activation_alpha') || ctx.attr('activation_beta')) {
+    throw ctx.fail('attributes activation_alpha / activation_beta (parameters of other activations) are not supported');
+  }
   let nonlinearity: 'tanh' | 'relu' = 'tanh';
   if (ctx.attr('activations')) {
     const acts = ctx.strs('activations').map((s) => s.toLowerCase());
@@ -48,7 +58,10 @@ function recurrent(state: ImportState, ctx: NodeCtx, cell: Cell, ins: (Value | u
     const same = acts.slice(per).every((x, k) => x === first[k]);
     if (cell === 'rnn' && first[0] === 'relu' && same) nonlinearity = 'relu';
     else if (!same || first.some((x, k) => x !== DEFAULT_ACTIVATIONS[cell][k])) {
-      throw ctx.fail(`activations [${ctx.strs('activations').join(', ')}] are not supported: lstmkit's ${op} uses ${cell === 'rnn' ? 'Tanh or Relu' : DEFAULT_ACTIVATIONS[cell].map((s) => s[0]!.toUpperCase() + s.slice(1)).join(', ')}`);
+      const supported = cell === 'rnn'
+        ? 'Tanh or Relu'
+        : DEFAULT_ACTIVATIONS[cell].map((s) => s[0]!.toUpperCase() + s.slice(1)).join(', ');
+      throw ctx.fail(`activations [${ctx.strs('activations').join(', ')}] are not supported: lstmkit's ${op} uses ${supported}`);
     }
   }
   const maxInputs = cell === 'lstm' ? 8 : 6;
@@ -58,7 +71,10 @@ function recurrent(state: ImportState, ctx: NodeCtx, cell: Cell, ins: (Value | u
   // X: the model input or the previous layer's output sequence, [T, B, I] (layout 0) or [B, T, I].
   const x = ctx.activation(ctx.input(ins, 0), 'X');
   if (x.head || x.softmax || x.axes.length !== 3 || x.axes[0]!.kind !== 'seq' || x.axes[1]!.kind !== 'seq' || x.axes[2]!.kind !== 'F') {
-    throw ctx.fail(`X is ${describeAxes(x.axes, state.sym)}; expected ${layout === 0 ? '[steps, batch, features]' : '[batch, steps, features]'} of the model input or a previous layer's output sequence`);
+    const expected = layout === 0 ? '[steps, batch, features]' : '[batch, steps, features]';
+    throw ctx.fail(
+      `X is ${describeAxes(x.axes, state.sym)}; expected ${expected} of the model input or a previous layer's output sequence`,
+    );
   }
   const [first, second] = [x.axes[0]!.sym, x.axes[1]!.sym];
   bind(state, ctx, layout === 0 ? first : second, 'T');
@@ -82,7 +98,11 @@ function recurrent(state: ImportState, ctx: NodeCtx, cell: Cell, ins: (Value | u
   const H = ctx.attr('hidden_size') ? ctx.int('hidden_size') : R.shape[2]!;
   if (!(H >= 1)) throw ctx.fail(`hidden_size ${H} is not a positive size`);
   const want = (name: string, got: readonly number[], shape: number[]): void => {
-    if (got.length !== shape.length || got.some((d, k) => d !== shape[k])) throw ctx.fail(`${name} has shape ${describeShape(got)}; ${op} ${direction} with hidden_size ${H} reading ${I} features expects ${describeShape(shape)}`);
+    if (got.length !== shape.length || got.some((d, k) => d !== shape[k])) {
+      throw ctx.fail(
+        `${name} has shape ${describeShape(got)}; ${op} ${direction} with hidden_size ${H} reading ${I} features expects ${describeShape(shape)}`,
+      );
+    }
   };
   want('W', W.shape, [D, G * H, I]);
   want('R', R.shape, [D, G * H, H]);
@@ -106,13 +126,17 @@ function recurrent(state: ImportState, ctx: NodeCtx, cell: Cell, ins: (Value | u
     zeroState(ctx, ins[6], 'initial_c', stateShape);
     const P = ins[7];
     if (P !== undefined) {
-      if (!(P.kind === 'float' && P.data.every((v) => v === 0)) && P.kind !== 'zeros') throw ctx.fail('peepholes (input P) are not supported: PyTorch\'s and lstmkit\'s LSTM have none');
+      if (!(P.kind === 'float' && P.data.every((v) => v === 0)) && P.kind !== 'zeros') {
+        throw ctx.fail('peepholes (input P) are not supported: PyTorch\'s and lstmkit\'s LSTM have none');
+      }
       state.notes.push(`${ctx.where.slice(state.source.length + 2)}: its peephole weights P are all zero, which is an LSTM without peepholes`);
     }
   }
 
   const where = ctx.where.slice(state.source.length + 2);
-  state.ops.push({ where, cell, layer, direction, hidden: H, nonlinearity, inputRuns, W: W.data, R: R.data, B, lengths });
+  state.ops.push({
+    where, cell, layer, direction, hidden: H, nonlinearity, inputRuns, W: W.data, R: R.data, B, lengths,
+  });
   const dirs = direction === 'forward' ? [0] : direction === 'reverse' ? [1] : [0, 1];
   const slots = (what: 'Y' | 'h' | 'c'): Axis => ({ kind: 'S', slots: dirs.map((dir): Ref => ({ what, layer, dir, time: 'all' })) });
   const T: Axis = { kind: 'seq', sym: layout === 0 ? first : second };
@@ -126,8 +150,13 @@ function recurrent(state: ImportState, ctx: NodeCtx, cell: Cell, ins: (Value | u
 
 function bind(state: ImportState, ctx: NodeCtx, s: string, role: 'T' | 'B'): void {
   const had = state.sym.role.get(s);
-  if (had !== undefined && had !== role) throw ctx.fail(`reads as ${role === 'T' ? 'time' : 'batch'} the axis an earlier recurrent operator read as ${had === 'T' ? 'time' : 'batch'}`);
-  for (const [other, r] of state.sym.role) if (other !== s && r === role) throw ctx.fail(`reads a different ${role === 'T' ? 'time' : 'batch'} axis than an earlier recurrent operator`);
+  const axis = (r: 'T' | 'B'): string => (r === 'T' ? 'time' : 'batch');
+  if (had !== undefined && had !== role) {
+    throw ctx.fail(`reads as ${axis(role)} the axis an earlier recurrent operator read as ${axis(had)}`);
+  }
+  for (const [other, r] of state.sym.role) {
+    if (other !== s && r === role) throw ctx.fail(`reads a different ${axis(role)} axis than an earlier recurrent operator`);
+  }
   state.sym.role.set(s, role);
 }
 
@@ -141,7 +170,10 @@ function zeroState(ctx: NodeCtx, v: Value | undefined, name: string, shape: Dim[
   if (v === undefined) return;
   if (v.kind === 'input') throw ctx.fail(`${name} is graph input '${v.name}'; a SequenceModel starts every sequence from a zero state`);
   const zero = v.kind === 'zeros' || (v.kind === 'float' && v.data.every((x) => x === 0));
-  if (!zero) throw ctx.fail(`${name} is ${v.kind === 'float' ? 'a nonzero constant (a learned initial state)' : describeValue(v)}; a SequenceModel starts every sequence from a zero state`);
+  if (!zero) {
+    const what = v.kind === 'float' ? 'a nonzero constant (a learned initial state)' : describeValue(v);
+    throw ctx.fail(`${name} is ${what}; a SequenceModel starts every sequence from a zero state`);
+  }
   const got = (v as { shape: Dim[] }).shape;
   const ok = got.length === 3 && got.every((d, k) => typeof d !== 'number' || typeof shape[k] !== 'number' || d === shape[k]);
   if (!ok) throw ctx.fail(`${name} has shape ${shapeText(got)}; expected ${shapeText(shape.map((d) => (d === 'B' ? 'batch' : d)))}`);
@@ -153,7 +185,11 @@ function zeroState(ctx: NodeCtx, v: Value | undefined, name: string, shape: Dim[
  * are scattered to the features' places in the model's input (I features) or the previous layer's output (D·H).
  * A direction an operator does not have, in a bidirectional model, gets zero weights.
  */
-export function recurrentWeights(state: ImportState, ops: readonly RecurrentOp[], { cell, H, I, D }: { cell: Cell; H: number; I: number; D: number }): Record<string, { shape: number[]; data: Float32Array }> {
+export function recurrentWeights(
+  state: ImportState,
+  ops: readonly RecurrentOp[],
+  { cell, H, I, D }: { cell: Cell; H: number; I: number; D: number },
+): Record<string, { shape: number[]; data: Float32Array }> {
   const G = gateCount(cell);
   const column = (ref: Ref, pos: number, layer: number): number => {
     if (layer === 0) return pos;
@@ -187,7 +223,11 @@ export function recurrentWeights(state: ImportState, ops: readonly RecurrentOp[]
           bhh = o.B.slice(k * 2 * G * H + G * H, (k + 1) * 2 * G * H);
         }
       } else {
-        state.notes.push(`${o.where} has no ${d === 1 ? 'backward' : 'forward'} direction; it is imported as a bidirectional layer whose ${d === 1 ? 'backward' : 'forward'} direction has zero weights (its output is exactly zero, and nothing reads it)`);
+        const missing = d === 1 ? 'backward' : 'forward';
+        state.notes.push(
+          `${o.where} has no ${missing} direction; it is imported as a bidirectional layer whose ${missing} direction has zero weights ` +
+          '(its output is exactly zero, and nothing reads it)',
+        );
       }
       weights[`rnn.weight_ih${sfx}`] = { shape: [G * H, inModel], data: toTorchGates(cell, wih, H, inModel) };
       weights[`rnn.weight_hh${sfx}`] = { shape: [G * H, H], data: toTorchGates(cell, whh, H, H) };

@@ -9,7 +9,8 @@ import { describeShape } from '../../core/errors.js';
 import type { NodeCtx, OpEval } from './node.js';
 import type { ImportState } from './state.js';
 import {
-  concatIndex, gatherIndex, normalizeAxis, resolveReshape, sizeOfShape, slicePositions, sliceIndex, take, takeFloat, transposeIndex,
+  concatIndex, gatherIndex, normalizeAxis, resolveReshape, sizeOfShape, slicePositions, sliceIndex, take, takeFloat,
+  transposeIndex,
 } from './tensors.js';
 import {
   axisSize, describeAxes, fillRuns, mergeAxes, parseSym, pickRuns, shapeText, staticSize, tagTime, width,
@@ -22,7 +23,11 @@ const BIG = 2 ** 31 - 1;
 export const SHAPE_OPS: ReadonlyMap<string, OpEval> = new Map<string, OpEval>([
   ['Gather', (state, ctx, ins) => [gather(state, ctx, ctx.input(ins, 0), ctx.input(ins, 1))]],
   ['Unsqueeze', (_, ctx, ins) => [unsqueeze(ctx, ctx.input(ins, 0), ctx.axes(ins[1], 'axes'))]],
-  ['Squeeze', (state, ctx, ins) => [squeeze(state, ctx, ctx.input(ins, 0), ins[1] === undefined && ctx.attr('axes') === undefined ? null : ctx.axes(ins[1], 'axes'))]],
+  ['Squeeze', (state, ctx, ins) => {
+    const data = ctx.input(ins, 0);
+    const axes = ins[1] === undefined && ctx.attr('axes') === undefined ? null : ctx.axes(ins[1], 'axes');
+    return [squeeze(state, ctx, data, axes)];
+  }],
   ['Concat', (state, ctx, ins) => [concat(state, ctx, ins.filter((v): v is Value => v !== undefined))]],
   ['Slice', (state, ctx, ins) => [slice(state, ctx, ins)]],
   ['Transpose', (_, ctx, ins) => [transpose(ctx, ctx.input(ins, 0))]],
@@ -41,7 +46,8 @@ function gather(state: ImportState, ctx: NodeCtx, data: Value, indices: Value): 
     const [rows, dim] = data.shape as [number, number];
     if (rows < 2 || dim < 1) throw ctx.fail(`the embedding table ${describeShape(data.shape)} needs at least 2 rows and 1 column`);
     state.embedding = { table: data.data, rows, dim };
-    return { kind: 'act', axes: [...indices.axes, { kind: 'F', runs: [{ ref: { what: 'x', layer: -1, dir: 0, time: 'all' }, from: 0, to: dim }] }], head: null, softmax: null, embedding: true };
+    const features: Axis = { kind: 'F', runs: [{ ref: { what: 'x', layer: -1, dir: 0, time: 'all' }, from: 0, to: dim }] };
+    return { kind: 'act', axes: [...indices.axes, features], head: null, softmax: null, embedding: true };
   }
   if (indices.kind !== 'int' || indices.data.some((d) => typeof d !== 'number')) {
     if (indices.kind === 'int' && data.kind === 'act') return gatherAct(state, ctx, data, axis, indices.data, indices.shape);
@@ -50,7 +56,9 @@ function gather(state: ImportState, ctx: NodeCtx, data: Value, indices: Value): 
   const idx = indices.data as number[];
   if (data.kind === 'int' || data.kind === 'float') {
     const g = gatherIndex(data.shape, axis, idx, indices.shape, ctx.where);
-    return data.kind === 'int' ? { kind: 'int', shape: g.shape, data: take(data.data, g.index) } : { kind: 'float', shape: g.shape, data: takeFloat(data.data, g.index) };
+    return data.kind === 'int'
+      ? { kind: 'int', shape: g.shape, data: take(data.data, g.index) }
+      : { kind: 'float', shape: g.shape, data: takeFloat(data.data, g.index) };
   }
   if (data.kind === 'act') return gatherAct(state, ctx, data, axis, idx, indices.shape);
   throw ctx.fail(`gathers from a ${data.kind === 'input' ? `graph input '${data.name}'` : data.kind} value, which lstmkit does not follow`);
@@ -60,11 +68,18 @@ function gatherAct(state: ImportState, ctx: NodeCtx, act: Act, axis: number, idx
   ctx.noHead(act);
   const a = normalizeAxis(axis, act.axes.length, ctx.where);
   const ax = act.axes[a]!;
-  if (idxShape.length > 1 || (idx.length !== 1 && ax.kind !== 'S' && ax.kind !== 'F')) throw ctx.fail(`gathers ${idx.length} entries along ${describeAxes([ax], state.sym)}, which lstmkit does not follow`);
+  if (idxShape.length > 1 || (idx.length !== 1 && ax.kind !== 'S' && ax.kind !== 'F')) {
+    throw ctx.fail(`gathers ${idx.length} entries along ${describeAxes([ax], state.sym)}, which lstmkit does not follow`);
+  }
   const scalar = idxShape.length === 0;
-  const replace = (axes: Axis[]): Act => ({ ...act, axes: [...act.axes.slice(0, a), ...axes, ...act.axes.slice(a + 1)] });
+  const replace = (axes: Axis[]): Act => ({
+    ...act, axes: [...act.axes.slice(0, a), ...axes, ...act.axes.slice(a + 1)],
+  });
   if (ax.kind === 'seq') {
-    if (state.sym.role.get(ax.sym) !== 'T') throw ctx.fail(`selects from the ${state.sym.role.get(ax.sym) === 'B' ? 'batch' : 'sequence'} axis, which a SequenceModel cannot express`);
+    if (state.sym.role.get(ax.sym) !== 'T') {
+      const which = state.sym.role.get(ax.sym) === 'B' ? 'batch' : 'sequence';
+      throw ctx.fail(`selects from the ${which} axis, which a SequenceModel cannot express`);
+    }
     const time = timeIndex(state, ctx, ax.sym, idx[0]!);
     return tagTime(replace(scalar ? [] : [{ kind: 'one' }]), time, ctx.where);
   }
@@ -131,7 +146,9 @@ function squeeze(state: ImportState, ctx: NodeCtx, v: Value, axes: number[] | nu
   ctx.allow('axes');
   if (v.kind === 'int' || v.kind === 'float' || v.kind === 'zeros' || v.kind === 'lengths') {
     const shape = v.shape as Dim[];
-    const norm = axes === null ? shape.flatMap((d, k) => (d === 1 ? [k] : [])) : axes.map((x) => normalizeAxis(x, shape.length, ctx.where));
+    const norm = axes === null
+      ? shape.flatMap((d, k) => (d === 1 ? [k] : []))
+      : axes.map((x) => normalizeAxis(x, shape.length, ctx.where));
     for (const k of norm) if (shape[k] !== 1) throw ctx.fail(`squeezes axis ${k} of size ${shape[k]}`);
     const kept = shape.filter((_, k) => !norm.includes(k));
     return { ...v, shape: kept } as Value;
@@ -178,7 +195,9 @@ function concat(state: ImportState, ctx: NodeCtx, ins: Value[]): Value {
   if (ins.every((v) => v.kind === 'zeros' || (v.kind === 'float' && v.data.every((x) => x === 0)))) {
     const shapes = ins.map((v) => (v as { shape: Dim[] }).shape);
     const a = normalizeAxis(axis, shapes[0]!.length, ctx.where);
-    const total = shapes.reduce<Dim>((n, s) => (typeof n === 'number' && typeof s[a] === 'number' ? n + (s[a] as number) : ctx.refuse('concatenates zeros along a symbolic axis')), 0);
+    const total = shapes.reduce<Dim>((n, s) => (
+      typeof n === 'number' && typeof s[a] === 'number' ? n + (s[a] as number) : ctx.refuse('concatenates zeros along a symbolic axis')
+    ), 0);
     return { kind: 'zeros', shape: shapes[0]!.map((d, k) => (k === a ? total : d)) };
   }
   const acts = ins.map((v, k) => ctx.activation(v, `input ${k}`));
@@ -198,7 +217,9 @@ function concat(state: ImportState, ctx: NodeCtx, ins: Value[]): Value {
   if (along.every((x) => x.kind === 'F')) merged = { kind: 'F', runs: along.flatMap((x) => (x as Extract<Axis, { kind: 'F' }>).runs) };
   else if (along.every((x) => x.kind === 'S')) merged = { kind: 'S', slots: along.flatMap((x) => (x as Extract<Axis, { kind: 'S' }>).slots) };
   else throw ctx.fail(`concatenates along ${describeAxes(along, state.sym)}, which a SequenceModel cannot express`);
-  return { ...acts[0]!, axes: acts[0]!.axes.map((x, k) => (k === a ? merged : x)), embedding: acts.some((x) => x.embedding) };
+  return {
+    ...acts[0]!, axes: acts[0]!.axes.map((x, k) => (k === a ? merged : x)), embedding: acts.some((x) => x.embedding),
+  };
 }
 
 function slice(state: ImportState, ctx: NodeCtx, ins: (Value | undefined)[]): Value {
@@ -228,7 +249,9 @@ function slice(state: ImportState, ctx: NodeCtx, ins: (Value | undefined)[]): Va
   }
   const rank = data.kind === 'act' ? data.axes.length : data.kind === 'int' || data.kind === 'float' || data.kind === 'zeros' ? data.shape.length : 0;
   const ax = (axes ?? starts.map((_, k) => k)).map((x) => normalizeAxis(x, rank, ctx.where));
-  if (ends.length !== starts.length || ax.length !== starts.length || (steps && steps.length !== starts.length)) throw ctx.fail('starts, ends, axes and steps differ in length');
+  if (ends.length !== starts.length || ax.length !== starts.length || (steps && steps.length !== starts.length)) {
+    throw ctx.fail('starts, ends, axes and steps differ in length');
+  }
   if (data.kind === 'int' || data.kind === 'float') {
     const positions: (number[] | undefined)[] = [];
     ax.forEach((a, k) => {
@@ -238,7 +261,9 @@ function slice(state: ImportState, ctx: NodeCtx, ins: (Value | undefined)[]): Va
       positions[a] = slicePositions(data.shape[a]!, s, e, steps?.[k] ?? 1, ctx.where);
     });
     const g = sliceIndex(data.shape, positions, ctx.where);
-    return data.kind === 'int' ? { kind: 'int', shape: g.shape, data: take(data.data, g.index) } : { kind: 'float', shape: g.shape, data: takeFloat(data.data, g.index) };
+    return data.kind === 'int'
+      ? { kind: 'int', shape: g.shape, data: take(data.data, g.index) }
+      : { kind: 'float', shape: g.shape, data: takeFloat(data.data, g.index) };
   }
   if (data.kind === 'zeros') {
     const shape = data.shape.slice();
@@ -275,7 +300,10 @@ function sliceAct(state: ImportState, ctx: NodeCtx, act: Act, a: number, start: 
     const n = state.sym.size.get(ax.sym);
     const all = (s === 0 || s <= -BIG) && e === BIG;
     if (all || (n !== undefined && slicePositions(n, s, e, 1, ctx.where).length === n)) return act;
-    if (state.sym.role.get(ax.sym) !== 'T') throw ctx.fail(`slices the ${state.sym.role.get(ax.sym) === 'B' ? 'batch' : 'sequence'} axis, which a SequenceModel cannot express`);
+    if (state.sym.role.get(ax.sym) !== 'T') {
+      const which = state.sym.role.get(ax.sym) === 'B' ? 'batch' : 'sequence';
+      throw ctx.fail(`slices the ${which} axis, which a SequenceModel cannot express`);
+    }
     let time: 'first' | 'last' | null = s === -1 && e === BIG ? 'last' : s === 0 && e === 1 ? 'first' : null;
     if (time === null && n !== undefined) {
       const p = slicePositions(n, s, e, 1, ctx.where);
@@ -302,10 +330,14 @@ function transpose(ctx: NodeCtx, v: Value): Value {
   const rank = v.kind === 'act' || v.kind === 'tokens' ? v.axes.length : v.kind === 'int' || v.kind === 'float' || v.kind === 'zeros' ? v.shape.length : -1;
   if (rank < 0) throw ctx.fail(`transposes a ${v.kind === 'input' ? `graph input '${v.name}'` : v.kind} value, which lstmkit does not follow`);
   const perm = ctx.attr('perm') ? ctx.ints('perm') : Array.from({ length: rank }, (_, k) => rank - 1 - k);
-  if (perm.length !== rank || [...perm].sort((a, b) => a - b).some((p, k) => p !== k)) throw ctx.fail(`perm ${describeShape(perm)} is not a permutation of ${rank} axes`);
+  if (perm.length !== rank || [...perm].sort((a, b) => a - b).some((p, k) => p !== k)) {
+    throw ctx.fail(`perm ${describeShape(perm)} is not a permutation of ${rank} axes`);
+  }
   if (v.kind === 'int' || v.kind === 'float') {
     const g = transposeIndex(v.shape, perm, ctx.where);
-    return v.kind === 'int' ? { kind: 'int', shape: g.shape, data: take(v.data, g.index) } : { kind: 'float', shape: g.shape, data: takeFloat(v.data, g.index) };
+    return v.kind === 'int'
+      ? { kind: 'int', shape: g.shape, data: take(v.data, g.index) }
+      : { kind: 'float', shape: g.shape, data: takeFloat(v.data, g.index) };
   }
   if (v.kind === 'zeros') return { kind: 'zeros', shape: perm.map((p) => v.shape[p]!) };
   if (v.kind === 'tokens') return { ...v, axes: perm.map((p) => v.axes[p]!) };
@@ -335,7 +367,10 @@ function reshape(state: ImportState, ctx: NodeCtx, v: Value, shapeV: Value): Val
   return { ...act, axes: regroup(state, ctx, act.axes, dims) };
 }
 
-/** The axes of a reshape: each target dim takes one input axis, merges a direction axis with its features, or adds or drops a unit axis. */
+/**
+ * The axes of a reshape: each target dim takes one input axis,
+ * merges a direction axis with its features, or adds or drops a unit axis.
+ */
 function regroup(state: ImportState, ctx: NodeCtx, axes: readonly Axis[], dims: readonly Dim[]): Axis[] {
   const fail = (): never => ctx.refuse(`reshapes ${describeAxes(axes, state.sym)} to ${shapeText(dims)}, which lstmkit does not follow`);
   const unknown = dims.indexOf(-1);
@@ -381,7 +416,10 @@ function regroup(state: ImportState, ctx: NodeCtx, axes: readonly Axis[], dims: 
   return [...out, middle, ...tail];
 }
 
-/** Whether a reshape target dim is this axis: a symbol only its own sequence axis, a number a fixed size (or a sequence axis the graph fixes to it). */
+/**
+ * Whether a reshape target dim is this axis: a symbol only its own sequence axis, a number a fixed size (or a sequence
+ * axis the graph fixes to it).
+ */
 function fits(state: ImportState, axis: Axis, d: Dim): boolean {
   if (typeof d === 'string') return axis.kind === 'seq' && axis.sym === d;
   const size = axisSize(axis);

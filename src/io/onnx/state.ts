@@ -26,7 +26,10 @@ export interface RecurrentOp {
 
 /** One import's state: made when the graph is opened, filled while it is followed, read by the assembly. */
 export class ImportState {
-  /** What the symbolic dimensions stand for (time or batch, once a recurrent operator reads them), and their sizes where the graph fixes them. */
+  /**
+   * What the symbolic dimensions stand for (time or batch, once a recurrent operator reads them), and their sizes
+   * where the graph fixes them.
+   */
   readonly sym: Symbols = { role: new Map(), size: new Map(), hasLengths: false };
   /** The recurrent operators read so far, one per layer. */
   readonly ops: RecurrentOp[] = [];

@@ -23,7 +23,7 @@ function checkSize(shape: readonly number[], where: string): number {
 }
 
 function strides(shape: readonly number[]): number[] {
-  const out = new Array<number>(shape.length).fill(1);
+  const out = Array.from({ length: shape.length }, () => 1);
   for (let i = shape.length - 2; i >= 0; i--) out[i] = out[i + 1]! * shape[i + 1]!;
   return out;
 }
@@ -58,7 +58,7 @@ export function transposeIndex(shape: readonly number[], perm: readonly number[]
   const n = checkSize(outShape, where);
   const inStrides = strides(shape);
   const index = new Int32Array(n);
-  const pos = new Array<number>(rank).fill(0);
+  const pos = Array.from({ length: rank }, () => 0);
   for (let o = 0; o < n; o++) {
     let src = 0;
     for (let k = 0; k < rank; k++) src += pos[k]! * inStrides[perm[k]!]!;
@@ -72,7 +72,9 @@ export function transposeIndex(shape: readonly number[], perm: readonly number[]
 }
 
 /** numpy.take(data, indices, axis): indices of shape `indicesShape` replace the axis. */
-export function gatherIndex(shape: readonly number[], axis: number, indices: readonly number[], indicesShape: readonly number[], where: string): Indexed {
+export function gatherIndex(
+  shape: readonly number[], axis: number, indices: readonly number[], indicesShape: readonly number[], where: string,
+): Indexed {
   const a = normalizeAxis(axis, shape.length, where);
   const size = shape[a]!;
   const norm = indices.map((i) => {
@@ -112,13 +114,15 @@ export function slicePositions(size: number, start: number, end: number, step: n
 }
 
 /** Slice along several axes; `positions[axis]` lists the kept positions (undefined keeps all). */
-export function sliceIndex(shape: readonly number[], positions: readonly (number[] | undefined)[], where: string): Indexed {
+export function sliceIndex(
+  shape: readonly number[], positions: readonly (number[] | undefined)[], where: string,
+): Indexed {
   const kept = shape.map((d, k) => positions[k] ?? Array.from({ length: d }, (_, i) => i));
   const outShape = kept.map((p) => p.length);
   const n = checkSize(outShape, where);
   const inStrides = strides(shape);
   const index = new Int32Array(n);
-  const pos = new Array<number>(shape.length).fill(0);
+  const pos = Array.from({ length: shape.length }, () => 0);
   for (let o = 0; o < n; o++) {
     let src = 0;
     for (let k = 0; k < shape.length; k++) src += kept[k]![pos[k]!]! * inStrides[k]!;
@@ -132,7 +136,9 @@ export function sliceIndex(shape: readonly number[], positions: readonly (number
 }
 
 /** Concatenate along `axis`: for each output element, [which input, flat index in it]. */
-export function concatIndex(shapes: readonly (readonly number[])[], axis: number, where: string): { shape: number[]; part: Int32Array; index: Int32Array } {
+export function concatIndex(
+  shapes: readonly (readonly number[])[], axis: number, where: string,
+): { shape: number[]; part: Int32Array; index: Int32Array } {
   const first = shapes[0]!;
   const a = normalizeAxis(axis, first.length, where);
   for (const s of shapes) {
@@ -161,7 +167,9 @@ export function concatIndex(shapes: readonly (readonly number[])[], axis: number
 }
 
 /** ONNX Reshape of a tensor with a known shape: 0 copies a dim (unless allowzero), -1 is inferred. */
-export function resolveReshape(shape: readonly number[], target: readonly number[], allowZero: boolean, where: string): number[] {
+export function resolveReshape(
+  shape: readonly number[], target: readonly number[], allowZero: boolean, where: string,
+): number[] {
   const total = sizeOfShape(shape);
   const out = target.map((d, k) => {
     if (d === 0 && !allowZero) {

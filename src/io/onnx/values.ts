@@ -28,7 +28,10 @@ export type Dim = number | string;
 /** Which time step(s) of a sequence a feature holds. */
 export type Time = 'all' | 'first' | 'last' | 'mean' | 'sum' | 'meanLen';
 
-/** Where a feature comes from: the model input, or layer `layer`'s output sequence (Y) or final state (h, c) in direction `dir` (1 = backward). */
+/**
+ * Where a feature comes from: the model input, or layer `layer`'s output sequence (Y) or final state (h, c) in
+ * direction `dir` (1 = backward).
+ */
 export interface Ref {
   what: 'x' | 'Y' | 'h' | 'c';
   layer: number;
@@ -110,7 +113,9 @@ export function sameDim(a: Dim, b: Dim, sym: Symbols): boolean {
 }
 
 export function describeRef(r: Ref, H?: number): string {
-  const time = r.time === 'all' ? '' : r.time === 'meanLen' ? ', mean over time' : `, ${r.time === 'sum' ? 'sum over time' : r.time === 'mean' ? 'mean over time' : `${r.time} step`}`;
+  const time = r.time === 'all' ? ''
+    : r.time === 'meanLen' ? ', mean over time'
+      : `, ${r.time === 'sum' ? 'sum over time' : r.time === 'mean' ? 'mean over time' : `${r.time} step`}`;
   if (r.what === 'x') return `model input${time}`;
   const dir = r.dir === 1 ? 'backward' : 'forward';
   const what = r.what === 'Y' ? 'output sequence' : r.what === 'h' ? 'final hidden state' : 'final cell state';
@@ -180,7 +185,10 @@ export function pickRuns(runs: readonly Run[], positions: readonly number[]): Ru
   return out;
 }
 
-/** The single feature axis merged from `axes` (a direction axis followed by per-direction features, unit axes dropped), or null. */
+/**
+ * The single feature axis merged from `axes`
+ * (a direction axis followed by per-direction features, unit axes dropped), or null.
+ */
 export function mergeAxes(axes: readonly Axis[]): Axis | null {
   const real = axes.filter((a) => a.kind !== 'one');
   if (real.length === 0) return { kind: 'one' };

@@ -64,7 +64,8 @@ class WasmStorage implements HeapStorage {
     const need = Math.ceil(bytes / PAGE);
     if (need <= have) return;
     if (need > this.maxPages) {
-      throw new LstmkitError(`wasm backend: the heap needs ${(bytes / 2 ** 20).toFixed(0)} MiB, more than its ${(this.maxPages * PAGE / 2 ** 20).toFixed(0)} MiB maximum`);
+      const maximum = (this.maxPages * PAGE / 2 ** 20).toFixed(0);
+      throw new LstmkitError(`wasm backend: the heap needs ${(bytes / 2 ** 20).toFixed(0)} MiB, more than its ${maximum} MiB maximum`);
     }
     const pages = Math.min(this.maxPages, Math.max(need, Math.ceil(have * 1.5)));
     this.memory.grow(pages - have);
@@ -270,7 +271,8 @@ export class WasmBackend implements Backend {
    * [b0, b1, j0, j1, sync, threads] (backward: [b0, b1]) appended to `args`.
    */
   private recurrentJobs(kernel: Job['kernel'], args: (number | boolean)[], T: number, B: number, H: number,
-                        G: number, K: number, backward: boolean, units: UnitSplit | null = null): { jobs: Job[]; alone: Job } {
+                        G: number, K: number, backward: boolean,
+                        units: UnitSplit | null = null): { jobs: Job[]; alone: Job } {
     const tail = backward ? (b0: number, b1: number) => [b0, b1] : (b0: number, b1: number) => [b0, b1, 0, H, 0, 1];
     const alone: Job = { kernel, args: [...args, ...tail(0, B)] };
     const threads = this.split(T * B * G * K, this.gemmMin);
@@ -282,7 +284,9 @@ export class WasmBackend implements Backend {
     if (units) {
       const sync = this.ws.get('sync', 16);
       this.arena.ints[sync] = 0;
-      const jobs = units.parts.map(([j0, j1]): Job => ({ kernel, args: [...args, 0, B, j0, j1, sync * 4, units.parts.length] }));
+      const jobs = units.parts.map(([j0, j1]): Job => ({
+        kernel, args: [...args, 0, B, j0, j1, sync * 4, units.parts.length],
+      }));
       return { jobs, alone };
     }
     return { jobs: [alone], alone };
@@ -341,7 +345,8 @@ export class WasmBackend implements Backend {
     if (!t) this.unitTimings.set(shape, (t = { split: [], alone: [], calls: 0 }));
     t.calls++;
     const explore = t.calls % EXPLORE_EVERY === 0;
-    const splitFaster = t.alone.length < MIN_TIMINGS || t.split.length < MIN_TIMINGS || median(t.split) <= median(t.alone);
+    const splitFaster = t.alone.length < MIN_TIMINGS || t.split.length < MIN_TIMINGS
+      || median(t.split) <= median(t.alone);
     const useSplit = splitFaster !== explore;
     const start = performance.now();
     if (useSplit) this.run(jobs, alone);
@@ -480,7 +485,8 @@ export class WasmBackend implements Backend {
     this.run(ranges(a.n, threads, 16).map(([i0, i1]) => ({
       kernel: 'adam' as const,
       args: [i1 - i0, (a.param + i0) * 4, (a.grad + i0) * 4, (a.m + i0) * 4, (a.v + i0) * 4,
-        a.beta1, 1 - a.beta1, a.beta2, 1 - a.beta2, a.eps, a.weightDecay, a.decoupled, decay, a.lr / bc1, Math.sqrt(bc2)],
+        a.beta1, 1 - a.beta1, a.beta2, 1 - a.beta2, a.eps, a.weightDecay, a.decoupled, decay,
+        a.lr / bc1, Math.sqrt(bc2)],
     })));
   }
 }

@@ -8,9 +8,10 @@ export interface Kernels {
   packSize(): number;
   packedSize(K: number, N: number): number;
   packPanels(transB: boolean, b: number, ldb: number, K: number, N: number, dst: number, p0: number, p1: number): void;
-  packUnitPanels(transB: boolean, b: number, ldb: number, K: number, N: number, dst: number, gates: number, H: number, j0: number, j1: number): void;
-  gemm(transA: boolean, transB: boolean, K: number, a: number, lda: number, b: number, ldb: number, c: number, ldc: number,
-       accumulate: boolean, m0: number, m1: number, n0: number, n1: number, pack: number): void;
+  packUnitPanels(transB: boolean, b: number, ldb: number, K: number, N: number, dst: number,
+                 gates: number, H: number, j0: number, j1: number): void;
+  gemm(transA: boolean, transB: boolean, K: number, a: number, lda: number, b: number, ldb: number,
+       c: number, ldc: number, accumulate: boolean, m0: number, m1: number, n0: number, n1: number, pack: number): void;
   addBias(rows: number, cols: number, x: number, ld: number, bias: number, bias2: number): void;
   sumRows(rows: number, x: number, ld: number, out: number, out2: number, c0: number, c1: number, acc: number): void;
   copy(n: number, src: number, dst: number): void;
@@ -21,24 +22,29 @@ export interface Kernels {
   sumSquares(n: number, x: number): number;
   clamp(n: number, x: number, limit: number): void;
   allFinite(n: number, x: number): number;
-  softmaxCrossEntropy(rows: number, classes: number, logits: number, targets: number, probs: number, dlogits: number, scale: number): number;
+  softmaxCrossEntropy(rows: number, classes: number, logits: number, targets: number, probs: number,
+                      dlogits: number, scale: number): number;
   adam(n: number, param: number, grad: number, m: number, v: number, beta1: number, oneMinusBeta1: number,
        beta2: number, oneMinusBeta2: number, eps: number, weightDecay: number, decoupled: boolean, decay: number,
        stepSize: number, bc2Sqrt: number): void;
-  lstmForward(T: number, B: number, H: number, O: number, reverse: boolean, lengths: number, saved: number, y: number, ldy: number,
-              h0: number, c0: number, hn: number, cn: number, whh: number, whr: number, inPlace: boolean, b0: number, b1: number,
-              j0: number, j1: number, sync: number, threads: number): void;
-  lstmBackward(T: number, B: number, H: number, O: number, reverse: boolean, lengths: number, saved: number, dy: number, ldy: number,
-               dhn: number, dcn: number, scratch: number, whh: number, whr: number, inPlace: boolean, b0: number, b1: number): void;
+  lstmForward(T: number, B: number, H: number, O: number, reverse: boolean, lengths: number, saved: number,
+              y: number, ldy: number, h0: number, c0: number, hn: number, cn: number, whh: number, whr: number,
+              inPlace: boolean, b0: number, b1: number, j0: number, j1: number, sync: number, threads: number): void;
+  lstmBackward(T: number, B: number, H: number, O: number, reverse: boolean, lengths: number, saved: number,
+               dy: number, ldy: number, dhn: number, dcn: number, scratch: number, whh: number, whr: number,
+               inPlace: boolean, b0: number, b1: number): void;
   gruForward(T: number, B: number, H: number, reverse: boolean, lengths: number, saved: number, y: number, ldy: number,
              h0: number, hn: number, whh: number, bhh: number, inPlace: boolean, b0: number, b1: number,
              j0: number, j1: number, sync: number, threads: number): void;
-  gruBackward(T: number, B: number, H: number, reverse: boolean, lengths: number, saved: number, dy: number, ldy: number,
-              dhn: number, scratch: number, whh: number, inPlace: boolean, b0: number, b1: number): void;
-  rnnForward(T: number, B: number, H: number, reverse: boolean, relu: boolean, lengths: number, saved: number, y: number, ldy: number,
-             h0: number, hn: number, whh: number, inPlace: boolean, b0: number, b1: number, j0: number, j1: number, sync: number, threads: number): void;
-  rnnBackward(T: number, B: number, H: number, reverse: boolean, relu: boolean, lengths: number, saved: number, dy: number, ldy: number,
-              dhn: number, scratch: number, whh: number, inPlace: boolean, b0: number, b1: number): void;
+  gruBackward(T: number, B: number, H: number, reverse: boolean, lengths: number, saved: number,
+              dy: number, ldy: number, dhn: number, scratch: number, whh: number,
+              inPlace: boolean, b0: number, b1: number): void;
+  rnnForward(T: number, B: number, H: number, reverse: boolean, relu: boolean, lengths: number, saved: number,
+             y: number, ldy: number, h0: number, hn: number, whh: number, inPlace: boolean, b0: number, b1: number,
+             j0: number, j1: number, sync: number, threads: number): void;
+  rnnBackward(T: number, B: number, H: number, reverse: boolean, relu: boolean, lengths: number, saved: number,
+              dy: number, ldy: number, dhn: number, scratch: number, whh: number,
+              inPlace: boolean, b0: number, b1: number): void;
   expf32(x: number): number;
   sigmoidf32(x: number): number;
   tanhf32(x: number): number;

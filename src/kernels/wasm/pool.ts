@@ -22,7 +22,9 @@ interface NodeWorker {
 }
 
 interface WorkerThreads {
-  Worker: new (code: string, options: { eval: true; execArgv: string[]; workerData: WorkerInit & { url: string } }) => NodeWorker;
+  Worker: new (
+    code: string, options: { eval: true; execArgv: string[]; workerData: WorkerInit & { url: string } },
+  ) => NodeWorker;
 }
 
 /**
@@ -76,7 +78,9 @@ export class WorkerPool {
     const handles: NodeWorker[] = [];
     try {
       for (let index = 0; index < count; index++) {
-        const worker = new threads.Worker(BOOTSTRAP, { eval: true, execArgv: [], workerData: { module, memory, control, args, index, url } });
+        const worker = new threads.Worker(BOOTSTRAP, {
+          eval: true, execArgv: [], workerData: { module, memory, control, args, index, url },
+        });
         worker.on('error', () => {
           Atomics.store(ctl, index * CTL_STRIDE + STATE, FAILED);
           Atomics.notify(ctl, index * CTL_STRIDE + DONE);
