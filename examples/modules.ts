@@ -43,7 +43,7 @@ for (let step = 1; step <= 40; step++) {
   const at = ((step - 1) % 8) * B;
   const x = tensor(xs.slice(at, at + B).flat(), [B, T, 2]);
   const target = tensor(ys.slice(at, at + B), [B, 1]);
-  const y = model.forward({ x }, { lengths: new Array<number>(B).fill(T) });
+  const y = model.forward({ x }, { lengths: Array.from({ length: B }, () => T) });
   const { loss, grad } = mseLoss(y, target);
   model.zeroGrad();
   model.backward(grad);
@@ -57,8 +57,11 @@ const run = mkdtempSync(join(tmpdir(), 'lstmkit-modules-'));
 const examples = encodeRecords(records, config, { file: 'adding', requireTarget: true });
 const train = { epochs: 3, batchSize: 32, optimizer: { name: 'adam', lr: 0.005 }, clipNorm: 5, validationSplit: 0.2, earlyStopping: { patience: 3 } } as const;
 const trainer = new Trainer(new SequenceModel(config, { seed: 1 }), train);
-for (const log of await trainer.fit(examples, { checkpoint: { dir: run } })) console.log(`trainer, epoch ${log.epoch}  loss ${log.loss.toFixed(5)}  val ${log.val!.loss.toFixed(5)}`);
+for (const log of await trainer.fit(examples, { checkpoint: { dir: run } })) {
+  console.log(`trainer, epoch ${log.epoch}  loss ${log.loss.toFixed(5)}  val ${log.val!.loss.toFixed(5)}`);
+}
 const resumed = await Trainer.resume(join(run, 'last.lstmkit'), { ...train, epochs: 5 });
 const more = await resumed.fit(examples, { checkpoint: { dir: run } });
-console.log(`resumed after epoch 3: epochs ${more.slice(3).map((l) => l.epoch).join(', ')}, val ${more[4]!.val!.loss.toFixed(5)}; best epoch ${resumed.bestEpoch}`);
+const epochs = more.slice(3).map((l) => l.epoch).join(', ');
+console.log(`resumed after epoch 3: epochs ${epochs}, val ${more[4]!.val!.loss.toFixed(5)}; best epoch ${resumed.bestEpoch}`);
 rmSync(run, { recursive: true, force: true });
