@@ -51,8 +51,12 @@ export const OutputSchema = Type.Object({
   size: Type.Optional(PositiveInt),
   /** Classification: the labels. Omit to collect them from the training data. */
   classes: Type.Optional(Type.Array(Type.String(), { minItems: 2 })),
-  /** Sequence mode: the final state ('last', PyTorch's h_n) or the mean over steps. */
-  pooling: Type.Optional(Type.Union([Type.Literal('last'), Type.Literal('mean')])),
+  /**
+   * Sequence mode: what the head reads, as PyTorch code reads it — 'hn' the final states (h_n; 'last' is
+   * the same, the name older files use), 'lastOutput' out[:, -1] (the output at each sequence's last step,
+   * both directions as they stand there), 'mean' or 'max' over each sequence's steps. Default 'hn'.
+   */
+  pooling: Type.Optional(Type.Union([Type.Literal('hn'), Type.Literal('last'), Type.Literal('lastOutput'), Type.Literal('mean'), Type.Literal('max')])),
 }, { additionalProperties: false });
 
 export const OptimizerSchema = Type.Object({
@@ -199,4 +203,10 @@ export function batchSpecOf(config: ModelConfig): BatchSpec {
   const features = input.type === 'features' ? input.size : 1;
   const size = output.type === 'classification' ? 1 : output.mode === 'next' ? features : output.size ?? 1;
   return { input: input.type === 'tokens' ? 'tokens' : input.size, target: { type: output.type, size, mode: output.mode } };
+}
+
+/** The pooling a sequence-mode config's head reads ('last' is the older name of 'hn'). */
+export function poolingOf(output: OutputConfig): 'hn' | 'lastOutput' | 'mean' | 'max' {
+  const p = output.pooling ?? 'hn';
+  return p === 'last' ? 'hn' : p;
 }

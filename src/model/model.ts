@@ -24,7 +24,7 @@ import { Module } from '../layers/module.js';
 import { Pooling } from '../layers/pooling.js';
 import type { Recurrent } from '../layers/recurrent.js';
 import { RNN } from '../layers/rnn.js';
-import { parseModelConfig, type ModelConfig } from './config.js';
+import { parseModelConfig, poolingOf, type ModelConfig } from './config.js';
 
 export interface ModelOptions {
   backend?: Backend;
@@ -84,7 +84,7 @@ export class SequenceModel extends Module {
       : rnn.cell === 'gru' ? new GRU(common, module)
       : new RNN({ ...common, nonlinearity: rnn.nonlinearity ?? 'tanh' }, module));
     this.pool = output.mode === 'sequence'
-      ? this.addModule('pool', new Pooling((output.pooling ?? 'last') === 'last' ? 'hn' : 'mean', this.rnn, module))
+      ? this.addModule('pool', new Pooling(poolingOf(output), this.rnn, module))
       : null;
     const outFeatures = output.type === 'classification' ? output.classes!.length
       : output.mode === 'next' ? inputSize : output.size ?? 1;

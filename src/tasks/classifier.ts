@@ -40,8 +40,8 @@ export interface TextClassifierOptions {
   numLayers?: number; // default 1
   bidirectional?: boolean; // default true
   dropout?: number; // between layers, default 0
-  /** 'mean' over the steps (default) or 'last' (PyTorch's h_n). */
-  pooling?: 'mean' | 'last';
+  /** What the head reads: 'mean' over the steps (default), 'max', 'hn' (PyTorch's h_n; also 'last') or 'lastOutput' (out[:, -1]). */
+  pooling?: 'mean' | 'max' | 'hn' | 'last' | 'lastOutput';
   /** Epochs, batch size, optimizer, clipping, early stopping, seed, … (defaults below). */
   train?: TrainConfig;
   backend?: Backend;

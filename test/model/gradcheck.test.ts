@@ -47,6 +47,24 @@ const cases: Case[] = [
     seed: 2,
   },
   {
+    name: "BiLSTM 2 layers, out[:, -1] at each sequence's last step ('lastOutput'), unequal lengths",
+    config: {
+      input: { type: 'features', size: 2 }, rnn: { cell: 'lstm', hiddenSize: 3, numLayers: 2, bidirectional: true },
+      output: { mode: 'sequence', type: 'regression', size: 2, pooling: 'lastOutput' },
+    },
+    lengths: [4, 1, 5],
+    seed: 8,
+  },
+  {
+    name: 'BiGRU, max over the valid steps, unequal lengths',
+    config: {
+      input: { type: 'features', size: 3 }, rnn: { cell: 'gru', hiddenSize: 3, bidirectional: true },
+      output: { mode: 'sequence', type: 'regression', size: 2, pooling: 'max' },
+    },
+    lengths: [2, 5, 3],
+    seed: 9,
+  },
+  {
     name: 'BiGRU 2 layers, last state, unequal lengths',
     config: {
       input: { type: 'features', size: 2 }, rnn: { cell: 'gru', hiddenSize: 3, numLayers: 2, bidirectional: true },

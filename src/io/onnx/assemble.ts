@@ -8,7 +8,7 @@
 // training settings) and the preprocessing.
 
 import { FormatError } from '../../core/errors.js';
-import { parseModelConfig, type ModelConfig } from '../../model/config.js';
+import { parseModelConfig, poolingOf, type ModelConfig } from '../../model/config.js';
 import type { FollowedGraph } from './graph.js';
 import { identityHead } from './head-ops.js';
 import type { OnnxImport, OnnxImportOptions } from './import.js';
@@ -267,7 +267,7 @@ function sameArchitecture(meta: ModelConfig, graph: ModelConfig): boolean {
   const mode = a.output.mode === 'next' ? 'step' : a.output.mode;
   return mode === b.output.mode && outputs(a) === outputs(b)
     && (a.output.type === b.output.type || (a.output.type === 'classification') !== (b.output.type === 'classification'))
-    && (a.output.mode !== 'sequence' || (a.output.pooling ?? 'last') === (b.output.pooling ?? 'last'));
+    && (a.output.mode !== 'sequence' || poolingOf(a.output) === poolingOf(b.output));
 }
 
 /** The metadata's config, with the labels and vocabulary the caller gave. */

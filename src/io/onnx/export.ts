@@ -15,7 +15,8 @@
 // any preprocessing) travels in the model's metadata, so importing the file
 // back gives the same lstmkit model.
 
-import { ValueError } from '../../core/errors.js';
+import { FormatError, ValueError } from '../../core/errors.js';
+import { poolingOf } from '../../model/config.js';
 import type { SequenceModel } from '../../model/model.js';
 import { gateCount } from '../../kernels/backend.js';
 import { toOnnxGates } from './gates.js';
@@ -190,7 +191,7 @@ export function exportOnnx(model: SequenceModel, opts: OnnxExportOptions = {}): 
       withLengths ? 'lengths' : '',
     ], [`/rnn/${op}_l${l}/Y`, `/rnn/${op}_l${l}/Y_h`], attrs);
     lastYh = Yh!;
-    if (l === L - 1 && config.output.mode === 'sequence' && (config.output.pooling ?? 'last') === 'last') break;
+    if (l === L - 1 && config.output.mode === 'sequence' && poolingOf(config.output) === 'hn') break;
     // Y is [T, D, B, H] (layout 0) or [B, T, D, H]: directions next to features, then merged.
     const seq = layout === 0 ? g.one('Transpose', [Y!], `/rnn/${op}_l${l}/Y_TBDH`, { perm: [0, 2, 1, 3] }) : Y!;
     merge ||= g.int64('/const/merge_directions', [0, 0, -1]);
@@ -208,7 +209,12 @@ export function exportOnnx(model: SequenceModel, opts: OnnxExportOptions = {}): 
   let yDims: (number | string)[];
   if (output.mode === 'sequence') {
     let pooled: string;
-    if ((output.pooling ?? 'last') === 'last') {
+    const pooling = poolingOf(output);
+    if (pooling === 'lastOutput' || pooling === 'max') {
+      throw new FormatError(`ONNX export of a head that reads ${pooling === 'max' ? 'the maximum over steps' : 'out[:, -1]'} is not supported yet; `
+        + "models whose head reads h_n ('hn') or the mean over steps export");
+    }
+    if (pooling === 'hn') {
       // Y_h [D, B, H] (layout 0) or [B, D, H] → [B, D·H]: forward final state, then backward.
       const bdh = layout === 0 ? g.one('Transpose', [lastYh], '/head/Y_h_BDH', { perm: [1, 0, 2] }) : lastYh;
       pooled = g.one('Reshape', [bdh, g.int64('/const/flatten_directions', [0, -1])], '/head/final_states');
