@@ -109,6 +109,14 @@ program.command('info')
     console.log('\nchoose with LSTMKIT_BACKEND=wasm|reference, LSTMKIT_THREADS=N and LSTMKIT_FMA=0|1');
   });
 
+// A reader that stops early (`lstmkit predict … | head -3`) closes the pipe: that ends the output, not in an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
+}
+
 // An action's promise, its import of the implementation included, is the one
 // parseAsync awaits, so a user mistake thrown there lands here as before.
 try {

@@ -47,7 +47,9 @@ export async function trainCommand(args: TrainArgs): Promise<void> {
   const bestPath = join(args.out, BEST);
   const seed = train.seed ?? 0;
   let trainer: Trainer;
-  if (args.resume && (await stat(lastPath).then(() => true, () => false))) {
+  const checkpointed = await stat(lastPath).then(() => true, () => false);
+  if (args.resume && !checkpointed && !args.json) console.error(`--resume: ${lastPath} does not exist (no checkpoint to continue); starting a new run`);
+  if (args.resume && checkpointed) {
     trainer = await Trainer.resume(lastPath, train, { seed });
     if (!args.json) console.error(`resuming ${lastPath} after epoch ${trainer.epochsDone}`);
   } else {

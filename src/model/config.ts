@@ -2,9 +2,9 @@
 // train it. One JSON document, validated with a JSON Schema (TypeBox), the
 // same from the library, the CLI and the model file.
 
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
+import { Type, type Static } from '@sinclair/typebox';
 import { DataError, ValueError } from '../core/errors.js';
+import { validate } from '../core/validate.js';
 import type { BatchSpec } from '../data/batch.js';
 import { collectClasses, recordVocabulary } from '../data/encode.js';
 import type { JsonlRecord } from '../data/jsonl.js';
@@ -76,16 +76,16 @@ export const OptimizerSchema = Type.Object({
 
 export const ScheduleSchema = Type.Union([
   Type.Object(
-    { type: Type.Literal('step'), stepSize: PositiveInt, gamma: Type.Optional(Type.Number({ exclusiveMinimum: 0 })) },
+    { name: Type.Literal('step'), stepSize: PositiveInt, gamma: Type.Optional(Type.Number({ exclusiveMinimum: 0 })) },
     { additionalProperties: false },
   ),
   Type.Object(
-    { type: Type.Literal('cosine'), tMax: Type.Optional(PositiveInt), etaMin: Type.Optional(Type.Number({ minimum: 0 })) },
+    { name: Type.Literal('cosine'), tMax: Type.Optional(PositiveInt), etaMin: Type.Optional(Type.Number({ minimum: 0 })) },
     { additionalProperties: false },
   ),
   Type.Object(
     {
-      type: Type.Literal('plateau'),
+      name: Type.Literal('plateau'),
       factor: Type.Optional(Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1 })),
       patience: Type.Optional(Type.Integer({ minimum: 0 })),
       minLr: Type.Optional(Type.Number({ minimum: 0 })),
@@ -140,25 +140,9 @@ export type TrainConfig = Static<typeof TrainSchema>;
 export type ModelConfig = Static<typeof ModelConfigSchema>;
 export type MetricName = Static<typeof MetricName>;
 
-/** JSON-pointer-ish path to a readable one: /rnn/hiddenSize → rnn.hiddenSize. */
-function readablePath(path: string): string {
-  return path.replace(/^\//, '').replace(/\/(\d+)/g, '[$1]').replace(/\//g, '.') || '(root)';
-}
-
-/** Validate against a schema; the error names the field, what was expected and what came. */
-export function validate<S extends TSchema>(schema: S, value: unknown, where: string): Static<S> {
-  if (Value.Check(schema, value)) return value;
-  const errors = [...Value.Errors(schema, value)];
-  // Prefer the deepest error: for unions TypeBox reports the union first.
-  errors.sort((a, b) => b.path.length - a.path.length);
-  const e = errors[0]!;
-  const got = e.value === undefined ? 'nothing' : JSON.stringify(e.value)?.slice(0, 60);
-  throw new ValueError(`${where}: ${readablePath(e.path)} ${e.message.toLowerCase()}, got ${got}`);
-}
-
 /** Validate a model config and check what the schema cannot express. */
 export function parseModelConfig(value: unknown, where = 'config'): ModelConfig {
-  const config = validate(ModelConfigSchema, value, where);
+  const config = validate(ModelConfigSchema, withScheduleName(value), where);
   const { output, rnn, input } = config;
   if (output.type === 'regression' && output.classes) throw new ValueError(`${where}: output.classes is for classification; a regression head has output.size`);
   if (output.type === 'classification' && output.size) {
@@ -181,6 +165,15 @@ export function parseModelConfig(value: unknown, where = 'config'): ModelConfig 
   }
   if (output.classes && new Set(output.classes).size !== output.classes.length) throw new ValueError(`${where}: output.classes has duplicate labels`);
   return config;
+}
+
+/** Configs before schedules were named as optimizers are wrote train.schedule.type; read it as train.schedule.name. */
+function withScheduleName(value: unknown): unknown {
+  const schedule = (value as { train?: { schedule?: Record<string, unknown> } } | null)?.train?.schedule;
+  if (!schedule || typeof schedule !== 'object' || !('type' in schedule) || 'name' in schedule) return value;
+  const { type, ...rest } = schedule;
+  const v = value as { train: Record<string, unknown> };
+  return { ...v, train: { ...v.train, schedule: { name: type, ...rest } } };
 }
 
 /** Fill vocabulary and classes from the training data where the config leaves them out. */

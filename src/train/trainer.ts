@@ -95,8 +95,8 @@ export function makeOptimizer(model: SequenceModel, o: OptimizerConfig = { name:
 
 function makeSchedule(opt: Optimizer, s: ScheduleConfig | undefined, epochs: number): Schedule | undefined {
   if (!s) return undefined;
-  if (s.type === 'step') return new StepLR(opt, s.stepSize, s.gamma ?? 0.1);
-  if (s.type === 'cosine') return new CosineAnnealingLR(opt, s.tMax ?? epochs, s.etaMin ?? 0);
+  if (s.name === 'step') return new StepLR(opt, s.stepSize, s.gamma ?? 0.1);
+  if (s.name === 'cosine') return new CosineAnnealingLR(opt, s.tMax ?? epochs, s.etaMin ?? 0);
   return new ReduceLROnPlateau(opt, { factor: s.factor ?? 0.1, patience: s.patience ?? 10, minLr: s.minLr ?? 0 });
 }
 

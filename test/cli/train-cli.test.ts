@@ -154,3 +154,19 @@ test('a diverging run exits 1 with one line and no checkpoint from the bad epoch
   assert.match(r.stderr, /lstmkit: training diverged: the loss is (NaN|Infinity) at epoch 1, batch \d+.*last good checkpoint/);
   assert.ok(!existsSync(join(dir, 'run', 'last.lstmkit')));
 });
+
+test('predict into a reader that stops early (| head) ends quietly; --resume without a checkpoint says it starts anew', async () => {
+  const dir = setup(200, 5);
+  const fresh = await run(['train', '--config', join(dir, 'model.json'), '--data', join(dir, 'train.jsonl'), '--out', join(dir, 'run'), '--resume']);
+  assert.equal(fresh.code, 0, fresh.stderr);
+  assert.match(fresh.stderr, /--resume: .*last\.lstmkit does not exist \(no checkpoint to continue\); starting a new run/);
+  const many = join(dir, 'many.jsonl');
+  writeJsonl(many, addingProblem(20000, 5, new Rng(3)));
+  const predict = start(['predict', join(dir, 'run'), '--data', many]);
+  const first = await new Promise<string>((resolve) => predict.child.stdout!.once('data', (d: Buffer) => resolve(d.toString())));
+  predict.child.stdout!.destroy(); // the reader goes away, as `head -1` does
+  const r = await predict.done;
+  assert.match(first, /^\{"prediction":/);
+  assert.equal(r.code, 0, r.stderr);
+  assert.doesNotMatch(r.stderr, /EPIPE|Error/);
+});
