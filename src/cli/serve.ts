@@ -42,6 +42,10 @@ export async function serveCommand(model: string | undefined, args: ServeArgs): 
     logger: args.logLevel === 'silent' ? false : { level: args.logLevel },
     ...(model !== undefined ? { model } : {}),
     ...(args.models !== undefined ? { modelsDir: args.models } : {}),
+    onSkippedModel: ({ path, reason }) => {
+      const why = reason.startsWith(path) ? reason.slice(path.length).replace(/^:\s*/, '') : reason;
+      console.error(`lstmkit serve: skipped ${path}: ${why}`);
+    },
   };
   const app = await createServer(options);
   let address: string;

@@ -42,10 +42,22 @@ export function describeShape(shape: readonly number[]): string {
 }
 
 /** Throws a ValueError naming `where` and the first non-finite index. */
+/** The largest finite float32: a larger number becomes Infinity in the engine's buffers. */
+export const FLOAT32_MAX = 3.4028234663852886e38;
+
+/** Why a number cannot enter a float32 buffer ('' when it can). */
+export function float32Problem(v: number): string {
+  if (!Number.isFinite(v)) return `is ${v}; expected a finite number`;
+  if (Math.abs(v) > FLOAT32_MAX) return `is ${v}, beyond float32's range (±3.4e38); expected a finite number`;
+  return '';
+}
+
+/** Throws a ValueError naming `where` and the first index that is not finite in float32. */
 export function assertFinite(data: ArrayLike<number>, where: string): void {
   for (let i = 0; i < data.length; i++) {
     const v = data[i]!;
-    if (!Number.isFinite(v)) throw new ValueError(`${where}[${i}] is ${v}; expected a finite number`);
+    if (Number.isFinite(v) && Math.abs(v) <= FLOAT32_MAX) continue;
+    throw new ValueError(`${where}[${i}] ${float32Problem(v)}`);
   }
 }
 

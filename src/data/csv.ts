@@ -4,7 +4,7 @@
 // disk is Node-only and lives in csvfile.ts.
 
 import Papa from 'papaparse';
-import { DataError } from '../core/errors.js';
+import { DataError, FLOAT32_MAX, float32Problem } from '../core/errors.js';
 
 export interface CsvTable {
   /** Names the source in errors (a path, or '<csv>'). */
@@ -133,6 +133,7 @@ export function parseNumberCell(cell: string, column: string, source: string, li
   if (text === '') throw new DataError(`column "${column}" is empty (a missing value); fill it in or drop the row`, source, line);
   const value = Number(text);
   if (!Number.isFinite(value)) throw new DataError(`column "${column}" holds ${JSON.stringify(text.slice(0, 40))}, which is not a number`, source, line);
+  if (Math.abs(value) > FLOAT32_MAX) throw new DataError(`column "${column}" ${float32Problem(value)}`, source, line);
   return value;
 }
 

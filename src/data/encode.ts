@@ -5,7 +5,7 @@
 // predicts. A model config's `input` and `output` are such a description.
 // Every error names the file and line.
 
-import { DataError } from '../core/errors.js';
+import { DataError, FLOAT32_MAX, float32Problem } from '../core/errors.js';
 import type { JsonlRecord } from './jsonl.js';
 import { buildVocabulary as vocabularyOf, PAD, sortLabels, tokenize, UNK, vocabularyIndex, type TokenizerKind } from './vocabulary.js';
 
@@ -79,6 +79,7 @@ function numberAt(v: unknown, file: string, line: number, where: string): number
   if (typeof v !== 'number' || !Number.isFinite(v)) {
     throw new DataError(`${where} must be a finite number, got ${JSON.stringify(v)?.slice(0, 40) ?? 'nothing'}`, file, line);
   }
+  if (Math.abs(v) > FLOAT32_MAX) throw new DataError(`${where} ${float32Problem(v)}`, file, line);
   return v;
 }
 

@@ -4,6 +4,7 @@
 // split), a vocabulary built from training tokens by frequency, encoding
 // where a token the vocabulary lacks becomes <unk>, and class labels in order.
 
+import { Type } from '@sinclair/typebox';
 import { ValueError } from '../core/errors.js';
 
 /** Index 0 of every vocabulary: padding. */
@@ -20,6 +21,14 @@ export interface TextNormalization {
   /** Word tokenizer only: punctuation marks become tokens of their own ("ham," → "ham ,"). */
   splitPunctuation: boolean;
 }
+
+/** The text normalization a model file stores (as its preprocessing), checked when it is read. */
+export const TextPreprocessingSchema = Type.Object({
+  task: Type.Optional(Type.String()),
+  version: Type.Optional(Type.Integer({ minimum: 1 })),
+  lowercase: Type.Optional(Type.Boolean()),
+  splitPunctuation: Type.Optional(Type.Boolean()),
+});
 
 const PUNCTUATION = /([^\p{L}\p{N}\s])/gu;
 

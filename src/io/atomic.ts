@@ -4,7 +4,7 @@
 // disk after a crash, sees the old file or the new one, never half of either.
 
 import { randomBytes } from 'node:crypto';
-import { open, realpath, rename, stat, unlink } from 'node:fs/promises';
+import { open, readdir, realpath, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /**
@@ -63,5 +63,32 @@ async function syncDirectory(dir: string): Promise<void> {
     if (code !== 'EINVAL' && code !== 'EISDIR' && code !== 'EPERM' && code !== 'EBADF') throw err;
   } finally {
     await handle.close();
+  }
+}
+
+/** A temporary file of writeFileAtomic: `.<name>.<pid>.<random>.tmp`. */
+const TEMP = /^\.(.+)\.(\d+)\.[0-9a-f]{12}\.tmp$/;
+
+/**
+ * Remove the temporary files that writers killed mid-write left in `dir` (their process is gone; a live
+ * writer's file is left alone). Returns the names removed.
+ */
+export async function removeStaleTemps(dir: string): Promise<string[]> {
+  const removed: string[] = [];
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    const m = TEMP.exec(name);
+    if (!m || alive(Number(m[2]))) continue;
+    await unlink(join(dir, name)).then(() => removed.push(name), () => undefined);
+  }
+  return removed;
+}
+
+function alive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'; // someone else's process: alive
   }
 }

@@ -6,9 +6,11 @@
 // moments, best weights). The file format knows nothing of the trainer: the
 // section is carried as it comes (src/train/checkpoint.ts reads and writes it).
 
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { FormatError } from '../core/errors.js';
+import { validate } from '../core/validate.js';
 import { parseModelConfig, type ModelConfig } from '../model/config.js';
-import { SequenceModel, type ModelOptions } from '../model/model.js';
+import { parameterCountOf, SequenceModel, type ModelOptions } from '../model/model.js';
 import { decodeSafetensors, encodeSafetensors, type SafetensorsTensor } from './safetensors.js';
 
 export const FORMAT = 'lstmkit';
@@ -41,6 +43,18 @@ export interface ModelFileExtra {
 }
 
 const SECTION_PREFIX = '__';
+
+/** What every recipe's preprocessing has in common: an object, naming its recipe (each recipe checks the rest). */
+const PreprocessingSchema = Type.Object({ task: Type.Optional(Type.String()), version: Type.Optional(Type.Integer({ minimum: 1 })) });
+
+/** Validate metadata; a mismatch is a FormatError naming the file and field. */
+export function checked<S extends TSchema>(schema: S, value: unknown, where: string): Static<S> {
+  try {
+    return validate(schema, value, where);
+  } catch (e) {
+    throw new FormatError((e as Error).message);
+  }
+}
 
 export function encodeModelFile(model: SequenceModel, extra: ModelFileExtra = {}): Uint8Array {
   const tensors: Record<string, SafetensorsTensor> = {};
@@ -106,7 +120,7 @@ export function decodeModelFile(bytes: Uint8Array, source = '<model>'): ModelFil
   }
   const out: ModelFileContents = { config, weights, formatVersion: version };
   const preprocessing = json(meta, 'preprocessing', source);
-  if (preprocessing !== undefined) out.preprocessing = preprocessing;
+  if (preprocessing !== undefined) out.preprocessing = checked(PreprocessingSchema, preprocessing, `${source}: metadata preprocessing`);
   const training = json(meta, 'training', source);
   if (training !== undefined) out.training = training;
   const trainer = json(meta, 'trainer', source);
@@ -114,8 +128,9 @@ export function decodeModelFile(bytes: Uint8Array, source = '<model>'): ModelFil
   return out;
 }
 
-/** A model with the file's weights loaded (names and shapes checked). */
+/** A model with the file's weights loaded (sizes checked before anything is allocated, then names and shapes). */
 export function modelFromFile(contents: ModelFileContents, opts: ModelOptions = {}, source = '<model>'): SequenceModel {
+  checkParameterCount(contents.config, Object.values(contents.weights).reduce((n, w) => n + w.data.length, 0), source);
   const model = new SequenceModel(contents.config, opts);
   try {
     model.loadStateDict(contents.weights);
@@ -123,4 +138,21 @@ export function modelFromFile(contents: ModelFileContents, opts: ModelOptions = 
     throw new FormatError(`${source}: ${(e as Error).message}`);
   }
   return model;
+}
+
+/**
+ * A config that describes far more parameter values than the file holds is refused before the model is built:
+ * a file whose config claims 2³¹ layers must cost milliseconds, not gigabytes. Within a margin the model is
+ * built and loading it names the tensor that is missing or mis-shaped.
+ */
+export function checkParameterCount(config: ModelConfig, held: number, source: string): void {
+  const wanted = parameterCountOf(config);
+  if (wanted > 2 * held + (1 << 22)) {
+    const { rnn } = config;
+    throw new FormatError(
+      `${source}: the config describes ${wanted.toLocaleString('en-US')} parameter values ` +
+      `(${rnn.cell} hiddenSize ${rnn.hiddenSize}, ${rnn.numLayers ?? 1} layer(s)${rnn.bidirectional ? ', bidirectional' : ''}), ` +
+      `the file holds ${held.toLocaleString('en-US')}`,
+    );
+  }
 }

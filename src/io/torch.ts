@@ -16,7 +16,7 @@
 import { StateDictError, ValueError, describeShape } from '../core/errors.js';
 import { gateCount } from '../kernels/backend.js';
 import { parseModelConfig, type ModelConfig } from '../model/config.js';
-import { SequenceModel, type ModelOptions } from '../model/model.js';
+import { parameterCountOf, SequenceModel, type ModelOptions } from '../model/model.js';
 import type { SafetensorsFile, SafetensorsTensor } from './safetensors.js';
 
 export interface TorchImportOptions {
@@ -133,6 +133,12 @@ export function importTorch(file: SafetensorsFile, config: unknown, opts: TorchI
     tensors.set(name, t);
   }
   const complete = completeFromTensors(parseModelConfig(config), tensors, source, notes);
+  // A config far larger than the file cannot be right; refuse it before it allocates.
+  const held = [...tensors.values()].reduce((n, t) => n + t.data.length, 0);
+  if (parameterCountOf(complete) > 2 * held + (1 << 22)) {
+    throw new StateDictError(`${source}: the config describes ${parameterCountOf(complete).toLocaleString('en-US')} parameter values, ` +
+      `the file holds only ${held.toLocaleString('en-US')} — check rnn.hiddenSize, numLayers and bidirectional against the model that was saved`);
+  }
   const model = new SequenceModel(complete, { seed: 0, ...opts.model });
   const store = model.parameters();
   const expected = store.names();

@@ -15,7 +15,7 @@ import { ShapeError, ValueError, assertFinite, describeShape } from '../core/err
 import { defaultRng, Rng } from '../core/rng.js';
 import type { ArenaTensor, Indices, Tensor } from '../core/tensor.js';
 import { tensor } from '../core/tensor.js';
-import type { Backend } from '../kernels/backend.js';
+import { gateCount, type Backend } from '../kernels/backend.js';
 import { Dense } from '../layers/dense.js';
 import { Embedding } from '../layers/embedding.js';
 import { GRU } from '../layers/gru.js';
@@ -199,6 +199,26 @@ export class SequenceModel extends Module {
     const d = this.pool ? this.ws.put('dOutput', dOutput.data, [B, K]) : this.ws.put('dOutput', transposeBT(dOutput.data, B, T, K), [T, B, K]);
     this.backwardArena(d);
   }
+}
+
+/**
+ * The number of parameter values a config's model has, worked out from the
+ * config alone (no module is built, nothing is allocated), so a file can be
+ * checked against its config before a lying config allocates gigabytes.
+ */
+export function parameterCountOf(config: ModelConfig): number {
+  const { input, rnn, output } = config;
+  const H = rnn.hiddenSize;
+  const L = rnn.numLayers ?? 1;
+  const D = rnn.bidirectional ? 2 : 1;
+  const O = rnn.projSize || H;
+  const GH = gateCount(rnn.cell) * H;
+  const I = input.type === 'tokens' ? input.embeddingDim : input.size;
+  const perDirection = (inSize: number): number => GH * inSize + GH * O + 2 * GH + (rnn.projSize ? O * H : 0);
+  const recurrent = D * perDirection(I) + (L - 1) * D * perDirection(D * O);
+  const K = output.type === 'classification' ? output.classes?.length ?? 0 : output.mode === 'next' ? I : output.size ?? 1;
+  const embedding = input.type === 'tokens' ? (input.vocabulary?.length ?? 0) * input.embeddingDim : 0;
+  return embedding + recurrent + K * D * O + K;
 }
 
 /** [A, C, F] → [C, A, F] (batch-first ↔ time-major). */

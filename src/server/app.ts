@@ -17,7 +17,7 @@
 import { readFileSync } from 'node:fs';
 import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
-import { DataError } from '../core/errors.js';
+import { DataError, LstmkitError } from '../core/errors.js';
 import type { ModelConfig } from '../model/config.js';
 import { Batcher, Slots } from './batcher.js';
 import { ErrorBodySchema, fieldPath, HttpError } from './errors.js';
@@ -25,7 +25,7 @@ import { ServerMetrics } from './metrics.js';
 import { checkModelName, readModelDirectory, readModelSource, type ModelSource } from './models.js';
 import { resolveLimits, type ServerLimits, type ServerOptions } from './options.js';
 import { registerModelRoutes, type RouteContext, type ServedModel } from './routes.js';
-import { adapterFor, type Prepared } from './tasks.js';
+import { adapterFor, type Prepared, type TaskAdapter } from './tasks.js';
 
 function packageVersion(): string {
   try {
@@ -39,7 +39,7 @@ function packageVersion(): string {
 async function sourcesOf(o: ServerOptions): Promise<ModelSource[]> {
   const sources: ModelSource[] = [];
   if (o.model !== undefined) sources.push(await readModelSource(o.model));
-  if (o.modelsDir !== undefined) sources.push(...(await readModelDirectory(o.modelsDir)));
+  if (o.modelsDir !== undefined) sources.push(...(await readModelDirectory(o.modelsDir, o.onSkippedModel)));
   for (const [name, contents] of Object.entries(o.modelContents ?? {})) {
     sources.push({ name: checkModelName(name, '<memory>'), contents, path: '<memory>', sha256: '' });
   }
@@ -173,9 +173,19 @@ export async function createServer(options: ServerOptions = {}): Promise<Fastify
     ...(options.defaultMetrics !== undefined ? { defaultMetrics: options.defaultMetrics } : {}),
   });
 
-  const single = sources.length === 1;
+  const adapters = new Map<ModelSource, TaskAdapter>();
   for (const source of sources) {
-    const adapter = adapterFor(source.contents, source.path === '<memory>' ? source.name : source.path, { maxSteps: limits.maxSteps });
+    try {
+      adapters.set(source, adapterFor(source.contents, source.path === '<memory>' ? source.name : source.path, { maxSteps: limits.maxSteps }));
+    } catch (e) {
+      // One bad model of a directory never takes the others down; a model named on its own is an error.
+      if (!(e instanceof LstmkitError) || !source.fromDirectory) throw e;
+      options.onSkippedModel?.({ path: source.path, reason: e.message });
+    }
+  }
+  if (adapters.size === 0) throw new DataError('no model to serve: every model of the directory failed to load', options.modelsDir);
+  const single = adapters.size === 1;
+  for (const [source, adapter] of adapters) {
     const name = source.name;
     const stepBytes = bytesPerStep(source.contents.config);
     const maxPassSteps = Math.max(limits.maxSteps, Math.floor(limits.maxPassBytes / stepBytes));

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { DataError } from '../core/errors.js';
+import { DataError, LstmkitError } from '../core/errors.js';
 import { decodeModelFile, type ModelFileContents } from '../io/modelfile.js';
 import { BEST, resolveModelPath } from '../io/modelpath.js';
 
@@ -17,6 +17,8 @@ export interface ModelSource {
   path: string;
   /** Hex SHA-256 of the file's bytes ('' for a model given in memory). */
   sha256: string;
+  /** Found in a directory of models (one that fails to load is left out), rather than named on its own. */
+  fromDirectory?: boolean;
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
@@ -50,8 +52,17 @@ export async function readModelSource(path: string, name = nameOf(path)): Promis
   return { name: checkModelName(name, path), contents, path: file, sha256: createHash('sha256').update(bytes).digest('hex') };
 }
 
-/** Every `*.lstmkit` file and run directory (one holding best.lstmkit) in a directory, sorted by name. */
-export async function readModelDirectory(dir: string): Promise<ModelSource[]> {
+/** A model of a directory that could not be served, and why (it does not stop the others). */
+export interface SkippedModel {
+  path: string;
+  reason: string;
+}
+
+/**
+ * Every `*.lstmkit` file and run directory (one holding best.lstmkit) in a directory, sorted by name. A file
+ * that cannot be read as a model is left out and reported to `skip`; the others are served.
+ */
+export async function readModelDirectory(dir: string, skip: (s: SkippedModel) => void = () => {}): Promise<ModelSource[]> {
   let entries;
   try {
     entries = await readdir(dir, { withFileTypes: true });
@@ -70,7 +81,16 @@ export async function readModelDirectory(dir: string): Promise<ModelSource[]> {
     else if (entry.isDirectory() && (await stat(join(path, BEST)).then(() => true, () => false))) paths.push(path);
   }
   if (paths.length === 0) throw new DataError('holds no models (*.lstmkit files, or run directories with best.lstmkit)', dir);
-  const sources = await Promise.all(paths.map((p) => readModelSource(p)));
+  const sources: ModelSource[] = [];
+  for (const path of paths) {
+    try {
+      sources.push({ ...(await readModelSource(path)), fromDirectory: true });
+    } catch (e) {
+      if (!(e instanceof LstmkitError)) throw e;
+      skip({ path, reason: e.message });
+    }
+  }
+  if (sources.length === 0) throw new DataError(`holds no model that loads (${paths.length} tried; the first: ${paths[0]})`, dir);
   const seen = new Map<string, string>();
   for (const s of sources) {
     const other = seen.get(s.name);

@@ -63,6 +63,8 @@ export interface ServerOptions extends Partial<ServerLimits> {
   logger?: FastifyServerOptions['logger'];
   /** Node.js and process metrics (memory, CPU, event-loop lag, GC) in /metrics (default true). */
   defaultMetrics?: boolean;
+  /** Told of each model of `modelsDir` that cannot be served (the others are); default: nothing. */
+  onSkippedModel?: (skipped: { path: string; reason: string }) => void;
 }
 
 /** The limits with defaults filled in, checked. */

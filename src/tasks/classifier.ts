@@ -8,9 +8,10 @@
 
 import { DataError, FormatError, positiveInt, ValueError } from '../core/errors.js';
 import type { Example } from '../data/encode.js';
+import { TextPreprocessingSchema } from '../data/vocabulary.js';
 import { buildVocabulary, encodeTokens, PAD, sortLabels, textTokens, UNK, type TextNormalization, type TokenizerKind } from '../data/vocabulary.js';
 import type { Backend } from '../kernels/backend.js';
-import { decodeModelFile, encodeModelFile, modelFromFile, type ModelFileContents } from '../io/modelfile.js';
+import { checked, decodeModelFile, encodeModelFile, modelFromFile, type ModelFileContents } from '../io/modelfile.js';
 import type { ModelConfig, TrainConfig } from '../model/config.js';
 import { SequenceModel, type ModelOptions } from '../model/model.js';
 import { evaluateModel, predictModel } from '../train/evaluate.js';
@@ -258,8 +259,10 @@ export class TextClassifier {
     const source = opts.source ?? '<model>';
     const contents = file instanceof Uint8Array ? decodeModelFile(file, source) : file;
     const { input, output } = contents.config;
-    const pre = contents.preprocessing as Partial<ClassifierPreprocessing> | undefined;
-    if (pre?.task !== undefined && pre.task !== 'text-classifier') throw new FormatError(`${source}: is a ${pre.task} model, not a text classifier`);
+    const task = (contents.preprocessing as { task?: string } | undefined)?.task;
+    if (task !== undefined && task !== 'text-classifier') throw new FormatError(`${source}: is a ${task} model, not a text classifier`);
+    const pre = contents.preprocessing === undefined ? undefined
+      : checked(TextPreprocessingSchema, contents.preprocessing, `${source}: preprocessing`);
     if (input.type !== 'tokens' || output.mode !== 'sequence' || output.type !== 'classification') {
       throw new FormatError(
         `${source}: is not a text classifier (it has ${input.type} input and a ${output.mode} ${output.type} head; ` +

@@ -13,16 +13,17 @@
 // restricted to the k most likely tokens, from a seeded generator.
 // Browser-safe: the model file goes in and out as bytes.
 
+import { Type } from '@sinclair/typebox';
 import { DataError, FormatError, positiveInt, ValueError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 import type { Batch } from '../data/batch.js';
 import type { Example } from '../data/encode.js';
 import {
-  buildVocabulary, encodeTokens, EOS, normalizeText, PAD, textTokens, UNK, vocabularyIndex,
+  buildVocabulary, encodeTokens, EOS, normalizeText, PAD, textTokens, TextPreprocessingSchema, UNK, vocabularyIndex,
   type TextNormalization, type TokenizerKind,
 } from '../data/vocabulary.js';
 import type { Backend } from '../kernels/backend.js';
-import { decodeModelFile, encodeModelFile, modelFromFile, type ModelFileContents } from '../io/modelfile.js';
+import { checked, decodeModelFile, encodeModelFile, modelFromFile, type ModelFileContents } from '../io/modelfile.js';
 import type { ModelConfig, TrainConfig } from '../model/config.js';
 import { SequenceModel, type ModelOptions } from '../model/model.js';
 import { BatchRunner } from '../model/runner.js';
@@ -56,6 +57,12 @@ export interface TextGeneratorOptions {
   train?: TrainConfig;
   backend?: Backend;
 }
+
+/** A generator's preprocessing as a model file holds it (older files may leave fields out). */
+const GeneratorPreprocessingSchema = Type.Composite([
+  TextPreprocessingSchema,
+  Type.Object({ unit: Type.Optional(Type.Union([Type.Literal('text'), Type.Literal('lines')])) }),
+]);
 
 export interface GeneratorPreprocessing extends TextNormalization {
   task: 'text-generator';
@@ -471,8 +478,10 @@ export class TextGenerator {
     const source = opts.source ?? '<model>';
     const contents = file instanceof Uint8Array ? decodeModelFile(file, source) : file;
     const { input, output } = contents.config;
-    const pre = contents.preprocessing as Partial<GeneratorPreprocessing> | undefined;
-    if (pre?.task !== undefined && pre.task !== 'text-generator') throw new FormatError(`${source}: is a ${pre.task} model, not a text generator`);
+    const task = (contents.preprocessing as { task?: string } | undefined)?.task;
+    if (task !== undefined && task !== 'text-generator') throw new FormatError(`${source}: is a ${task} model, not a text generator`);
+    const pre = contents.preprocessing === undefined ? undefined
+      : checked(GeneratorPreprocessingSchema, contents.preprocessing, `${source}: preprocessing`);
     if (input.type !== 'tokens' || output.mode !== 'next' || output.type !== 'classification') {
       throw new FormatError(
         `${source}: is not a text generator (it has ${input.type} input and a ${output.mode} ${output.type} head; ` +

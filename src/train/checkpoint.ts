@@ -5,8 +5,9 @@
 // written (metadata "trainer"; tensors __optimizer__.<i> and
 // __trainer__.bestParams), so older checkpoints resume too.
 
+import { Type } from '@sinclair/typebox';
 import { FormatError } from '../core/errors.js';
-import type { TrainerSection } from '../io/modelfile.js';
+import { checked, type TrainerSection } from '../io/modelfile.js';
 import type { OptimizerState } from './optimizers.js';
 import type { EpochLog } from './trainer.js';
 
@@ -25,6 +26,23 @@ export interface TrainerState {
   history: EpochLog[];
 }
 
+const Count = Type.Integer({ minimum: 0 });
+/** A generator's state: four 32-bit words and its spare normal (null when it has none: JSON writes NaN as null). */
+const Generator = Type.Array(Type.Union([Type.Number(), Type.Null()]), { minItems: 4, maxItems: 5 });
+
+/** The JSON part of a checkpoint's trainer section (tensors apart), as trainerSection writes it. */
+const TrainerStateSchema = Type.Object({
+  epoch: Count,
+  optimizer: Type.Object({ name: Type.String(), step: Count, lr: Type.Number({ minimum: 0 }), buffers: Count }),
+  schedule: Type.Record(Type.String(), Type.Number()),
+  rng: Generator,
+  modelRng: Generator,
+  bestScore: Type.Union([Type.Number(), Type.Null()]),
+  bestEpoch: Count,
+  badEpochs: Count,
+  history: Type.Array(Type.Object({ epoch: Count, loss: Type.Number() })),
+});
+
 const OPTIMIZER_PREFIX = '__optimizer__.';
 const BEST_PARAMS = '__trainer__.bestParams';
 
@@ -42,10 +60,8 @@ export function trainerSection(state: TrainerState): TrainerSection {
 
 /** The trainer state a checkpoint file holds. */
 export function trainerStateOf(section: TrainerSection, source: string): TrainerState {
-  const saved = section.state as Omit<TrainerState, 'optimizer' | 'bestParams'> & { optimizer: { name: string; step: number; lr: number; buffers: number } };
-  if (typeof saved !== 'object' || saved === null || typeof saved.optimizer !== 'object' || saved.optimizer === null) {
-    throw new FormatError(`${source}: the trainer section is not a trainer state`);
-  }
+  const saved = checked(TrainerStateSchema, section.state, `${source}: metadata trainer`) as
+    Omit<TrainerState, 'optimizer' | 'bestParams'> & { optimizer: { name: string; step: number; lr: number; buffers: number } };
   const buffers: Float32Array[] = [];
   for (const [name, data] of Object.entries(section.tensors)) {
     if (name.startsWith(OPTIMIZER_PREFIX)) buffers[Number(name.slice(OPTIMIZER_PREFIX.length))] = data;

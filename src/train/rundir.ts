@@ -4,6 +4,7 @@
 
 import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { removeStaleTemps } from '../io/atomic.js';
 import type { ModelFileExtra } from '../io/modelfile.js';
 import { saveModel } from '../io/modelpath.js';
 import { BEST, LAST } from '../io/runfiles.js';
@@ -19,6 +20,7 @@ export interface RunDirectory {
 
 export async function openRunDirectory(o: CheckpointOptions): Promise<RunDirectory> {
   await mkdir(o.dir, { recursive: true });
+  await removeStaleTemps(o.dir); // what a run killed while writing a checkpoint left behind
   const last = join(o.dir, LAST);
   const dir: RunDirectory = {
     best: join(o.dir, BEST),

@@ -256,7 +256,10 @@ export class Trainer {
     const higher = higherIsBetter(this.monitor);
     // The run directory's files are Node's: loaded only when asked for, so the trainer runs in browsers.
     const files = opts.checkpoint ? await (await import('./rundir.js')).openRunDirectory(opts.checkpoint) : undefined;
-    this.stopRequested = false;
+    // A run that early stopping ended stays ended: resuming it trains nothing and rewrites no file.
+    const patience = this.config.earlyStopping?.patience;
+    this.stopRequested = patience !== undefined && this.state.badEpochs > patience;
+    let trained = 0;
     for (let epoch = this.state.epoch + 1; epoch <= this.epochs && !this.stopRequested; epoch++) {
       const started = performance.now();
       model.train();
@@ -298,7 +301,7 @@ export class Trainer {
       this.schedule?.step(score);
       this.state.epoch = epoch;
       this.state.history.push(log);
-      const patience = this.config.earlyStopping?.patience;
+      trained++;
       if (patience !== undefined && this.state.badEpochs > patience) this.stopRequested = true;
       if (files) {
         // The checkpoint first: if the process dies after this line, a resume starts at the next epoch.
@@ -309,7 +312,7 @@ export class Trainer {
     }
     const restoreBest = opts.restoreBest ?? this.config.earlyStopping !== undefined;
     if (restoreBest && this.state.bestParams) model.parameters().restore(this.state.bestParams);
-    if (files) await this.writeBest(files);
+    if (files && trained > 0) await this.writeBest(files);
     return this.state.history;
   }
 

@@ -12,7 +12,8 @@ const wrong = (change: Record<string, unknown>, message: RegExp) =>
 test('config errors name the field and the choices', () => {
   wrong({ rnn: { cell: 'lstmm', hiddenSize: 2 } }, /^config: rnn\.cell must be 'lstm', 'gru' or 'rnn'; got "lstmm"$/);
   wrong({ train: { optimizer: { name: 'adamx' } } }, /train\.optimizer\.name must be 'adam', 'adamw', 'sgd' or 'rmsprop'; got "adamx"/);
-  wrong({ train: { schedule: { name: 'cosinee' } } }, /train\.schedule must be \{ name: 'step', stepSize, gamma\? \}, \{ name: 'cosine', tMax\?, etaMin\? \} or \{ name: 'plateau'/);
+  const schedules = /train\.schedule must be \{ name: 'step', stepSize, gamma\? \}, \{ name: 'cosine', tMax\?, etaMin\? \} or \{ name: 'plateau'/;
+  wrong({ train: { schedule: { name: 'cosinee' } } }, schedules);
   wrong({ train: { schedule: { name: 'step', stepSize: 2, gama: 0.5 } } }, /train\.schedule has no field 'gama' \(its fields: name, stepSize, gamma\)/);
   wrong({ train: { schedule: { name: 'step' } } }, /train\.schedule\.stepSize is missing/);
   wrong({ train: { batchsize: 3 } }, /train has no field 'batchsize' \(its fields: epochs, batchSize,/);

@@ -6,10 +6,11 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { connect } from 'node:net';
-import { mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { classifierConfig, classifierPre, contentsOf, errorOf, regressionConfig, serve, tempDir, writeModel, type Running } from './helpers.js';
+import { decodeSafetensors, encodeSafetensors } from '../../src/index.js';
 
 const seq = [[0.1, 1], [0.5, 0], [0.9, 1]];
 
@@ -118,6 +119,33 @@ test('several models from a directory, addressed by name, versioned by their SHA
   }
   await assert.rejects(serve({ modelsDir: join(dir, 'nowhere') }), /no such directory/);
   await assert.rejects(serve({ modelsDir: join(models, 'run-a', 'best.lstmkit') }), /is not a directory/);
+});
+
+test('one bad model in a directory never stops the others: truncated, lying about its size, an unknown task', async () => {
+  const dir = tempDir();
+  const good = writeModel(dir, 'good.lstmkit', contentsOf(regressionConfig));
+  const bytes = readFileSync(good);
+  writeFileSync(join(dir, 'cut.lstmkit'), bytes.subarray(0, bytes.length - 100));
+  // The same tensors under a config that claims 2^31 layers: refused in milliseconds, before anything is allocated.
+  const file = decodeSafetensors(new Uint8Array(bytes));
+  const huge = JSON.parse(file.metadata.config!) as { rnn: { numLayers: number } };
+  huge.rnn.numLayers = 2 ** 31;
+  writeFileSync(join(dir, 'huge.lstmkit'), encodeSafetensors(file.tensors, { ...file.metadata, config: JSON.stringify(huge) }));
+  writeModel(dir, 'odd.lstmkit', contentsOf(regressionConfig, { task: 'translator' }));
+  const skipped: { path: string; reason: string }[] = [];
+  const started = performance.now();
+  const s = await serve({ modelsDir: dir, onSkippedModel: (m) => skipped.push(m) });
+  try {
+    assert.ok(performance.now() - started < 5000, 'a lying file costs no time');
+    const list = (await (await s.get('/v1/models')).json()) as { models: { name: string }[] };
+    assert.deepEqual(list.models.map((m) => m.name), ['good']);
+    assert.equal((await s.post('/v1/predict', { x: seq })).status, 200);
+    assert.deepEqual(skipped.map((m) => basename(m.path)).sort(), ['cut.lstmkit', 'huge.lstmkit', 'odd.lstmkit']);
+    assert.match(skipped.find((m) => m.path.endsWith('huge.lstmkit'))!.reason, /the config describes [\d,]+ parameter values .*2147483648 layer/);
+    assert.match(skipped.find((m) => m.path.endsWith('odd.lstmkit'))!.reason, /"translator" model/);
+  } finally {
+    await s.close();
+  }
 });
 
 test('graceful shutdown: close() lets the requests in flight finish, closes their connections, then stops listening', async () => {
