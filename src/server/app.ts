@@ -15,6 +15,7 @@
 // answers requests already in flight, then releases the models.
 
 import { readFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
 import { DataError, LstmkitError } from '../core/errors.js';
@@ -218,8 +219,14 @@ export async function createServer(options: ServerOptions = {}): Promise<Fastify
     // Per-request log lines would cost more than a forward pass; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: limits.maxBodyBytes,
-    // Receiving the request counts against the deadline (slow-body clients).
-    requestTimeout: limits.timeoutMs,
+    // Receiving the request counts against the deadline (slow-body clients). Node checks that deadline only
+    // every connectionsCheckingInterval (30 s by default), so a stalled body held its connection 60-90 s
+    // against a 30 s timeout: check every second, or sooner for short timeouts.
+    serverFactory: (handler) => createHttpServer({
+      requestTimeout: limits.timeoutMs,
+      headersTimeout: limits.timeoutMs,
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(limits.timeoutMs / 4))),
+    }, handler),
     // A request that reaches a closing server (pipelined on an open
     // connection) gets the batcher's JSON 503, not Fastify's own.
     return503OnClosing: false,

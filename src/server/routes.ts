@@ -119,9 +119,20 @@ export function describeModel(m: ServedModel, ctx: RouteContext): Record<string,
       maxPassSteps: m.maxPassSteps, maxQueue: limits.maxQueue, timeoutMs: limits.timeoutMs,
     },
     config: m.contents.config,
-    preprocessing: m.contents.preprocessing ?? null,
-    training: m.contents.training ?? null,
+    preprocessing: withoutPaths(m.contents.preprocessing ?? null),
+    training: withoutPaths(m.contents.training ?? null),
   };
+}
+
+/**
+ * A model file's facts as clients may see them: an absolute path (where the training data lay on the machine
+ * that trained it) becomes its file name, so the server does not show its or another machine's file system.
+ */
+export function withoutPaths(value: unknown): unknown {
+  if (typeof value === 'string') return /^(\/|~\/|[A-Za-z]:[\\/]|\\\\)/.test(value) ? value.split(/[\\/]/).pop() ?? '' : value;
+  if (Array.isArray(value)) return value.map(withoutPaths);
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withoutPaths(v)]));
+  return value;
 }
 
 export function registerModelRoutes(

@@ -121,6 +121,39 @@ test('several models from a directory, addressed by name, versioned by their SHA
   await assert.rejects(serve({ modelsDir: join(models, 'run-a', 'best.lstmkit') }), /is not a directory/);
 });
 
+test('a client that stalls mid-body is cut off at the request timeout, not 30-90 s later', async () => {
+  const s = await serve({ modelContents: { m: contentsOf(regressionConfig) }, timeoutMs: 1000 });
+  try {
+    const { port } = new URL(s.url);
+    const started = performance.now();
+    const answer = await new Promise<string>((resolve) => {
+      const socket = connect(Number(port), '127.0.0.1', () => {
+        socket.write('POST /v1/predict HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"x": [');
+      });
+      let text = '';
+      socket.on('data', (d) => (text += d.toString()));
+      socket.on('close', () => resolve(text));
+      socket.on('error', () => resolve(text));
+    });
+    const seconds = (performance.now() - started) / 1000;
+    assert.ok(seconds < 3, `the stalled request held its connection ${seconds.toFixed(1)} s against a 1 s timeout`);
+    assert.ok(answer === '' || /^HTTP\/1\.1 408/.test(answer), answer.slice(0, 80));
+  } finally {
+    await s.close();
+  }
+});
+
+test("GET /v1/model shows a model's facts, not the file system of the machine that trained it", async () => {
+  const training = { data: '/home/someone/projects/secret/train.jsonl', validation: 'C:\\Users\\someone\\val.jsonl', epochs: 3, note: 'a/b is fine' };
+  const s = await serve({ modelContents: { m: { ...contentsOf(regressionConfig), training } } });
+  try {
+    const info = (await (await s.get('/v1/model')).json()) as { training: Record<string, unknown> };
+    assert.deepEqual(info.training, { data: 'train.jsonl', validation: 'val.jsonl', epochs: 3, note: 'a/b is fine' });
+  } finally {
+    await s.close();
+  }
+});
+
 test('one bad model in a directory never stops the others: truncated, lying about its size, an unknown task', async () => {
   const dir = tempDir();
   const good = writeModel(dir, 'good.lstmkit', contentsOf(regressionConfig));
