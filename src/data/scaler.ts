@@ -59,7 +59,8 @@ export class Scaler {
       !s || (s.kind !== 'standard' && s.kind !== 'minmax') || !numbers(s.center) || !numbers(s.scale)
       || s.center.length !== s.scale.length || s.scale.some((x) => x === 0)
     ) {
-      throw new ValueError(`${where} is not a valid scaler (expected {kind: "standard" | "minmax", center: number[], scale: number[]})`);
+      const got = JSON.stringify(state)?.slice(0, 80) ?? 'nothing';
+      throw new ValueError(`${where} is not a valid scaler (expected {kind: "standard" | "minmax", center: number[], scale: non-zero number[]}, got ${got})`);
     }
     return new Scaler(s.kind, [...s.center], [...s.scale]);
   }

@@ -240,7 +240,10 @@ export class TextGenerator {
 
   private asUnits(data: string | readonly string[], where: string): string[] {
     if (typeof data === 'string') return this.unit === 'lines' ? textLines(data) : [data];
-    if (!Array.isArray(data) || data.some((d) => typeof d !== 'string')) throw new DataError(`${where}: expected a text or an array of texts`);
+    if (!Array.isArray(data) || data.some((d) => typeof d !== 'string')) {
+      const got = Array.isArray(data) ? `an array holding ${typeof data.find((d) => typeof d !== 'string')}` : typeof data;
+      throw new DataError(`${where}: expected a text or an array of texts, got ${got}`);
+    }
     return this.unit === 'lines' ? data.filter((l) => l.trim() !== '') : [data.join('\n')];
   }
 
