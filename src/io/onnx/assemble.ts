@@ -11,7 +11,7 @@ import { FormatError } from '../../core/errors.js';
 import { parseModelConfig, poolingOf, type ModelConfig } from '../../model/config.js';
 import type { FollowedGraph } from './graph.js';
 import { identityHead } from './head-ops.js';
-import { headPooling, torchReads, type Stack } from './head-reads.js';
+import { directionAxisHint, headPooling, torchReads, type Stack } from './head-reads.js';
 import type { OnnxImport, OnnxImportOptions } from './import.js';
 import { NodeCtx } from './node.js';
 import type { OnnxModel } from './proto.js';
@@ -92,14 +92,10 @@ export function assembleModel(
     batchFirstOut = shape.startsWith('B');
   } else if (shape === `B${K_}`) mode = 'sequence';
   else {
-    // fc(h_n) applies the head to every layer and direction of h_n: the most common way to end up here.
-    const slots = axes.find((a): a is Extract<Axis, { kind: 'S' }> => a.kind === 'S');
-    const states = slots?.slots.every((r) => r.what === 'h' || r.what === 'c') ? slots.slots[0]!.what : null;
-    const hint = states
-      ? ` (the head is applied to each of the ${slots!.slots.length} layers and directions of ${states}_n, as fc(${states}_n) does; ` +
-        'read h_n[-1], or cat(h_n[-2], h_n[-1]) of a bidirectional model)'
-      : slots ? ' (it still has an axis of directions)' : '';
-    return fail(`is ${describeAxes(axes, state.sym)}${hint}; lstmkit's model outputs [batch, outputs] per sequence or [batch, steps, outputs] per step`);
+    return fail(
+      `is ${describeAxes(axes, state.sym)}${directionAxisHint(axes)}; ` +
+      'lstmkit\'s model outputs [batch, outputs] per sequence or [batch, steps, outputs] per step',
+    );
   }
 
   // What the head reads, as a pooling (or every step); refused in PyTorch's words otherwise.

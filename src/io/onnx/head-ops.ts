@@ -7,6 +7,7 @@
 // step (./lengths-ops.ts).
 
 import { describeShape } from '../../core/errors.js';
+import { directionAxisHint } from './head-reads.js';
 import { lengthsPlus } from './lengths-ops.js';
 import type { NodeCtx, OpEval } from './node.js';
 import type { ImportState } from './state.js';
@@ -40,7 +41,7 @@ function features(state: ImportState, ctx: NodeCtx, act: Act): Run[] {
   const last = act.axes[act.axes.length - 1];
   if (!last || last.kind !== 'F') throw ctx.fail(`its input ${describeAxes(act.axes, state.sym)} does not end in a feature axis`);
   if (act.axes.some((a) => a.kind === 'S')) {
-    throw ctx.fail(`its input ${describeAxes(act.axes, state.sym)} still has a direction axis (merge the directions first)`);
+    throw ctx.fail(`its input is ${describeAxes(act.axes, state.sym)}${directionAxisHint(act.axes)}; lstmkit's head reads features [batch, features]`);
   }
   return last.runs;
 }

@@ -15,7 +15,7 @@
 import type { PoolingKind } from '../../layers/pooling.js';
 import type { Cell } from './gates.js';
 import type { ImportState } from './state.js';
-import type { Ref, Run, Time } from './values.js';
+import type { Axis, Ref, Run, Time } from './values.js';
 
 /** The recurrent stack the head sits on, as the importer found it. */
 export interface Stack {
@@ -28,6 +28,20 @@ export interface Stack {
   lengths: string | null;
   /** Whether the model's input (and so out) is [batch, steps, ·]. */
   batchFirst: boolean;
+}
+
+/**
+ * Why a head's input still has an axis of layers and directions, in PyTorch's words: fc(h_n) applies the head to
+ * each of them (the most common way to get there); '' when it has none.
+ */
+export function directionAxisHint(axes: readonly Axis[]): string {
+  const slots = axes.find((a): a is Extract<Axis, { kind: 'S' }> => a.kind === 'S');
+  if (!slots) return '';
+  const what = slots.slots.every((r) => r.what === 'h' || r.what === 'c') ? slots.slots[0]!.what : null;
+  return what
+    ? ` (the head is applied to each of the ${slots.slots.length} layers and directions of ${what}_n, as fc(${what}_n) does; ` +
+      'read h_n[-1], or cat(h_n[-2], h_n[-1]) of a bidirectional model)'
+    : ' (it still has an axis of directions: merge them into the features, as out of nn.LSTM has them)';
 }
 
 /** "a 2-layer bidirectional LSTM", "an RNN". */
