@@ -182,12 +182,13 @@ const REFUSALS: Refusal[] = [
   ] },
   { name: 'Range over the batch axis', base: MAX, change: (m) => {
     initializer(m, '/const/time_dim', (name) => int64Tensor(name, [], [0]));
-  }, expect: ['(Range)', 'torch.arange(batch)'] },
+  }, expect: ['(Less)', 'compares indices of rows of the batch with the sequence lengths', 'arange(steps) < lengths'] },
   { name: 'GatherND at the lengths, past the last step', base: LAST, change: (m) => {
     initializer(m, '/const/one', (name) => int64Tensor(name, [1], [0]));
   }, expect: ['(GatherND)', 'gathers the sequence lengths from [batch, steps, features:8]', 'indices lengths - 1'] },
   { name: 'layers without sequence_lens, a head that picks by lengths', base: LAST, change: (m) => { op(m, 'LSTM').input[4] = ''; }, expect: [
-    "your model's head reads out[arange(batch), lengths - 1] by sequence lengths the recurrent layers do not read", 'pack_padded_sequence',
+    "your model's head reads out[arange(batch), lengths - 1], using sequence lengths the recurrent layers do not read",
+    'the backward direction starts there', 'pack_padded_sequence',
   ] },
   { name: 'a head on c_n', base: LSTM, change: (m) => {
     const lstm = op(m, 'LSTM');

@@ -30,7 +30,7 @@ interface OnnxFixture {
     bidir: boolean;
     nonlinearity?: string;
     batch_first: boolean;
-    head: 'last' | 'hn' | 'hn_squeeze' | 'mean' | 'mean_len' | 'max' | 'max_masked' | 'steps' | 'hn_backward' | 'ends' | 'cn' | 'hn_inner';
+    head: 'last' | 'hn' | 'hn_squeeze' | 'mean' | 'mean_len' | 'max' | 'max_masked' | 'index_last' | 'steps' | 'hn_backward' | 'ends' | 'cn' | 'hn_inner';
     softmax?: boolean;
     squeeze?: boolean;
     out: number;
@@ -56,7 +56,8 @@ test('the fixtures cover LSTM, GRU and RNN of 1 to 3 layers, every pooling, pack
   const names = [
     'lstm_1layer', 'lstm_2layer_bidir', 'gru_1layer_steps', 'rnn_tanh', 'lstm_bidir_classifier', 'gru_2layer_bidir_last_timemajor',
     'rnn_3layer_bidir_last', 'lstm_bidir_max', 'gru_3layer_max_timemajor', 'lstm_dropout_train', 'lstm_packed_bidir_hn',
-    'gru_packed_bidir_mean_len', 'lstm_packed_bidir_max_masked', 'lstm_packed_bidir_last',
+    'gru_packed_bidir_mean_len', 'lstm_packed_bidir_max_masked', 'lstm_packed_bidir_last', 'lstm_packed_bidir_index_last',
+    'gru_lengths_index_last', 'rnn_lengths_max_masked',
   ];
   for (const name of names) assert.ok(CASES.includes(name), name);
 });

@@ -79,6 +79,7 @@ function cast(ctx: NodeCtx, v: Value): Value {
       return { kind: 'int', shape: v.shape, data: Array.from(v.data, (x) => Math.trunc(x)) };
     case 'lengths': return { ...v, float: toFloat };
     case 'steps': return toInt ? v : ctx.refuse('casts the step indices to a float');
+    case 'rows': return toInt ? v : ctx.refuse('casts indices of rows to a float');
     case 'zeros': return toFloat ? v : ctx.refuse('casts zeros to an integer type');
     case 'act': return toFloat ? v : ctx.refuse('casts an activation to an integer type');
     case 'tokens': return toInt ? v : ctx.refuse('casts the token ids to a float');
@@ -92,7 +93,7 @@ function shape(state: ImportState, ctx: NodeCtx, v: Value): Value {
   if (v.kind === 'float' || v.kind === 'int') dims = v.shape;
   else if (v.kind === 'zeros') dims = v.shape;
   else if (v.kind === 'act' || v.kind === 'tokens') dims = v.axes.map(axisSize);
-  else if (v.kind === 'lengths' || v.kind === 'steps' || v.kind === 'mask') {
+  else if (v.kind === 'lengths' || v.kind === 'steps' || v.kind === 'mask' || v.kind === 'rows') {
     dims = v.shape.map((d) => (
       d === 'B' ? (batchSym(state) ?? ctx.refuse('takes the shape of the lengths before the batch axis is known'))
         : d === 'T' ? (v.kind === 'steps' ? v.sym : timeSym(state) ?? ctx.refuse('takes the shape of a mask before the time axis is known')) : d

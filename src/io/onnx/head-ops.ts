@@ -8,7 +8,7 @@
 
 import { describeShape } from '../../core/errors.js';
 import { directionAxisHint } from './head-reads.js';
-import { lengthsPlus } from './lengths-ops.js';
+import { seqArithmetic } from './lengths-ops.js';
 import type { NodeCtx, OpEval } from './node.js';
 import type { ImportState } from './state.js';
 import { normalizeAxis, takeFloat, transposeIndex } from './tensors.js';
@@ -124,8 +124,8 @@ function biasOf(ctx: NodeCtx, v: Value, K: number, rank: number): Float32Array {
 function arithmetic(state: ImportState, ctx: NodeCtx, op: string, a: Value, b: Value): Value {
   ctx.allow();
   if (a.kind === 'int' && b.kind === 'int') return intArithmetic(ctx, op, a, b);
-  const lengths = lengthsPlus(ctx, op, a, b);
-  if (lengths) return lengths;
+  const indices = seqArithmetic(ctx, op, a, b);
+  if (indices) return indices;
   if (op === 'Div' && a.kind === 'act') return divide(state, ctx, a, b);
   if (op === 'Add' || op === 'Sub') {
     const [act, c, sign] = a.kind === 'act' ? [a, b, op === 'Sub' ? -1 : 1] : b.kind === 'act' && op === 'Add' ? [b, a, 1] : [null, null, 0];

@@ -164,14 +164,21 @@ export function headPooling(
     const other = [...state.headLengths].find((l) => l !== s.lengths);
     if (other !== undefined) fail(`${yours} with lengths '${other}', but the recurrent layers read '${s.lengths}' as their sequence lengths`);
   } else if (state.headLengths.size > 0 || times.has('meanLen') || times.has('maxLen') || times.has('lastLen')) {
-    fail(
-      `${yours} by sequence lengths the recurrent layers do not read (they have no sequence_lens, so their backward direction ` +
-      'reads the padding); pack the sequences (pack_padded_sequence) for the layers too',
-    );
+    // Without sequence_lens the layers run over the padding too. A forward direction's output at a valid step has not
+    // read it yet, so each sequence's last step and its maximum over valid steps are still exact; a backward direction
+    // starts in the padding, and a sum over time adds the outputs there.
+    if (s.D === 2 || times.has('meanLen')) {
+      fail(
+        `${yours}, using sequence lengths the recurrent layers do not read (no sequence_lens: they run over the padding, ` +
+        `${s.D === 2 ? 'and the backward direction starts there' : 'and the sum adds their outputs there'}); ` +
+        'pack the sequences (pack_padded_sequence) for the layers too',
+      );
+    }
   }
   const allY = (...ok: Time[]): boolean => refs.every((r) => r.what === 'Y' && ok.includes(r.time));
-  if (allY(withLengths ? 'lastLen' : 'last')) {
-    if (s.D === 1 && !withLengths) {
+  const lengthsRead = withLengths || state.headLengths.size > 0;
+  if (allY(lengthsRead ? 'lastLen' : 'last')) {
+    if (s.D === 1 && !lengthsRead) {
       state.notes.push(`the head reads ${reads}, imported as pooling 'lastOutput' (for a unidirectional stack it is h_n[-1], the same numbers)`);
     }
     return { pooling: 'lastOutput', runs: runs.slice() };
@@ -180,12 +187,12 @@ export function headPooling(
   // backward direction's at step 0 (it reads from the end back to the start).
   const normalized = runs.map((r): Run => {
     const ref = r.ref!;
-    const end = ref.what === 'Y' && ((ref.dir === 0 && ref.time === (withLengths ? 'lastLen' : 'last')) || (ref.dir === 1 && ref.time === 'first'));
+    const end = ref.what === 'Y' && ((ref.dir === 0 && ref.time === (lengthsRead ? 'lastLen' : 'last')) || (ref.dir === 1 && ref.time === 'first'));
     return end ? { ...r, ref: { ...ref, what: 'h', time: 'all' } } : r;
   });
   if (normalized.every((r) => r.ref!.what === 'h')) return { pooling: 'hn', runs: normalized };
   if (allY(withLengths ? 'meanLen' : 'mean')) return { pooling: 'mean', runs: runs.slice() };
-  if (allY(withLengths ? 'maxLen' : 'max')) return { pooling: 'max', runs: runs.slice() };
+  if (allY(lengthsRead ? 'maxLen' : 'max')) return { pooling: 'max', runs: runs.slice() };
   const hint = times.has('sum') ? ' (a sum over time is not among them; the mean is)' : '';
   return fail(`${yours}; lstmkit's head reads one of ${choices(s)}${hint}`);
 }

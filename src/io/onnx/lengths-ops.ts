@@ -1,16 +1,19 @@
 // The ONNX operators a head uses to respect each sequence's own length —
 // the way lstmkit's export writes the heads 'lastOutput' and 'max' of a
-// padded batch, and the way PyTorch code masks one:
+// padded batch, and the ways PyTorch code writes them:
 //
 //   GatherND(out, lengths - 1, batch_dims=1)     each sequence's last step
+//   Gather(Flatten(out), arange(batch)·steps     the same, as torch.onnx.export
+//          + lengths - 1)                        writes out[arange(B), lengths - 1]
 //   Where(Range(steps) < lengths, out, -inf)     the padded steps masked out
 //                                                before a ReduceMax over time
 //
 // The lengths (a graph input, ./values.ts 'lengths') take part in integer
 // arithmetic (minus one), casts and reshapes; Range over the time axis gives
-// the step indices ('steps'); Less / Greater (or their negations) of the two
-// give a mask of the valid or the padded steps ('mask'), which Where applies
-// to an activation. Everything else is refused, naming the node.
+// the step indices ('steps'), over the batch axis the rows ('rows'); Less /
+// Greater (or their negations) of steps and lengths give a mask of the valid
+// or the padded steps ('mask'), which Where applies to an activation.
+// Everything else is refused, naming the node.
 
 import type { NodeCtx, OpEval } from './node.js';
 import type { ImportState } from './state.js';
@@ -30,14 +33,36 @@ export const LENGTHS_OPS: ReadonlyMap<string, OpEval> = new Map<string, OpEval>(
   ['GatherND', (state, ctx, ins) => [gatherND(state, ctx, ctx.input(ins, 0), ctx.input(ins, 1))]],
 ]);
 
-/** The lengths plus or minus an integer constant (Add, Sub): `lengths - 1` indexes each sequence's last step. */
-export function lengthsPlus(ctx: NodeCtx, op: string, a: Value, b: Value): Value | null {
-  const [len, c, sign] = a.kind === 'lengths' ? [a, b, op === 'Sub' ? -1 : 1] : b.kind === 'lengths' && op === 'Add' ? [b, a, 1] : [null, null, 0];
-  if (!len || !c || (op !== 'Add' && op !== 'Sub')) return null;
-  if (c.kind !== 'int' || c.data.length !== 1 || typeof c.data[0] !== 'number') return null;
-  if (len.float) throw ctx.fail(`${op} of the lengths as floats; lstmkit follows integer lengths minus one (each sequence's last step)`);
-  const offset = (len.offset ?? 0) + sign * c.data[0];
-  return { ...len, shape: broadcastSeqDims(len.shape, c.shape.map(() => 1)) as ('B' | 1)[], offset };
+/**
+ * Integer arithmetic on per-sequence indices: lengths ± c (`lengths - 1` is each sequence's last step), and the rows of
+ * a flattened [batch·steps] axis, arange(batch) · steps + lengths - 1. Null where neither side is such an index.
+ */
+export function seqArithmetic(ctx: NodeCtx, op: string, a: Value, b: Value): Value | null {
+  const scalar = (v: Value): Dim | null => (v.kind === 'int' && v.data.length === 1 ? v.data[0]! : null);
+  const ones = (v: Value): 1[] => ('shape' in v ? (v.shape as unknown[]).map(() => 1) : []);
+  if (a.kind === 'lengths' || (b.kind === 'lengths' && op === 'Add' && a.kind !== 'rows')) {
+    const [len, c, sign] = a.kind === 'lengths' ? [a, b, op === 'Sub' ? -1 : 1] : [b as Extract<Value, { kind: 'lengths' }>, a, 1];
+    const n = scalar(c);
+    if (c.kind === 'rows' && op === 'Add') return seqArithmetic(ctx, op, c, len);
+    if ((op !== 'Add' && op !== 'Sub') || typeof n !== 'number') return null;
+    if (len.float) throw ctx.fail(`${op} of the lengths as floats; lstmkit follows integer lengths minus one (each sequence's last step)`);
+    return { ...len, shape: broadcastSeqDims(len.shape, ones(c)) as ('B' | 1)[], offset: (len.offset ?? 0) + sign * n };
+  }
+  if (a.kind !== 'rows' && b.kind !== 'rows') return null;
+  const [rows, other] = a.kind === 'rows' ? [a, b] : [b as Extract<Value, { kind: 'rows' }>, a];
+  const n = scalar(other);
+  const shape = (v: Value): ('B' | 1)[] => broadcastSeqDims(rows.shape, 'shape' in v ? v.shape as SeqDim[] : []) as ('B' | 1)[];
+  if (op === 'Mul' && n !== null && rows.lengths === null && rows.offset === 0) {
+    const stride = rows.stride === 1 ? n : n === 1 ? rows.stride : typeof n === 'number' && typeof rows.stride === 'number' ? n * rows.stride : null;
+    if (stride !== null) return { ...rows, stride, shape: shape(other) };
+  }
+  if (op === 'Add' && other.kind === 'lengths' && !other.float && rows.lengths === null) {
+    return { ...rows, lengths: other.input, offset: rows.offset + (other.offset ?? 0), shape: shape(other) };
+  }
+  if ((op === 'Add' || (op === 'Sub' && a.kind === 'rows')) && typeof n === 'number') {
+    return { ...rows, offset: rows.offset + (op === 'Sub' ? -n : n), shape: shape(other) };
+  }
+  throw ctx.fail(`${op} of ${describeValue(a)} and ${describeValue(b)}; lstmkit follows arange(batch) · steps + lengths - 1 only`);
 }
 
 /** Range(start, limit, delta): of constants, a constant; 0, 1, …, steps-1 over the time axis, the step indices. */
@@ -58,12 +83,8 @@ function range(state: ImportState, ctx: NodeCtx, start: Value, limit: Value, del
     throw ctx.fail(`Range(${s}, ${l}, ${d}) over a symbolic size; lstmkit follows the step indices 0 … steps-1 only`);
   }
   const role = state.sym.role.get(p.sym);
-  if (role !== 'T') {
-    throw ctx.fail(
-      `Range over the ${role === 'B' ? 'batch' : 'input\'s'} axis ${role === 'B' ? '(torch.arange(batch), to index each sequence) ' : ''}` +
-      'is not followed; lstmkit follows torch.arange(steps) compared with the lengths (a mask of the valid steps)',
-    );
-  }
+  if (role === 'B') return { kind: 'rows', stride: 1, lengths: null, offset: 0, shape: ['B'] };
+  if (role !== 'T') throw ctx.fail(`Range over axis ${p.sym} of the input, which no recurrent layer reads as its time or batch axis`);
   return { kind: 'steps', sym: p.sym, shape: ['T'] };
 }
 
@@ -137,6 +158,27 @@ function gatherND(state: ImportState, ctx: NodeCtx, data: Value, indices: Value)
   if (act.padFill !== undefined) throw ctx.fail('picks a step of an output whose padded steps are masked');
   state.headLengths.add(indices.input);
   return tagTime({ ...act, axes: [act.axes[0]!, ...act.axes.slice(2)] }, 'lastLen', ctx.where);
+}
+
+/**
+ * Gather(Flatten(out) [batch·steps, …], arange(batch) · steps + lengths - 1): each sequence's output at its last step,
+ * as torch.onnx.export writes out[torch.arange(batch), lengths - 1].
+ */
+export function gatherRows(state: ImportState, ctx: NodeCtx, data: Value, axis: number, rows: Extract<Value, { kind: 'rows' }>): Value {
+  const act = ctx.activation(data, 'the data');
+  ctx.noHead(act);
+  const a = axis < 0 ? axis + act.axes.length : axis;
+  const ax = act.axes[a];
+  const lastSteps = rows.lengths !== null && rows.offset === -1 && rows.shape.length === 1 && rows.shape[0] === 'B';
+  if (ax?.kind !== 'BT' || !lastSteps || rows.stride !== ax.time) {
+    throw ctx.fail(
+      `gathers ${describeValue(rows)} from ${describeAxes(act.axes, state.sym)}; lstmkit follows out[arange(batch), lengths - 1], ` +
+      'each sequence\'s last step: a gather of arange(batch) · steps + lengths - 1 from the batch and time axes flattened',
+    );
+  }
+  if (act.padFill !== undefined) throw ctx.fail('picks a step of an output whose padded steps are masked');
+  state.headLengths.add(rows.lengths!);
+  return tagTime({ ...act, axes: act.axes.map((x, k) => (k === a ? { kind: 'seq', sym: ax.batch } : x)) }, 'lastLen', ctx.where);
 }
 
 /** Reshape a per-sequence integer tensor (lengths, step indices): its one non-unit axis stays, unit axes come and go. */

@@ -6,7 +6,7 @@
 // What a SequenceModel cannot express is refused here, naming the node.
 
 import { describeShape } from '../../core/errors.js';
-import { reshapeSeq } from './lengths-ops.js';
+import { gatherRows, reshapeSeq } from './lengths-ops.js';
 import type { NodeCtx, OpEval } from './node.js';
 import type { ImportState } from './state.js';
 import {
@@ -14,7 +14,7 @@ import {
   transposeIndex,
 } from './tensors.js';
 import {
-  axisSize, describeAxes, fillRuns, mergeAxes, parseSym, pickRuns, shapeText, staticSize, tagTime, width,
+  axisSize, describeAxes, fillRuns, mergeAxes, mergeBatchTime, parseSym, pickRuns, shapeText, staticSize, tagTime, width,
   type Act, type Axis, type Dim, type SeqDim, type Value,
 } from './values.js';
 
@@ -50,6 +50,7 @@ function gather(state: ImportState, ctx: NodeCtx, data: Value, indices: Value): 
     const features: Axis = { kind: 'F', runs: [{ ref: { what: 'x', layer: -1, dir: 0, time: 'all' }, from: 0, to: dim }] };
     return { kind: 'act', axes: [...indices.axes, features], head: null, softmax: null, embedding: true };
   }
+  if (indices.kind === 'rows') return gatherRows(state, ctx, data, axis, indices);
   if (indices.kind !== 'int' || indices.data.some((d) => typeof d !== 'number')) {
     if (indices.kind === 'int' && data.kind === 'act') return gatherAct(state, ctx, data, axis, indices.data, indices.shape);
     throw ctx.fail('the indices are not constant');
@@ -444,7 +445,7 @@ function flatten(state: ImportState, ctx: NodeCtx, v: Value): Value {
   ctx.noHead(act);
   const a = axis < 0 ? axis + act.axes.length : axis;
   if (a < 0 || a > act.axes.length) throw ctx.fail(`axis ${axis} is out of range`);
-  const first = mergeAxes(act.axes.slice(0, a));
+  const first = mergeAxes(act.axes.slice(0, a)) ?? mergeBatchTime(act.axes.slice(0, a), state.sym);
   const second = mergeAxes(act.axes.slice(a));
   if (!first || !second) throw ctx.fail(`flattens ${describeAxes(act.axes, state.sym)} at axis ${axis}, which lstmkit does not follow`);
   return { ...act, axes: [first, second] };

@@ -9,6 +9,10 @@
 //   lengths       the graph input of sequence lengths (sequence_lens),
 //                 perhaps cast, reshaped or minus one (each last step)
 //   steps         0, 1, …, steps-1 along the time axis (Range over it)
+//   rows          an index per sequence b into the batch and time axes
+//                 flattened into one: b·stride, plus its length, plus an
+//                 offset (out[torch.arange(batch), lengths - 1] as PyTorch
+//                 writes it)
 //   mask          which steps of each sequence are valid (steps < lengths),
 //                 or which are padding
 //   tokens        the graph input of token ids
@@ -59,7 +63,9 @@ export type Axis =
   | { kind: 'S'; slots: Ref[] }
   | { kind: 'F'; runs: Run[] }
   | { kind: 'one' }
-  | { kind: 'K'; size: number };
+  | { kind: 'K'; size: number }
+  /** The batch and time axes flattened into one, batch-major (Flatten of [batch, steps, …]). */
+  | { kind: 'BT'; batch: string; time: string };
 
 /** The dense head: out = weight · features + bias, with weight [K, features] (PyTorch's Linear layout). */
 export interface Head {
@@ -91,6 +97,7 @@ export type Value =
   | { kind: 'zeros'; shape: Dim[] }
   | { kind: 'lengths'; input: string; float: boolean; shape: ('B' | 1)[]; offset?: number }
   | { kind: 'steps'; sym: string; shape: ('T' | 1)[] }
+  | { kind: 'rows'; stride: Dim; lengths: string | null; offset: number; shape: ('B' | 1)[] }
   | { kind: 'mask'; input: string; valid: boolean; shape: SeqDim[] }
   | { kind: 'tokens'; input: string; axes: Axis[] }
   | { kind: 'input'; name: string }
@@ -113,6 +120,7 @@ export function axisSize(axis: Axis): Dim {
     case 'F': return width(axis.runs);
     case 'one': return 1;
     case 'K': return axis.size;
+    case 'BT': return `${axis.batch}*${axis.time}`;
   }
 }
 
@@ -149,6 +157,7 @@ export function describeAxes(axes: readonly Axis[], sym: Symbols): string {
     if (a.kind === 'S') return `directions:${a.slots.length}`;
     if (a.kind === 'F') return `features:${width(a.runs)}`;
     if (a.kind === 'K') return `outputs:${a.size}`;
+    if (a.kind === 'BT') return 'batch·steps';
     return '1';
   }).join(', ')}]`;
 }
@@ -158,6 +167,7 @@ export function describeValue(v: Value): string {
   if (v.kind === 'act') return v.head ? 'the head output' : 'an activation';
   if (v.kind === 'input') return `graph input '${v.name}'`;
   if (v.kind === 'steps') return 'the step indices (a Range over the time axis)';
+  if (v.kind === 'rows') return 'indices of rows of the batch';
   if (v.kind === 'mask') return `a mask of the ${v.valid ? 'valid' : 'padded'} steps`;
   if (v.kind === 'lengths') return `the sequence lengths${v.offset ? ` ${v.offset < 0 ? '-' : '+'} ${Math.abs(v.offset)}` : ''}`;
   return v.kind === 'float' || v.kind === 'int' ? 'a constant' : v.kind;
@@ -247,6 +257,14 @@ export function mergeAxes(axes: readonly Axis[]): Axis | null {
     return { kind: 'F', runs: s.slots.flatMap((slot) => fillRuns(f.runs, slot)) };
   }
   return null;
+}
+
+/** The batch and time axes [batch, steps] flattened into one axis (batch-major), or null. */
+export function mergeBatchTime(axes: readonly Axis[], sym: Symbols): Axis | null {
+  const real = axes.filter((a) => a.kind !== 'one');
+  const [b, t] = real;
+  if (real.length !== 2 || b?.kind !== 'seq' || t?.kind !== 'seq') return null;
+  return sym.role.get(b.sym) === 'B' && sym.role.get(t.sym) === 'T' ? { kind: 'BT', batch: b.sym, time: t.sym } : null;
 }
 
 /** Parse a symbolic dimension "in1-1" into its symbol and offset. */
