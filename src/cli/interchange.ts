@@ -6,6 +6,7 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { loadModel, saveModel } from '../io/modelpath.js';
 import { exportOnnx, ONNX_OPSETS } from '../io/onnx/export.js';
 import { loadOnnxModel } from '../io/onnx/import.js';
+import { poolingOf } from '../model/config.js';
 import type { SequenceModel } from '../model/model.js';
 import { readLabels } from './import.js';
 import { readBytes } from './common.js';
@@ -38,6 +39,10 @@ export interface ExportOnnxArgs {
   log?: (line: string) => void;
 }
 
+/** What each pooling reads, as PyTorch code writes it. */
+const HEAD_READS: Record<ReturnType<typeof poolingOf>, string> = {
+  hn: 'h_n', lastOutput: 'out[:, -1]', mean: 'the mean over steps', max: 'the max over steps',
+};
 
 function describe(model: SequenceModel): string {
   const { input, rnn, output } = model.config;
@@ -47,7 +52,7 @@ function describe(model: SequenceModel): string {
   const cell = `${rnn.bidirectional ? 'bidirectional ' : ''}${rnn.cell.toUpperCase()}${nonlinearity} ` +
     `${layers > 1 ? `${layers}×` : ''}${rnn.hiddenSize}`;
   const outText = output.type === 'classification' ? `${output.classes!.length} classes` : `${model.outputSize} value${model.outputSize > 1 ? 's' : ''}`;
-  const pooling = output.mode === 'sequence' ? `, ${output.pooling ?? 'last'} state` : '';
+  const pooling = output.mode === 'sequence' ? `, head on ${HEAD_READS[poolingOf(output)]}` : '';
   return `${inText} → ${cell} → ${output.mode} ${output.type} (${outText}${pooling})`;
 }
 

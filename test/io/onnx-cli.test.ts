@@ -52,6 +52,24 @@ test('import onnx, then export onnx: onnxruntime gives PyTorch\'s outputs', asyn
   }
 });
 
+test('the PyTorch BiLSTM classifier, fc(out[:, -1, :]): imported, exported again, onnxruntime gives PyTorch\'s outputs', async () => {
+  const dir = tempDir();
+  const lines: string[] = [];
+  const model = join(dir, 'classifier.lstmkit');
+  await lstmkit(lines, 'import', 'onnx', join(FIXTURES, 'onnx', 'lstm_bidir_classifier.onnx'), '--out', model);
+  assert.match(lines.join('\n'), /4 features → bidirectional LSTM 5 → sequence regression \(3 values, head on out\[:, -1\]\)/);
+  const onnx = join(dir, 'classifier.onnx');
+  await lstmkit(lines, 'export', 'onnx', model, '--out', onnx);
+  const fx = loadFixture<{ runs: { x: JsonTensor; y: JsonTensor }[] }>('onnx', 'lstm_bidir_classifier.json');
+  const { readFileSync } = await import('node:fs');
+  for (const run of fx.runs) {
+    const [B, T, F] = run.x.shape as [number, number, number];
+    const y = (await runOrt(new Uint8Array(readFileSync(onnx)), { data: run.x.data, B, T, F, batchFirst: true })).y!;
+    const diff = assertClose(y, run.y.data, 'PyTorch → ONNX → lstmkit → ONNX (GatherND at lengths - 1) → onnxruntime', 1e-5, 1e-5);
+    console.log(`  B=${B} T=${T}: max abs diff ${diff.maxAbs.toExponential(2)}`);
+  }
+});
+
 test('import onnx with labels: --classes and --vocabulary files, --json report', async () => {
   const dir = tempDir();
   const { writeFileSync } = await import('node:fs');

@@ -1,9 +1,10 @@
 // ONNX export: lstmkit models written as ONNX run in onnxruntime (the real
 // runtime, onnxruntime-node) and give lstmkit's outputs, for LSTM, GRU and
-// RNN, uni- and bidirectional, 1 and 2 layers, per sequence (final states or
-// mean) and per step, features and tokens, regression and classification, on
-// padded batches through sequence_lens (the padding holds garbage, which must
-// not matter). Exported files import back into the same model.
+// RNN, uni- and bidirectional, 1 to 3 layers, per sequence (every pooling:
+// h_n, out[:, -1] at each sequence's last step, mean, max) and per step,
+// features and tokens, regression and classification, on padded batches
+// through sequence_lens (the padding holds garbage, which must not matter).
+// Exported files import back into the same model.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,6 +16,7 @@ import type { ModelConfig } from '../../src/model/config.js';
 import { SequenceModel } from '../../src/model/model.js';
 import { exportOnnx, type OnnxExportOptions } from '../../src/io/onnx/export.js';
 import { importOnnx, loadOnnxModel } from '../../src/io/onnx/import.js';
+import { decodeModelProto, encodeModelProto } from '../../src/io/onnx/proto.js';
 import { assertClose } from '../helpers/fixtures.js';
 import { maskSteps, runModel, runOrt, type PlainInput } from '../helpers/onnx.js';
 
@@ -97,6 +99,52 @@ const CASES: Case[] = [
     options: { batchFirst: false },
   },
   {
+    name: 'LSTM bidirectional, out[:, -1] (lastOutput)',
+    config: {
+      input: features(3), rnn: { cell: 'lstm', hiddenSize: 5, bidirectional: true },
+      output: { mode: 'sequence', type: 'regression', size: 2, pooling: 'lastOutput' },
+    },
+  },
+  {
+    name: 'GRU 2 layers bidirectional, tokens, lastOutput classifier, time-major',
+    config: {
+      input: tokens, rnn: { cell: 'gru', hiddenSize: 4, numLayers: 2, bidirectional: true },
+      output: { mode: 'sequence', type: 'classification', classes: ['neg', 'pos'], pooling: 'lastOutput' },
+    },
+    options: { batchFirst: false },
+  },
+  {
+    name: 'RNN relu 3 layers, lastOutput, opset 21',
+    config: {
+      input: features(2), rnn: { cell: 'rnn', hiddenSize: 5, numLayers: 3, nonlinearity: 'relu' },
+      output: { mode: 'sequence', type: 'regression', size: 2, pooling: 'lastOutput' },
+    },
+    options: { opset: 21 },
+  },
+  {
+    name: 'LSTM bidirectional, max',
+    config: {
+      input: features(3), rnn: { cell: 'lstm', hiddenSize: 5, bidirectional: true },
+      output: { mode: 'sequence', type: 'regression', size: 3, pooling: 'max' },
+    },
+  },
+  {
+    name: 'GRU 3 layers, max classifier, time-major',
+    config: {
+      input: features(4), rnn: { cell: 'gru', hiddenSize: 4, numLayers: 3 },
+      output: { mode: 'sequence', type: 'classification', classes: ['a', 'b', 'c'], pooling: 'max' },
+    },
+    options: { batchFirst: false },
+  },
+  {
+    name: 'RNN tanh 2 layers bidirectional, max, opset 18',
+    config: {
+      input: features(3), rnn: { cell: 'rnn', hiddenSize: 4, numLayers: 2, bidirectional: true },
+      output: { mode: 'sequence', type: 'regression', size: 2, pooling: 'max' },
+    },
+    options: { opset: 18 },
+  },
+  {
     name: 'LSTM bidirectional, opset 18',
     config: {
       input: features(3), rnn: { cell: 'lstm', hiddenSize: 4, bidirectional: true },
@@ -158,21 +206,47 @@ for (const [k, c] of CASES.entries()) {
   });
 }
 
+const named = (name: string): Case => CASES.find((c) => c.name === name) ?? assert.fail(`no case ${name}`);
+
 test('export without the lengths input: full-length batches, onnxruntime agrees', async () => {
-  for (const [k, c] of [CASES[1]!, CASES[6]!, CASES[9]!].entries()) {
+  const cases = [
+    CASES[1]!, CASES[6]!, CASES[9]!, named('LSTM bidirectional, out[:, -1] (lastOutput)'), named('RNN relu 3 layers, lastOutput, opset 21'),
+    named('LSTM bidirectional, max'), named('RNN tanh 2 layers bidirectional, max, opset 18'),
+  ];
+  for (const [k, c] of cases.entries()) {
     const model = livelyModel(c.config, 300 + k);
-    const bytes = exportOnnx(model, { lengths: false });
+    const bytes = exportOnnx(model, { ...c.options, lengths: false, batchFirst: true });
     const input = inputFor(c.config, true, 400 + k, Array.from({ length: B }, () => T));
     const ours = runModel(model, input);
     const theirs = await runOrt(bytes, input, false);
     const diff = assertClose(theirs.y!, ours, `${c.name} without lengths`, 1e-5, 1e-5);
     console.log(`  ${c.name} without lengths: max abs diff ${diff.maxAbs.toExponential(2)}`);
-    assert.equal(importOnnx(bytes).config.rnn.cell, c.config.rnn.cell);
+    const back = importOnnx(bytes);
+    assert.deepEqual(back.config, model.config);
+    for (const [name, w] of Object.entries(back.weights)) assert.deepEqual(w.data, Float32Array.from(model.stateDict()[name]!), name);
+  }
+});
+
+test('the graph alone says the pooling: each head imports as itself with the metadata removed', () => {
+  for (const pooling of ['hn', 'lastOutput', 'mean', 'max'] as const) {
+    for (const lengths of [true, false]) {
+      const config: ModelConfig = {
+        input: features(3), rnn: { cell: 'gru', hiddenSize: 4, bidirectional: true },
+        output: { mode: 'sequence', type: 'regression', size: 2, pooling },
+      };
+      const model = new SequenceModel(config, { seed: 9 });
+      const m = decodeModelProto(exportOnnx(model, { lengths }), 'export');
+      m.metadata_props = [];
+      const imported = importOnnx(encodeModelProto(m as unknown as Record<string, unknown>));
+      assert.equal(imported.config.output.pooling, pooling, `${pooling}, lengths ${lengths}`);
+      for (const [name, w] of Object.entries(imported.weights)) assert.deepEqual(w.data, Float32Array.from(model.stateDict()[name]!), name);
+    }
   }
 });
 
 test('layout 1 (batch-first recurrent operators): written, refused by onnxruntime\'s CPU kernels, imported back exactly', async () => {
-  for (const [k, c] of [CASES[1]!, CASES[2]!, CASES[7]!].entries()) {
+  const cases = [CASES[1]!, CASES[2]!, CASES[7]!, named('LSTM bidirectional, out[:, -1] (lastOutput)'), named('LSTM bidirectional, max')];
+  for (const [k, c] of cases.entries()) {
     for (const batchFirst of [true, false]) {
       const model = livelyModel(c.config, 500 + k);
       const bytes = exportOnnx(model, { layout: 1, batchFirst });

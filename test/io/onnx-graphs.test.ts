@@ -12,15 +12,21 @@ import type { ModelConfig } from '../../src/model/config.js';
 import { SequenceModel } from '../../src/model/model.js';
 import { exportOnnx } from '../../src/io/onnx/export.js';
 import { importOnnx, loadOnnxModel } from '../../src/io/onnx/import.js';
-import { decodeModelProto, encodeModelProto, floatTensor, type OnnxModel, type OnnxNode } from '../../src/io/onnx/proto.js';
+import { decodeModelProto, encodeModelProto, floatTensor, int64Tensor, type OnnxModel, type OnnxNode } from '../../src/io/onnx/proto.js';
 import { assertClose } from '../helpers/fixtures.js';
 import { maskSteps, runModel, runOrt, type PlainInput } from '../helpers/onnx.js';
 
-function config(cell: 'lstm' | 'gru' | 'rnn', opts: { layers?: number; bidirectional?: boolean; mode?: 'sequence' | 'step' } = {}): ModelConfig {
+type Pooling = 'hn' | 'lastOutput' | 'mean' | 'max';
+
+function config(
+  cell: 'lstm' | 'gru' | 'rnn', opts: { layers?: number; bidirectional?: boolean; mode?: 'sequence' | 'step'; pooling?: Pooling } = {},
+): ModelConfig {
   return {
     input: { type: 'features', size: 3 },
     rnn: { cell, hiddenSize: 4, numLayers: opts.layers ?? 1, bidirectional: opts.bidirectional ?? false },
-    output: opts.mode === 'step' ? { mode: 'step', type: 'regression', size: 2 } : { mode: 'sequence', type: 'regression', size: 2 },
+    output: opts.mode === 'step'
+      ? { mode: 'step', type: 'regression', size: 2 }
+      : { mode: 'sequence', type: 'regression', size: 2, ...opts.pooling && { pooling: opts.pooling } },
   };
 }
 
@@ -59,6 +65,7 @@ function assertRefused(bytes: Uint8Array, fragments: (string | RegExp)[], opts: 
     assert.ok(e instanceof FormatError, `expected a FormatError, got ${String(e)}`);
     assert.ok(e.message.startsWith('bad.onnx: '), e.message);
     for (const f of fragments) assert.ok(typeof f === 'string' ? e.message.includes(f) : f.test(e.message), `"${e.message}" should mention ${String(f)}`);
+    if (process.env.LSTMKIT_SHOW_REFUSALS) console.log(`  ${e.message}`);
     return true;
   });
 }
@@ -66,6 +73,16 @@ function assertRefused(bytes: Uint8Array, fragments: (string | RegExp)[], opts: 
 const LSTM = exported(config('lstm'));
 const GRU = exported(config('gru'));
 const RNN = exported(config('rnn'));
+const LAST = exported(config('lstm', { bidirectional: true, pooling: 'lastOutput' }));
+const MAX = exported(config('gru', { bidirectional: true, pooling: 'max' }));
+
+/** Replace an initializer (by its name's start) with another tensor of the same name. */
+function initializer(m: Parameters<Parameters<typeof edit>[1]>[0], prefix: string, make: (name: string) => Record<string, unknown>): void {
+  const list = m.graph.initializer;
+  const k = list.findIndex((t) => t.name?.startsWith(prefix));
+  assert.ok(k >= 0, `an initializer ${prefix}`);
+  list[k] = make(list[k]!.name!) as never;
+}
 
 interface Refusal {
   name: string;
@@ -156,6 +173,38 @@ const REFUSALS: Refusal[] = [
     else input(op(m, 'LSTM'), 0, 'xx');
   }, expect: ["several graph inputs ('x', 'x2')"] },
   { name: 'no graph', base: LSTM, change: (m) => { delete (m as { graph?: unknown }).graph; }, expect: ['no graph'] },
+  // The heads that read each sequence's own steps, changed into ones that do not.
+  { name: 'padding masked with 0 before the max', base: MAX, change: (m) => {
+    initializer(m, '/const/minus_inf', (name) => floatTensor(name, [], [0]));
+  }, expect: ['(ReduceMax)', 'maximum over steps whose padding is 0'] },
+  { name: 'Where on the lengths, not a mask', base: MAX, change: (m) => { op(m, 'Where').input[0] = op(m, 'Unsqueeze').input[0]!; }, expect: [
+    '(Where)', 'its condition is the sequence lengths', 'Where only to mask the padded steps',
+  ] },
+  { name: 'Range over the batch axis', base: MAX, change: (m) => {
+    initializer(m, '/const/time_dim', (name) => int64Tensor(name, [], [0]));
+  }, expect: ['(Less)', 'compares indices of rows of the batch with the sequence lengths', 'arange(steps) < lengths'] },
+  { name: 'GatherND at the lengths, past the last step', base: LAST, change: (m) => {
+    initializer(m, '/const/one', (name) => int64Tensor(name, [1], [0]));
+  }, expect: ['(GatherND)', 'gathers the sequence lengths from [batch, steps, features:8]', 'indices lengths - 1'] },
+  { name: 'layers without sequence_lens, a head that picks by lengths', base: LAST, change: (m) => { op(m, 'LSTM').input[4] = ''; }, expect: [
+    "your model's head reads out[arange(batch), lengths - 1], using sequence lengths the recurrent layers do not read",
+    'the backward direction starts there', 'pack_padded_sequence',
+  ] },
+  { name: 'a head on c_n', base: LSTM, change: (m) => {
+    const lstm = op(m, 'LSTM');
+    lstm.output[2] = 'Y_c';
+    m.graph.node.find((n) => n.output[0] === '/head/Y_h_BDH')!.input[0] = 'Y_c';
+  }, expect: ["your model's head reads c_n[-1], and c_n is the cell state", 'h_n[-1], out[:, -1], out.mean(dim=1) or out.max(dim=1).values'] },
+  { name: 'fc(h_n) of a bidirectional model', base: LAST, change: (m) => {
+    const gather = op(m, 'GatherND');
+    m.graph.node.splice(m.graph.node.indexOf(gather), 1, {
+      name: 'fc_on_h_n', op_type: 'MatMul', input: [op(m, 'LSTM').output[1]!, 'W_t'], output: [gather.output[0]!], attribute: [],
+    });
+    m.graph.initializer.push(floatTensor('W_t', [4, 8], new Float32Array(32)) as never);
+    const gemm = op(m, 'Gemm');
+    m.graph.node.splice(m.graph.node.indexOf(gemm), 1);
+    m.graph.output[0]!.name = gather.output[0]!;
+  }, expect: ["node 'fc_on_h_n' (MatMul)", 'each of the 2 layers and directions of h_n', 'as fc(h_n) does', 'cat(h_n[-2], h_n[-1])'] },
 ];
 
 for (const r of REFUSALS) {

@@ -1,7 +1,7 @@
 // The last step of an ONNX import: from the value the graph's output was
 // followed to (./graph.ts), the SequenceModel it describes. The recurrent
-// layers must form one stack; the head must read the last layer's final
-// states, their mean over time, or its output at every step; the config is
+// layers must form one stack; the head must read what one of lstmkit's
+// poolings reads, or the output at every step (./head-reads.ts); the config is
 // built from these and the options, and the weights gathered under PyTorch's
 // names. An lstmkit export's metadata, when it describes the same model,
 // gives the config what the graph cannot hold (labels, vocabulary, tokenizer,
@@ -11,12 +11,13 @@ import { FormatError } from '../../core/errors.js';
 import { parseModelConfig, poolingOf, type ModelConfig } from '../../model/config.js';
 import type { FollowedGraph } from './graph.js';
 import { identityHead } from './head-ops.js';
+import { directionAxisHint, headPooling, torchReads, type Stack } from './head-reads.js';
 import type { OnnxImport, OnnxImportOptions } from './import.js';
 import { NodeCtx } from './node.js';
 import type { OnnxModel } from './proto.js';
 import { recurrentWeights } from './recurrent.js';
 import type { ImportState } from './state.js';
-import { describeAxes, describeRuns, describeValue, width, type Act, type Axis, type Ref, type Run } from './values.js';
+import { describeAxes, describeValue, width, type Act, type Axis } from './values.js';
 
 /** Metadata keys an lstmkit export writes (and the importer reads back). */
 export const META_CONFIG = 'lstmkit.config';
@@ -90,48 +91,18 @@ export function assembleModel(
     mode = 'step';
     batchFirstOut = shape.startsWith('B');
   } else if (shape === `B${K_}`) mode = 'sequence';
-  else return fail(`is ${describeAxes(axes, state.sym)}; a SequenceModel outputs [batch, outputs] per sequence or [batch, steps, outputs] per step`);
-
-  // Normalize what the head reads: the forward output at the last step is the forward final state, the backward
-  // output at the first step the backward final state (without padding).
-  const runs = head.runs.map((r): Run => {
-    const ref = r.ref!;
-    if (mode === 'sequence' && ref.what === 'Y' && lengths === null && ((ref.dir === 0 && ref.time === 'last') || (ref.dir === 1 && ref.time === 'first'))) {
-      return { ...r, ref: { ...ref, what: 'h', time: 'all' } };
-    }
-    return r;
-  });
-  const refs = runs.map((r) => r.ref!);
-  const lastLayer = (r: Ref): boolean => r.layer === L - 1;
-  let pooling: 'last' | 'mean' | undefined;
-  const explain = (): string => `the head reads ${describeRuns(runs)}`;
-  if (mode === 'step') {
-    if (!refs.every((r) => r.what === 'Y' && r.time === 'all' && lastLayer(r))) {
-      fail(`is per step, but ${explain()}; a per-step head reads the last layer's output sequence`);
-    }
-  } else if (refs.every((r) => r.what === 'h' && lastLayer(r))) {
-    pooling = 'last';
-  } else if (refs.every((r) => r.what === 'Y' && lastLayer(r) && (r.time === 'mean' || r.time === 'meanLen'))) {
-    if (lengths !== null && refs.some((r) => r.time === 'mean')) {
-      fail(
-        'averages the output over all steps, padding included, while the layers read sequence_lens; ' +
-        'lstmkit averages over each sequence\'s own steps',
-      );
-    }
-    if (lengths === null && refs.some((r) => r.time === 'meanLen')) fail('divides by sequence lengths the recurrent layers do not use');
-    pooling = 'mean';
-  } else {
-    const hint = refs.some((r) => r.what === 'Y' && (r.time === 'last' || r.time === 'first'))
-      ? lengths !== null
-        ? ' (with sequence_lens, the last step of the output is padding for shorter sequences; read the final state Y_h instead)'
-        : ' (the backward direction\'s output at the last step is its first step, not its final state: ' +
-          'read Y_h, or the backward output at step 0)'
-      : refs.some((r) => r.what === 'c') ? ' (the cell state cannot feed the head)' : '';
-    fail(
-      `cannot be a SequenceModel's output: ${explain()}, ` +
-      `but a SequenceModel's head reads the last layer's final states (h_n) or their mean over time${hint}`,
+  else {
+    return fail(
+      `is ${describeAxes(axes, state.sym)}${directionAxisHint(axes)}; ` +
+      'lstmkit\'s model outputs [batch, outputs] per sequence or [batch, steps, outputs] per step',
     );
   }
+
+  // What the head reads, as a pooling (or every step); refused in PyTorch's words otherwise.
+  const stack: Stack = { cell, L, D, H, lengths, batchFirst: data.batchFirst ?? true };
+  const { pooling, runs } = headPooling(state, stack, mode === 'step', head.runs, (m) => {
+    throw state.fail(m);
+  });
 
   // Weights under PyTorch's names: the embedding table, the recurrent layers', and the head's, its columns scattered
   // where it reads features in another order (or not at all).
@@ -143,7 +114,7 @@ export function assembleModel(
     Array.from({ length: r.to - r.from }, (_, k) => r.ref!.dir * H + r.from + k)
   )));
   if (read.size < F) {
-    state.notes.push(`the head reads ${read.size} of the ${F} features of the last layer (${describeRuns(runs)}); the others get zero weights`);
+    state.notes.push(`the head reads ${torchReads(head.runs, stack)}: ${read.size} of the ${F} features of the last layer; the others get zero weights`);
   }
   const headWeight = new Float32Array(K * F);
   const Fin = width(runs);

@@ -1,6 +1,7 @@
 // The ONNX operators that make constants and shape vectors — Constant, Shape,
 // Cast, ConstantOfShape, Expand — and the ones that pass a value through,
-// Identity and Dropout. torch.onnx.export builds the shapes of reshapes and
+// Identity and Dropout (in training mode too: at inference dropout is the
+// identity). torch.onnx.export builds the shapes of reshapes and
 // the zero initial states with them; the importer computes what they give,
 // symbolic dimensions of the input's axes included (./values.ts).
 
@@ -9,7 +10,7 @@ import type { NodeCtx, OpEval } from './node.js';
 import { DataType, dataTypeName, decodeTensor } from './proto.js';
 import type { ImportState } from './state.js';
 import { sizeOfShape, slicePositions } from './tensors.js';
-import { axisSize, constantValue, sameDim, shapeText, type Dim, type Value } from './values.js';
+import { axisSize, constantValue, describeValue, sameDim, shapeText, type Dim, type Value } from './values.js';
 
 /** The operators of constants, shape vectors and pass-throughs, by op_type. */
 export const CONSTANT_OPS: ReadonlyMap<string, OpEval> = new Map<string, OpEval>([
@@ -18,7 +19,7 @@ export const CONSTANT_OPS: ReadonlyMap<string, OpEval> = new Map<string, OpEval>
     ctx.allow();
     return [ctx.input(ins, 0)];
   }],
-  ['Dropout', (_, ctx, ins) => dropout(ctx, ins)],
+  ['Dropout', (state, ctx, ins) => dropout(state, ctx, ins)],
   ['Cast', (_, ctx, ins) => [cast(ctx, ctx.input(ins, 0))]],
   ['Shape', (state, ctx, ins) => [shape(state, ctx, ctx.input(ins, 0))]],
   ['ConstantOfShape', (_, ctx, ins) => [constantOfShape(ctx, ctx.input(ins, 0))]],
@@ -39,11 +40,22 @@ function constantNode(ctx: NodeCtx): Value {
   }
 }
 
-/** Dropout in inference is the identity; a mask output, if the graph names one, is nothing a SequenceModel has. */
-function dropout(ctx: NodeCtx, ins: (Value | undefined)[]): (Value | undefined)[] {
+/**
+ * Dropout in inference is the identity; a mask output, if the graph names one, is nothing a SequenceModel has.
+ * torch.onnx.export in training mode (TrainingMode.TRAINING, or PRESERVE of a model not put in eval()) writes
+ * nn.Dropout with training_mode = true: a model imported for inference reads it as the identity too, and says so.
+ */
+function dropout(state: ImportState, ctx: NodeCtx, ins: (Value | undefined)[]): (Value | undefined)[] {
   ctx.allow('ratio', 'seed', 'is_test');
-  if (ins[2] !== undefined && !(ins[2].kind === 'int' && ins[2].data.every((v) => v === 0))) {
-    throw ctx.fail('training_mode must be false (dropout in inference is the identity)');
+  const mode = ins[2];
+  if (mode !== undefined && !(mode.kind === 'int' && mode.data.length === 1 && typeof mode.data[0] === 'number')) {
+    throw ctx.fail(`training_mode is ${describeValue(mode)}, not a constant`);
+  }
+  if (mode !== undefined && mode.data[0] !== 0) {
+    state.notes.push(
+      `${ctx.where.slice(state.source.length + 2)} is dropout in training mode (the model was exported without model.eval()); ` +
+      'it is imported as the identity, which is what dropout is at inference',
+    );
   }
   if (ctx.node.output[1]) return [ctx.input(ins, 0), { kind: 'input', name: `${ctx.node.output[1]} (a dropout mask)` }];
   return [ctx.input(ins, 0)];
@@ -52,6 +64,8 @@ function dropout(ctx: NodeCtx, ins: (Value | undefined)[]): (Value | undefined)[
 function cast(ctx: NodeCtx, v: Value): Value {
   ctx.allow('to', 'saturate', 'round_mode');
   const to = ctx.int('to');
+  // PyTorch casts a mask (~mask) to BOOL before Where.
+  if (v.kind === 'mask') return to === DataType.BOOL ? v : ctx.refuse('casts a mask of steps to numbers; lstmkit follows a mask in Where only');
   const toFloat = to === DataType.FLOAT || to === DataType.DOUBLE;
   const toInt = to === DataType.INT64 || to === DataType.INT32;
   if (!toFloat && !toInt) throw ctx.fail(`casts to ${dataTypeName(to)}; lstmkit follows casts to FLOAT, DOUBLE, INT32 and INT64 only`);
@@ -64,6 +78,8 @@ function cast(ctx: NodeCtx, v: Value): Value {
       if (toFloat) return v;
       return { kind: 'int', shape: v.shape, data: Array.from(v.data, (x) => Math.trunc(x)) };
     case 'lengths': return { ...v, float: toFloat };
+    case 'steps': return toInt ? v : ctx.refuse('casts the step indices to a float');
+    case 'rows': return toInt ? v : ctx.refuse('casts indices of rows to a float');
     case 'zeros': return toFloat ? v : ctx.refuse('casts zeros to an integer type');
     case 'act': return toFloat ? v : ctx.refuse('casts an activation to an integer type');
     case 'tokens': return toInt ? v : ctx.refuse('casts the token ids to a float');
@@ -77,9 +93,10 @@ function shape(state: ImportState, ctx: NodeCtx, v: Value): Value {
   if (v.kind === 'float' || v.kind === 'int') dims = v.shape;
   else if (v.kind === 'zeros') dims = v.shape;
   else if (v.kind === 'act' || v.kind === 'tokens') dims = v.axes.map(axisSize);
-  else if (v.kind === 'lengths') {
+  else if (v.kind === 'lengths' || v.kind === 'steps' || v.kind === 'mask' || v.kind === 'rows') {
     dims = v.shape.map((d) => (
-      d === 'B' ? (batchSym(state) ?? ctx.refuse('takes the shape of the lengths before the batch axis is known')) : d
+      d === 'B' ? (batchSym(state) ?? ctx.refuse('takes the shape of the lengths before the batch axis is known'))
+        : d === 'T' ? (v.kind === 'steps' ? v.sym : timeSym(state) ?? ctx.refuse('takes the shape of a mask before the time axis is known')) : d
     ));
   }
   else throw ctx.fail(`takes the shape of graph input '${v.name}', which a SequenceModel has no place for`);
@@ -91,6 +108,11 @@ function shape(state: ImportState, ctx: NodeCtx, v: Value): Value {
 
 function batchSym(state: ImportState): string | undefined {
   for (const [s, r] of state.sym.role) if (r === 'B') return s;
+  return undefined;
+}
+
+function timeSym(state: ImportState): string | undefined {
+  for (const [s, r] of state.sym.role) if (r === 'T') return s;
   return undefined;
 }
 
@@ -119,10 +141,21 @@ function expand(state: ImportState, ctx: NodeCtx, v: Value, shapeV: Value): Valu
   const to = shapeV.data;
   const rank = Math.max(from.length, to.length);
   const shape: Dim[] = [];
+  let traced: number | undefined;
   for (let k = 0; k < rank; k++) {
     const a = from[k - (rank - from.length)] ?? 1;
     const b = to[k - (rank - to.length)] ?? 1;
+    if (typeof a === 'number' && typeof b === 'string' && !sameDim(a, b, state.sym)) {
+      // torch 1.13 exports a packed sequence's zero initial state at the batch size it traced, expanded to the batch
+      // axis: onnxruntime runs such a file at that batch size only. Zeros are zeros at any size, as in the model.
+      traced = a;
+      shape.push(b);
+      continue;
+    }
     shape.push(a === 1 ? b : b === 1 ? a : sameDim(a, b, state.sym) ? a : ctx.refuse(`cannot broadcast ${shapeText(from)} to ${shapeText(to)}`));
   }
+  const note = `the graph expands zero initial states of ${traced} sequences (the batch size the export traced, as torch 1.13 does for ` +
+    `packed sequences) to the batch axis: onnxruntime runs the file at batch size ${traced} only; the imported model runs any batch size`;
+  if (traced !== undefined && !state.notes.includes(note)) state.notes.push(note);
   return { kind: 'zeros', shape };
 }

@@ -5,8 +5,13 @@
 //   lengths [batch] (int32)     → sequence_lens of every recurrent operator
 //   → (Transpose to the operators' layout) → LSTM / GRU / RNN per layer, with
 //     the directions' outputs merged (Transpose + Reshape) between layers
-//   → the head: per sequence Gemm on the last layer's final states Y_h (or on
-//     the mean over each sequence's steps), per step MatMul + Add
+//   → the head: per sequence Gemm on what the pooling reads — the last
+//     layer's final states Y_h ('hn'); its output at each sequence's last step
+//     ('lastOutput': GatherND at lengths - 1, or the last step without
+//     lengths); the mean over each sequence's steps ('mean': the sum divided
+//     by the lengths); their maximum ('max': ReduceMax over time, the padded
+//     steps masked to -inf by Less(Range(steps), lengths) and Where) — per
+//     step MatMul + Add
 //   → y (values or logits); classifiers also give probabilities (Softmax)
 //
 // Layout 0 keeps the recurrent operators time-major ([steps, batch, ·], the
@@ -15,7 +20,8 @@
 // any preprocessing) travels in the model's metadata, so importing the file
 // back gives the same lstmkit model.
 
-import { FormatError, ValueError } from '../../core/errors.js';
+import { ValueError } from '../../core/errors.js';
+import type { PoolingKind } from '../../layers/pooling.js';
 import { poolingOf } from '../../model/config.js';
 import type { SequenceModel } from '../../model/model.js';
 import { gateCount } from '../../kernels/backend.js';
@@ -67,9 +73,10 @@ class GraphBuilder {
     return n;
   }
 
-  int64(name: string, data: readonly number[]): string {
+  /** An int64 vector initializer, or a scalar (`scalar`: one value, shape []). */
+  int64(name: string, data: readonly number[], scalar = false): string {
     const n = this.unique(name);
-    this.initializers.push(int64Tensor(n, [data.length], data));
+    this.initializers.push(int64Tensor(n, scalar ? [] : [data.length], data));
     return n;
   }
 
@@ -92,6 +99,62 @@ class GraphBuilder {
 
   one(op: string, inputs: string[], output: string, attrs: Record<string, Attr> = {}): string {
     return this.node(op, inputs, [output], attrs)[0]!;
+  }
+}
+
+/** What the per-sequence head's pooling reads from: the last layer's Y_h, and its merged output sequence. */
+interface PoolInputs {
+  lastYh: string;
+  /** Y merged to [steps, batch, D·H] or [batch, steps, D·H] (currentBatchFirst). */
+  current: string;
+  currentBatchFirst: boolean;
+  layout: 0 | 1;
+  withLengths: boolean;
+  opset: number;
+  /** Transpose `current` to batch-first or time-major (a no-op where it is already). */
+  toLayout: (value: string, batchFirst: boolean) => string;
+}
+
+/** The pooled features [batch, D·H] the head reads, for each pooling; with lengths, each sequence's own steps only. */
+function pool(g: GraphBuilder, pooling: PoolingKind, p: PoolInputs): string {
+  const timeAxis = p.currentBatchFirst ? 1 : 0;
+  const overTime = (op: 'ReduceMean' | 'ReduceMax', input: string, axis: number, output: string): string => (p.opset >= 18
+    ? g.one(op, [input, g.int64('/const/time_axis', [axis])], output, { keepdims: 0 })
+    : g.one(op, [input], output, { axes: [axis], keepdims: 0 }));
+  const lengthsInt64 = (): string => g.one('Cast', ['lengths'], '/head/lengths_int64', { to: DataType.INT64 });
+  switch (pooling) {
+    case 'hn': {
+      // Y_h [D, B, H] (layout 0) or [B, D, H] → [B, D·H]: forward final state, then backward.
+      const bdh = p.layout === 0 ? g.one('Transpose', [p.lastYh], '/head/Y_h_BDH', { perm: [1, 0, 2] }) : p.lastYh;
+      return g.one('Reshape', [bdh, g.int64('/const/flatten_directions', [0, -1])], '/head/final_states');
+    }
+    case 'mean': {
+      if (!p.withLengths) return overTime('ReduceMean', p.current, timeAxis, '/head/mean_over_steps');
+      const sum = g.one('ReduceSum', [p.current, g.int64('/const/time_axis', [timeAxis])], '/head/sum_over_steps', { keepdims: 0 });
+      const lengthsF = g.one('Cast', ['lengths'], '/head/lengths_float', { to: DataType.FLOAT });
+      const column = g.one('Unsqueeze', [lengthsF, g.int64('/const/axis_1', [1])], '/head/lengths_column');
+      return g.one('Div', [sum, column], '/head/mean_over_steps');
+    }
+    case 'lastOutput': {
+      if (!p.withLengths) return g.one('Gather', [p.current, g.int64('/const/last_step', [-1], true)], '/head/last_step', { axis: timeAxis });
+      // Each sequence's step lengths - 1 of [B, T, D·H]: GatherND with one index per sequence.
+      const seq = p.toLayout(p.current, true);
+      const last = g.one('Sub', [lengthsInt64(), g.int64('/const/one', [1])], '/head/last_steps');
+      const index = g.one('Unsqueeze', [last, g.int64('/const/axis_1', [1])], '/head/last_step_index');
+      return g.one('GatherND', [seq, index], '/head/last_step', { batch_dims: 1 });
+    }
+    case 'max': {
+      if (!p.withLengths) return overTime('ReduceMax', p.current, timeAxis, '/head/max_over_steps');
+      // The padded steps (the recurrent operators leave zeros there) must not win: mask them to -inf first.
+      const seq = p.toLayout(p.current, true);
+      const steps = g.one('Gather', [g.one('Shape', [seq], '/head/shape'), g.int64('/const/time_dim', [1], true)], '/head/steps', { axis: 0 });
+      const range = g.one('Range', [g.int64('/const/zero', [0], true), steps, g.int64('/const/step', [1], true)], '/head/step_indices');
+      const column = g.one('Unsqueeze', [lengthsInt64(), g.int64('/const/axis_1', [1])], '/head/lengths_column');
+      const valid = g.one('Less', [range, column], '/head/valid_steps');
+      const mask = g.one('Unsqueeze', [valid, g.int64('/const/axis_2', [2])], '/head/valid_steps_mask');
+      const masked = g.one('Where', [mask, seq, g.float('/const/minus_inf', [], [-Infinity])], '/head/padding_masked');
+      return overTime('ReduceMax', masked, 1, '/head/max_over_steps');
+    }
   }
 }
 
@@ -208,29 +271,7 @@ export function exportOnnx(model: SequenceModel, opts: OnnxExportOptions = {}): 
   let y: string;
   let yDims: (number | string)[];
   if (output.mode === 'sequence') {
-    let pooled: string;
-    const pooling = poolingOf(output);
-    if (pooling === 'lastOutput' || pooling === 'max') {
-      throw new FormatError(`ONNX export of a head that reads ${pooling === 'max' ? 'the maximum over steps' : 'out[:, -1]'} is not supported yet; `
-        + "models whose head reads h_n ('hn') or the mean over steps export");
-    }
-    if (pooling === 'hn') {
-      // Y_h [D, B, H] (layout 0) or [B, D, H] → [B, D·H]: forward final state, then backward.
-      const bdh = layout === 0 ? g.one('Transpose', [lastYh], '/head/Y_h_BDH', { perm: [1, 0, 2] }) : lastYh;
-      pooled = g.one('Reshape', [bdh, g.int64('/const/flatten_directions', [0, -1])], '/head/final_states');
-    } else {
-      const timeAxis = currentBatchFirst ? 1 : 0;
-      if (withLengths) {
-        const sum = g.one('ReduceSum', [current, g.int64('/const/time_axis', [timeAxis])], '/head/sum_over_steps', { keepdims: 0 });
-        const lengthsF = g.one('Cast', ['lengths'], '/head/lengths_float', { to: DataType.FLOAT });
-        const column = g.one('Unsqueeze', [lengthsF, g.int64('/const/axis_1', [1])], '/head/lengths_column');
-        pooled = g.one('Div', [sum, column], '/head/mean_over_steps');
-      } else if (opset >= 18) {
-        pooled = g.one('ReduceMean', [current, g.int64('/const/time_axis', [timeAxis])], '/head/mean_over_steps', { keepdims: 0 });
-      } else {
-        pooled = g.one('ReduceMean', [current], '/head/mean_over_steps', { axes: [timeAxis], keepdims: 0 });
-      }
-    }
+    const pooled = pool(g, poolingOf(output), { lastYh, current, currentBatchFirst, layout, withLengths, opset, toLayout });
     y = g.one('Gemm', [pooled, g.float('head.weight', [K, F], headW), headB], 'y', { transB: 1 });
     yDims = ['batch', K];
   } else {

@@ -3,12 +3,13 @@
 // the initializers and graph inputs their values (the data input, sequence
 // lengths, constants), and evaluates the needed nodes in order, each by its
 // operator's OpEval: ./recurrent.ts for LSTM, GRU and RNN, ./constant-ops.ts,
-// ./shape-ops.ts and ./head-ops.ts for the rest. What it learns on the way
+// ./shape-ops.ts, ./head-ops.ts and ./lengths-ops.ts for the rest. What it learns on the way
 // is in the ImportState it returns with the output's value.
 
 import { FormatError } from '../../core/errors.js';
 import { CONSTANT_OPS } from './constant-ops.js';
 import { HEAD_OPS } from './head-ops.js';
+import { LENGTHS_OPS } from './lengths-ops.js';
 import { NodeCtx, type OpEval } from './node.js';
 import { DataType, dataTypeName, decodeTensor, type OnnxGraph, type OnnxModel, type OnnxNode, type OnnxValueInfo } from './proto.js';
 import { RECURRENT_OPS } from './recurrent.js';
@@ -17,7 +18,7 @@ import { ImportState } from './state.js';
 import { constantValue, type Value } from './values.js';
 
 /** Every operator lstmkit follows, by op_type. */
-const OPERATORS: ReadonlyMap<string, OpEval> = new Map([...RECURRENT_OPS, ...CONSTANT_OPS, ...SHAPE_OPS, ...HEAD_OPS]);
+const OPERATORS: ReadonlyMap<string, OpEval> = new Map([...RECURRENT_OPS, ...CONSTANT_OPS, ...SHAPE_OPS, ...HEAD_OPS, ...LENGTHS_OPS]);
 
 /** The graph followed to the output to import. */
 export interface FollowedGraph {
@@ -205,8 +206,8 @@ function evaluateNode(state: ImportState, values: Map<string, Value>, node: Onnx
   const evaluate = OPERATORS.get(op);
   if (evaluate === undefined) {
     throw ctx.fail(
-      `operator ${op} is not supported: ` +
-      'lstmkit imports LSTM, GRU and RNN layers with a dense head (MatMul/Add or Gemm) and the shape operators around them',
+      `operator ${op} is not supported: lstmkit imports nn.LSTM, nn.GRU and nn.RNN layers (after an nn.Embedding, perhaps) with one nn.Linear ` +
+      'head (MatMul/Add or Gemm), the pooling before it and the shape operators torch.onnx.export writes around them',
     );
   }
   const outs = evaluate(state, ctx, ins);

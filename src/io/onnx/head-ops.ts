@@ -1,10 +1,14 @@
 // The ONNX operators of the dense head and of what may come between it and
 // the recurrent layers: MatMul and Gemm (the head's weight), Add and Sub (its
-// bias), ReduceMean, ReduceSum and Div (a mean over time), Softmax and
-// LogSoftmax (a classifier's output). Add, Sub, Mul and Div of integer
-// constants are the shape arithmetic of torch.onnx.export's glue.
+// bias), ReduceMean, ReduceSum and Div (a mean over time), ReduceMax (a
+// maximum over time), Softmax and LogSoftmax (a classifier's output). Add,
+// Sub, Mul and Div of integer constants are the shape arithmetic of
+// torch.onnx.export's glue; the lengths minus one index each sequence's last
+// step (./lengths-ops.ts).
 
 import { describeShape } from '../../core/errors.js';
+import { directionAxisHint } from './head-reads.js';
+import { seqArithmetic } from './lengths-ops.js';
 import type { NodeCtx, OpEval } from './node.js';
 import type { ImportState } from './state.js';
 import { normalizeAxis, takeFloat, transposeIndex } from './tensors.js';
@@ -25,13 +29,19 @@ export const HEAD_OPS: ReadonlyMap<string, OpEval> = new Map<string, OpEval>([
   ['LogSoftmax', (state, ctx, ins) => [softmax(state, ctx, 'LogSoftmax', ctx.input(ins, 0))]],
   ['ReduceMean', (state, ctx, ins) => [reduce(state, ctx, 'ReduceMean', ctx.input(ins, 0), ins[1])]],
   ['ReduceSum', (state, ctx, ins) => [reduce(state, ctx, 'ReduceSum', ctx.input(ins, 0), ins[1])]],
+  ['ReduceMax', (state, ctx, ins) => [reduce(state, ctx, 'ReduceMax', ctx.input(ins, 0), ins[1])]],
 ]);
 
+const SECOND_HEAD = 'a second dense layer after the head (an nn.Linear on an nn.Linear); lstmkit\'s model has one nn.Linear head';
+
 function features(state: ImportState, ctx: NodeCtx, act: Act): Run[] {
+  if (act.padFill !== undefined) {
+    throw ctx.fail(`reads an output whose padded steps are filled with ${act.padFill}; lstmkit follows that mask only into a maximum over time`);
+  }
   const last = act.axes[act.axes.length - 1];
   if (!last || last.kind !== 'F') throw ctx.fail(`its input ${describeAxes(act.axes, state.sym)} does not end in a feature axis`);
   if (act.axes.some((a) => a.kind === 'S')) {
-    throw ctx.fail(`its input ${describeAxes(act.axes, state.sym)} still has a direction axis (merge the directions first)`);
+    throw ctx.fail(`its input is ${describeAxes(act.axes, state.sym)}${directionAxisHint(act.axes)}; lstmkit's head reads features [batch, features]`);
   }
   return last.runs;
 }
@@ -39,7 +49,7 @@ function features(state: ImportState, ctx: NodeCtx, act: Act): Run[] {
 function newHead(
   state: ImportState, ctx: NodeCtx, act: Act, weight: Float32Array, K: number, bias: Float32Array | null,
 ): Act {
-  if (act.head) throw ctx.fail('a second dense layer; a SequenceModel has one dense head');
+  if (act.head) throw ctx.fail(SECOND_HEAD);
   ctx.noSoftmax(act);
   const runs = features(state, ctx, act);
   const head: Head = { weight, bias: bias ?? new Float32Array(K), runs, K };
@@ -56,7 +66,7 @@ export function identityHead(state: ImportState, ctx: NodeCtx, act: Act): Act {
 
 function matmul(state: ImportState, ctx: NodeCtx, a: Value, b: Value): Value {
   ctx.allow();
-  if (a.kind === 'act' && a.head) throw ctx.fail('a second dense layer; a SequenceModel has one dense head');
+  if (a.kind === 'act' && a.head) throw ctx.fail(SECOND_HEAD);
   if (a.kind !== 'act') {
     throw ctx.fail(a.kind === 'float' && b.kind === 'act'
       ? 'multiplies a constant by an activation (the weight comes first); lstmkit follows x·W'
@@ -79,7 +89,7 @@ function gemm(state: ImportState, ctx: NodeCtx, ins: (Value | undefined)[]): Val
   const c = ins[2];
   if (ctx.int('transA', 0) !== 0) throw ctx.fail('transA=1 (a transposed activation) is not supported');
   const act = ctx.activation(a, 'A');
-  if (act.head) throw ctx.fail('a second dense layer; a SequenceModel has one dense head');
+  if (act.head) throw ctx.fail(SECOND_HEAD);
   if (act.axes.length !== 2) throw ctx.fail(`A is ${describeAxes(act.axes, state.sym)}; Gemm takes a matrix`);
   if (b.kind !== 'float' || b.shape.length !== 2) throw ctx.fail('B is not a constant matrix');
   const alpha = ctx.float('alpha', 1);
@@ -114,6 +124,8 @@ function biasOf(ctx: NodeCtx, v: Value, K: number, rank: number): Float32Array {
 function arithmetic(state: ImportState, ctx: NodeCtx, op: string, a: Value, b: Value): Value {
   ctx.allow();
   if (a.kind === 'int' && b.kind === 'int') return intArithmetic(ctx, op, a, b);
+  const indices = seqArithmetic(ctx, op, a, b);
+  if (indices) return indices;
   if (op === 'Div' && a.kind === 'act') return divide(state, ctx, a, b);
   if (op === 'Add' || op === 'Sub') {
     const [act, c, sign] = a.kind === 'act' ? [a, b, op === 'Sub' ? -1 : 1] : b.kind === 'act' && op === 'Add' ? [b, a, 1] : [null, null, 0];
@@ -168,7 +180,7 @@ function divide(state: ImportState, ctx: NodeCtx, act: Act, by: Value): Value {
       const ax = act.axes[k - (rank - act.axes.length)];
       if (d === 'B' && !(ax?.kind === 'seq' && state.sym.role.get(ax.sym) === 'B')) throw ctx.fail('the lengths do not line up with the batch axis');
     }
-    state.sym.hasLengths = true;
+    state.headLengths.add(by.input);
     return mapRefs(act, (r) => ({ ...r, time: 'meanLen' }));
   }
   if (by.kind === 'float' && by.data.length === 1) {
@@ -195,18 +207,33 @@ function softmax(state: ImportState, ctx: NodeCtx, op: 'Softmax' | 'LogSoftmax',
   return { ...act, softmax: op };
 }
 
-function reduce(state: ImportState, ctx: NodeCtx, op: 'ReduceMean' | 'ReduceSum', v: Value, axesInput: Value | undefined): Value {
+type Reduce = 'ReduceMean' | 'ReduceSum' | 'ReduceMax';
+
+/**
+ * A mean, sum or maximum over the time axis. A maximum over an output whose padded steps were filled with -1 or less
+ * (./lengths-ops.ts) is the maximum over each sequence's own steps.
+ */
+function reduce(state: ImportState, ctx: NodeCtx, op: Reduce, v: Value, axesInput: Value | undefined): Value {
   ctx.allow('axes', 'keepdims', 'noop_with_empty_axes');
   const act = ctx.activation(v, 'the input');
   ctx.noHead(act);
+  const fill = act.padFill;
+  if (fill !== undefined && (op !== 'ReduceMax' || fill > -1)) {
+    throw ctx.fail(
+      op === 'ReduceMax'
+        ? `takes the maximum over steps whose padding is ${fill}, which can exceed the outputs; lstmkit follows a fill of -inf (or -1 and less)`
+        : `takes the ${op === 'ReduceMean' ? 'mean' : 'sum'} of an output whose padded steps are filled with ${fill}`,
+    );
+  }
   const axes = ctx.axes(axesInput, 'axes').map((a) => normalizeAxis(a, act.axes.length, ctx.where));
   const keep = ctx.int('keepdims', 1) === 1;
   const ax = axes.length === 1 ? act.axes[axes[0]!]! : undefined;
   if (!ax || ax.kind !== 'seq' || state.sym.role.get(ax.sym) !== 'T') {
     const over = axes.length ? describeAxes(axes.map((a) => act.axes[a]!), state.sym) : 'every axis';
-    throw ctx.fail(`${op} over ${over}; lstmkit follows a mean over the time axis only`);
+    throw ctx.fail(`${op} over ${over}; lstmkit follows a mean or a maximum over the time axis only`);
   }
   const a = axes[0]!;
   const reduced: Act = { ...act, axes: keep ? act.axes.map((x, k) => (k === a ? { kind: 'one' } : x)) : act.axes.filter((_, k) => k !== a) };
-  return tagTime(reduced, op === 'ReduceMean' ? 'mean' : 'sum', ctx.where);
+  delete reduced.padFill;
+  return tagTime(reduced, op === 'ReduceMean' ? 'mean' : op === 'ReduceSum' ? 'sum' : fill === undefined ? 'max' : 'maxLen', ctx.where);
 }

@@ -1,8 +1,9 @@
 // ONNX → lstmkit: reads an ONNX model of recurrent layers (LSTM, GRU or RNN
 // operators, forward, reverse or bidirectional, layout 0 or 1, with or
-// without sequence_lens) followed by a dense head (MatMul + Add or Gemm), as
-// torch.onnx.export writes them, and gives the SequenceModel config and its
-// weights under PyTorch's names.
+// without sequence_lens) followed by a dense head (MatMul + Add or Gemm) on
+// h_n, out[:, -1] (each sequence's last step), the mean or the maximum over
+// time, or every step, as torch.onnx.export writes them, and gives the
+// SequenceModel config and its weights under PyTorch's names.
 //
 // The graph is followed symbolically (./values.ts) from its input to the
 // chosen output; only the nodes that output depends on are read. Every
@@ -13,11 +14,13 @@
 //   ./graph.ts          follows the graph: the output, the nodes it depends
 //                       on, the graph inputs, each node by its operator
 //   ./constant-ops.ts   the glue operators' evaluation: constants and shape
-//   ./shape-ops.ts      vectors, ops that rearrange axes, and the head with
-//   ./head-ops.ts       the pooling before it
+//   ./shape-ops.ts      vectors, ops that rearrange axes, the head with the
+//   ./head-ops.ts       pooling before it, and the lengths, step indices and
+//   ./lengths-ops.ts    masks of a head that respects each sequence's length
 //   ./recurrent.ts      LSTM, GRU and RNN nodes as layers, and their weights
 //                       under PyTorch's names
 //   ./assemble.ts       the SequenceModel config and weights from the output
+//   ./head-reads.ts     what the head reads, in PyTorch's words, as a pooling
 //   ./state.ts          what the parts share (ImportState), and ./node.ts
 //                       one node's attributes and inputs (NodeCtx)
 

@@ -70,6 +70,7 @@ function recurrent(state: ImportState, ctx: NodeCtx, cell: Cell, ins: (Value | u
 
   // X: the model input or the previous layer's output sequence, [T, B, I] (layout 0) or [B, T, I].
   const x = ctx.activation(ctx.input(ins, 0), 'X');
+  if (x.padFill !== undefined) throw ctx.fail(`X has its padded steps filled with ${x.padFill}; a recurrent layer reads the output as it is`);
   if (x.head || x.softmax || x.axes.length !== 3 || x.axes[0]!.kind !== 'seq' || x.axes[1]!.kind !== 'seq' || x.axes[2]!.kind !== 'F') {
     const expected = layout === 0 ? '[steps, batch, features]' : '[batch, steps, features]';
     throw ctx.fail(

@@ -6,6 +6,7 @@
 // What a SequenceModel cannot express is refused here, naming the node.
 
 import { describeShape } from '../../core/errors.js';
+import { gatherRows, reshapeSeq } from './lengths-ops.js';
 import type { NodeCtx, OpEval } from './node.js';
 import type { ImportState } from './state.js';
 import {
@@ -13,8 +14,8 @@ import {
   transposeIndex,
 } from './tensors.js';
 import {
-  axisSize, describeAxes, fillRuns, mergeAxes, parseSym, pickRuns, shapeText, staticSize, tagTime, width,
-  type Act, type Axis, type Dim, type Value,
+  axisSize, describeAxes, fillRuns, mergeAxes, mergeBatchTime, parseSym, pickRuns, shapeText, staticSize, tagTime, width,
+  type Act, type Axis, type Dim, type SeqDim, type Value,
 } from './values.js';
 
 const BIG = 2 ** 31 - 1;
@@ -49,6 +50,7 @@ function gather(state: ImportState, ctx: NodeCtx, data: Value, indices: Value): 
     const features: Axis = { kind: 'F', runs: [{ ref: { what: 'x', layer: -1, dir: 0, time: 'all' }, from: 0, to: dim }] };
     return { kind: 'act', axes: [...indices.axes, features], head: null, softmax: null, embedding: true };
   }
+  if (indices.kind === 'rows') return gatherRows(state, ctx, data, axis, indices);
   if (indices.kind !== 'int' || indices.data.some((d) => typeof d !== 'number')) {
     if (indices.kind === 'int' && data.kind === 'act') return gatherAct(state, ctx, data, axis, indices.data, indices.shape);
     throw ctx.fail('the indices are not constant');
@@ -124,7 +126,9 @@ function unsqueeze(ctx: NodeCtx, v: Value, axes: number[]): Value {
     return { ...v, shape };
   }
   if (v.kind === 'zeros') return { kind: 'zeros', shape: insertOnes(ctx, v.shape, axes, rankOf(v.shape.length)) };
-  if (v.kind === 'lengths') return { ...v, shape: insertOnes(ctx, v.shape, axes, rankOf(v.shape.length)) as ('B' | 1)[] };
+  if (v.kind === 'lengths' || v.kind === 'steps' || v.kind === 'mask') {
+    return { ...v, shape: insertOnes(ctx, v.shape as SeqDim[], axes, rankOf(v.shape.length)) } as Value;
+  }
   const act = ctx.activation(v, 'the input');
   ctx.noSoftmax(act);
   const rank = rankOf(act.axes.length);
@@ -144,7 +148,7 @@ function insertOnes<T>(ctx: NodeCtx, shape: readonly T[], axes: number[], rank: 
 
 function squeeze(state: ImportState, ctx: NodeCtx, v: Value, axes: number[] | null): Value {
   ctx.allow('axes');
-  if (v.kind === 'int' || v.kind === 'float' || v.kind === 'zeros' || v.kind === 'lengths') {
+  if (v.kind === 'int' || v.kind === 'float' || v.kind === 'zeros' || v.kind === 'lengths' || v.kind === 'steps' || v.kind === 'mask') {
     const shape = v.shape as Dim[];
     const norm = axes === null
       ? shape.flatMap((d, k) => (d === 1 ? [k] : []))
@@ -204,6 +208,7 @@ function concat(state: ImportState, ctx: NodeCtx, ins: Value[]): Value {
   const rank = acts[0]!.axes.length;
   if (acts.some((x) => x.axes.length !== rank)) throw ctx.fail('concatenates activations of different ranks');
   for (const x of acts) ctx.noHead(x);
+  if (acts.some((x) => x.padFill !== acts[0]!.padFill)) throw ctx.fail('concatenates outputs of which some have their padded steps masked');
   const a = normalizeAxis(axis, rank, ctx.where);
   for (let k = 0; k < rank; k++) {
     if (k === a) continue;
@@ -327,7 +332,8 @@ function sliceAct(state: ImportState, ctx: NodeCtx, act: Act, a: number, start: 
 
 function transpose(ctx: NodeCtx, v: Value): Value {
   ctx.allow('perm');
-  const rank = v.kind === 'act' || v.kind === 'tokens' ? v.axes.length : v.kind === 'int' || v.kind === 'float' || v.kind === 'zeros' ? v.shape.length : -1;
+  const rank = v.kind === 'act' || v.kind === 'tokens' ? v.axes.length
+    : v.kind === 'int' || v.kind === 'float' || v.kind === 'zeros' || v.kind === 'mask' ? v.shape.length : -1;
   if (rank < 0) throw ctx.fail(`transposes a ${v.kind === 'input' ? `graph input '${v.name}'` : v.kind} value, which lstmkit does not follow`);
   const perm = ctx.attr('perm') ? ctx.ints('perm') : Array.from({ length: rank }, (_, k) => rank - 1 - k);
   if (perm.length !== rank || [...perm].sort((a, b) => a - b).some((p, k) => p !== k)) {
@@ -340,6 +346,7 @@ function transpose(ctx: NodeCtx, v: Value): Value {
       : { kind: 'float', shape: g.shape, data: takeFloat(v.data, g.index) };
   }
   if (v.kind === 'zeros') return { kind: 'zeros', shape: perm.map((p) => v.shape[p]!) };
+  if (v.kind === 'mask') return { ...v, shape: perm.map((p) => v.shape[p]!) };
   if (v.kind === 'tokens') return { ...v, axes: perm.map((p) => v.axes[p]!) };
   const act = v as Act;
   ctx.noSoftmax(act);
@@ -355,6 +362,7 @@ function reshape(state: ImportState, ctx: NodeCtx, v: Value, shapeV: Value): Val
     const t = target.map((d) => (typeof d === 'number' ? d : ctx.refuse('reshapes a constant to a symbolic shape')));
     return { ...v, shape: resolveReshape(v.shape, t, allowZero, ctx.where) } as Value;
   }
+  if (v.kind === 'lengths' || v.kind === 'steps') return reshapeSeq(state, ctx, v, target);
   const act = ctx.activation(v, 'the input');
   ctx.noHead(act);
   if (allowZero && target.includes(0)) throw ctx.fail('reshapes to a zero-size dimension');
@@ -437,7 +445,7 @@ function flatten(state: ImportState, ctx: NodeCtx, v: Value): Value {
   ctx.noHead(act);
   const a = axis < 0 ? axis + act.axes.length : axis;
   if (a < 0 || a > act.axes.length) throw ctx.fail(`axis ${axis} is out of range`);
-  const first = mergeAxes(act.axes.slice(0, a));
+  const first = mergeAxes(act.axes.slice(0, a)) ?? mergeBatchTime(act.axes.slice(0, a), state.sym);
   const second = mergeAxes(act.axes.slice(a));
   if (!first || !second) throw ctx.fail(`flattens ${describeAxes(act.axes, state.sym)} at axis ${axis}, which lstmkit does not follow`);
   return { ...act, axes: [first, second] };

@@ -30,7 +30,9 @@ export class ImportState {
    * What the symbolic dimensions stand for (time or batch, once a recurrent operator reads them), and their sizes
    * where the graph fixes them.
    */
-  readonly sym: Symbols = { role: new Map(), size: new Map(), hasLengths: false };
+  readonly sym: Symbols = { role: new Map(), size: new Map() };
+  /** The lengths inputs the head divides, masks or indexes by (the recurrent layers must read the same as sequence_lens). */
+  readonly headLengths = new Set<string>();
   /** The recurrent operators read so far, one per layer. */
   readonly ops: RecurrentOp[] = [];
   /** What the import did that a user may want to know (OnnxImport.notes). */

@@ -6,7 +6,15 @@
 //   zeros         a float tensor of zeros, perhaps of symbolic shape (the
 //                 initial states torch.onnx.export builds with Shape,
 //                 ConstantOfShape and Expand)
-//   lengths       the graph input of sequence lengths (sequence_lens)
+//   lengths       the graph input of sequence lengths (sequence_lens),
+//                 perhaps cast, reshaped or minus one (each last step)
+//   steps         0, 1, …, steps-1 along the time axis (Range over it)
+//   rows          an index per sequence b into the batch and time axes
+//                 flattened into one: b·stride, plus its length, plus an
+//                 offset (out[torch.arange(batch), lengths - 1] as PyTorch
+//                 writes it)
+//   mask          which steps of each sequence are valid (steps < lengths),
+//                 or which are padding
 //   tokens        the graph input of token ids
 //   act           an activation: a tensor whose axes are labelled — the two
 //                 sequence axes of the input (time and batch, known once a
@@ -25,8 +33,12 @@ import type { DecodedTensor } from './proto.js';
 /** A dimension: a number, or a symbol of the graph input's axes ("in0", "in1"), perhaps with an offset ("in1-1"). */
 export type Dim = number | string;
 
-/** Which time step(s) of a sequence a feature holds. */
-export type Time = 'all' | 'first' | 'last' | 'mean' | 'sum' | 'meanLen';
+/**
+ * Which time step(s) of a sequence a feature holds: every step, step 0, step T-1, the mean, sum or maximum over all T
+ * steps, or over each sequence's own steps (its sum divided by its length, its maximum with the padding masked out,
+ * the step at its length minus one).
+ */
+export type Time = 'all' | 'first' | 'last' | 'mean' | 'sum' | 'max' | 'meanLen' | 'maxLen' | 'lastLen';
 
 /**
  * Where a feature comes from: the model input, or layer `layer`'s output sequence (Y) or final state (h, c) in
@@ -51,7 +63,9 @@ export type Axis =
   | { kind: 'S'; slots: Ref[] }
   | { kind: 'F'; runs: Run[] }
   | { kind: 'one' }
-  | { kind: 'K'; size: number };
+  | { kind: 'K'; size: number }
+  /** The batch and time axes flattened into one, batch-major (Flatten of [batch, steps, …]). */
+  | { kind: 'BT'; batch: string; time: string };
 
 /** The dense head: out = weight · features + bias, with weight [K, features] (PyTorch's Linear layout). */
 export interface Head {
@@ -70,13 +84,21 @@ export interface Act {
   embedding: boolean;
   /** A head of one output whose output axis was squeezed away (`fc(h).squeeze(-1)`). */
   squeezedK?: boolean;
+  /** The padded steps (past each sequence's length) were filled with this value (Where with a lengths mask). */
+  padFill?: number;
 }
+
+/** Where a per-sequence integer tensor's axes lie: batch, time, or a unit axis. */
+export type SeqDim = 'B' | 'T' | 1;
 
 export type Value =
   | { kind: 'float'; shape: number[]; data: Float32Array }
   | { kind: 'int'; shape: number[]; data: Dim[] }
   | { kind: 'zeros'; shape: Dim[] }
-  | { kind: 'lengths'; input: string; float: boolean; shape: ('B' | 1)[] }
+  | { kind: 'lengths'; input: string; float: boolean; shape: ('B' | 1)[]; offset?: number }
+  | { kind: 'steps'; sym: string; shape: ('T' | 1)[] }
+  | { kind: 'rows'; stride: Dim; lengths: string | null; offset: number; shape: ('B' | 1)[] }
+  | { kind: 'mask'; input: string; valid: boolean; shape: SeqDim[] }
   | { kind: 'tokens'; input: string; axes: Axis[] }
   | { kind: 'input'; name: string }
   | Act;
@@ -85,7 +107,6 @@ export type Value =
 export interface Symbols {
   role: Map<string, 'T' | 'B'>;
   size: Map<string, number>;
-  hasLengths: boolean;
 }
 
 export function width(runs: readonly Run[]): number {
@@ -99,6 +120,7 @@ export function axisSize(axis: Axis): Dim {
     case 'F': return width(axis.runs);
     case 'one': return 1;
     case 'K': return axis.size;
+    case 'BT': return `${axis.batch}*${axis.time}`;
   }
 }
 
@@ -112,10 +134,13 @@ export function sameDim(a: Dim, b: Dim, sym: Symbols): boolean {
   return x !== undefined && x === staticSize(b, sym);
 }
 
+const TIME_WORDS: Record<Time, string> = {
+  all: '', first: ', first step', last: ', last step', mean: ', mean over time', sum: ', sum over time', max: ', maximum over time',
+  meanLen: ', mean over each sequence\'s steps', maxLen: ', maximum over each sequence\'s steps', lastLen: ', each sequence\'s last step',
+};
+
 export function describeRef(r: Ref, H?: number): string {
-  const time = r.time === 'all' ? ''
-    : r.time === 'meanLen' ? ', mean over time'
-      : `, ${r.time === 'sum' ? 'sum over time' : r.time === 'mean' ? 'mean over time' : `${r.time} step`}`;
+  const time = TIME_WORDS[r.time];
   if (r.what === 'x') return `model input${time}`;
   const dir = r.dir === 1 ? 'backward' : 'forward';
   const what = r.what === 'Y' ? 'output sequence' : r.what === 'h' ? 'final hidden state' : 'final cell state';
@@ -132,6 +157,7 @@ export function describeAxes(axes: readonly Axis[], sym: Symbols): string {
     if (a.kind === 'S') return `directions:${a.slots.length}`;
     if (a.kind === 'F') return `features:${width(a.runs)}`;
     if (a.kind === 'K') return `outputs:${a.size}`;
+    if (a.kind === 'BT') return 'batch·steps';
     return '1';
   }).join(', ')}]`;
 }
@@ -140,7 +166,40 @@ export function describeAxes(axes: readonly Axis[], sym: Symbols): string {
 export function describeValue(v: Value): string {
   if (v.kind === 'act') return v.head ? 'the head output' : 'an activation';
   if (v.kind === 'input') return `graph input '${v.name}'`;
+  if (v.kind === 'steps') return 'the step indices (a Range over the time axis)';
+  if (v.kind === 'rows') return 'indices of rows of the batch';
+  if (v.kind === 'mask') return `a mask of the ${v.valid ? 'valid' : 'padded'} steps`;
+  if (v.kind === 'lengths') return `the sequence lengths${v.offset ? ` ${v.offset < 0 ? '-' : '+'} ${Math.abs(v.offset)}` : ''}`;
   return v.kind === 'float' || v.kind === 'int' ? 'a constant' : v.kind;
+}
+
+/**
+ * Broadcast the axis roles of per-sequence integer tensors (lengths [batch, 1], steps [steps], …) as ONNX does,
+ * aligned at the right; null where a batch axis would meet a time axis.
+ */
+export function broadcastSeqDims(a: readonly SeqDim[], b: readonly SeqDim[]): SeqDim[] | null {
+  const rank = Math.max(a.length, b.length);
+  const out: SeqDim[] = [];
+  for (let k = 0; k < rank; k++) {
+    const x = a[k - (rank - a.length)] ?? 1;
+    const y = b[k - (rank - b.length)] ?? 1;
+    if (x !== 1 && y !== 1 && x !== y) return null;
+    out.push(x === 1 ? y : x);
+  }
+  return out;
+}
+
+/**
+ * Whether per-sequence roles line up with an activation's axes under broadcasting (aligned at the right):
+ * each 'B' on its batch axis, each 'T' on its time axis, and both present.
+ */
+export function seqDimsFit(dims: readonly SeqDim[], axes: readonly Axis[], sym: Symbols): boolean {
+  if (dims.length > axes.length || !dims.includes('B') || !dims.includes('T')) return false;
+  return dims.every((d, k) => {
+    if (d === 1) return true;
+    const ax = axes[k + axes.length - dims.length]!;
+    return ax.kind === 'seq' && sym.role.get(ax.sym) === d;
+  });
 }
 
 /** The constant value of a decoded tensor (an initializer or a Constant node). */
@@ -198,6 +257,14 @@ export function mergeAxes(axes: readonly Axis[]): Axis | null {
     return { kind: 'F', runs: s.slots.flatMap((slot) => fillRuns(f.runs, slot)) };
   }
   return null;
+}
+
+/** The batch and time axes [batch, steps] flattened into one axis (batch-major), or null. */
+export function mergeBatchTime(axes: readonly Axis[], sym: Symbols): Axis | null {
+  const real = axes.filter((a) => a.kind !== 'one');
+  const [b, t] = real;
+  if (real.length !== 2 || b?.kind !== 'seq' || t?.kind !== 'seq') return null;
+  return sym.role.get(b.sym) === 'B' && sym.role.get(t.sym) === 'T' ? { kind: 'BT', batch: b.sym, time: t.sym } : null;
 }
 
 /** Parse a symbolic dimension "in1-1" into its symbol and offset. */
