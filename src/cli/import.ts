@@ -2,7 +2,8 @@
 // lstmkit model file with the same outputs.
 
 import { DataError } from '../core/errors.js';
-import { importKeras, readKerasModelJson, readKerasWeights } from '../io/keras.js';
+import { importKeras } from '../io/keras.js';
+import { readKerasFiles } from '../io/kerasfiles.js';
 import { saveModel } from '../io/modelpath.js';
 import { decodeSafetensors } from '../io/safetensors.js';
 import { importTorch, parseRenames } from '../io/torch.js';
@@ -96,21 +97,29 @@ export async function importTorchCommand(file: string, opts: ImportTorchArgs): P
   return model;
 }
 
-/** lstmkit import keras model.json weights.npz --out model.lstmkit */
+/**
+ * lstmkit import keras model.keras --out model.lstmkit (or model.h5; or
+ * model.json weights.npz, where the weights may also be .h5 or .keras).
+ */
 export async function importKerasCommand(
-  jsonFile: string, npzFile: string, opts: ImportKerasArgs,
+  modelFile: string, weightsFile: string | undefined, opts: ImportKerasArgs,
 ): Promise<SequenceModel> {
-  const modelJson = readKerasModelJson(await readBytes(jsonFile), jsonFile);
-  const arrays = readKerasWeights(await readBytes(npzFile), npzFile);
-  const { model, notes } = importKeras(modelJson, arrays, {
-    source: jsonFile,
-    weightsSource: npzFile,
+  const modelBytes = await readBytes(modelFile);
+  const weights = weightsFile ? { bytes: await readBytes(weightsFile), source: weightsFile } : undefined;
+  const files = readKerasFiles({ bytes: modelBytes, source: modelFile }, weights);
+  const { model, notes } = importKeras(files.modelJson, files.arrays, {
+    source: modelFile,
+    weightsSource: files.weightsSource,
+    weightsHint: files.weightsHint,
     ...(opts.vocabulary ? { vocabulary: await readLabels(opts.vocabulary) } : {}),
     ...(opts.classes ? { classes: await readLabels(opts.classes) } : {}),
     ...(opts.next ? { next: true } : {}),
     ...(opts.tokenizer ? { tokenizer: opts.tokenizer } : {}),
   });
-  await saveModel(opts.out, model, { training: { importedFrom: { format: 'keras', model: jsonFile, weights: npzFile }, savedAt: new Date().toISOString() } });
-  report(model, notes, `${jsonFile} + ${npzFile}`, opts.out, opts);
+  const from = weightsFile ? `${modelFile} + ${weightsFile}` : modelFile;
+  await saveModel(opts.out, model, {
+    training: { importedFrom: { format: 'keras', model: modelFile, weights: weightsFile ?? modelFile }, savedAt: new Date().toISOString() },
+  });
+  report(model, notes, from, opts.out, opts);
   return model;
 }

@@ -11,7 +11,7 @@ import { importKerasCommand, importTorchCommand, readLabels } from '../../src/cl
 import { DataError, LstmkitError } from '../../src/core/errors.js';
 import { loadModel } from '../../src/io/modelpath.js';
 import type { SequenceModel } from '../../src/model/model.js';
-import { tempDir } from '../helpers/cli.js';
+import { run, tempDir } from '../helpers/cli.js';
 import { FIXTURES, assertClose } from '../helpers/fixtures.js';
 import { flat, outputsOn } from '../helpers/imported.js';
 
@@ -94,6 +94,27 @@ test('lstmkit import keras: model.json + weights.npz (+ --vocabulary) → a mode
   assert.equal(model.parameterCount, line.parameters);
   const got = outputsOn(model, io.inputs.map((ids) => ids.map((id) => io.options.vocabulary[id]!)));
   io.outputs.forEach((y, b) => assertClose(got[b]!, flat(y), `sequence ${b}`, 1e-5, 1e-6));
+});
+
+test('lstmkit import keras: a .keras archive or an .h5 file alone (the real command line)', async () => {
+  const dir = tempDir();
+  for (const name of ['lstm_regression.keras', 'gru_functional_keras2_sigmoid.h5']) {
+    const out = join(dir, `${name}.lstmkit`);
+    const r = await run(['import', 'keras', join(FIXTURES, 'keras', name), '--out', out]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`from .*${name.replace('.', '\\.')}\\n`));
+    const { model, contents } = await loadModel(out);
+    const io = JSON.parse(readFileSync(join(FIXTURES, 'keras', `${name.split('.')[0]}.io.json`), 'utf8')) as { inputs: number[][][]; outputs: unknown[] };
+    const got = outputsOn(model, io.inputs);
+    // One sigmoid unit p is the two class probabilities [1 − p, p].
+    const want = (y: unknown) => (flat(y).length * 2 === got[0]!.length ? flat(y).flatMap((p) => [1 - p, p]) : flat(y));
+    io.outputs.forEach((y, b) => assertClose(got[b]!, want(y), `${name} sequence ${b}`, 1e-5, 1e-6));
+    const path = join(FIXTURES, 'keras', name);
+    assert.deepEqual((contents.training as { importedFrom: unknown }).importedFrom, { format: 'keras', model: path, weights: path });
+  }
+  const alone = await run(['import', 'keras', join(FIXTURES, 'keras', 'lstm_regression.model.json'), '--out', join(dir, 'x.lstmkit')]);
+  assert.equal(alone.code, 1);
+  assert.match(alone.stderr, /^lstmkit: .*lstm_regression\.model\.json: the architecture alone; give the weights too/);
 });
 
 test('lstmkit import keras: refusals name the file and the layer', async () => {
