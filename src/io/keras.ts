@@ -459,6 +459,8 @@ function checkShape(array: NpyArray, e: Expected, source: string): void {
       `${source}: ${array.name} is a ${last}, but ${e.owner} ${e.weight} comes at this place; write the weights in model.get_weights() order`,
     );
   }
+  const bad = array.data.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) throw new FormatError(`${source}: ${array.name} (${e.owner} ${e.weight}) holds ${array.data[bad]} at [${bad}]; a model's weights are finite`);
 }
 
 /** Transpose a Keras kernel [rows, G·H] into PyTorch's [G·H, rows] with the gate blocks reordered. */

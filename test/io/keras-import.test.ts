@@ -229,6 +229,9 @@ test('weights that do not fit the architecture name the array and the layer', ()
   const m = modelCopy('lstm_regression');
   configOf(m.layers[0]!).batch_shape = [null, 7, 4];
   refused(() => importKeras(m.json, c.arrays), 'arr_0 has shape [3, 20]', 'kernel should be [4, 20]');
+  const nan = c.arrays.map((a) => ({ ...a, data: Float32Array.from(a.data) }));
+  nan[1]!.data[7] = NaN;
+  refused(() => importKeras(c.model, nan, { weightsSource: 'w.npz' }), "w.npz: arr_1 (layer 'lstm' (LSTM) recurrent_kernel) holds NaN at [7]");
 });
 
 test('vocabulary and class lists must fit the layers', () => {
