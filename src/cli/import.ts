@@ -10,8 +10,9 @@ import { importTorch, parseRenames } from '../io/torch.js';
 import type { SequenceModel } from '../model/model.js';
 import { readModelConfig } from './common.js';
 import { readBytes } from './common.js';
+import { checkAgainst, checkReport, headReads, type CheckArgs, type CheckResult } from './importcheck.js';
 
-export interface ImportTorchArgs {
+export interface ImportTorchArgs extends CheckArgs {
   /** The architecture: an lstmkit model config (JSON). */
   config: string;
   out: string;
@@ -22,7 +23,7 @@ export interface ImportTorchArgs {
   log?: (line: string) => void;
 }
 
-export interface ImportKerasArgs {
+export interface ImportKerasArgs extends CheckArgs {
   out: string;
   /** Token strings, one per Embedding row: a JSON array or one per line. */
   vocabulary?: string;
@@ -73,15 +74,16 @@ function describeModel(model: SequenceModel): string {
 }
 
 function report(
-  model: SequenceModel, notes: string[], from: string, out: string,
+  model: SequenceModel, notes: string[], from: string, out: string, checked: CheckResult | null,
   opts: { json?: boolean; log?: (line: string) => void },
 ): void {
   const log = opts.log ?? ((line: string) => console.log(line));
   if (opts.json) {
-    log(JSON.stringify({ out, from, parameters: model.parameterCount, config: model.config, notes }));
+    log(JSON.stringify({ out, from, parameters: model.parameterCount, config: model.config, reads: headReads(model.config.output), checked, notes }));
     return;
   }
   log(`${out}: ${describeModel(model)}, ${model.parameterCount.toLocaleString()} parameters, from ${from}`);
+  for (const line of checkReport(model, checked)) log(`  ${line}`);
   for (const note of notes) log(`  note: ${note}`);
 }
 
@@ -90,10 +92,12 @@ export async function importTorchCommand(file: string, opts: ImportTorchArgs): P
   const weights = decodeSafetensors(await readBytes(file), { source: file });
   const config = await readModelConfig(opts.config);
   const { model, notes } = importTorch(weights, config, { source: file, rename: parseRenames(opts.rename ?? []) });
+  // PyTorch's module returns its head's output: logits for a classifier.
+  const checked = await checkAgainst(model, opts, { source: file, framework: 'PyTorch', form: 'logits', out: opts.out });
   await saveModel(opts.out, model, {
     training: { importedFrom: { format: 'pytorch', weights: file, config: opts.config }, savedAt: new Date().toISOString() },
   });
-  report(model, notes, file, opts.out, opts);
+  report(model, notes, file, opts.out, checked, opts);
   return model;
 }
 
@@ -107,7 +111,7 @@ export async function importKerasCommand(
   const modelBytes = await readBytes(modelFile);
   const weights = weightsFile ? { bytes: await readBytes(weightsFile), source: weightsFile } : undefined;
   const files = readKerasFiles({ bytes: modelBytes, source: modelFile }, weights);
-  const { model, notes } = importKeras(files.modelJson, files.arrays, {
+  const { model, notes, headActivation } = importKeras(files.modelJson, files.arrays, {
     source: modelFile,
     weightsSource: files.weightsSource,
     weightsHint: files.weightsHint,
@@ -117,9 +121,14 @@ export async function importKerasCommand(
     ...(opts.tokenizer ? { tokenizer: opts.tokenizer } : {}),
   });
   const from = weightsFile ? `${modelFile} + ${weightsFile}` : modelFile;
+  // Keras's model returns its head's activation: probabilities after softmax or sigmoid, else values or logits.
+  const checked = await checkAgainst(model, opts, {
+    source: modelFile, framework: 'Keras', form: headActivation === 'linear' ? 'logits' : 'probabilities',
+    sigmoid: headActivation === 'sigmoid', out: opts.out,
+  });
   await saveModel(opts.out, model, {
     training: { importedFrom: { format: 'keras', model: modelFile, weights: weightsFile ?? modelFile }, savedAt: new Date().toISOString() },
   });
-  report(model, notes, from, opts.out, opts);
+  report(model, notes, from, opts.out, checked, opts);
   return model;
 }

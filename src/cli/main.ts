@@ -73,6 +73,8 @@ imports.command('torch')
   .requiredOption('--config <file>', 'the architecture: an lstmkit model config (JSON)')
   .requiredOption('--out <file>', 'model file to write')
   .option('--rename <from=to...>', 'map module names onto embedding, rnn, head (fc=head; module= drops a prefix)')
+  .option('--check <x.jsonl>', 'inputs to run the imported model on (JSONL with "x"); with --expect')
+  .option('--expect <y.json>', 'what your PyTorch model gave for them (a JSON array, one entry per line); no file is written if they differ')
   .option('--json', 'print the report as JSON')
   .action(async (weights: string, o: ImportTorchArgs) => {
     const { importTorchCommand } = await import('./import.js');
@@ -88,6 +90,8 @@ imports.command('keras')
   .option('--classes <file>', 'class labels of the head (JSON array or one per line)')
   .option('--next', 'a per-step model that predicts the next step')
   .addOption(new Option('--tokenizer <kind>', 'how texts are split').choices(['char', 'word']))
+  .option('--check <x.jsonl>', 'inputs to run the imported model on (JSONL with "x"); with --expect')
+  .option('--expect <y.json>', 'what your Keras model gave for them (a JSON array, one entry per line); no file is written if they differ')
   .option('--json', 'print the report as JSON')
   .action(async (model: string, weights: string | undefined, o: ImportKerasArgs) => {
     const { importKerasCommand } = await import('./import.js');

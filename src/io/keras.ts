@@ -67,6 +67,8 @@ export interface ImportedModel {
   model: SequenceModel;
   /** What the import decided that a user should know (defaults filled in, layers skipped). */
   notes: string[];
+  /** The Keras head's activation: what Keras's model outputs (values or logits; probabilities; P(class 1)). */
+  headActivation: 'linear' | 'softmax' | 'sigmoid';
 }
 
 /** One layer of the model, as the JSON gives it. */
@@ -672,5 +674,5 @@ export function importKeras(
     throw new FormatError(`${source}: the model maps to an lstmkit config that is not valid: ${(e as Error).message}`);
   }
   model.loadStateDict(weights);
-  return { model, notes };
+  return { model, notes, headActivation: head.activation };
 }
