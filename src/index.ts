@@ -63,7 +63,8 @@ export { encodeModelFile, decodeModelFile, modelFromFile, FORMAT_VERSION, type M
 export { saveModel, loadModel, readModelFile } from './io/modelpath.js';
 export { encodeSafetensors, decodeSafetensors, type SafetensorsTensor, type SafetensorsFile } from './io/safetensors.js';
 export { importTorch, parseRenames, type TorchImportOptions, type ImportedTorchModel } from './io/torch.js';
-export { importKeras, readKerasModelJson, readKerasWeights, type KerasImportOptions, type ImportedModel } from './io/keras.js';
+export { importKeras, type KerasImportOptions, type ImportedModel } from './io/keras.js';
+export { readKerasFiles, readKerasModelJson, readKerasWeights, type KerasFiles, type KerasSource } from './io/kerasfiles.js';
 export { decodeNpz, parseNpy, type NpyArray } from './io/npz.js';
 export { importOnnx, loadOnnxModel, type OnnxImport, type OnnxImportOptions } from './io/onnx/import.js';
 export { exportOnnx, type OnnxExportOptions } from './io/onnx/export.js';

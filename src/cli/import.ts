@@ -2,15 +2,17 @@
 // lstmkit model file with the same outputs.
 
 import { DataError } from '../core/errors.js';
-import { importKeras, readKerasModelJson, readKerasWeights } from '../io/keras.js';
+import { importKeras } from '../io/keras.js';
+import { readKerasFiles } from '../io/kerasfiles.js';
 import { saveModel } from '../io/modelpath.js';
 import { decodeSafetensors } from '../io/safetensors.js';
 import { importTorch, parseRenames } from '../io/torch.js';
 import type { SequenceModel } from '../model/model.js';
 import { readModelConfig } from './common.js';
 import { readBytes } from './common.js';
+import { checkAgainst, checkReport, headReads, type CheckArgs, type CheckResult } from './importcheck.js';
 
-export interface ImportTorchArgs {
+export interface ImportTorchArgs extends CheckArgs {
   /** The architecture: an lstmkit model config (JSON). */
   config: string;
   out: string;
@@ -21,7 +23,7 @@ export interface ImportTorchArgs {
   log?: (line: string) => void;
 }
 
-export interface ImportKerasArgs {
+export interface ImportKerasArgs extends CheckArgs {
   out: string;
   /** Token strings, one per Embedding row: a JSON array or one per line. */
   vocabulary?: string;
@@ -72,15 +74,16 @@ function describeModel(model: SequenceModel): string {
 }
 
 function report(
-  model: SequenceModel, notes: string[], from: string, out: string,
+  model: SequenceModel, notes: string[], from: string, out: string, checked: CheckResult | null,
   opts: { json?: boolean; log?: (line: string) => void },
 ): void {
   const log = opts.log ?? ((line: string) => console.log(line));
   if (opts.json) {
-    log(JSON.stringify({ out, from, parameters: model.parameterCount, config: model.config, notes }));
+    log(JSON.stringify({ out, from, parameters: model.parameterCount, config: model.config, reads: headReads(model.config.output), checked, notes }));
     return;
   }
   log(`${out}: ${describeModel(model)}, ${model.parameterCount.toLocaleString()} parameters, from ${from}`);
+  for (const line of checkReport(model, checked)) log(`  ${line}`);
   for (const note of notes) log(`  note: ${note}`);
 }
 
@@ -89,28 +92,43 @@ export async function importTorchCommand(file: string, opts: ImportTorchArgs): P
   const weights = decodeSafetensors(await readBytes(file), { source: file });
   const config = await readModelConfig(opts.config);
   const { model, notes } = importTorch(weights, config, { source: file, rename: parseRenames(opts.rename ?? []) });
+  // PyTorch's module returns its head's output: logits for a classifier.
+  const checked = await checkAgainst(model, opts, { source: file, framework: 'PyTorch', form: 'logits', out: opts.out });
   await saveModel(opts.out, model, {
     training: { importedFrom: { format: 'pytorch', weights: file, config: opts.config }, savedAt: new Date().toISOString() },
   });
-  report(model, notes, file, opts.out, opts);
+  report(model, notes, file, opts.out, checked, opts);
   return model;
 }
 
-/** lstmkit import keras model.json weights.npz --out model.lstmkit */
+/**
+ * lstmkit import keras model.keras --out model.lstmkit (or model.h5; or
+ * model.json weights.npz, where the weights may also be .h5 or .keras).
+ */
 export async function importKerasCommand(
-  jsonFile: string, npzFile: string, opts: ImportKerasArgs,
+  modelFile: string, weightsFile: string | undefined, opts: ImportKerasArgs,
 ): Promise<SequenceModel> {
-  const modelJson = readKerasModelJson(await readBytes(jsonFile), jsonFile);
-  const arrays = readKerasWeights(await readBytes(npzFile), npzFile);
-  const { model, notes } = importKeras(modelJson, arrays, {
-    source: jsonFile,
-    weightsSource: npzFile,
+  const modelBytes = await readBytes(modelFile);
+  const weights = weightsFile ? { bytes: await readBytes(weightsFile), source: weightsFile } : undefined;
+  const files = readKerasFiles({ bytes: modelBytes, source: modelFile }, weights);
+  const { model, notes, headActivation } = importKeras(files.modelJson, files.arrays, {
+    source: modelFile,
+    weightsSource: files.weightsSource,
+    weightsHint: files.weightsHint,
     ...(opts.vocabulary ? { vocabulary: await readLabels(opts.vocabulary) } : {}),
     ...(opts.classes ? { classes: await readLabels(opts.classes) } : {}),
     ...(opts.next ? { next: true } : {}),
     ...(opts.tokenizer ? { tokenizer: opts.tokenizer } : {}),
   });
-  await saveModel(opts.out, model, { training: { importedFrom: { format: 'keras', model: jsonFile, weights: npzFile }, savedAt: new Date().toISOString() } });
-  report(model, notes, `${jsonFile} + ${npzFile}`, opts.out, opts);
+  const from = weightsFile ? `${modelFile} + ${weightsFile}` : modelFile;
+  // Keras's model returns its head's activation: probabilities after softmax or sigmoid, else values or logits.
+  const checked = await checkAgainst(model, opts, {
+    source: modelFile, framework: 'Keras', form: headActivation === 'linear' ? 'logits' : 'probabilities',
+    sigmoid: headActivation === 'sigmoid', out: opts.out,
+  });
+  await saveModel(opts.out, model, {
+    training: { importedFrom: { format: 'keras', model: modelFile, weights: weightsFile ?? modelFile }, savedAt: new Date().toISOString() },
+  });
+  report(model, notes, from, opts.out, checked, opts);
   return model;
 }

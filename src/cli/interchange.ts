@@ -10,8 +10,9 @@ import { poolingOf } from '../model/config.js';
 import type { SequenceModel } from '../model/model.js';
 import { readLabels } from './import.js';
 import { readBytes } from './common.js';
+import { checkAgainst, checkReport, headReads, type CheckArgs } from './importcheck.js';
 
-export interface ImportOnnxArgs {
+export interface ImportOnnxArgs extends CheckArgs {
   out: string;
   /** The graph output to import (default: the first). */
   output?: string;
@@ -66,6 +67,8 @@ export async function importOnnxCommand(file: string, opts: ImportOnnxArgs): Pro
     ...(opts.vocabulary ? { vocabulary: await readLabels(opts.vocabulary) } : {}),
     ...(opts.next ? { next: true } : {}),
   });
+  // A graph's classifier output may be logits, probabilities or log-probabilities: the check takes any.
+  const checked = await checkAgainst(model, opts, { source: file, framework: 'the ONNX graph', form: null, out: opts.out });
   await saveModel(opts.out, model, {
     ...(imported.preprocessing !== undefined ? { preprocessing: imported.preprocessing } : {}),
     training: { importedFrom: { format: 'onnx', file: basename(file) }, savedAt: new Date().toISOString() },
@@ -73,10 +76,11 @@ export async function importOnnxCommand(file: string, opts: ImportOnnxArgs): Pro
   if (opts.json) {
     log(JSON.stringify({
       out: opts.out, from: file, parameters: model.parameterCount, config: model.config,
-      batchFirst: imported.batchFirst, notes: imported.notes,
+      batchFirst: imported.batchFirst, reads: headReads(model.config.output), checked, notes: imported.notes,
     }));
   } else {
     log(`${opts.out}: ${describe(model)}, ${model.parameterCount.toLocaleString()} parameters, from ${file}`);
+    for (const line of checkReport(model, checked)) log(`  ${line}`);
     for (const note of imported.notes) log(`  note: ${note}`);
   }
   return model;

@@ -73,6 +73,8 @@ imports.command('torch')
   .requiredOption('--config <file>', 'the architecture: an lstmkit model config (JSON)')
   .requiredOption('--out <file>', 'model file to write')
   .option('--rename <from=to...>', 'map module names onto embedding, rnn, head (fc=head; module= drops a prefix)')
+  .option('--check <x.jsonl>', 'inputs to run the imported model on (JSONL with "x"); with --expect')
+  .option('--expect <y.json>', 'what your PyTorch model gave for them (a JSON array, one entry per line); no file is written if they differ')
   .option('--json', 'print the report as JSON')
   .action(async (weights: string, o: ImportTorchArgs) => {
     const { importTorchCommand } = await import('./import.js');
@@ -80,16 +82,18 @@ imports.command('torch')
   });
 
 imports.command('keras')
-  .description('a Keras model (model.to_json() or .keras) and its weights (.npz)')
-  .argument('<model>', 'model.to_json() output or a .keras archive')
-  .argument('<weights>', '.npz of model.get_weights()')
+  .description('a Keras model: a .keras or .h5 file, or model.to_json() and its weights')
+  .argument('<model>', 'a .keras archive, an .h5 file of model.save, or model.to_json() output')
+  .argument('[weights]', 'weights, if not in <model>: .npz of model.get_weights(), .h5 of model.save_weights, or .keras')
   .requiredOption('--out <file>', 'model file to write')
   .option('--vocabulary <file>', 'token strings of the Embedding rows (JSON array or one per line)')
   .option('--classes <file>', 'class labels of the head (JSON array or one per line)')
   .option('--next', 'a per-step model that predicts the next step')
   .addOption(new Option('--tokenizer <kind>', 'how texts are split').choices(['char', 'word']))
+  .option('--check <x.jsonl>', 'inputs to run the imported model on (JSONL with "x"); with --expect')
+  .option('--expect <y.json>', 'what your Keras model gave for them (a JSON array, one entry per line); no file is written if they differ')
   .option('--json', 'print the report as JSON')
-  .action(async (model: string, weights: string, o: ImportKerasArgs) => {
+  .action(async (model: string, weights: string | undefined, o: ImportKerasArgs) => {
     const { importKerasCommand } = await import('./import.js');
     await importKerasCommand(model, weights, o);
   });

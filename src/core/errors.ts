@@ -32,6 +32,11 @@ export class FormatError extends LstmkitError {
   override name = 'FormatError';
 }
 
+/** An imported model does not reproduce the outputs its source framework gave (lstmkit import --check). */
+export class MismatchError extends LstmkitError {
+  override name = 'MismatchError';
+}
+
 /** Training produced a NaN or Inf. */
 export class DivergenceError extends LstmkitError {
   override name = 'DivergenceError';

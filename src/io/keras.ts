@@ -1,14 +1,14 @@
-// Keras import: a model's architecture (model.to_json(), or the config.json of
-// a .keras archive) and its weights (an .npz of model.get_weights(), in order)
-// become an lstmkit model with the same outputs. What the user runs (Keras 2
-// or 3; a .keras file loads with keras.models.load_model first):
+// Keras import: a model's architecture and weights become an lstmkit model
+// with the same outputs. The files (read by ./kerasfiles.ts): a .keras archive
+// (Keras 3's model.save), a legacy .h5 file (model.save("m.h5")), or the JSON
+// of model.to_json() with the weights as an .npz of model.get_weights() (or
+// an .h5 of model.save_weights). What the user runs for the last, any Keras:
 //
 //   open("model.json", "w").write(model.to_json())
 //   np.savez("weights.npz", *model.get_weights())
 //
 // (np.savez("weights.npz", **{w.path: w.numpy() for w in model.weights}) in
-// Keras 3 works too, and lets the import check each array's name.) The
-// weights file inside a .keras archive is HDF5, which lstmkit does not parse.
+// Keras 3 works too, and lets the import check each array's name.)
 //
 // What maps: [Embedding] → one or more recurrent layers of one kind and size
 // (LSTM, GRU with reset_after=True, SimpleRNN; each one Bidirectional with
@@ -37,7 +37,7 @@ import { FormatError, describeShape } from '../core/errors.js';
 import { gateCount } from '../kernels/backend.js';
 import type { ModelConfig } from '../model/config.js';
 import { SequenceModel, type ModelOptions } from '../model/model.js';
-import { decodeNpz, isHdf5, isZip, unzipEntries, zipEntryNames, type NpyArray } from './npz.js';
+import type { NpyArray } from './npz.js';
 
 type Json = Record<string, unknown>;
 type Cell = 'lstm' | 'gru' | 'rnn';
@@ -47,6 +47,8 @@ export interface KerasImportOptions {
   source?: string;
   /** The weights file, for messages. */
   weightsSource?: string;
+  /** How to write weights that fit, for the message when they do not (default: np.savez of model.get_weights()). */
+  weightsHint?: string;
   /** Token strings for the Embedding rows (default: "0", "1", … — the token ids). */
   vocabulary?: string[];
   /**
@@ -65,10 +67,12 @@ export interface ImportedModel {
   model: SequenceModel;
   /** What the import decided that a user should know (defaults filled in, layers skipped). */
   notes: string[];
+  /** The Keras head's activation: what Keras's model outputs (values or logits; probabilities; P(class 1)). */
+  headActivation: 'linear' | 'softmax' | 'sigmoid';
 }
 
 /** One layer of the model, as the JSON gives it. */
-interface KerasLayer {
+export interface KerasLayer {
   className: string;
   name: string;
   config: Json;
@@ -146,7 +150,7 @@ function inboundNames(node: unknown): string[] {
 }
 
 /** The layers of a Sequential model, or of a Functional one that is a chain, in order. */
-function modelLayers(json: unknown, source: string): KerasLayer[] {
+export function kerasLayers(json: unknown, source: string): KerasLayer[] {
   if (!isObject(json) || typeof json.class_name !== 'string') {
     throw new FormatError(`${source}: not a Keras model description (expected the JSON of model.to_json(), with "class_name" and "config")`);
   }
@@ -457,6 +461,8 @@ function checkShape(array: NpyArray, e: Expected, source: string): void {
       `${source}: ${array.name} is a ${last}, but ${e.owner} ${e.weight} comes at this place; write the weights in model.get_weights() order`,
     );
   }
+  const bad = array.data.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) throw new FormatError(`${source}: ${array.name} (${e.owner} ${e.weight}) holds ${array.data[bad]} at [${bad}]; a model's weights are finite`);
 }
 
 /** Transpose a Keras kernel [rows, G·H] into PyTorch's [G·H, rows] with the gate blocks reordered. */
@@ -495,7 +501,7 @@ export function importKeras(
 ): ImportedModel {
   const source = opts.source ?? '<keras model>';
   const wsource = opts.weightsSource ?? '<weights>';
-  const p = plan(modelLayers(modelJson, source), source);
+  const p = plan(kerasLayers(modelJson, source), source);
   const notes = [...p.notes];
   const first = p.recurrent[0]!;
   const { cell, units: hidden, bidirectional } = first;
@@ -526,7 +532,7 @@ export function importKeras(
     const list = expected.map((e) => `${e.owner} ${e.weight}`).join(', ');
     throw new FormatError(
       `${wsource}: holds ${arrayList.length} arrays, but the model in ${source} has ${expected.length} weights (${list}); ` +
-      'write it with np.savez(path, *model.get_weights()) from the same model',
+      (opts.weightsHint ?? 'write it with np.savez(path, *model.get_weights()) from the same model'),
     );
   }
   const taken = new Map<Expected, NpyArray>();
@@ -668,48 +674,5 @@ export function importKeras(
     throw new FormatError(`${source}: the model maps to an lstmkit config that is not valid: ${(e as Error).message}`);
   }
   model.loadStateDict(weights);
-  return { model, notes };
-}
-
-/**
- * The model description from a file's bytes: the JSON of model.to_json(), or
- * a .keras archive (a zip), whose config.json holds the same JSON.
- */
-export function readKerasModelJson(bytes: Uint8Array, source = '<keras model>'): unknown {
-  let text: string;
-  if (isZip(bytes)) {
-    const entries = unzipEntries(bytes, source, { only: (name) => name === 'config.json' });
-    const config = entries.find(([name]) => name === 'config.json');
-    if (!config) throw new FormatError(`${source}: a zip archive without config.json; expected a .keras archive or the JSON of model.to_json()`);
-    text = new TextDecoder().decode(config[1]);
-  } else if (isHdf5(bytes)) {
-    throw new FormatError(`${source}: an HDF5 (.h5) file, which lstmkit does not read; write the architecture with model.to_json() (see the README)`);
-  } else {
-    text = new TextDecoder().decode(bytes);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new FormatError(`${source}: not valid JSON (${(e as Error).message})`);
-  }
-}
-
-/** The weight arrays from an .npz file, with hints for the files a Keras user may give instead. */
-export function readKerasWeights(bytes: Uint8Array, source = '<weights>'): NpyArray[] {
-  if (isHdf5(bytes)) {
-    throw new FormatError(
-      `${source}: an HDF5 (.h5) weights file, which lstmkit does not read; ` +
-      'write the weights with np.savez(path, *model.get_weights()) (see the README)',
-    );
-  }
-  if (isZip(bytes)) {
-    const names = zipEntryNames(bytes, source);
-    if (names.includes('model.weights.h5') || names.includes('config.json')) {
-      throw new FormatError(
-        `${source}: a .keras archive, whose weights are HDF5, which lstmkit does not read; ` +
-        'write them with np.savez(path, *model.get_weights()) (see the README)',
-      );
-    }
-  }
-  return decodeNpz(bytes, source);
+  return { model, notes, headActivation: head.activation };
 }

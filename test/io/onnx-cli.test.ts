@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
 
-import { DataError, FormatError } from '../../src/core/errors.js';
+import { DataError, FormatError, MismatchError } from '../../src/core/errors.js';
 import { loadModel } from '../../src/io/modelpath.js';
 import { registerOnnxCommands } from '../../src/cli/commands/interchange.js';
 import { tempDir } from '../helpers/cli.js';
@@ -98,4 +98,29 @@ test('the commands refuse bad files with typed errors (main prints them as one l
   await assert.rejects(lstmkit(lines, 'import', 'onnx', join(dir, 'junk.onnx'), '--out', join(dir, 'x.lstmkit')), FormatError);
   assert.ok(!existsSync(join(dir, 'x.lstmkit')));
   await assert.rejects(lstmkit(lines, 'export', 'onnx', join(dir, 'junk.onnx'), '--out', join(dir, 'x.onnx'), '--opset', '9'), /opset|integer from 14/);
+});
+
+test('import onnx --check x.jsonl --expect y.json: the graph\'s own outputs pass; one changed value refuses the import', async () => {
+  const dir = tempDir();
+  const { writeFileSync } = await import('node:fs');
+  const fx = loadFixture<{ runs: { x: JsonTensor; y: JsonTensor }[] }>('onnx', 'gru_2layer_bidir_mean.json');
+  const { x, y } = fx.runs[0]!;
+  const [T, B, F] = x.shape as [number, number, number]; // time-major, as the graph was exported
+  const K = y.shape[1]!;
+  const xs = Array.from({ length: B }, (_, b) => Array.from({ length: T }, (_, t) => x.data.slice((t * B + b) * F, (t * B + b + 1) * F)));
+  const ys = Array.from({ length: B }, (_, b) => y.data.slice(b * K, (b + 1) * K));
+  writeFileSync(join(dir, 'x.jsonl'), xs.map((s) => JSON.stringify({ x: s })).join('\n') + '\n');
+  writeFileSync(join(dir, 'y.json'), JSON.stringify(ys));
+  const source = join(FIXTURES, 'onnx', 'gru_2layer_bidir_mean.onnx');
+  const lines: string[] = [];
+  const check = ['--check', join(dir, 'x.jsonl'), '--expect', join(dir, 'y.json')];
+  await lstmkit(lines, 'import', 'onnx', source, '--out', join(dir, 'ok.lstmkit'), ...check);
+  assert.match(lines.join('\n'), /\n {2}the head reads the mean of the outputs over the valid steps\n {2}checked: 2 sequences of .*x\.jsonl give/);
+  ys[1]![0]! += 0.01;
+  writeFileSync(join(dir, 'y.json'), JSON.stringify(ys));
+  await assert.rejects(
+    lstmkit(lines, 'import', 'onnx', source, '--out', join(dir, 'off.lstmkit'), ...check),
+    (e: unknown) => e instanceof MismatchError && /gru_2layer_bidir_mean\.onnx: .*\(the ONNX graph's outputs\): .*x\.jsonl line 2 gives/.test(e.message),
+  );
+  assert.ok(!existsSync(join(dir, 'off.lstmkit')));
 });

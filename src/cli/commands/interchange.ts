@@ -34,6 +34,8 @@ export function registerOnnxCommands(program: Command, options: { log?: (line: s
     .option('--classes <file>', 'class labels of the head (JSON array or one per line): import a classifier')
     .option('--vocabulary <file>', 'token strings, one per embedding row (JSON array or one per line)')
     .option('--next', 'the per-step output predicts the next step')
+    .option('--check <x.jsonl>', 'inputs to run the imported model on (JSONL with "x"); with --expect')
+    .option('--expect <y.json>', 'what the ONNX graph gave for them (a JSON array, one entry per line); no file is written if they differ')
     .option('--json', 'print the result as JSON')
     .action(async (file: string, o: ImportOnnxArgs) => {
       const { importOnnxCommand } = await import('../interchange.js');
