@@ -27,7 +27,7 @@ import { DataError, MismatchError, ValueError } from '../core/errors.js';
 import { encodeRecords } from '../data/encode.js';
 import type { JsonlRecord } from '../data/jsonl.js';
 import { readJsonl } from '../data/jsonlfile.js';
-import type { ModelConfig } from '../model/config.js';
+import { poolingOf, type ModelConfig } from '../model/config.js';
 import type { SequenceModel } from '../model/model.js';
 import { runBatches } from '../train/evaluate.js';
 import { readJsonFile } from './common.js';
@@ -35,17 +35,17 @@ import { readJsonFile } from './common.js';
 export const CHECK_TOLERANCE = 1e-4;
 const TOLERANCE_TEXT = '1e-4 + 1e-4·|expected|';
 
-type Pooling = NonNullable<ModelConfig['output']['pooling']>;
-
 /** What a sequence head reads of the recurrent outputs, for each pooling kind of the config. */
-const POOLED: Record<Pooling, string> = {
-  last: 'h_n (the final state of each direction)',
+const POOLED: Record<ReturnType<typeof poolingOf>, string> = {
+  hn: 'h_n (the final state of each direction)',
+  lastOutput: "out[:, -1] (the output at each sequence's last step, both directions as they stand there)",
   mean: 'the mean of the outputs over the valid steps',
+  max: 'the maximum of the outputs over the valid steps',
 };
 
 /** Which reading of the recurrent output the head assumes, in words: "the head reads h_n (…)". */
 export function headReads(output: ModelConfig['output']): string {
-  return `the head reads ${output.mode === 'sequence' ? POOLED[output.pooling ?? 'last'] : "every step's output"}`;
+  return `the head reads ${output.mode === 'sequence' ? POOLED[poolingOf(output)] : "every step's output"}`;
 }
 
 export type OutputForm = 'values' | 'logits' | 'probabilities' | 'log-probabilities';
