@@ -7,6 +7,9 @@
 //
 //   npm run bench:serve                                  15 s per mode, 32 connections
 //   npm run bench:serve -- --duration 5 --connections 64 --threads 1 --delays 0,2,5
+//   npm run bench:serve -- --recovery [--overload 900]   p50 / p99 before, during and
+//       1, 10 and 30 s after an overload of that many connections (the queue fills:
+//       503s), batching on: does the server come back at once?
 //
 // --threads is the server's compute threads (default 1: autocannon needs the
 // other core of a two-core machine); --delays the batching windows in ms
@@ -156,8 +159,44 @@ async function main(): Promise<void> {
   }
 }
 
+/** Latency before, during and after an overload, in one server. */
+async function recovery(): Promise<void> {
+  const connections = Number(flag('connections', '32'));
+  const overload = Number(flag('overload', '900'));
+  const threads = flag('threads', '2');
+  const dir = mkdtempSync(join(tmpdir(), 'lstmkit-serve-recovery-'));
+  const model = join(dir, 'model.lstmkit');
+  const config = {
+    input: { type: 'features', size: FEATURES }, rnn: { cell: 'lstm', hiddenSize: HIDDEN, numLayers: LAYERS }, output: { mode: 'sequence', type: 'regression' },
+  } as const;
+  writeFileSync(model, encodeModelFile(new SequenceModel(config, { seed: 1 })));
+  const body = JSON.stringify({ x: Array.from({ length: STEPS }, (_, t) => Array.from({ length: FEATURES }, (_, f) => Math.sin(t + f))) });
+  const { proc, url } = await startServer(model, true, 2, threads);
+  const show = (label: string, r: autocannon.Result): void => console.log(
+    `| ${label} | ${r.requests.average.toFixed(0)} | ${r.latency.p50} ms | ${r.latency.p99} ms | ${r.non2xx + r.errors + r.timeouts} |`,
+  );
+  try {
+    console.log(`lstmkit serve, overload and recovery: ${connections} connections, then ${overload} for 20 s; server threads ${threads}; ` +
+      `load average ${loadavg()[0]!.toFixed(1)} at start; Node ${process.version}\n`);
+    console.log('| phase | req/s | p50 | p99 | non-2xx and errors |\n| --- | ---: | ---: | ---: | ---: |');
+    await load(url, body, connections, 3); // warm-up
+    show(`before, ${connections} connections`, await load(url, body, connections, 5));
+    show(`overload, ${overload} connections`, await load(url, body, overload, 20));
+    for (const wait of [1, 10, 30]) {
+      await new Promise((resolve) => setTimeout(resolve, wait * 1000));
+      show(`${wait} s after`, await load(url, body, connections, 5));
+    }
+  } finally {
+    proc.kill('SIGTERM');
+    await new Promise((resolve) => proc.once('exit', resolve));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 if (process.argv.includes('--child')) {
   await child(flag('child', ''), flag('batching', 'true') === 'true', Number(flag('delay', '2')));
+} else if (process.argv.includes('--recovery')) {
+  await recovery();
 } else {
   await main();
 }
