@@ -164,6 +164,24 @@ test('recurrent dropout masks: one [B, O] per layer and direction, 0 or 1/(1-p),
   assert.equal(spy.unmasked, 4);
 });
 
+test('recurrentDropout 0 in training mode hands the kernels no mask and draws nothing from the generator', () => {
+  const spy = new MaskSpy('float32');
+  const x = randomTensor(new Rng(4), [4, 3, 2]);
+  for (const layer of [
+    new LSTM({ inputSize: 2, hiddenSize: 5, projSize: 3, numLayers: 2, bidirectional: true, recurrentDropout: 0 }, { backend: spy, seed: 1 }),
+    new GRU({ inputSize: 2, hiddenSize: 5, numLayers: 2, recurrentDropout: 0 }, { backend: spy, seed: 2 }),
+    new RNN({ inputSize: 2, hiddenSize: 5, bidirectional: true }, { backend: spy, seed: 3 }),
+  ]) {
+    layer.stateDict(); // parameters first: they are drawn from the same generator
+    const before = layer.getRngState();
+    const out = layer instanceof LSTM ? layer.forward(x) : layer.forward(x);
+    layer.backward(tensor(new Float32Array(out.output.data.length).fill(1), out.output.shape));
+    assert.deepEqual(layer.getRngState(), before, `${layer.constructor.name}: no draws`);
+  }
+  assert.equal(spy.forwardMasks.length + spy.backwardMasks.length, 0);
+  assert.equal(spy.unmasked, 2 * (4 + 2 + 2));
+});
+
 for (const { label, backend } of wasmVariants()) {
   test(`recurrent dropout on the wasm backend matches the reference, layers and directions and packed lengths: ${label}`, () => {
     for (const { name, make } of MAKERS) {
