@@ -1,12 +1,15 @@
 // GRU (PyTorch's: n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))) over all time
 // steps for batch rows b0 … b1-1. Layouts as in src/kernels/reference.ts:
-//   saved: gates [T,B,3H] (x-part in, activated r,z,n out) · hprev [T,B,H] · hn [T,B,H] · hg [B,3H]
-//   scratch: dxg [T,B,3H] · dhg [T,B,3H] · dh [B,H]
-// The caller has put x·W_ihᵀ + b_ih into gates and packed W_hh.
+//   saved: gates [T,B,3H] (x-part in, activated r,z,n out) · hprev [T,B,H] · hn [T,B,H] · hraw [T,B,H] · hg [B,3H]
+//   scratch: dxg [T,B,3H] · dhg [T,B,3H] · dh [B,H] · dhw [B,H]
+// The caller has put x·W_ihᵀ + b_ih into gates and packed W_hh. mask:
+// recurrent dropout's [B, H] on h_{t-1} in W_hh·h, or 0. With a mask, hprev
+// holds h_{t-1} masked (for W_hh), hraw unmasked (for z ⊙ h), and dhw the
+// gradient through W_hh before the mask; without one, neither hraw nor dhw exists.
 
 import { stepProduct, stepColumns } from './gemm';
 import { vsigmoid, vtanh, ssigmoid, stanh } from './math';
-import { el, row, active, zero, initRows, barrier, copyUnits, initUnits } from './rows';
+import { el, row, active, zero, initRows, barrier, copyUnits, initUnits, maskUnits, addMaskedRows } from './rows';
 
 /** Units j0 … j1-1 of one row (pointers at unit j0; gate blocks H floats apart in g, hg and bhh). */
 function cellForward(n: i32, H: i32, g: usize, hg: usize, bhh: usize, h: usize, hnOut: usize, y: usize): void {
@@ -54,7 +57,7 @@ function cellForward(n: i32, H: i32, g: usize, hg: usize, bhh: usize, h: usize, 
  * lstmForward for the two ways threads split the work). whh: W_hh packed as
  * op(B) of h·W_hhᵀ (K = H, N = 3H), packed or in place. bhh: b_hh or 0.
  */
-export function gruForward(T: i32, B: i32, H: i32, reverse: bool, lengths: usize,
+export function gruForward(T: i32, B: i32, H: i32, reverse: bool, lengths: usize, mask: usize,
                            saved: usize, y: usize, ldy: i32, h0: usize, hn: usize,
                            whh: usize, bhh: usize, inPlace: bool, b0: i32, b1: i32, j0: i32, j1: i32, sync: usize, threads: i32): void {
   const G = 3 * H;
@@ -62,7 +65,8 @@ export function gruForward(T: i32, B: i32, H: i32, reverse: bool, lengths: usize
   const gates = saved;
   const hprev = row(gates, TB, G);
   const hnl = row(hprev, TB, H);
-  const hg = row(hnl, TB, H);
+  const hraw = row(hnl, TB, H);
+  const hg = mask != 0 ? row(hraw, TB, H) : hraw;
   const rows = b1 - b0;
   const units = j1 - j0;
   if (rows <= 0 || units <= 0) return;
@@ -70,7 +74,11 @@ export function gruForward(T: i32, B: i32, H: i32, reverse: bool, lengths: usize
   for (let k = 0; k < T; k++) {
     const t = reverse ? T - 1 - k : k;
     const slab = t * B + b0;
-    copyUnits(row(hprev, t * B, H), hn, H, b0, b1, j0, j1);
+    if (mask == 0) copyUnits(row(hprev, t * B, H), hn, H, b0, b1, j0, j1);
+    else {
+      copyUnits(row(hraw, t * B, H), hn, H, b0, b1, j0, j1);
+      maskUnits(row(hprev, t * B, H), hn, mask, H, b0, b1, j0, j1);
+    }
     barrier(sync, threads * (k + 1));
     const h = row(hprev, slab, H);
     if (units == H) stepProduct(rows, G, H, h, H, whh, H, inPlace, true, row(hg, b0, G), G, false);
@@ -136,7 +144,7 @@ function cellBackward(H: i32, g: usize, hp: usize, hnl: usize, dy: usize, dh: us
 }
 
 /** whh: W_hh as op(B) of dhg·W_hh (K = 3H, N = H), packed or in place. */
-export function gruBackward(T: i32, B: i32, H: i32, reverse: bool, lengths: usize,
+export function gruBackward(T: i32, B: i32, H: i32, reverse: bool, lengths: usize, mask: usize,
                             saved: usize, dy: usize, ldy: i32, dhn: usize, scratch: usize,
                             whh: usize, inPlace: bool, b0: i32, b1: i32): void {
   const G = 3 * H;
@@ -144,9 +152,11 @@ export function gruBackward(T: i32, B: i32, H: i32, reverse: bool, lengths: usiz
   const gates = saved;
   const hprev = row(gates, TB, G);
   const hnl = row(hprev, TB, H);
+  const hp = mask != 0 ? row(hnl, TB, H) : hprev; // h_{t-1} unmasked, for z ⊙ h
   const dxg = scratch;
   const dhg = row(dxg, TB, G);
   const dh = row(dhg, TB, G);
+  const dhw = row(dh, B, H);
   const rows = b1 - b0;
   if (rows <= 0) return;
   initRows(dh, dhn, H, b0, b1);
@@ -160,9 +170,14 @@ export function gruBackward(T: i32, B: i32, H: i32, reverse: bool, lengths: usiz
         zero(row(dhg, r, G), G);
         continue;
       }
-      cellBackward(H, row(gates, r, G), row(hprev, r, H), row(hnl, r, H), dy != 0 ? row(dy, r, ldy) : 0,
+      cellBackward(H, row(gates, r, G), row(hp, r, H), row(hnl, r, H), dy != 0 ? row(dy, r, ldy) : 0,
                    row(dh, b, H), row(dxg, r, G), row(dhg, r, G));
     }
-    stepProduct(rows, H, G, row(dhg, slab, G), G, whh, H, inPlace, false, row(dh, b0, H), H, true);
+    if (mask == 0) stepProduct(rows, H, G, row(dhg, slab, G), G, whh, H, inPlace, false, row(dh, b0, H), H, true);
+    else {
+      // dh = dh_t ⊙ z (the unmasked path, written above) + mask ⊙ (dhg · W_hh).
+      stepProduct(rows, H, G, row(dhg, slab, G), G, whh, H, inPlace, false, row(dhw, b0, H), H, false);
+      addMaskedRows(dh, mask, dhw, H, b0, b1);
+    }
   }
 }

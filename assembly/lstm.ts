@@ -4,10 +4,11 @@
 //   scratch: dgates [T,B,4H] · dh [B,O] · dc [B,H] · dr [B,H] · dhs [T,B,O]
 // Before the loop the caller has put x·W_ihᵀ + b_ih + b_hh into gates and
 // packed the recurrent weights (see gemm.ts). Pointers are bytes; 0 = none.
+// mask: recurrent dropout's [B, O] on h_{t-1} in W_hh·h (hprev holds it masked), or 0.
 
 import { stepProduct, stepColumns } from './gemm';
 import { vsigmoid, vtanh, ssigmoid, stanh } from './math';
-import { el, row, active, zero, initRows, addActiveRows, barrier, copyUnits, initUnits } from './rows';
+import { el, row, active, zero, initRows, addActiveRows, barrier, copyUnits, initUnits, maskUnits, maskActiveRows } from './rows';
 
 /**
  * Units j0 … j1-1 of one row of gates (g points at gate i of unit j0; f, g, o
@@ -61,7 +62,7 @@ function cellForward(n: i32, H: i32, g: usize, cState: usize, cOut: usize, rOut:
  * projection. Each step reads h from hprev[t], its saved copy, so a thread
  * may write its units of the next h while others still read this one.
  */
-export function lstmForward(T: i32, B: i32, H: i32, O: i32, reverse: bool, lengths: usize,
+export function lstmForward(T: i32, B: i32, H: i32, O: i32, reverse: bool, lengths: usize, mask: usize,
                             saved: usize, y: usize, ldy: i32, h0: usize, c0: usize, hn: usize, cn: usize,
                             whh: usize, whr: usize, inPlace: bool, b0: i32, b1: i32, j0: i32, j1: i32, sync: usize, threads: i32): void {
   const G = 4 * H;
@@ -81,7 +82,8 @@ export function lstmForward(T: i32, B: i32, H: i32, O: i32, reverse: bool, lengt
   for (let k = 0; k < T; k++) {
     const t = reverse ? T - 1 - k : k;
     const slab = t * B + b0; // first row of this thread's part of step t
-    copyUnits(row(hprev, t * B, O), hn, O, b0, b1, oJ0, oJ1);
+    if (mask == 0) copyUnits(row(hprev, t * B, O), hn, O, b0, b1, oJ0, oJ1);
+    else maskUnits(row(hprev, t * B, O), hn, mask, O, b0, b1, oJ0, oJ1);
     copyUnits(row(cprev, t * B, H), cn, H, b0, b1, j0, j1);
     barrier(sync, threads * (k + 1));
     const h = row(hprev, slab, O);
@@ -160,7 +162,7 @@ function cellBackward(H: i32, g: usize, cPrev: usize, c: usize, dR: usize, dc: u
  * dgates·W_hh (K = 4H, N = O); whr: W_hr for dhs·W_hr (K = O, N = H); packed
  * or in place (see stepProduct).
  */
-export function lstmBackward(T: i32, B: i32, H: i32, O: i32, reverse: bool, lengths: usize,
+export function lstmBackward(T: i32, B: i32, H: i32, O: i32, reverse: bool, lengths: usize, mask: usize,
                              saved: usize, dy: usize, ldy: i32, dhn: usize, dcn: usize, scratch: usize,
                              whh: usize, whr: usize, inPlace: bool, b0: i32, b1: i32): void {
   const G = 4 * H;
@@ -204,5 +206,6 @@ export function lstmBackward(T: i32, B: i32, H: i32, O: i32, reverse: bool, leng
       zero(row(dh, b, O), O);
     }
     stepProduct(rows, O, G, row(dgates, slab, G), G, whh, O, inPlace, false, row(dh, b0, O), O, true);
+    if (mask != 0) maskActiveRows(dh, mask, O, lengths, t, b0, b1);
   }
 }

@@ -3,10 +3,11 @@
 //   saved: hprev [T,B,H] · h [T,B,H] (pre-activation in, h out)
 //   scratch: dpre [T,B,H] · dh [B,H]
 // The caller has put x·W_ihᵀ + b_ih + b_hh into the h block and packed W_hh.
+// mask: recurrent dropout's [B, H] on h_{t-1} in W_hh·h (hprev holds it masked), or 0.
 
 import { stepProduct, stepColumns } from './gemm';
 import { vtanh, stanh } from './math';
-import { el, row, active, zero, initRows, barrier, copyUnits, initUnits } from './rows';
+import { el, row, active, zero, initRows, barrier, copyUnits, initUnits, maskUnits, maskActiveRows } from './rows';
 
 function activate(H: i32, relu: bool, pre: usize, h: usize, y: usize): void {
   const zeros = f32x4.splat(0);
@@ -32,7 +33,7 @@ function activate(H: i32, relu: bool, pre: usize, h: usize, y: usize): void {
  * lstmForward for the two ways threads split the work). whh: W_hh packed as
  * op(B) of h·W_hhᵀ (K = H, N = H), packed or in place.
  */
-export function rnnForward(T: i32, B: i32, H: i32, reverse: bool, relu: bool, lengths: usize,
+export function rnnForward(T: i32, B: i32, H: i32, reverse: bool, relu: bool, lengths: usize, mask: usize,
                            saved: usize, y: usize, ldy: i32, h0: usize, hn: usize,
                            whh: usize, inPlace: bool, b0: i32, b1: i32, j0: i32, j1: i32, sync: usize, threads: i32): void {
   const TB = T * B;
@@ -45,7 +46,8 @@ export function rnnForward(T: i32, B: i32, H: i32, reverse: bool, relu: bool, le
   for (let k = 0; k < T; k++) {
     const t = reverse ? T - 1 - k : k;
     const slab = t * B + b0;
-    copyUnits(row(hprev, t * B, H), hn, H, b0, b1, j0, j1);
+    if (mask == 0) copyUnits(row(hprev, t * B, H), hn, H, b0, b1, j0, j1);
+    else maskUnits(row(hprev, t * B, H), hn, mask, H, b0, b1, j0, j1);
     barrier(sync, threads * (k + 1));
     stepProduct(rows, units, H, row(hprev, slab, H), H, stepColumns(whh, j0, H, H, inPlace, true), H, inPlace, true,
                 el(row(hs, slab, H), j0), H, true);
@@ -80,7 +82,7 @@ function derivative(H: i32, relu: bool, h: usize, dy: usize, dh: usize, dpre: us
 }
 
 /** whh: W_hh as op(B) of dpre·W_hh (K = H, N = H), packed or in place. */
-export function rnnBackward(T: i32, B: i32, H: i32, reverse: bool, relu: bool, lengths: usize,
+export function rnnBackward(T: i32, B: i32, H: i32, reverse: bool, relu: bool, lengths: usize, mask: usize,
                             saved: usize, dy: usize, ldy: i32, dhn: usize, scratch: usize,
                             whh: usize, inPlace: bool, b0: i32, b1: i32): void {
   const TB = T * B;
@@ -102,5 +104,6 @@ export function rnnBackward(T: i32, B: i32, H: i32, reverse: bool, relu: bool, l
       derivative(H, relu, row(hs, r, H), dy != 0 ? row(dy, r, ldy) : 0, row(dh, b, H), row(dpre, r, H));
     }
     stepProduct(rows, H, H, row(dpre, slab, H), H, whh, H, inPlace, false, row(dh, b0, H), H, true);
+    if (mask != 0) maskActiveRows(dh, mask, H, lengths, t, b0, b1);
   }
 }

@@ -92,3 +92,40 @@ export function initUnits(dst: usize, src: usize, width: i32, b0: i32, b1: i32, 
   }
   for (let b = b0; b < b1; b++) memory.fill(el(row(dst, b, width), j0), 0, <usize>(j1 - j0) << 2);
 }
+
+// ---- recurrent dropout: a mask [B, width] on h_{t-1} where it feeds W_hh ----
+
+/** dst[b, j0:j1] = src[b, j0:j1] ⊙ mask[b, j0:j1] for rows b0 … b1-1 of three [*, width] buffers. */
+export function maskUnits(dst: usize, src: usize, mask: usize, width: i32, b0: i32, b1: i32, j0: i32, j1: i32): void {
+  for (let b = b0; b < b1; b++) {
+    const d = el(row(dst, b, width), j0);
+    const s = el(row(src, b, width), j0);
+    const m = el(row(mask, b, width), j0);
+    const n = j1 - j0;
+    let j = 0;
+    for (; j + 4 <= n; j += 4) v128.store(el(d, j), f32x4.mul(v128.load(el(s, j)), v128.load(el(m, j))));
+    for (; j < n; j++) store<f32>(el(d, j), load<f32>(el(s, j)) * load<f32>(el(m, j)));
+  }
+}
+
+/**
+ * dh[b, :n] ⊙= mask[b, :n] for rows b0 … b1-1 active at step t, whose dh is
+ * just the gradient through W_hh (inactive rows pass theirs through).
+ */
+export function maskActiveRows(dh: usize, mask: usize, n: i32, lengths: usize, t: i32, b0: i32, b1: i32): void {
+  for (let b = b0; b < b1; b++) {
+    if (active(lengths, b, t)) maskUnits(dh, dh, mask, n, b, b + 1, 0, n);
+  }
+}
+
+/** dh[b, :n] += mask[b, :n] ⊙ dw[b, :n] for rows b0 … b1-1 (three [*, n] buffers). */
+export function addMaskedRows(dh: usize, mask: usize, dw: usize, n: i32, b0: i32, b1: i32): void {
+  for (let b = b0; b < b1; b++) {
+    const d = row(dh, b, n);
+    const m = row(mask, b, n);
+    const w = row(dw, b, n);
+    let j = 0;
+    for (; j + 4 <= n; j += 4) v128.store(el(d, j), f32x4.add(v128.load(el(d, j)), f32x4.mul(v128.load(el(m, j)), v128.load(el(w, j)))));
+    for (; j < n; j++) store<f32>(el(d, j), load<f32>(el(d, j)) + load<f32>(el(m, j)) * load<f32>(el(w, j)));
+  }
+}

@@ -7,7 +7,7 @@ export { Arena, Workspace, ArrayBufferStorage, type DType, type Floats, type Hea
 export { arenaTensor } from './core/tensor.js';
 export {
   NONE, gateCount, recurrentSavedSize, recurrentScratchSize,
-  type Backend, type CellKind, type RecurrentShape, type RecurrentWeights,
+  type Backend, type CellKind, type RecurrentShape, type RecurrentSizes, type RecurrentWeights,
   type RecurrentForward, type RecurrentBackward, type AdamArgs,
 } from './kernels/backend.js';
 export { ReferenceBackend } from './kernels/reference.js';

@@ -47,6 +47,12 @@ export interface RecurrentForward extends RecurrentShape {
   cn: number; // [B, H] (LSTM only; NONE otherwise)
   /** Saved activations for backward; size from `recurrentSavedSize`. */
   saved: number;
+  /**
+   * Recurrent dropout: a mask [B, O] that multiplies h_{t-1} where it feeds
+   * the recurrent product W_hh·h, the same at every step (the cell state c,
+   * the GRU's z ⊙ h and the emitted h stay unmasked); NONE or left out: none.
+   */
+  recurrentMask?: number;
 }
 
 export interface RecurrentBackward extends RecurrentShape {
@@ -69,6 +75,8 @@ export interface RecurrentBackward extends RecurrentShape {
   dc0: number; // [B, H] written, or NONE
   /** Scratch for backward; size from `recurrentScratchSize`. */
   scratch: number;
+  /** The forward's recurrent mask [B, O], or NONE / left out. */
+  recurrentMask?: number;
 }
 
 export type CellKind = 'lstm' | 'gru' | 'rnn_tanh' | 'rnn_relu';
@@ -79,20 +87,33 @@ export function gateCount(cell: CellKind | 'rnn'): number {
 }
 
 /**
- * Elements of saved activations one direction needs, laid out by time:
+ * Sizes that fix the saved and scratch layouts of one direction. `masked`:
+ * a recurrent mask is given (the GRU then keeps h_{t-1} twice).
+ */
+export interface RecurrentSizes {
+  steps: number;
+  batch: number;
+  hidden: number;
+  output: number;
+  proj: boolean;
+  masked?: boolean;
+}
+
+/**
+ * Elements of saved activations one direction needs, laid out by time
+ * (hprev: h_{t-1} as W_hh multiplies it, masked under recurrent dropout):
  *   LSTM: gates [T,B,4H] (activated i,f,g,o) · hprev [T,B,O] · cprev [T,B,H] · c [T,B,H] · r [T,B,H] (projected only)
  *   GRU:  gates [T,B,3H] (activated r,z,n)   · hprev [T,B,H] · hn [T,B,H] (W_hn h + b_hn)
+ *         · hraw [T,B,H] (masked only: h_{t-1} unmasked, for z ⊙ h) · hg [B,3H] (one step's W_hh h + b_hh)
  *   RNN:  hprev [T,B,H] · h [T,B,H]
  */
-export function recurrentSavedSize(
-  cell: CellKind, s: { steps: number; batch: number; hidden: number; output: number; proj: boolean },
-): number {
+export function recurrentSavedSize(cell: CellKind, s: RecurrentSizes): number {
   const tb = s.steps * s.batch;
   switch (cell) {
     case 'lstm':
       return tb * (4 * s.hidden + s.output + 2 * s.hidden + (s.proj ? s.hidden : 0));
     case 'gru':
-      return tb * (3 * s.hidden + 2 * s.hidden) + s.batch * 3 * s.hidden;
+      return tb * (3 * s.hidden + 2 * s.hidden + (s.masked ? s.hidden : 0)) + s.batch * 3 * s.hidden;
     default:
       return tb * 2 * s.hidden;
   }
@@ -102,18 +123,16 @@ export function recurrentSavedSize(
  * Scratch elements for backward:
  *   LSTM: dgates [T,B,4H] · dh [B,O] · dc [B,H] · dr [B,H] · dhs [T,B,O]
  *         (projected only: every step's dh, for one dW_hr multiply)
- *   GRU:  dxg [T,B,3H] · dhg [T,B,3H] · dh [B,H]
+ *   GRU:  dxg [T,B,3H] · dhg [T,B,3H] · dh [B,H] · dhw [B,H] (masked only: the gradient through W_hh, before the mask)
  *   RNN:  dpre [T,B,H] · dh [B,H]
  */
-export function recurrentScratchSize(
-  cell: CellKind, s: { steps: number; batch: number; hidden: number; output: number; proj: boolean },
-): number {
+export function recurrentScratchSize(cell: CellKind, s: RecurrentSizes): number {
   const tb = s.steps * s.batch;
   switch (cell) {
     case 'lstm':
       return tb * 4 * s.hidden + s.batch * (s.output + 2 * s.hidden) + (s.proj ? tb * s.output : 0);
     case 'gru':
-      return tb * 6 * s.hidden + s.batch * s.hidden;
+      return tb * 6 * s.hidden + s.batch * s.hidden * (s.masked ? 2 : 1);
     default:
       return tb * s.hidden + s.batch * s.hidden;
   }

@@ -97,6 +97,19 @@ export class ReferenceBackend implements Backend {
     else this.copy(p.batch * width, src, dst);
   }
 
+  /**
+   * Recurrent dropout, backward: dh[b, :] ⊙= mask[b, :] on the rows active at
+   * step t, whose dh is just the gradient through W_hh (inactive rows pass
+   * theirs through untouched).
+   */
+  private maskActiveRows(p: RecurrentBackward, t: number, dh: number, mask: number, width: number): void {
+    const h = this.heap;
+    for (let b = 0; b < p.batch; b++) {
+      if (p.lengths !== null && t >= p.lengths[b]!) continue;
+      for (let j = 0; j < width; j++) h[dh + b * width + j]! *= h[mask + b * width + j]!;
+    }
+  }
+
   // ---- LSTM ----------------------------------------------------------------
 
   private lstmForward(p: RecurrentForward): void {
@@ -108,15 +121,18 @@ export class ReferenceBackend implements Backend {
     const cprev = hprev + T * B * O; //   [T, B, H]
     const cs = cprev + T * B * H; //      [T, B, H]
     const rs = cs + T * B * H; //         [T, B, H] (projected only)
+    const mask = p.recurrentMask ?? NONE;
     this.inputProjection(p, G, gates, true);
     this.initState(p, p.h0, p.hn, O);
     this.initState(p, p.c0, p.cn, H);
     for (let k = 0; k < T; k++) {
       const t = p.reverse ? T - 1 - k : k;
       const gt = gates + t * B * G;
-      this.copy(B * O, p.hn, hprev + t * B * O);
+      const hp = hprev + t * B * O; // h_{t-1} as W_hh sees it: masked under recurrent dropout
+      this.copy(B * O, p.hn, hp);
+      if (mask !== NONE) this.mul(B * O, hp, mask, hp);
       this.copy(B * H, p.cn, cprev + t * B * H);
-      this.gemm(false, true, B, G, O, p.hn, O, p.w.whh, O, gt, G, true);
+      this.gemm(false, true, B, G, O, hp, O, p.w.whh, O, gt, G, true);
       const h = this.heap;
       for (let b = 0; b < B; b++) {
         const g = gt + b * G;
@@ -176,6 +192,7 @@ export class ReferenceBackend implements Backend {
     const dc = dh + B * O; //            [B, H]
     const dr = dc + B * H; //            [B, H]
     const dhs = dr + B * H; //           [T, B, O] (projected only)
+    const mask = p.recurrentMask ?? NONE;
     this.initState(p, p.dhn, dh, O);
     this.initState(p, p.dcn, dc, H);
     for (let k = T - 1; k >= 0; k--) {
@@ -225,6 +242,7 @@ export class ReferenceBackend implements Backend {
         for (let j = 0; j < O; j++) h[dh + b * O + j] = 0;
       }
       this.gemm(false, false, B, O, G, dgt, G, p.w.whh, O, dh, O, true);
+      if (mask !== NONE) this.maskActiveRows(p, t, dh, mask, O);
     }
     this.finishBackward(p, G, dgates, dgates, hprev, O);
     if (p.dh0 !== NONE) this.copy(B * O, dh, p.dh0);
@@ -256,13 +274,20 @@ export class ReferenceBackend implements Backend {
     const gates = p.saved; //            [T, B, 3H]  x-part, then activated r, z, n
     const hprev = gates + T * B * G; //  [T, B, H]
     const hnl = hprev + T * B * H; //    [T, B, H]   W_hn h + b_hn
-    const hg = hnl + T * B * H; //       [B, 3H]     W_hh h + b_hh of one step
+    const mask = p.recurrentMask ?? NONE;
+    const hraw = hnl + T * B * H; //     [T, B, H]   h_{t-1} unmasked (masked only)
+    const hg = hraw + (mask === NONE ? 0 : T * B * H); // [B, 3H] W_hh h + b_hh of one step
     this.inputProjection(p, G, gates, false);
     this.initState(p, p.h0, p.hn, H);
     for (let k = 0; k < T; k++) {
       const t = p.reverse ? T - 1 - k : k;
-      this.copy(B * H, p.hn, hprev + t * B * H);
-      this.gemm(false, true, B, G, H, p.hn, H, p.w.whh, H, hg, G, false);
+      const hp = hprev + t * B * H; // h_{t-1} as W_hh sees it; z ⊙ h reads the unmasked state
+      this.copy(B * H, p.hn, hp);
+      if (mask !== NONE) {
+        this.copy(B * H, p.hn, hraw + t * B * H);
+        this.mul(B * H, hp, mask, hp);
+      }
+      this.gemm(false, true, B, G, H, hp, H, p.w.whh, H, hg, G, false);
       if (p.w.bhh !== NONE) this.addBias(B, G, hg, G, p.w.bhh);
       const h = this.heap;
       for (let b = 0; b < B; b++) {
@@ -299,9 +324,12 @@ export class ReferenceBackend implements Backend {
     const gates = p.saved;
     const hprev = gates + T * B * G;
     const hnl = hprev + T * B * H;
+    const mask = p.recurrentMask ?? NONE;
+    const hraw = mask === NONE ? hprev : hnl + T * B * H; // h_{t-1} unmasked, for z ⊙ h
     const dxg = p.scratch; //            [T, B, 3H]  feeds W_ih, b_ih, x
     const dhg = dxg + T * B * G; //      [T, B, 3H]  feeds W_hh, b_hh, h
     const dh = dhg + T * B * G; //       [B, H]
+    const dhw = dh + B * H; //           [B, H]      masked only: the gradient through W_hh
     this.initState(p, p.dhn, dh, H);
     for (let k = T - 1; k >= 0; k--) {
       const t = p.reverse ? T - 1 - k : k;
@@ -320,7 +348,7 @@ export class ReferenceBackend implements Backend {
           const r = h[g + j]!;
           const z = h[g + H + j]!;
           const n = h[g + 2 * H + j]!;
-          const hp = h[hprev + row * H + j]!;
+          const hp = h[hraw + row * H + j]!;
           const dn = dht * (1 - z) * (1 - n * n);
           const dz = dht * (hp - n) * z * (1 - z);
           const dr = dn * h[hnl + row * H + j]! * r * (1 - r);
@@ -333,7 +361,13 @@ export class ReferenceBackend implements Backend {
           h[dh + b * H + j] = dht * z;
         }
       }
-      this.gemm(false, false, B, H, G, dhg + t * B * G, G, p.w.whh, H, dh, H, true);
+      if (mask === NONE) this.gemm(false, false, B, H, G, dhg + t * B * G, G, p.w.whh, H, dh, H, true);
+      else {
+        // dh = dh_t ⊙ z (the unmasked path) + mask ⊙ (dhg · W_hh).
+        this.gemm(false, false, B, H, G, dhg + t * B * G, G, p.w.whh, H, dhw, H, false);
+        const hh = this.heap;
+        for (let i = 0; i < B * H; i++) hh[dh + i]! += hh[mask + i]! * hh[dhw + i]!;
+      }
     }
     this.finishBackward(p, G, dxg, dhg, hprev, H);
     if (p.dh0 !== NONE) this.copy(B * H, dh, p.dh0);
@@ -345,12 +379,15 @@ export class ReferenceBackend implements Backend {
     const { steps: T, batch: B, hidden: H } = p;
     const hprev = p.saved; //            [T, B, H]
     const hs = hprev + T * B * H; //     [T, B, H]  pre-activation, then h
+    const mask = p.recurrentMask ?? NONE;
     this.inputProjection(p, H, hs, true);
     this.initState(p, p.h0, p.hn, H);
     for (let k = 0; k < T; k++) {
       const t = p.reverse ? T - 1 - k : k;
-      this.copy(B * H, p.hn, hprev + t * B * H);
-      this.gemm(false, true, B, H, H, p.hn, H, p.w.whh, H, hs + t * B * H, H, true);
+      const hp = hprev + t * B * H; // h_{t-1} as W_hh sees it: masked under recurrent dropout
+      this.copy(B * H, p.hn, hp);
+      if (mask !== NONE) this.mul(B * H, hp, mask, hp);
+      this.gemm(false, true, B, H, H, hp, H, p.w.whh, H, hs + t * B * H, H, true);
       const h = this.heap;
       for (let b = 0; b < B; b++) {
         const row = t * B + b;
@@ -378,6 +415,7 @@ export class ReferenceBackend implements Backend {
     const hs = hprev + T * B * H;
     const dpre = p.scratch; //           [T, B, H]
     const dh = dpre + T * B * H; //      [B, H]
+    const mask = p.recurrentMask ?? NONE;
     this.initState(p, p.dhn, dh, H);
     for (let k = T - 1; k >= 0; k--) {
       const t = p.reverse ? T - 1 - k : k;
@@ -397,6 +435,7 @@ export class ReferenceBackend implements Backend {
         }
       }
       this.gemm(false, false, B, H, H, dpre + t * B * H, H, p.w.whh, H, dh, H, true);
+      if (mask !== NONE) this.maskActiveRows(p, t, dh, mask, H);
     }
     this.finishBackward(p, H, dpre, dpre, hprev, H);
     if (p.dh0 !== NONE) this.copy(B * H, dh, p.dh0);

@@ -1,14 +1,14 @@
 // The recurrent stack shared by LSTM, GRU and RNN: layers × directions of one
 // cell kind, PyTorch's options and state-dict names, dropout between layers,
-// packed-sequence lengths. Each direction of each layer is one backend call
-// over all time steps (input projection as one multiply, then only the
-// recurrent product per step).
+// recurrent dropout (Keras's), packed-sequence lengths. Each direction of
+// each layer is one backend call over all time steps (input projection as
+// one multiply, then only the recurrent product per step).
 
 import { ShapeError, ValueError, assertFinite, describeShape, positiveInt } from '../core/errors.js';
 import { arenaTensor, checkShape, tensor, type ArenaTensor, type Tensor } from '../core/tensor.js';
 import {
   NONE, gateCount, recurrentSavedSize, recurrentScratchSize,
-  type CellKind, type RecurrentWeights,
+  type CellKind, type RecurrentSizes, type RecurrentWeights,
 } from '../kernels/backend.js';
 import { Module, type ModuleOptions } from './module.js';
 import { uniformInit, type ParamSpec } from './params.js';
@@ -23,6 +23,15 @@ export interface RecurrentOptions {
   batchFirst?: boolean;
   /** Dropout on the outputs of every layer but the last, in training mode. */
   dropout?: number;
+  /**
+   * Variational recurrent dropout (Gal & Ghahramani; Keras's `recurrent_dropout`):
+   * in training mode, each layer and direction draws one mask per sequence
+   * and unit per forward, and h_{t-1} is multiplied by it where it feeds
+   * W_hh·h at every step (inverted: kept units scaled by 1/(1-p)). The LSTM
+   * cell state, the GRU's z ⊙ h and the emitted outputs are not masked.
+   * Not a PyTorch option; 0 (the default) changes nothing.
+   */
+  recurrentDropout?: number;
   bidirectional?: boolean;
 }
 
@@ -53,6 +62,7 @@ export abstract class Recurrent extends Module {
   readonly bias: boolean;
   readonly batchFirst: boolean;
   readonly dropout: number;
+  readonly recurrentDropout: number;
   readonly bidirectional: boolean;
 
   protected abstract readonly cell: CellKind;
@@ -62,7 +72,7 @@ export abstract class Recurrent extends Module {
 
   private last: {
     T: number; B: number; lengths: Int32Array | null;
-    inputs: number[]; h0: number; c0: number; masks: number[]; saved: number[];
+    inputs: number[]; h0: number; c0: number; masks: number[]; saved: number[]; recurrentMasks: number[];
   } | undefined;
 
   constructor(opts: RecurrentOptions & { projSize?: number }, module: ModuleOptions = {}) {
@@ -75,6 +85,10 @@ export abstract class Recurrent extends Module {
     this.batchFirst = opts.batchFirst ?? false;
     this.dropout = opts.dropout ?? 0;
     if (!(this.dropout >= 0 && this.dropout < 1)) throw new ValueError(`${name}: dropout must be in [0, 1), got ${this.dropout}`);
+    this.recurrentDropout = opts.recurrentDropout ?? 0;
+    if (!(this.recurrentDropout >= 0 && this.recurrentDropout < 1)) {
+      throw new ValueError(`${name}: recurrentDropout must be in [0, 1), got ${this.recurrentDropout}`);
+    }
     this.bidirectional = opts.bidirectional ?? false;
     this.projSize = opts.projSize ?? 0;
     const badProjSize = !Number.isInteger(this.projSize) || this.projSize < 0
@@ -137,8 +151,8 @@ export abstract class Recurrent extends Module {
     };
   }
 
-  private sizes(T: number, B: number): { steps: number; batch: number; hidden: number; output: number; proj: boolean } {
-    return { steps: T, batch: B, hidden: this.hiddenSize, output: this.outputSize, proj: this.projSize > 0 };
+  private sizes(T: number, B: number, masked: boolean): RecurrentSizes {
+    return { steps: T, batch: B, hidden: this.hiddenSize, output: this.outputSize, proj: this.projSize > 0, masked };
   }
 
   /**
@@ -166,7 +180,9 @@ export abstract class Recurrent extends Module {
     const masks: number[] = [];
     const saved: number[] = [];
     const inputs: number[] = [];
-    const savedSize = recurrentSavedSize(this.cell, this.sizes(T, B));
+    const recurrentMasks: number[] = [];
+    const masked = this.training && this.recurrentDropout > 0;
+    const savedSize = recurrentSavedSize(this.cell, this.sizes(T, B, masked));
     let input = x.offset;
     let inSize = this.inputSize;
     let y = NONE;
@@ -177,6 +193,8 @@ export abstract class Recurrent extends Module {
         const k = l * D + d;
         const s = this.ws.get(`saved${k}`, savedSize);
         saved.push(s);
+        const recurrentMask = masked ? this.recurrentMask(k, B) : NONE;
+        recurrentMasks.push(recurrentMask);
         this.backend.recurrentForward(this.cell, {
           steps: T, batch: B, input: inSize, hidden: H, output: O, reverse: d === 1, lengths,
           w: this.weights(l, d, false),
@@ -187,6 +205,7 @@ export abstract class Recurrent extends Module {
           hn: hn.offset + k * B * O,
           cn: cn ? cn.offset + k * B * H : NONE,
           saved: s,
+          recurrentMask,
         });
       }
       input = y;
@@ -203,8 +222,23 @@ export abstract class Recurrent extends Module {
         input = dropped;
       } else masks.push(NONE);
     }
-    this.last = { T, B, lengths, inputs, h0, c0, masks, saved };
+    this.last = { T, B, lengths, inputs, h0, c0, masks, saved, recurrentMasks };
     return { output: arenaTensor(y, [T, B, F]), h: hn, c: cn };
+  }
+
+  /**
+   * Recurrent dropout: direction k's mask [B, O] for this forward, one draw
+   * per sequence and unit from the tree's generator, each 0 with probability
+   * p and 1/(1-p) otherwise.
+   */
+  private recurrentMask(k: number, B: number): number {
+    const n = B * this.outputSize;
+    const mask = this.ws.get(`recurrentMask${k}`, n);
+    const heap = this.backend.arena.heap;
+    const p = this.recurrentDropout;
+    const keep = 1 / (1 - p);
+    for (let i = 0; i < n; i++) heap[mask + i] = this.rng.uniform() < p ? 0 : keep;
+    return mask;
   }
 
   /**
@@ -230,7 +264,8 @@ export abstract class Recurrent extends Module {
     if (grads.dc) checkArenaShape(grads.dc, [L * D, B, H], `${name} dc`);
     const dhn = grads.dh?.offset ?? NONE;
     const dcn = grads.dc?.offset ?? NONE;
-    const scratch = this.ws.get('scratch', recurrentScratchSize(this.cell, this.sizes(T, B)));
+    const masked = last.recurrentMasks.some((m) => m !== NONE);
+    const scratch = this.ws.get('scratch', recurrentScratchSize(this.cell, this.sizes(T, B, masked)));
     const dh0 = this.ws.tensor('dh0', [L * D, B, O]);
     const dc0 = lstm ? this.ws.tensor('dc0', [L * D, B, H]) : undefined;
     let dyl = grads.dOutput?.offset ?? NONE;
@@ -256,6 +291,7 @@ export abstract class Recurrent extends Module {
           dh0: dh0.offset + k * B * O,
           dc0: dc0 ? dc0.offset + k * B * H : NONE,
           scratch,
+          recurrentMask: last.recurrentMasks[k]!,
         });
       }
       const mask = l > 0 ? last.masks[l - 1]! : NONE;

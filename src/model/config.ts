@@ -34,7 +34,18 @@ export const RnnSchema = Type.Object({
   hiddenSize: PositiveInt,
   numLayers: Type.Optional(PositiveInt),
   bidirectional: Type.Optional(Type.Boolean()),
+  /** Dropout on the outputs of every layer but the last (PyTorch's `dropout`), in training. */
   dropout: Type.Optional(Type.Number({ minimum: 0, exclusiveMaximum: 1 })),
+  /**
+   * Variational recurrent dropout (Keras's `recurrent_dropout`; not a PyTorch
+   * option): in training, each layer and direction draws one mask per
+   * sequence and hidden unit for the whole sequence, and h_{t-1} is multiplied
+   * by it where it feeds the recurrent weights W_hh at every step (kept units
+   * scaled by 1/(1-p)). The LSTM cell state, the GRU's z ⊙ h and the layer's
+   * outputs are not masked; a projected LSTM masks its projected state.
+   * Evaluation and prediction use no mask; 0 (the default) changes nothing.
+   */
+  recurrentDropout: Type.Optional(Type.Number({ minimum: 0, exclusiveMaximum: 1 })),
   projSize: Type.Optional(Type.Integer({ minimum: 0 })),
   nonlinearity: Type.Optional(Type.Union([Type.Literal('tanh'), Type.Literal('relu')])),
 }, { additionalProperties: false });

@@ -78,7 +78,7 @@ export class SequenceModel extends Module {
     const inputSize = input.type === 'tokens' ? input.embeddingDim : input.size;
     const common = {
       inputSize, hiddenSize: rnn.hiddenSize, numLayers: rnn.numLayers ?? 1,
-      bidirectional: rnn.bidirectional ?? false, dropout: rnn.dropout ?? 0,
+      bidirectional: rnn.bidirectional ?? false, dropout: rnn.dropout ?? 0, recurrentDropout: rnn.recurrentDropout ?? 0,
     };
     this.rnn = this.addModule('rnn', rnn.cell === 'lstm' ? new LSTM({ ...common, projSize: rnn.projSize ?? 0 }, module)
       : rnn.cell === 'gru' ? new GRU(common, module)

@@ -78,6 +78,36 @@ const cases: Case[] = [
     make: (backend) => new RNN({ inputSize: 3, hiddenSize: 5, nonlinearity: 'relu', bidirectional: true }, { backend, seed: 6 }),
     lengths: [3, 4, 2],
   },
+  // Recurrent dropout in training mode: a mask per layer, direction and sequence on h_{t-1} in W_hh·h.
+  {
+    name: 'LSTM 2 layers, bidirectional, projected, packed, recurrent dropout 0.4 and dropout 0.3 (training mode)',
+    make: (backend) => new LSTM({
+      inputSize: 3, hiddenSize: 5, numLayers: 2, bidirectional: true, projSize: 3, recurrentDropout: 0.4, dropout: 0.3,
+    }, { backend, seed: 9 }),
+    lengths: [4, 2, 3], initial: true,
+  },
+  {
+    name: 'LSTM with recurrent dropout 0.5 (training mode)',
+    make: (backend) => new LSTM({ inputSize: 2, hiddenSize: 4, recurrentDropout: 0.5 }, { backend, seed: 10 }),
+    initial: true,
+  },
+  {
+    name: 'GRU 2 layers bidirectional packed, recurrent dropout 0.5 (training mode)',
+    make: (backend) => new GRU({ inputSize: 3, hiddenSize: 4, numLayers: 2, bidirectional: true, recurrentDropout: 0.5 }, { backend, seed: 11 }),
+    lengths: [2, 4, 3], initial: true,
+  },
+  {
+    name: 'RNN tanh 2 layers, recurrent dropout 0.4 (training mode)',
+    make: (backend) => new RNN({ inputSize: 3, hiddenSize: 4, numLayers: 2, recurrentDropout: 0.4 }, { backend, seed: 12 }),
+    initial: true,
+  },
+  {
+    name: 'RNN relu bidirectional packed, recurrent dropout 0.3 (training mode)',
+    make: (backend) => new RNN({
+      inputSize: 3, hiddenSize: 5, nonlinearity: 'relu', bidirectional: true, recurrentDropout: 0.3,
+    }, { backend, seed: 13 }),
+    lengths: [3, 4, 2], initial: true,
+  },
 ];
 
 for (const c of cases) {
@@ -97,7 +127,7 @@ for (const c of cases) {
     const rH = randomTensor(rng, [LD, B, O]);
     const rC = randomTensor(rng, [LD, B, layer.hiddenSize]);
     const fwd = c.lengths ? { lengths: c.lengths } : {};
-    // Dropout draws its masks from the layer's generator: replaying its state replays the masks.
+    // Dropout (between layers and recurrent) draws its masks from the layer's generator: replaying its state replays the masks.
     // (Parameters are created, from the same generator, on first use: create them first.)
     layer.stateDict();
     const rngState = layer.getRngState();

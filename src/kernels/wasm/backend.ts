@@ -314,17 +314,19 @@ export class WasmBackend implements Backend {
     const units = cell === 'lstm' && p.w.whr !== NONE ? null : this.unitSplit(T, B, H, G, K);
     const whh = inPlace ? p.w.whh * 4 : this.packWeights('whh', true, p.w.whh, K, K, G, units);
     const lengths = this.lengthsPointer(p.lengths, B);
+    // Recurrent dropout: the kernels keep h_{t-1} ⊙ mask in hprev, which every product of a step reads.
+    const mask = ptr(p.recurrentMask ?? NONE);
     const head = [T, B, H] as const;
     let split: { jobs: Job[]; alone: Job };
     if (cell === 'lstm') {
       const whr = p.w.whr === NONE ? 0 : inPlace ? p.w.whr * 4 : this.packWeights('whr', true, p.w.whr, H, H, O);
-      split = this.recurrentJobs('lstmForward', [...head, O, p.reverse, lengths, p.saved * 4, p.y * 4, p.ldy,
+      split = this.recurrentJobs('lstmForward', [...head, O, p.reverse, lengths, mask, p.saved * 4, p.y * 4, p.ldy,
         ptr(p.h0), ptr(p.c0), p.hn * 4, p.cn * 4, whh, whr, inPlace], T, B, H, G, K, false, units);
     } else if (cell === 'gru') {
-      split = this.recurrentJobs('gruForward', [...head, p.reverse, lengths, p.saved * 4, p.y * 4, p.ldy,
+      split = this.recurrentJobs('gruForward', [...head, p.reverse, lengths, mask, p.saved * 4, p.y * 4, p.ldy,
         ptr(p.h0), p.hn * 4, whh, ptr(p.w.bhh), inPlace], T, B, H, G, K, false, units);
     } else {
-      split = this.recurrentJobs('rnnForward', [...head, p.reverse, cell === 'rnn_relu', lengths, p.saved * 4, p.y * 4, p.ldy,
+      split = this.recurrentJobs('rnnForward', [...head, p.reverse, cell === 'rnn_relu', lengths, mask, p.saved * 4, p.y * 4, p.ldy,
         ptr(p.h0), p.hn * 4, whh, inPlace], T, B, H, G, K, false, units);
     }
     if (units) this.runTimed(`${cell}:${B}:${H}:${K}`, T, split.jobs, split.alone);
@@ -365,6 +367,7 @@ export class WasmBackend implements Backend {
     const inPlace = readsInPlace(T, B);
     const whh = inPlace ? p.w.whh * 4 : this.packWeights('whh', false, p.w.whh, K, G, K);
     const lengths = this.lengthsPointer(p.lengths, B);
+    const mask = ptr(p.recurrentMask ?? NONE);
     const head = [T, B, H] as const;
     const loop = (kernel: Job['kernel'], args: (number | boolean)[]): void => {
       const split = this.recurrentJobs(kernel, args, T, B, H, G, K, true);
@@ -373,24 +376,24 @@ export class WasmBackend implements Backend {
     // Where the loop leaves its results (layouts of recurrentSavedSize / recurrentScratchSize).
     let dxg: number; //   [T, B, G] feeds W_ih, b_ih, x
     let dhg: number; //   [T, B, G] feeds W_hh, b_hh
-    let hprev: number; // [T, B, K]
+    let hprev: number; // [T, B, K], masked under recurrent dropout as W_hh saw it
     let dh: number; //    [B, K]
     if (lstm) {
       const whr = p.w.whr === NONE ? 0 : inPlace ? p.w.whr * 4 : this.packWeights('whr', false, p.w.whr, H, O, H);
-      loop('lstmBackward', [...head, O, p.reverse, lengths, p.saved * 4, ptr(p.dy), p.ldy,
+      loop('lstmBackward', [...head, O, p.reverse, lengths, mask, p.saved * 4, ptr(p.dy), p.ldy,
         ptr(p.dhn), ptr(p.dcn), p.scratch * 4, whh, whr, inPlace]);
       dxg = dhg = p.scratch;
       hprev = p.saved + rows * G;
       dh = p.scratch + rows * G;
     } else if (cell === 'gru') {
-      loop('gruBackward', [...head, p.reverse, lengths, p.saved * 4, ptr(p.dy), p.ldy,
+      loop('gruBackward', [...head, p.reverse, lengths, mask, p.saved * 4, ptr(p.dy), p.ldy,
         ptr(p.dhn), p.scratch * 4, whh, inPlace]);
       dxg = p.scratch;
       dhg = p.scratch + rows * G;
       hprev = p.saved + rows * G;
       dh = dhg + rows * G;
     } else {
-      loop('rnnBackward', [...head, p.reverse, cell === 'rnn_relu', lengths, p.saved * 4, ptr(p.dy), p.ldy,
+      loop('rnnBackward', [...head, p.reverse, cell === 'rnn_relu', lengths, mask, p.saved * 4, ptr(p.dy), p.ldy,
         ptr(p.dhn), p.scratch * 4, whh, inPlace]);
       dxg = dhg = p.scratch;
       hprev = p.saved;

@@ -27,22 +27,22 @@ export interface Kernels {
   adam(n: number, param: number, grad: number, m: number, v: number, beta1: number, oneMinusBeta1: number,
        beta2: number, oneMinusBeta2: number, eps: number, weightDecay: number, decoupled: boolean, decay: number,
        stepSize: number, bc2Sqrt: number): void;
-  lstmForward(T: number, B: number, H: number, O: number, reverse: boolean, lengths: number, saved: number,
+  lstmForward(T: number, B: number, H: number, O: number, reverse: boolean, lengths: number, mask: number, saved: number,
               y: number, ldy: number, h0: number, c0: number, hn: number, cn: number, whh: number, whr: number,
               inPlace: boolean, b0: number, b1: number, j0: number, j1: number, sync: number, threads: number): void;
-  lstmBackward(T: number, B: number, H: number, O: number, reverse: boolean, lengths: number, saved: number,
+  lstmBackward(T: number, B: number, H: number, O: number, reverse: boolean, lengths: number, mask: number, saved: number,
                dy: number, ldy: number, dhn: number, dcn: number, scratch: number, whh: number, whr: number,
                inPlace: boolean, b0: number, b1: number): void;
-  gruForward(T: number, B: number, H: number, reverse: boolean, lengths: number, saved: number, y: number, ldy: number,
+  gruForward(T: number, B: number, H: number, reverse: boolean, lengths: number, mask: number, saved: number, y: number, ldy: number,
              h0: number, hn: number, whh: number, bhh: number, inPlace: boolean, b0: number, b1: number,
              j0: number, j1: number, sync: number, threads: number): void;
-  gruBackward(T: number, B: number, H: number, reverse: boolean, lengths: number, saved: number,
+  gruBackward(T: number, B: number, H: number, reverse: boolean, lengths: number, mask: number, saved: number,
               dy: number, ldy: number, dhn: number, scratch: number, whh: number,
               inPlace: boolean, b0: number, b1: number): void;
-  rnnForward(T: number, B: number, H: number, reverse: boolean, relu: boolean, lengths: number, saved: number,
+  rnnForward(T: number, B: number, H: number, reverse: boolean, relu: boolean, lengths: number, mask: number, saved: number,
              y: number, ldy: number, h0: number, hn: number, whh: number, inPlace: boolean, b0: number, b1: number,
              j0: number, j1: number, sync: number, threads: number): void;
-  rnnBackward(T: number, B: number, H: number, reverse: boolean, relu: boolean, lengths: number, saved: number,
+  rnnBackward(T: number, B: number, H: number, reverse: boolean, relu: boolean, lengths: number, mask: number, saved: number,
               dy: number, ldy: number, dhn: number, scratch: number, whh: number,
               inPlace: boolean, b0: number, b1: number): void;
   expf32(x: number): number;
