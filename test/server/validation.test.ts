@@ -47,6 +47,10 @@ const cases: Case[] = [
   { name: 'null for a number', body: { x: [[1, null]] }, status: 400, code: 'invalid_argument', field: 'x[0][1]', message: /must be a number/ },
   { name: 'a number too large for a float', body: '{"x": [[1, 1e400]]}', status: 400, code: 'invalid_argument', field: 'x[0][1]', message: /must be a number/ },
   {
+    name: 'a number finite in float64, beyond float32', body: '{"x": [[1e39, 1e39]]}',
+    status: 400, code: 'invalid_argument', field: 'x[0][0]', message: /x\[0\]\[0\] is 1e\+39, beyond float32's range/,
+  },
+  {
     name: 'an empty sequence', body: { x: [] },
     status: 400, code: 'invalid_argument', field: 'x', message: /x: has 0 items, fewer than 1 \(expected steps of 2 numbers\)/,
   },
