@@ -55,7 +55,11 @@ test('a checkpoint whose trainer state is not one is a FormatError on resume', a
   const dir = mkdtempSync(join(tmpdir(), 'lstmkit-hostile-'));
   const bytes = readFileSync(join(FIXTURES, 'legacy', 'a-epoch2-last.lstmkit'));
   const file = decodeSafetensors(new Uint8Array(bytes));
-  for (const [state, message] of [['{}', /metadata trainer: \w+ is missing/], ['{"epoch": 2, "optimizer": 5}', /metadata trainer: \w+ (must be|is missing|expected)/]] as const) {
+  const cases = [
+    ['{}', /metadata trainer: \w+ is missing/],
+    ['{"epoch": 2, "optimizer": 5}', /metadata trainer: \w+ (must be|is missing|expected)/],
+  ] as const;
+  for (const [state, message] of cases) {
     const path = join(dir, 'last.lstmkit');
     writeFileSync(path, encodeSafetensors(file.tensors, { ...file.metadata, trainer: state }));
     await assert.rejects(Trainer.resume(path, { epochs: 3 }), (e: unknown) => e instanceof FormatError && message.test((e as Error).message));

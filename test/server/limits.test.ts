@@ -137,7 +137,7 @@ test('a client that stalls mid-body is cut off at the request timeout, not 30-90
     });
     const seconds = (performance.now() - started) / 1000;
     assert.ok(seconds < 3, `the stalled request held its connection ${seconds.toFixed(1)} s against a 1 s timeout`);
-    assert.ok(answer === '' || /^HTTP\/1\.1 408/.test(answer), answer.slice(0, 80));
+    assert.ok(answer === '' || answer.startsWith('HTTP/1.1 408'), answer.slice(0, 80));
   } finally {
     await s.close();
   }
