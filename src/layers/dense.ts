@@ -15,7 +15,8 @@ export class Dense extends TensorModule {
   readonly inFeatures: number;
   readonly outFeatures: number;
   readonly bias: boolean;
-  private last: { x: ArenaTensor; rows: number } | undefined;
+  /** What each forward kept for its backward, by tape slot (-1 outside a loop; see RecurrentArenaOptions.slot). */
+  private readonly tape = new Map<number, { x: ArenaTensor; rows: number }>();
 
   constructor(opts: DenseOptions, module: ModuleOptions = {}) {
     super(module);
@@ -33,24 +34,24 @@ export class Dense extends TensorModule {
   }
 
   /** y [..., out] = x [..., in] · Wᵀ + b. */
-  forwardArena(x: ArenaTensor): ArenaTensor {
+  forwardArena(x: ArenaTensor, slot?: number): ArenaTensor {
     if (x.shape[x.shape.length - 1] !== this.inFeatures) {
       throw new ShapeError(`Dense: input has shape ${describeShape(x.shape)}, expected last dimension ${this.inFeatures}`);
     }
     const rows = sizeOf(x.shape) / this.inFeatures;
-    const y = this.ws.tensor('y', [...x.shape.slice(0, -1), this.outFeatures]);
+    const y = this.ws.tensor(slot === undefined ? 'y' : `y@${slot}`, [...x.shape.slice(0, -1), this.outFeatures]);
     this.backend.gemm(
       false, true, rows, this.outFeatures, this.inFeatures,
       x.offset, this.inFeatures, this.param('weight'), this.inFeatures, y.offset, this.outFeatures, false,
     );
     if (this.bias) this.backend.addBias(rows, this.outFeatures, y.offset, this.outFeatures, this.param('bias'));
-    this.last = { x, rows };
+    this.tape.set(slot ?? -1, { x, rows });
     return y;
   }
 
   /** Adds dW, db; returns dx [..., in], or undefined when not wanted. */
-  backwardArena(dy: ArenaTensor, wantDx = true): ArenaTensor | undefined {
-    const last = this.last;
+  backwardArena(dy: ArenaTensor, wantDx = true, slot?: number): ArenaTensor | undefined {
+    const last = this.tape.get(slot ?? -1);
     if (!last) throw new ValueError('Dense.backward called before forward');
     const { x, rows } = last;
     if (sizeOf(dy.shape) !== rows * this.outFeatures) {
@@ -63,7 +64,7 @@ export class Dense extends TensorModule {
     );
     if (this.bias) b.sumRows(rows, this.outFeatures, dy.offset, this.outFeatures, this.grad('bias'));
     if (!wantDx) return undefined;
-    const dx = this.ws.tensor('dx', x.shape);
+    const dx = this.ws.tensor(slot === undefined ? 'dx' : `dx@${slot}`, x.shape);
     b.gemm(
       false, false, rows, this.inFeatures, this.outFeatures,
       dy.offset, this.outFeatures, this.param('weight'), this.inFeatures, dx.offset, this.inFeatures, false,

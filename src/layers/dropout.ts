@@ -8,7 +8,8 @@ import { TensorModule, type ModuleOptions } from './module.js';
 
 export class Dropout extends TensorModule {
   readonly p: number;
-  private mask: ArenaTensor | undefined; // of the last training forward; undefined in eval
+  /** Each training forward's mask, by tape slot (-1 outside a loop); none in eval. */
+  private readonly tape = new Map<number, ArenaTensor | undefined>();
 
   constructor(p = 0.5, module: ModuleOptions = {}) {
     super(module);
@@ -16,27 +17,29 @@ export class Dropout extends TensorModule {
     this.p = p;
   }
 
-  forwardArena(x: ArenaTensor): ArenaTensor {
+  forwardArena(x: ArenaTensor, slot?: number): ArenaTensor {
     if (!this.training || this.p === 0) {
-      this.mask = undefined;
+      this.tape.set(slot ?? -1, undefined);
       return x;
     }
     const n = sizeOf(x.shape);
-    const mask = this.ws.tensor('mask', x.shape);
-    const y = this.ws.tensor('y', x.shape);
+    const at = slot === undefined ? '' : `@${slot}`;
+    const mask = this.ws.tensor(`mask${at}`, x.shape);
+    const y = this.ws.tensor(`y${at}`, x.shape);
     const heap = this.backend.arena.heap;
     const keep = 1 / (1 - this.p);
     for (let i = 0; i < n; i++) heap[mask.offset + i] = this.rng.uniform() < this.p ? 0 : keep;
     this.backend.mul(n, x.offset, mask.offset, y.offset);
-    this.mask = mask;
+    this.tape.set(slot ?? -1, mask);
     return y;
   }
 
-  backwardArena(dy: ArenaTensor, wantDx = true): ArenaTensor | undefined {
+  backwardArena(dy: ArenaTensor, wantDx = true, slot?: number): ArenaTensor | undefined {
     if (!wantDx) return undefined;
-    if (!this.mask) return dy;
-    const dx = this.ws.tensor('dx', dy.shape);
-    this.backend.mul(sizeOf(dy.shape), dy.offset, this.mask.offset, dx.offset);
+    const mask = this.tape.get(slot ?? -1);
+    if (!mask) return dy;
+    const dx = this.ws.tensor(slot === undefined ? 'dx' : `dx@${slot}`, dy.shape);
+    this.backend.mul(sizeOf(dy.shape), dy.offset, mask.offset, dx.offset);
     return dx;
   }
 }

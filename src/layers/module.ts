@@ -180,14 +180,17 @@ export abstract class Module {
  * face (copy in, run, copy out) is the same for all of them.
  */
 export abstract class TensorModule extends Module {
-  /** x → y over arena tensors; y is this module's buffer, valid until its next forward. */
-  abstract forwardArena(x: ArenaTensor): ArenaTensor;
+  /**
+   * x → y over arena tensors; y is this module's buffer, valid until its next forward (of the same tape slot:
+   * a module run once per step of a loop keeps each step's buffers apart, so backward can run them in reverse).
+   */
+  abstract forwardArena(x: ArenaTensor, slot?: number): ArenaTensor;
 
   /**
    * Given dLoss/dy, adds into the parameter gradients and returns dLoss/dx
    * (this module's buffer), or undefined when `wantDx` is false.
    */
-  abstract backwardArena(dy: ArenaTensor, wantDx?: boolean): ArenaTensor | undefined;
+  abstract backwardArena(dy: ArenaTensor, wantDx?: boolean, slot?: number): ArenaTensor | undefined;
 
   /** Plain tensors in and out (fresh arrays). */
   forward(x: Tensor): Tensor {

@@ -53,6 +53,29 @@ export interface RecurrentArenaOptions {
   c0?: ArenaTensor | undefined; // [L·D, B, H] (LSTM)
   /** The true length of each sequence; null or left out when all run T steps. */
   lengths?: Int32Array | null;
+  /**
+   * A tape slot, for a layer run once per step of a loop (a decoder): each slot keeps its own buffers and
+   * what its backward needs, so backward can run the steps in reverse. Left out: one pass at a time.
+   */
+  slot?: number | undefined;
+}
+
+/** What one forward keeps for its backward. */
+interface Pass {
+  T: number;
+  B: number;
+  lengths: Int32Array | null;
+  inputs: number[];
+  h0: number;
+  c0: number;
+  masks: number[];
+  saved: number[];
+  recurrentMasks: number[];
+}
+
+/** The workspace name of a buffer of a tape slot ('' suffix outside a loop). */
+function slotted(name: string, slot: number | undefined): string {
+  return slot === undefined ? name : `${name}@${slot}`;
 }
 
 export abstract class Recurrent extends Module {
@@ -70,10 +93,8 @@ export abstract class Recurrent extends Module {
   protected readonly outputSize: number;
   protected readonly projSize: number;
 
-  private last: {
-    T: number; B: number; lengths: Int32Array | null;
-    inputs: number[]; h0: number; c0: number; masks: number[]; saved: number[]; recurrentMasks: number[];
-  } | undefined;
+  /** What each forward kept for its backward, by tape slot (-1: the pass outside any loop). */
+  private readonly tape = new Map<number, Pass>();
 
   constructor(opts: RecurrentOptions & { projSize?: number }, module: ModuleOptions = {}) {
     super(module);
@@ -175,8 +196,9 @@ export abstract class Recurrent extends Module {
     const c0 = opts.c0?.offset ?? NONE;
     const lstm = this.cell === 'lstm';
     const F = D * O;
-    const hn = this.ws.tensor('hn', [L * D, B, O]);
-    const cn = lstm ? this.ws.tensor('cn', [L * D, B, H]) : undefined;
+    const slot = opts.slot;
+    const hn = this.ws.tensor(slotted('hn', slot), [L * D, B, O]);
+    const cn = lstm ? this.ws.tensor(slotted('cn', slot), [L * D, B, H]) : undefined;
     const masks: number[] = [];
     const saved: number[] = [];
     const inputs: number[] = [];
@@ -187,13 +209,13 @@ export abstract class Recurrent extends Module {
     let inSize = this.inputSize;
     let y = NONE;
     for (let l = 0; l < L; l++) {
-      y = this.ws.get(`y${l}`, T * B * F);
+      y = this.ws.get(slotted(`y${l}`, slot), T * B * F);
       inputs.push(input);
       for (let d = 0; d < D; d++) {
         const k = l * D + d;
-        const s = this.ws.get(`saved${k}`, savedSize);
+        const s = this.ws.get(slotted(`saved${k}`, slot), savedSize);
         saved.push(s);
-        const recurrentMask = masked ? this.recurrentMask(k, B) : NONE;
+        const recurrentMask = masked ? this.recurrentMask(k, B, slot) : NONE;
         recurrentMasks.push(recurrentMask);
         this.backend.recurrentForward(this.cell, {
           steps: T, batch: B, input: inSize, hidden: H, output: O, reverse: d === 1, lengths,
@@ -212,8 +234,8 @@ export abstract class Recurrent extends Module {
       inSize = F;
       if (l < L - 1 && this.training && this.dropout > 0) {
         // Inverted dropout: the next layer reads y ⊙ mask, mask ∈ {0, 1/(1-p)}.
-        const mask = this.ws.get(`mask${l}`, T * B * F);
-        const dropped = this.ws.get(`dropped${l}`, T * B * F);
+        const mask = this.ws.get(slotted(`mask${l}`, slot), T * B * F);
+        const dropped = this.ws.get(slotted(`dropped${l}`, slot), T * B * F);
         const heap = this.backend.arena.heap;
         const keep = 1 / (1 - this.dropout);
         for (let i = 0; i < T * B * F; i++) heap[mask + i] = this.rng.uniform() < this.dropout ? 0 : keep;
@@ -222,7 +244,7 @@ export abstract class Recurrent extends Module {
         input = dropped;
       } else masks.push(NONE);
     }
-    this.last = { T, B, lengths, inputs, h0, c0, masks, saved, recurrentMasks };
+    this.tape.set(slot ?? -1, { T, B, lengths, inputs, h0, c0, masks, saved, recurrentMasks });
     return { output: arenaTensor(y, [T, B, F]), h: hn, c: cn };
   }
 
@@ -231,9 +253,9 @@ export abstract class Recurrent extends Module {
    * per sequence and unit from the tree's generator, each 0 with probability
    * p and 1/(1-p) otherwise.
    */
-  private recurrentMask(k: number, B: number): number {
+  private recurrentMask(k: number, B: number, slot: number | undefined): number {
     const n = B * this.outputSize;
-    const mask = this.ws.get(`recurrentMask${k}`, n);
+    const mask = this.ws.get(slotted(`recurrentMask${k}`, slot), n);
     const heap = this.backend.arena.heap;
     const p = this.recurrentDropout;
     const keep = 1 / (1 - p);
@@ -251,8 +273,9 @@ export abstract class Recurrent extends Module {
   backwardArena(
     grads: { dOutput?: ArenaTensor | undefined; dh?: ArenaTensor | undefined; dc?: ArenaTensor | undefined },
     wantDx = true,
+    slot?: number,
   ): { dx: ArenaTensor | undefined; dh0: ArenaTensor; dc0: ArenaTensor | undefined } {
-    const last = this.last;
+    const last = this.tape.get(slot ?? -1);
     const name = this.constructor.name;
     if (!last) throw new ValueError(`${name}.backward called before forward`);
     const { numLayers: L, numDirections: D, hiddenSize: H, outputSize: O } = this;
@@ -266,14 +289,14 @@ export abstract class Recurrent extends Module {
     const dcn = grads.dc?.offset ?? NONE;
     const masked = last.recurrentMasks.some((m) => m !== NONE);
     const scratch = this.ws.get('scratch', recurrentScratchSize(this.cell, this.sizes(T, B, masked)));
-    const dh0 = this.ws.tensor('dh0', [L * D, B, O]);
-    const dc0 = lstm ? this.ws.tensor('dc0', [L * D, B, H]) : undefined;
+    const dh0 = this.ws.tensor(slotted('dh0', slot), [L * D, B, O]);
+    const dc0 = lstm ? this.ws.tensor(slotted('dc0', slot), [L * D, B, H]) : undefined;
     let dyl = grads.dOutput?.offset ?? NONE;
     let dx = NONE;
     for (let l = L - 1; l >= 0; l--) {
       const inSize = l === 0 ? this.inputSize : F;
       const input = last.inputs[l]!;
-      dx = l > 0 || wantDx ? this.ws.get(`dx${l}`, T * B * inSize) : NONE;
+      dx = l > 0 || wantDx ? this.ws.get(slotted(`dx${l}`, slot), T * B * inSize) : NONE;
       for (let d = 0; d < D; d++) {
         const k = l * D + d;
         this.backend.recurrentBackward(this.cell, {
@@ -336,7 +359,7 @@ export abstract class Recurrent extends Module {
   protected backwardTensors(
     dOutput: Tensor | undefined, dh: Tensor | undefined, dc: Tensor | undefined,
   ): { dx: Tensor; dh0: Tensor; dc0: Tensor | undefined } {
-    const last = this.last;
+    const last = this.tape.get(-1);
     const name = this.constructor.name;
     if (!last) throw new ValueError(`${name}.backward called before forward`);
     const { T, B } = last;
@@ -407,7 +430,7 @@ export abstract class Recurrent extends Module {
 
   override dispose(): void {
     super.dispose();
-    this.last = undefined;
+    this.tape.clear();
   }
 }
 

@@ -14,15 +14,15 @@ export class Sequential extends TensorModule {
     this.layers = layers.map((layer, i) => this.addModule(String(i), layer));
   }
 
-  forwardArena(x: ArenaTensor): ArenaTensor {
+  forwardArena(x: ArenaTensor, slot?: number): ArenaTensor {
     let y = x;
-    for (const layer of this.layers) y = layer.forwardArena(y);
+    for (const layer of this.layers) y = layer.forwardArena(y, slot);
     return y;
   }
 
-  backwardArena(dy: ArenaTensor, wantDx = true): ArenaTensor | undefined {
+  backwardArena(dy: ArenaTensor, wantDx = true, slot?: number): ArenaTensor | undefined {
     let d: ArenaTensor | undefined = dy;
-    for (let i = this.layers.length - 1; i >= 0 && d; i--) d = this.layers[i]!.backwardArena(d, i > 0 || wantDx);
+    for (let i = this.layers.length - 1; i >= 0 && d; i--) d = this.layers[i]!.backwardArena(d, i > 0 || wantDx, slot);
     return d;
   }
 }
