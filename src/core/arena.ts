@@ -147,6 +147,11 @@ export class Arena {
     return this.heap.subarray(offset, offset + count);
   }
 
+  /** A zeroed host array of `n` elements of this arena's float type (Float64 for gradient checks). */
+  floats(n: number): Floats {
+    return this.dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
+  }
+
   /** A copy of an arena tensor's values, as a plain tensor. */
   read(t: ArenaTensor): Tensor {
     return tensor(this.heap.slice(t.offset, t.offset + sizeOf(t.shape)), t.shape);

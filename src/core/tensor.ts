@@ -30,6 +30,15 @@ export function zeros(shape: readonly number[]): Tensor {
   return tensor(new Float32Array(sizeOf(shape)), shape);
 }
 
+/** [A, C, F] → [C, A, F]: batch-first ↔ time-major (Float64, so any input converts exactly). */
+export function swapLeadingAxes(src: ArrayLike<number>, A: number, C: number, F = 1): Float64Array {
+  const out = new Float64Array(A * C * F);
+  for (let a = 0; a < A; a++) {
+    for (let c = 0; c < C; c++) for (let f = 0; f < F; f++) out[(c * A + a) * F + f] = src[(a * C + c) * F + f]!;
+  }
+  return out;
+}
+
 /** Throws a ShapeError unless `t` has exactly `expected` (entries of -1 match anything). */
 export function checkShape(t: Tensor, expected: readonly number[], what: string): void {
   const ok = t.shape.length === expected.length && expected.every((d, i) => d === -1 || d === t.shape[i]);

@@ -14,7 +14,7 @@
 import { ShapeError, ValueError, assertFinite, describeShape } from '../core/errors.js';
 import { defaultRng, Rng } from '../core/rng.js';
 import type { ArenaTensor, Indices, Tensor } from '../core/tensor.js';
-import { tensor } from '../core/tensor.js';
+import { swapLeadingAxes, tensor } from '../core/tensor.js';
 import { gateCount, type Backend } from '../kernels/backend.js';
 import { Dense } from '../layers/dense.js';
 import { Embedding } from '../layers/embedding.js';
@@ -176,14 +176,14 @@ export class SequenceModel extends Module {
       throw new ValueError(`SequenceModel: lengths must be ${B} integers in [1, ${T}], got [${givenLengths.join(', ')}]`);
     }
     const lengths = Int32Array.from(givenLengths);
-    const timeMajor = transposeBT(given.data, B, T, F);
+    const timeMajor = swapLeadingAxes(given.data, B, T, F);
     const model: ModelInput = 'x' in input
       ? { x: this.ws.put('x', timeMajor, [T, B, F]), tokens: null, lengths }
       : { x: null, tokens: { data: Int32Array.from(timeMajor), shape: [T, B] }, lengths };
     const { output } = this.forwardArena(model);
     const out = this.backend.arena.read(output);
     if (this.pool) return out;
-    return tensor(transposeBT(out.data, T, B, this.outputSize), [B, T, this.outputSize]);
+    return tensor(swapLeadingAxes(out.data, T, B, this.outputSize), [B, T, this.outputSize]);
   }
 
   /** dLoss/doutput in the shape forward returned ([B, K] or [B, T, K]). */
@@ -196,7 +196,7 @@ export class SequenceModel extends Module {
     if (dOutput.shape.length !== shape.length || dOutput.shape.some((d, i) => d !== shape[i])) {
       throw new ShapeError(`SequenceModel: output gradient has shape ${describeShape(dOutput.shape)}, expected ${describeShape(shape)}`);
     }
-    const d = this.pool ? this.ws.put('dOutput', dOutput.data, [B, K]) : this.ws.put('dOutput', transposeBT(dOutput.data, B, T, K), [T, B, K]);
+    const d = this.pool ? this.ws.put('dOutput', dOutput.data, [B, K]) : this.ws.put('dOutput', swapLeadingAxes(dOutput.data, B, T, K), [T, B, K]);
     this.backwardArena(d);
   }
 }
@@ -219,13 +219,4 @@ export function parameterCountOf(config: ModelConfig): number {
   const K = output.type === 'classification' ? output.classes?.length ?? 0 : output.mode === 'next' ? I : output.size ?? 1;
   const embedding = input.type === 'tokens' ? (input.vocabulary?.length ?? 0) * input.embeddingDim : 0;
   return embedding + recurrent + K * D * O + K;
-}
-
-/** [A, C, F] → [C, A, F] (batch-first ↔ time-major). */
-function transposeBT(src: ArrayLike<number>, A: number, C: number, F: number): Float64Array {
-  const out = new Float64Array(A * C * F);
-  for (let a = 0; a < A; a++) {
-    for (let c = 0; c < C; c++) for (let f = 0; f < F; f++) out[(c * A + a) * F + f] = src[(a * C + c) * F + f]!;
-  }
-  return out;
 }
