@@ -8,7 +8,7 @@
 // workspace the caller owns (the trainer's), so nothing is copied per batch.
 
 import { Workspace } from '../core/arena.js';
-import { ShapeError, describeShape } from '../core/errors.js';
+import { ShapeError, ValueError, describeShape } from '../core/errors.js';
 import { sizeOf, type ArenaTensor, type Tensor } from '../core/tensor.js';
 import { NONE, type Backend } from '../kernels/backend.js';
 import { getBackend } from '../kernels/index.js';
@@ -48,9 +48,13 @@ function mseKernel(backend: Backend, rows: number, cols: number, pred: number, t
  * Softmax cross-entropy over logits [rows, classes]; targets[r] < 0 leaves
  * row r out. Writes probabilities and (unless NONE) ∂loss/∂logits. Returns
  * the mean loss over the counted rows.
+ *
+ * With label smoothing ε (PyTorch's `label_smoothing`) the target
+ * distribution is (1 − ε)·onehot + ε/K, so each row's loss is
+ * (1 − ε)·(−log p_y) + ε·mean_k(−log p_k) and its gradient p − that target.
  */
 function crossEntropyKernel(backend: Backend, rows: number, classes: number, logits: number,
-                            targets: Int32Array, probs: number, dlogits: number): { loss: number; counted: number } {
+                            targets: Int32Array, probs: number, dlogits: number, smoothing = 0): { loss: number; counted: number } {
   let counted = 0;
   for (let r = 0; r < rows; r++) {
     const target = targets[r]!;
@@ -58,7 +62,32 @@ function crossEntropyKernel(backend: Backend, rows: number, classes: number, log
     if (target >= 0) counted++;
   }
   const scale = counted === 0 ? 0 : 1 / counted;
-  const sum = backend.softmaxCrossEntropy(rows, classes, logits, targets, probs, dlogits, scale);
+  let sum = backend.softmaxCrossEntropy(rows, classes, logits, targets, probs, dlogits, scale);
+  if (smoothing > 0 && counted > 0) {
+    // The ε share: −log p_k = lse − logit_k, read from the logits (p_k may underflow to 0).
+    const h = backend.arena.heap;
+    let uniform = 0;
+    for (let r = 0; r < rows; r++) {
+      const y = targets[r]!;
+      if (y < 0) continue;
+      const at = logits + r * classes;
+      let max = -Infinity;
+      for (let k = 0; k < classes; k++) max = Math.max(max, h[at + k]!);
+      let exp = 0;
+      let total = 0;
+      for (let k = 0; k < classes; k++) {
+        exp += Math.exp(h[at + k]! - max);
+        total += h[at + k]!;
+      }
+      const lse = max + Math.log(exp);
+      uniform += lse - total / classes;
+      if (dlogits === NONE) continue;
+      const d = dlogits + r * classes;
+      for (let k = 0; k < classes; k++) h[d + k]! -= (smoothing * scale) / classes;
+      h[d + y]! += smoothing * scale;
+    }
+    sum = (1 - smoothing) * sum + smoothing * uniform;
+  }
   return { loss: counted === 0 ? 0 : sum / counted, counted };
 }
 
@@ -85,16 +114,19 @@ export function mseArena(
   return { loss, counted, grad };
 }
 
-/** Cross-entropy of arena logits against class indices (-1: no target); probabilities and gradient in `ws`. */
+/**
+ * Cross-entropy of arena logits against class indices (-1: no target), with optional label smoothing;
+ * probabilities and gradient in `ws`.
+ */
 export function crossEntropyArena(
-  backend: Backend, ws: Workspace, logits: ArenaTensor, targets: Int32Array, opts: { grad?: boolean } = {},
+  backend: Backend, ws: Workspace, logits: ArenaTensor, targets: Int32Array, opts: { grad?: boolean; labelSmoothing?: number } = {},
 ): LossResult<ArenaTensor | undefined> & { probs: ArenaTensor } {
   const { rows, cols } = rowsOf(logits.shape);
   if (targets.length !== rows) throw new ShapeError(`cross-entropy: ${targets.length} targets for ${rows} rows of logits ${describeShape(logits.shape)}`);
   const probs = ws.tensor('probs', logits.shape);
   const grad = opts.grad === false ? undefined : ws.tensor('dOutput', logits.shape);
   const { loss, counted } = crossEntropyKernel(
-    backend, rows, cols, logits.offset, targets, probs.offset, grad?.offset ?? NONE,
+    backend, rows, cols, logits.offset, targets, probs.offset, grad?.offset ?? NONE, smoothingOf(opts.labelSmoothing),
   );
   return { loss, counted, grad, probs };
 }
@@ -133,15 +165,24 @@ export function mseLoss(
   });
 }
 
-/** Cross-entropy of logits [..., classes] against class indices (-1 = ignore). */
+/** Label smoothing ε, checked: a number in [0, 1). */
+function smoothingOf(value: number | undefined): number {
+  const e = value ?? 0;
+  if (!(e >= 0 && e < 1)) throw new ValueError(`cross-entropy: labelSmoothing must be in [0, 1), got ${value}`);
+  return e;
+}
+
+/** Cross-entropy of logits [..., classes] against class indices (-1 = ignore), with optional label smoothing ε. */
 export function crossEntropyLoss(
-  logits: Tensor, targets: ArrayLike<number>, opts: { backend?: Backend } = {},
+  logits: Tensor, targets: ArrayLike<number>, opts: { backend?: Backend; labelSmoothing?: number } = {},
 ): { loss: number; grad: Tensor; probs: Tensor } {
   const backend = opts.backend ?? getBackend();
   const { rows } = rowsOf(logits.shape);
   if (targets.length !== rows) throw new ShapeError(`crossEntropyLoss: ${targets.length} targets for ${rows} rows of logits ${describeShape(logits.shape)}`);
   return scratch(backend, (ws) => {
-    const { loss, grad, probs } = crossEntropyArena(backend, ws, ws.put('logits', logits.data, logits.shape), Int32Array.from(targets));
+    const { loss, grad, probs } = crossEntropyArena(
+      backend, ws, ws.put('logits', logits.data, logits.shape), Int32Array.from(targets), { labelSmoothing: opts.labelSmoothing ?? 0 },
+    );
     return { loss, grad: backend.arena.read(grad!), probs: backend.arena.read(probs) };
   });
 }
