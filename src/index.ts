@@ -20,6 +20,7 @@ export { Dropout } from './layers/dropout.js';
 export { Activation, type ActivationKind } from './layers/activation.js';
 export { Sequential } from './layers/sequential.js';
 export { Pooling, type PoolingKind } from './layers/pooling.js';
+export { Attention, type AttentionKind, type AttentionOptions } from './layers/attention.js';
 
 // Models from configs.
 export {
@@ -27,6 +28,11 @@ export {
   type ModelConfig, type TrainConfig, type InputConfig, type RnnConfig, type OutputConfig,
 } from './model/config.js';
 export { SequenceModel, type ModelOptions } from './model/model.js';
+export {
+  parseSeq2SeqConfig, Seq2SeqConfigSchema, type Seq2SeqConfig, type Seq2SeqOutputConfig,
+} from './model/config.js';
+export { Seq2SeqModel, DecodeSession, TiedOutput, type Seq2SeqInput } from './model/seq2seq.js';
+export { greedyDecode, type DecodeSource, type Decoded } from './model/decode.js';
 
 // Training: losses, optimizers, clipping, schedules, the trainer, evaluation and prediction.
 export { mseLoss, crossEntropyLoss } from './train/losses.js';

@@ -132,6 +132,8 @@ export const TrainSchema = Type.Object({
   shuffle: Type.Optional(Type.Boolean()),
   /** Next-step mode: steps per truncated back-propagation window; state carries across windows. */
   tbptt: Type.Optional(PositiveInt),
+  /** Classification: spread this much of each target's probability over all classes (PyTorch's label_smoothing). */
+  labelSmoothing: Type.Optional(Type.Number({ minimum: 0, exclusiveMaximum: 1 })),
   seed: Type.Optional(Type.Integer({ minimum: 0 })),
 }, { additionalProperties: false });
 
@@ -141,6 +143,45 @@ export const ModelConfigSchema = Type.Object({
   output: OutputSchema,
   train: Type.Optional(TrainSchema),
 }, { additionalProperties: false });
+
+/** The target side of a sequence-to-sequence model: its tokens and its decoder. */
+export const Seq2SeqOutputSchema = Type.Object({
+  mode: Type.Literal('seq2seq'),
+  /** Target tokens: <pad>, <unk>, <bos>, <eos>, then the rest. Omit to build from the training data. */
+  vocabulary: Type.Optional(Type.Array(Type.String(), { minItems: 5 })),
+  /** How a target text `y` is split: characters or whitespace-separated words (default: the input's). */
+  tokenizer: Type.Optional(Type.Union([Type.Literal('char'), Type.Literal('word')])),
+  /** Target embedding size (default: the input's embeddingDim, or the decoder's hidden size). */
+  embeddingDim: Type.Optional(PositiveInt),
+  /** Decoder LSTM units (default: the encoder's output features, directions × hiddenSize). */
+  hiddenSize: Type.Optional(PositiveInt),
+  numLayers: Type.Optional(PositiveInt),
+  /** Luong 'dot' or 'general', Bahdanau 'additive', or 'none' (default 'general'; 'none' for vector input). */
+  attention: Type.Optional(Type.Union([Type.Literal('dot'), Type.Literal('general'), Type.Literal('additive'), Type.Literal('none')])),
+  /** The output projection shares the target embedding's weights (needs embeddingDim == hiddenSize). */
+  tieEmbeddings: Type.Optional(Type.Boolean()),
+  /** Longest output when decoding, in tokens (default 100). */
+  maxLength: Type.Optional(PositiveInt),
+}, { additionalProperties: false });
+
+/** A sequence-to-sequence model: token sequences (or one feature vector) in, token sequences out. */
+export const Seq2SeqConfigSchema = Type.Object({
+  input: Type.Union([
+    InputSchema.anyOf[1],
+    Type.Object({
+      type: Type.Literal('vector'),
+      /** Numbers of the one vector the decoder starts from (one-to-many: a caption from image features). */
+      size: PositiveInt,
+    }, { additionalProperties: false }),
+  ]),
+  /** The encoder (left out for vector input). */
+  rnn: Type.Optional(RnnSchema),
+  output: Seq2SeqOutputSchema,
+  train: Type.Optional(TrainSchema),
+}, { additionalProperties: false });
+
+export type Seq2SeqConfig = Static<typeof Seq2SeqConfigSchema>;
+export type Seq2SeqOutputConfig = Static<typeof Seq2SeqOutputSchema>;
 
 export type InputConfig = Static<typeof InputSchema>;
 export type RnnConfig = Static<typeof RnnSchema>;
@@ -213,4 +254,29 @@ export function batchSpecOf(config: ModelConfig): BatchSpec {
 export function poolingOf(output: OutputConfig): 'hn' | 'lastOutput' | 'mean' | 'max' {
   const p = output.pooling ?? 'hn';
   return p === 'last' ? 'hn' : p;
+}
+
+/** Whether a config (as JSON) describes a sequence-to-sequence model. */
+export function isSeq2SeqConfig(value: unknown): boolean {
+  return (value as { output?: { mode?: unknown } } | null)?.output?.mode === 'seq2seq';
+}
+
+/** Validate a sequence-to-sequence config and check what the schema cannot express. */
+export function parseSeq2SeqConfig(value: unknown, where = 'config'): Seq2SeqConfig {
+  const config = validate(Seq2SeqConfigSchema, withScheduleName(value), where);
+  const { input, rnn, output } = config;
+  if (input.type === 'tokens' && !rnn) throw new ValueError(`${where}: rnn (the encoder) is missing; a token source needs one`);
+  if (input.type === 'vector' && rnn) throw new ValueError(`${where}: rnn describes an encoder, and a vector input has none; leave it out`);
+  if (input.type === 'vector' && output.attention && output.attention !== 'none') {
+    throw new ValueError(`${where}: output.attention needs a source sequence to attend to; a vector input has none (use 'none')`);
+  }
+  if (output.vocabulary) {
+    const reserved = ['<pad>', '<unk>', '<bos>', '<eos>'];
+    if (reserved.some((t, i) => output.vocabulary![i] !== t)) {
+      throw new ValueError(`${where}: output.vocabulary must start with ${reserved.join(', ')}, got ${output.vocabulary.slice(0, 4).join(', ')}`);
+    }
+    if (new Set(output.vocabulary).size !== output.vocabulary.length) throw new ValueError(`${where}: output.vocabulary has duplicate tokens`);
+  }
+  if (rnn?.projSize) throw new ValueError(`${where}: rnn.projSize is not supported in a sequence-to-sequence encoder`);
+  return config;
 }

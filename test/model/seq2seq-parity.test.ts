@@ -5,13 +5,12 @@
 // label-smoothed loss and gradient of every parameter, to 1e-5 relative, 1e-6
 // absolute; its greedy decode of the same sources gives the same token ids.
 //
-// The model lands separately: runSeq2Seq is the one place that drives it, and
-// until then the parity tests are skipped. The fixtures' own consistency is
-// checked now.
+// The fixtures' own consistency is checked too (shapes, padding, greedy ends).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { Seq2SeqModel, crossEntropyLoss, greedyDecode, tensor } from '../../src/index.js';
 import { assertClose, listFixtures, loadFixture, type JsonTensor } from '../helpers/fixtures.js';
 
 const BOS = 2;
@@ -73,14 +72,35 @@ interface Seq2SeqRun {
 }
 
 /**
- * The one place the test drives the Seq2Seq model. It is to: build the model from
- * fx.config, load fx.params; run teacher forcing on fx.inputs (src + srcLengths, or
- * vector; tin) and the label-smoothed cross-entropy against tout (-1 = not counted,
- * ε = fx.labelSmoothing); back-propagate from zeroed gradients; then, in eval mode,
- * greedy-decode the same sources for at most fx.maxLength steps.
+ * The one place the test drives the Seq2Seq model: built from fx.config and
+ * loaded with fx.params; teacher forcing on fx.inputs and the label-smoothed
+ * cross-entropy against tout, back-propagated from zeroed gradients; then, in
+ * eval mode, a greedy decode of the same sources for at most fx.maxLength steps.
  */
-function runSeq2Seq(fixture: Seq2SeqFixture): Seq2SeqRun {
-  throw new Error(`Seq2Seq model not built yet (${fixture.name})`);
+function runSeq2Seq(fx: Seq2SeqFixture): Seq2SeqRun {
+  const model = new Seq2SeqModel(fx.config, { seed: 1 });
+  model.loadStateDict(fx.params);
+  const { inputs } = fx;
+  const tin = tensor(inputs.tin.data, inputs.tin.shape);
+  const source = inputs.vector
+    ? { vector: tensor(inputs.vector.data, inputs.vector.shape) }
+    : { src: tensor(inputs.src!.data, inputs.src!.shape), srcLengths: inputs.srcLengths! };
+  model.zeroGrad();
+  const { logits, attention } = model.forward(source, tin);
+  const { loss, grad } = crossEntropyLoss(logits, inputs.tout.data, { labelSmoothing: fx.labelSmoothing });
+  model.backward(grad);
+  const grads = model.gradDict();
+  const decodeSource = inputs.vector
+    ? { vector: tensor(inputs.vector.data, inputs.vector.shape) }
+    : { src: { data: Int32Array.from(inputs.src!.data), shape: inputs.src!.shape }, lengths: Int32Array.from(inputs.srcLengths!) };
+  const greedy = greedyDecode(model, decodeSource, { maxLength: fx.maxLength }).map((d) => d.tokens);
+  return {
+    logits: Array.from(logits.data),
+    ...(attention ? { attention: Array.from(attention.data) } : {}),
+    loss,
+    grads,
+    greedy,
+  };
 }
 
 const DIR = join('torch', 'seq2seq');
@@ -142,7 +162,7 @@ for (const file of files) {
     }
   });
 
-  test(`PyTorch parity (seq2seq): ${fx.name}`, { skip: 'the Seq2Seq model lands separately' }, (ctx) => {
+  test(`PyTorch parity (seq2seq): ${fx.name}`, (ctx) => {
     const run = runSeq2Seq(fx);
     const report: string[] = [];
     const check = (actual: ArrayLike<number>, expected: ArrayLike<number>, what: string): void => {
