@@ -34,7 +34,7 @@ export {
 export { Seq2SeqModel, DecodeSession, TiedOutput, type Seq2SeqInput } from './model/seq2seq.js';
 export { greedyDecode, type DecodeSource, type Decoded } from './model/decode.js';
 
-// Training: losses, optimizers, clipping, schedules, the trainer, evaluation and prediction.
+// Training: losses, optimizers, clipping, schedules, the trainer, evaluation and prediction, sequence metrics.
 export { mseLoss, crossEntropyLoss } from './train/losses.js';
 export {
   Optimizer, SGD, Adam, AdamW, RMSprop,
@@ -46,6 +46,9 @@ export { Trainer, type EpochLog, type BatchLog, type Callbacks, type FitOptions,
 export type { TrainerState } from './train/checkpoint.js';
 export { evaluateModel, predictModel, type Prediction } from './train/evaluate.js';
 export type { Metrics } from './train/metrics.js';
+export {
+  editDistance, closestReference, SequenceErrorAccumulator, type ClosestReference, type SequenceErrors,
+} from './train/seqmetrics.js';
 
 // Data: readers, records to examples, tokenizers and vocabularies, series and windows.
 export { parseJsonl, type JsonlRecord } from './data/jsonl.js';
