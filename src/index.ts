@@ -47,7 +47,8 @@ export type { TrainerState } from './train/checkpoint.js';
 export { evaluateModel, predictModel, type Prediction } from './train/evaluate.js';
 export type { Metrics } from './train/metrics.js';
 export {
-  editDistance, closestReference, SequenceErrorAccumulator, type ClosestReference, type SequenceErrors,
+  editDistance, closestReference, SequenceErrorAccumulator, corpusBleu,
+  type ClosestReference, type SequenceErrors, type BleuOptions, type BleuScore,
 } from './train/seqmetrics.js';
 
 // Data: readers, records to examples, tokenizers and vocabularies, series and windows.

@@ -1,10 +1,11 @@
 // Sequence metrics: edit distance against a naive full-table reference and
-// NLTK, error rates against the figures make_bleu_fixtures.py wrote with NLTK 3.8.
+// NLTK, error rates and corpus BLEU against the figures make_bleu_fixtures.py
+// wrote with NLTK 3.8 (and sacreBLEU, where checkedAgainst says so).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { closestReference, editDistance, Rng, SequenceErrorAccumulator, ValueError } from '../../src/index.js';
-import { listFixtures, loadFixture } from '../helpers/fixtures.js';
+import { closestReference, corpusBleu, editDistance, Rng, SequenceErrorAccumulator, ValueError } from '../../src/index.js';
+import { assertClose, listFixtures, loadFixture } from '../helpers/fixtures.js';
 
 type Tokens = string[];
 
@@ -105,4 +106,46 @@ test('error rates at the edges: nothing added, empty references, no references',
   acc.add(['a'], [['a']]);
   assert.throws(() => acc.add(['b'], []), (e: Error) => e instanceof ValueError && e.message.includes('hypothesis 1 has no references'));
   assert.equal(acc.result().count, 1, 'a refused hypothesis is not counted');
+});
+
+for (const fx of corpora) {
+  test(`corpusBleu matches the reference figures: ${fx.name}`, () => {
+    for (const e of fx.bleu) {
+      const what = `${fx.name} maxOrder ${e.maxOrder}${e.smooth ? ' smoothed' : ''}`;
+      const got = corpusBleu(fx.hypotheses, fx.references, { maxOrder: e.maxOrder, smooth: e.smooth });
+      assert.deepEqual([got.matches, got.totals], [e.matches, e.totals], `${what}: matches, totals`);
+      assert.deepEqual([got.hypothesisLength, got.referenceLength], [e.hypothesisLength, e.referenceLength], `${what}: c, r`);
+      assertClose(got.precisions, e.precisions, `${what}: precisions`, 1e-12, 0);
+      assertClose([got.brevityPenalty], [e.brevityPenalty], `${what}: brevity penalty`, 1e-12, 0);
+      assertClose([got.bleu], [e.bleu], `${what}: bleu`, 1e-12, 0);
+      assert.ok(e.checkedAgainst.length > 0, `${what}: the fixture names what it was checked against`);
+    }
+  });
+}
+
+test('corpusBleu by hand: Papineni et al.\'s clipping and a brevity penalty', () => {
+  // "the" seven times; "the" is at most twice in one reference: p1 = 2/7; no bigram matches, so BLEU 0.
+  const clipped = corpusBleu(words('the the the the the the the'), [words('the cat is on the mat', 'there is a cat on the mat')]);
+  assert.deepEqual([clipped.matches, clipped.totals, clipped.bleu], [[2, 0, 0, 0], [7, 6, 5, 4], 0]);
+  // Smoothed: p = 2/7, 1/7, 1/6, 1/5; BP = 1 (c = r = 7, the tie 6 vs 6 in length is moot).
+  const smoothed = corpusBleu(words('the the the the the the the'), [words('the cat is on the mat', 'there is a cat on the mat')], { smooth: true });
+  assertClose([smoothed.bleu], [Math.pow((2 / 7) * (1 / 7) * (1 / 6) * (1 / 5), 1 / 4)], 'smoothed bleu', 1e-14, 0);
+  // Every n-gram matches; c = 5 + 4 = 9 against r = 4 (the tie 4 vs 6 for 5 tokens goes to 4) + 9 = 13.
+  const short = corpusBleu(words('a b c d e', 'a b c d'), [words('a b c d e f', 'a b c d'), words('a b c d e f g h i')]);
+  assert.deepEqual([short.hypothesisLength, short.referenceLength, short.precisions], [9, 13, [1, 1, 1, 1]]);
+  assertClose([short.bleu], [Math.exp(1 - 13 / 9)], 'bleu = BP', 1e-14, 0);
+});
+
+test('corpusBleu: n-grams are whole token tuples, whatever the tokens contain', () => {
+  const got = corpusBleu([['a', 'b,c', '"']], [[['a,b', 'c', '"']]], { maxOrder: 2 });
+  assert.deepEqual([got.matches, got.totals], [[1, 0], [3, 2]]);
+});
+
+test('corpusBleu refuses what has no BLEU, naming it', () => {
+  const refuses = (f: () => unknown, pattern: RegExp) => assert.throws(f, (e: Error) => e instanceof ValueError && pattern.test(e.message));
+  refuses(() => corpusBleu([['a']], []), /1 hypotheses but 0 reference lists/);
+  refuses(() => corpusBleu([], []), /no hypotheses/);
+  refuses(() => corpusBleu([['a'], ['b']], [[['a']], []]), /hypothesis 1 has no references/);
+  refuses(() => corpusBleu([['a']], [[['a']]], { maxOrder: 0 }), /corpusBleu: maxOrder must be a positive integer, got 0/);
+  refuses(() => corpusBleu([['a']], [[['a']]], { maxOrder: 2.5 }), /maxOrder must be a positive integer, got 2.5/);
 });
