@@ -32,7 +32,7 @@ export {
   parseSeq2SeqConfig, Seq2SeqConfigSchema, type Seq2SeqConfig, type Seq2SeqOutputConfig,
 } from './model/config.js';
 export { Seq2SeqModel, DecodeSession, TiedOutput, type Seq2SeqInput } from './model/seq2seq.js';
-export { greedyDecode, type DecodeSource, type Decoded } from './model/decode.js';
+export { greedyDecode, beamSearch, type BeamSearchOptions, type DecodeSource, type Decoded } from './model/decode.js';
 
 // Training: losses, optimizers, clipping, schedules, the trainer, evaluation and prediction, sequence metrics.
 export { mseLoss, crossEntropyLoss } from './train/losses.js';
