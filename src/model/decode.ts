@@ -5,7 +5,8 @@
 
 import { ShapeError, ValueError, positiveInt } from '../core/errors.js';
 import type { Indices, Tensor } from '../core/tensor.js';
-import { BOS, EOS, PAD, type Seq2SeqModel } from './seq2seq.js';
+import { BOS_ID as BOS, EOS_ID as EOS, PAD_ID as PAD } from '../data/pairs.js';
+import type { Seq2SeqModel } from './seq2seq.js';
 
 /** A batch of sources as decoding takes them: token rows (batch first, padded with 0) and lengths, or one vector per row. */
 export type DecodeSource = { src: Indices; lengths: Int32Array } | { vector: Tensor };
@@ -112,14 +113,16 @@ export interface BeamSearchOptions {
  *
  * A source stops at `maxLength` tokens, where its alive hypotheses are
  * finished as they stand (no <eos>, as greedy), or earlier once K are
- * finished and:
- * - with α = 0, no alive hypothesis has a higher log-probability than the
- *   worst kept score. Extending only lowers a log-probability, so no later
- *   hypothesis could be kept: the result is the one running to maxLength gives.
- * - with α > 0, at once (fairseq's rule). This is a heuristic: dividing by a
- *   larger length^α raises a negative log-probability, so a longer hypothesis
- *   could still have scored higher. The exact test (best alive log-probability
- *   / maxLength^α ≤ the worst kept score) would seldom stop before maxLength.
+ * finished and the best alive hypothesis, scored at its current length
+ * (log-probability / length^α), is no better than the worst kept one:
+ * - with α = 0 this is exact: extending only lowers a log-probability, so no
+ *   later hypothesis could be kept (the result is the one maxLength gives).
+ * - with α > 0 it is the usual heuristic (Hugging Face's): a longer
+ *   hypothesis divides by a larger length^α and could still score higher;
+ *   the exact bound (divide by maxLength^α) would seldom stop at all.
+ *   Stopping as soon as K are finished (fairseq's rule) is worse: a
+ *   confident model's K poor alternatives end early, fill the list with
+ *   truncated outputs, and stop the search before the best one ends.
  */
 export function beamSearch(model: Seq2SeqModel, source: DecodeSource, opts: BeamSearchOptions): Decoded[][] {
   const K = positiveInt(opts.beam, 'beam', 'beamSearch');
@@ -182,10 +185,10 @@ export function beamSearch(model: Seq2SeqModel, source: DecodeSource, opts: Beam
             keep(fin, hypothesis(steps, row, nextAlive[row]!, alpha, withAttention), K);
           }
           done[s] = 1;
-        } else if (fin.length === K && (alpha > 0 || best <= fin[K - 1]!.score)) done[s] = 1;
+        } else if (fin.length === K && lengthNormalized(best, t + 1, alpha) <= fin[K - 1]!.score) done[s] = 1;
         if (done[s]) nextAlive.fill(-Infinity, s * K, (s + 1) * K);
       }
-      if (step.parent.some((p, r) => p !== r)) session.reorder(step.parent, K);
+      if (step.parent.some((p, r) => p !== r)) session.reorder(step.parent);
       alive = nextAlive;
       tokens = step.token;
     }

@@ -22,9 +22,10 @@
 // beam search) runs one step per call through a DecodeSession.
 
 import { Workspace } from '../core/arena.js';
-import { ShapeError, ValueError, assertFinite, describeShape } from '../core/errors.js';
+import { ShapeError, ValueError, assertFinite, describeShape, positiveInt } from '../core/errors.js';
 import { defaultRng, Rng } from '../core/rng.js';
 import { arenaTensor, sizeOf, swapLeadingAxes, tensor, type ArenaTensor, type Indices, type Tensor } from '../core/tensor.js';
+import { PAD_ID } from '../data/pairs.js';
 import { gateCount, type Backend } from '../kernels/backend.js';
 import { Attention } from '../layers/attention.js';
 import { Dense } from '../layers/dense.js';
@@ -36,12 +37,6 @@ import { uniformInit, type ParamSpec } from '../layers/params.js';
 import type { Recurrent } from '../layers/recurrent.js';
 import { RNN } from '../layers/rnn.js';
 import { parseSeq2SeqConfig, type Seq2SeqConfig } from './config.js';
-
-/** The target vocabulary's reserved tokens, at these indices. */
-export const PAD = 0;
-export const UNK = 1;
-export const BOS = 2;
-export const EOS = 3;
 
 /** What the arena face of forward takes: a source (tokens or one vector per sequence) and the decoder's input tokens. */
 export interface Seq2SeqInput {
@@ -80,6 +75,8 @@ export class Seq2SeqModel extends Module {
   readonly hiddenSize: number;
   readonly numLayers: number;
   private last: { T: number; B: number; S: number; encoded: Encoded; h0: ArenaTensor; c0: ArenaTensor } | undefined;
+  /** The decoding session whose source the attention holds now (another forward or session makes it stale). */
+  private session: DecodeSession | undefined;
 
   constructor(config: unknown, opts: { backend?: Backend; seed?: number } = {}) {
     const c = parseSeq2SeqConfig(config);
@@ -98,9 +95,8 @@ export class Seq2SeqModel extends Module {
     this.memorySize = sizes.De;
     this.hiddenSize = sizes.Hd;
     this.numLayers = sizes.Ld;
-    this.srcEmbedding = input.type === 'tokens'
-      ? this.addModule('src_embedding', new Embedding({ numEmbeddings: input.vocabulary!.length, embeddingDim: input.embeddingDim, paddingIdx: PAD }, module))
-      : null;
+    const embedding = (numEmbeddings: number, embeddingDim: number) => new Embedding({ numEmbeddings, embeddingDim, paddingIdx: PAD_ID }, module);
+    this.srcEmbedding = input.type === 'tokens' ? this.addModule('src_embedding', embedding(input.vocabulary!.length, input.embeddingDim)) : null;
     if (input.type === 'tokens' && rnn) {
       const common = {
         inputSize: input.embeddingDim, hiddenSize: rnn.hiddenSize, numLayers: rnn.numLayers ?? 1,
@@ -113,7 +109,7 @@ export class Seq2SeqModel extends Module {
     const { De, Hd, Ld, Et, Vt } = sizes;
     this.bridgeH = this.addModule('bridge_h', new Dense({ inFeatures: De, outFeatures: Ld * Hd }, module));
     this.bridgeC = this.addModule('bridge_c', new Dense({ inFeatures: De, outFeatures: Ld * Hd }, module));
-    this.tgtEmbedding = this.addModule('tgt_embedding', new Embedding({ numEmbeddings: Vt, embeddingDim: Et, paddingIdx: PAD }, module));
+    this.tgtEmbedding = this.addModule('tgt_embedding', embedding(Vt, Et));
     const kind = sizes.attention;
     this.decoder = this.addModule('decoder', new LSTM({ inputSize: kind === 'none' ? Et : Et + Hd, hiddenSize: Hd, numLayers: Ld }, module));
     this.attention = kind === 'none' ? null : this.addModule('attention', new Attention({ kind, querySize: Hd, memorySize: De }, module));
@@ -142,6 +138,7 @@ export class Seq2SeqModel extends Module {
    * attention). Both are this model's buffers. Keeps what backward needs.
    */
   forwardArena(input: Seq2SeqInput): { logits: ArenaTensor; attention: ArenaTensor | null } {
+    this.session = undefined;
     const encoded = this.encode(input);
     const { B } = encoded;
     const [T, B2] = input.tin.shape as [number, number];
@@ -317,14 +314,22 @@ export class Seq2SeqModel extends Module {
    * Start decoding a batch: encodes the source (token input: `src` [B, S]
    * rows of indices with `lengths`; vector input: `vector` [B, F]) and
    * returns a session of B · `beams` rows, each source row repeated `beams`
-   * times (row r·beams + k reads source r). The model is put in eval mode.
+   * times (row r·beams + k reads source r). The model runs in eval mode
+   * until the session is disposed. A model decodes one session at a time: a
+   * forward or a newer session makes this one stale (its steps then throw).
    */
   startDecoding(source: { src: Indices; lengths: Int32Array } | { vector: Tensor }, opts: { beams?: number } = {}): DecodeSession {
-    this.eval();
-    const K = opts.beams ?? 1;
+    const K = positiveInt(opts.beams ?? 1, 'beams', 'startDecoding');
     const input = this.stageSource(source, K);
-    const encoded = this.encode(input);
-    return new DecodeSession(this, encoded);
+    const wasTraining = this.training;
+    this.eval();
+    try {
+      this.session = new DecodeSession(this, this.encode(input), K, wasTraining);
+    } catch (e) {
+      this.train(wasTraining);
+      throw e;
+    }
+    return this.session;
   }
 
   /** The source of a decoding batch in the arena, each row repeated K times, time-major. */
@@ -341,6 +346,13 @@ export class Seq2SeqModel extends Module {
       return { src: null, srcLengths: null, vector: this.ws.put('vectors', data, [B * K, F]), tin: none };
     }
     const [B, S] = source.src.shape as [number, number];
+    if (source.src.shape.length !== 2 || source.src.data.length !== B * S) {
+      const got = `${describeShape(source.src.shape)} and ${source.src.data.length} indices`;
+      throw new ShapeError(`startDecoding: src has shape ${got}; expected [batch, steps], every entry given`);
+    }
+    if (source.lengths.length !== B || source.lengths.some((l) => !Number.isInteger(l) || l < 1 || l > S)) {
+      throw new ValueError(`startDecoding: lengths must be ${B} integers in [1, ${S}], got [${Array.from(source.lengths).join(', ')}]`);
+    }
     const data = new Int32Array(S * B * K);
     const lengths = new Int32Array(B * K);
     for (let r = 0; r < B * K; r++) {
@@ -353,6 +365,9 @@ export class Seq2SeqModel extends Module {
 
   /** @internal One decoding step for a session: tokens [N] → logits [N, Vt] and attention [N, S]. */
   step(session: DecodeSession, tokens: Int32Array): { logits: ArenaTensor; attention: ArenaTensor | null } {
+    if (this.session !== session) {
+      throw new ValueError('DecodeSession: stale — the model ran a forward or started another session since; a model decodes one session at a time');
+    }
     const N = tokens.length;
     const { Hd, De } = this.sizes;
     const Et = this.tgtEmbedding.embeddingDim;
@@ -439,16 +454,19 @@ export class Seq2SeqModel extends Module {
  */
 export class DecodeSession {
   readonly rows: number;
+  /** Rows per source (beam width): row r reads source ⌊r / beams⌋. */
+  readonly beams: number;
   /** @internal */ readonly h: ArenaTensor;
   /** @internal */ readonly c: ArenaTensor;
   /** @internal */ readonly feed: ArenaTensor;
   private readonly ws: Workspace;
 
   /** @internal */
-  constructor(private readonly model: Seq2SeqModel, encoded: Encoded) {
+  constructor(private readonly model: Seq2SeqModel, encoded: Encoded, beams: number, private readonly wasTraining: boolean) {
     const { Ld, Hd } = model.sizes;
     const N = encoded.B;
     this.rows = N;
+    this.beams = beams;
     this.ws = new Workspace(model.backend.arena);
     this.h = this.ws.tensor('h', [Ld, N, Hd]);
     this.c = this.ws.tensor('c', [Ld, N, Hd]);
@@ -484,10 +502,10 @@ export class DecodeSession {
 
   /**
    * Row r continues from row from[r] (beam search). A row may only take the
-   * state of a row that reads the same source: rows are grouped by source,
-   * `groupSize` rows each (the session's `beams`).
+   * state of a row that reads the same source (the session's groups of `beams` rows).
    */
-  reorder(from: Int32Array, groupSize: number): void {
+  reorder(from: Int32Array): void {
+    const groupSize = this.beams;
     const N = this.rows;
     if (from.length !== N) throw new ShapeError(`DecodeSession.reorder: ${from.length} entries for ${N} rows`);
     for (let r = 0; r < N; r++) {
@@ -508,8 +526,10 @@ export class DecodeSession {
     for (let r = 0; r < from.length; r++) b.copy(width, tmp + from[r]! * width, at + r * width);
   }
 
+  /** Release the session's buffers; the model goes back to the mode it was in. */
   dispose(): void {
     this.ws.dispose();
+    this.model.train(this.wasTraining);
   }
 }
 

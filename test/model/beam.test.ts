@@ -147,8 +147,8 @@ interface Met {
  * log-probabilities: rank every extension of the alive hypotheses (ties to
  * the earlier hypothesis, then the lower token); an <eos> among the first K
  * finishes; the first K others stay alive; stop at maxLength, or once K are
- * finished and (α = 0) no alive log-probability exceeds the worst kept
- * score, or (α > 0) at once.
+ * finished and the best alive hypothesis scored at its current length does
+ * not beat the worst kept score.
  */
 function referenceBeam(table: Map<string, number[]>, K: number, maxLength: number, alpha: number, met: Met): { tokens: number[]; score: number }[] {
   let alive = [{ tokens: [] as number[], logProb: 0 }];
@@ -168,7 +168,7 @@ function referenceBeam(table: Map<string, number[]>, K: number, maxLength: numbe
       else met.eosPastK++;
     }
     if (t + 1 === maxLength) for (const h of alive) finish(h.tokens, h.logProb);
-    else if (finished.length === K && (alpha > 0 || alive[0]!.logProb <= finished[K - 1]!.score)) break;
+    else if (finished.length === K && alive[0]!.logProb / (t + 1) ** alpha <= finished[K - 1]!.score) break;
     else if (finished.length === K) met.onPastK++;
   }
   return finished;
@@ -329,7 +329,7 @@ test('a narrow beam keeps what the plain statement of beam search keeps (a refer
     }
   }
   // The searches met the cases a shortcut gets wrong.
-  ctx.diagnostic(`beam ≠ greedy ${differ} times; <eos> past the first K ${met.eosPastK} times; ${met.onPastK} steps past K finished at α = 0`);
+  ctx.diagnostic(`beam ≠ greedy ${differ} times; <eos> past the first K ${met.eosPastK} times; ${met.onPastK} steps past K finished`);
   assert.ok(differ >= 10 && met.eosPastK >= 10 && met.onPastK >= 10);
 });
 

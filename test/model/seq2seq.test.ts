@@ -187,9 +187,18 @@ test('a decoding session repeats each source for beams and keeps rows of one sou
     const first = Math.floor(r / 3) * 3;
     for (let v = 0; v < V; v++) assert.equal(logProbs[r * V + v], logProbs[first * V + v], `row ${r} repeats row ${first}`);
   }
-  session.reorder(Int32Array.from([2, 2, 0, 5, 3, 3]), 3);
-  assert.throws(() => session.reorder(Int32Array.from([3, 1, 2, 3, 4, 5]), 3), /row 0 cannot continue row 3/);
+  session.reorder(Int32Array.from([2, 2, 0, 5, 3, 3]));
+  assert.throws(() => session.reorder(Int32Array.from([3, 1, 2, 3, 4, 5])), /row 0 cannot continue row 3/);
+  // A model decodes one session at a time: another session or a forward makes this one stale, loudly.
+  const other = model.startDecoding({ src: srcRows, lengths: Int32Array.from([4, 1]) });
+  assert.throws(() => session.step(new Int32Array(6).fill(2)), /stale/);
+  other.dispose();
   session.dispose();
+  assert.equal(model.training, true, 'the model is back in training mode');
+  assert.throws(() => model.startDecoding({ src: srcRows, lengths: Int32Array.from([3, 2]) }, { beams: 0 }), /beams must be a positive integer/);
+  const short = { data: Int32Array.from([2, 3]), shape: [2, 4] };
+  assert.throws(() => model.startDecoding({ src: short, lengths: Int32Array.from([1, 1]) }), /src has shape \[2, 4\] and 2 indices/);
+  assert.throws(() => model.startDecoding({ src: srcRows, lengths: Int32Array.from([3, 5]) }), /lengths must be 2 integers in \[1, 4\], got \[3, 5\]/);
 });
 
 test('seq2seq configs and inputs that cannot work are refused, saying why', () => {
