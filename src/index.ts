@@ -29,8 +29,9 @@ export {
 } from './model/config.js';
 export { SequenceModel, type ModelOptions } from './model/model.js';
 export {
-  parseSeq2SeqConfig, Seq2SeqConfigSchema, type Seq2SeqConfig, type Seq2SeqOutputConfig,
+  parseSeq2SeqConfig, completeSeq2SeqConfig, Seq2SeqConfigSchema, type Seq2SeqConfig, type Seq2SeqOutputConfig,
 } from './model/config.js';
+export { buildModel, parseAnyConfig, type AnyModel, type AnyConfig } from './model/models.js';
 export { Seq2SeqModel, DecodeSession, TiedOutput, type Seq2SeqInput } from './model/seq2seq.js';
 export { greedyDecode, beamSearch, type BeamSearchOptions, type DecodeSource, type Decoded } from './model/decode.js';
 
@@ -42,7 +43,9 @@ export {
 } from './train/optimizers.js';
 export { clipGradNorm, clipGradValue } from './train/clip.js';
 export { StepLR, CosineAnnealingLR, ReduceLROnPlateau, type Schedule, type PlateauOptions } from './train/schedules.js';
-export { Trainer, type EpochLog, type BatchLog, type Callbacks, type FitOptions, type CheckpointOptions } from './train/trainer.js';
+export {
+  Trainer, type EpochLog, type BatchLog, type Callbacks, type FitOptions, type CheckpointOptions, type ExampleOf,
+} from './train/trainer.js';
 export type { TrainerState } from './train/checkpoint.js';
 export { evaluateModel, predictModel, type Prediction } from './train/evaluate.js';
 export type { Metrics } from './train/metrics.js';
@@ -50,10 +53,16 @@ export {
   editDistance, closestReference, SequenceErrorAccumulator, corpusBleu,
   type ClosestReference, type SequenceErrors, type BleuOptions, type BleuScore,
 } from './train/seqmetrics.js';
+export {
+  evaluateSeq2Seq, transduce, decodeExamples, type DecodeOptions, type Transduction, type Transduced,
+} from './train/seq2seq.js';
 
 // Data: readers, records to examples, tokenizers and vocabularies, series and windows.
 export { parseJsonl, type JsonlRecord } from './data/jsonl.js';
 export { encodeRecord, encodeRecords, type Example, type RecordSpec } from './data/encode.js';
+export {
+  encodePairs, parseTsvPairs, pairVocabularies, makePairBatch, BOS, type PairExample, type PairBatch, type PairSpec,
+} from './data/pairs.js';
 export {
   PAD, UNK, EOS, tokenize, normalizeText, textTokens, buildVocabulary, encodeTokens, sortLabels,
   type TokenizerKind, type TextNormalization, type VocabularyOptions,

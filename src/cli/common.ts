@@ -7,6 +7,7 @@ import { encodeRecords, type Example } from '../data/encode.js';
 import { type JsonlRecord } from '../data/jsonl.js';
 import { readJsonl } from '../data/jsonlfile.js';
 import { parseModelConfig, type ModelConfig } from '../model/config.js';
+import { parseAnyConfig, type AnyConfig } from '../model/models.js';
 
 export async function readJsonFile(path: string): Promise<unknown> {
   let text: string;
@@ -34,10 +35,20 @@ export async function readBytes(path: string): Promise<Uint8Array> {
   }
 }
 
+/** A sequence model's config file (what an import describes). */
 export async function readModelConfig(path: string): Promise<ModelConfig> {
+  return readConfig(path, parseModelConfig);
+}
+
+/** A config file of either kind (lstmkit train). */
+export async function readAnyConfig(path: string): Promise<AnyConfig> {
+  return readConfig(path, parseAnyConfig);
+}
+
+async function readConfig<C>(path: string, parse: (raw: unknown, where: string) => C): Promise<C> {
   const raw = await readJsonFile(path);
   try {
-    return parseModelConfig(raw, path);
+    return parse(raw, path);
   } catch (e) {
     if (e instanceof LstmkitError) throw new DataError(e.message.replace(`${path}: `, ''), path);
     throw e;

@@ -3,7 +3,8 @@
 
 import { basename } from 'node:path';
 import { writeFileAtomic } from '../io/atomic.js';
-import { loadModel, saveModel } from '../io/modelpath.js';
+import { sequenceModelFromFile } from '../io/modelfile.js';
+import { readModelFile, saveModel } from '../io/modelpath.js';
 import { exportOnnx, ONNX_OPSETS } from '../io/onnx/export.js';
 import { loadOnnxModel } from '../io/onnx/import.js';
 import { poolingOf } from '../model/config.js';
@@ -89,7 +90,8 @@ export async function importOnnxCommand(file: string, opts: ImportOnnxArgs): Pro
 /** lstmkit export onnx model.lstmkit --out model.onnx */
 export async function exportOnnxCommand(modelPath: string, opts: ExportOnnxArgs): Promise<Uint8Array> {
   const log = opts.log ?? ((line: string) => console.log(line));
-  const { model, contents } = await loadModel(modelPath);
+  const contents = await readModelFile(modelPath);
+  const model = sequenceModelFromFile(contents, {}, contents.path, 'lstmkit export onnx');
   const batchFirst = !opts.timeMajor;
   const withLengths = opts.lengths ?? true;
   const bytes = exportOnnx(model, {

@@ -10,7 +10,7 @@
 
 import { Command, Option } from 'commander';
 import { LstmkitError } from '../core/errors.js';
-import { positiveInt, positiveNumber } from './args.js';
+import { nonNegativeNumber, positiveInt, positiveNumber } from './args.js';
 import { registerForecastCommands } from './commands/forecast.js';
 import { registerOnnxCommands } from './commands/interchange.js';
 import { registerPlaygroundCommand } from './commands/playground.js';
@@ -18,6 +18,7 @@ import { registerQuickstartCommand } from './commands/quickstart.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerTextCommands } from './commands/text.js';
 import type { ImportKerasArgs, ImportTorchArgs } from './import.js';
+import type { EvalArgs, PredictArgs } from './evaluate.js';
 import type { TrainArgs } from './train.js';
 
 const program = new Command('lstmkit')
@@ -34,8 +35,8 @@ program.command('demo')
 program.command('train')
   .description('train a model from a JSON config on JSONL data')
   .requiredOption('--config <file>', 'model config (JSON)')
-  .requiredOption('--data <file>', 'training data (JSONL: {"x": [...], "y": ...} per line)')
-  .option('--val <file>', 'validation data (JSONL)')
+  .requiredOption('--data <file>', 'training data (JSONL: {"x": [...], "y": ...} per line; seq2seq also TSV: source<TAB>target)')
+  .option('--val <file>', 'validation data (as --data)')
   .option('--out <dir>', 'run directory for best.lstmkit and last.lstmkit', 'run')
   .option('--resume', 'continue from <out>/last.lstmkit')
   .option('--json', 'print one JSON object per epoch')
@@ -46,18 +47,26 @@ program.command('train')
   .action(async (o: TrainArgs) => (await import('./train.js')).trainCommand(o));
 
 program.command('eval')
-  .description('metrics of a model (file or run directory) on labelled JSONL data')
+  .description('metrics of a model (file or run directory) on labelled data')
   .argument('<model>', 'model file or run directory')
-  .requiredOption('--data <file>', 'labelled data (JSONL)')
+  .requiredOption('--data <file>', 'labelled data (JSONL; seq2seq also TSV)')
   .option('--json', 'print the metrics as JSON')
-  .action(async (model: string, o: { data: string; json?: boolean }) => (await import('./evaluate.js')).evalCommand(model, o));
+  .option('--beam <n>', 'seq2seq: beam width (1: greedy)', positiveInt)
+  .option('--batch-size <n>', 'sequences per batch', positiveInt)
+  .action(async (model: string, o: EvalArgs) => (await import('./evaluate.js')).evalCommand(model, o));
 
 program.command('predict')
   .description('one JSON line of predictions per input line')
   .argument('<model>', 'model file or run directory')
-  .requiredOption('--data <file>', 'inputs (JSONL with "x")')
+  .requiredOption('--data <file>', 'inputs (JSONL with "x"; seq2seq also TSV)')
   .option('--out <file>', 'write here instead of stdout')
-  .action(async (model: string, o: { data: string; out?: string }) => (await import('./evaluate.js')).predictCommand(model, o));
+  .option('--beam <n>', 'seq2seq: beam width (1: greedy)', positiveInt)
+  .option('--nbest <n>', 'seq2seq: also list the n best outputs with their scores (at most --beam)', positiveInt)
+  .option('--length-penalty <a>', 'seq2seq: beam scores are log-probability / length^a (default 1)', nonNegativeNumber)
+  .option('--max-length <n>', 'seq2seq: longest output in tokens (default: the model\'s output.maxLength)', positiveInt)
+  .option('--attention', 'seq2seq: add each output\'s attention over the source (one row per output token)')
+  .option('--batch-size <n>', 'sequences per batch', positiveInt)
+  .action(async (model: string, o: PredictArgs) => (await import('./evaluate.js')).predictCommand(model, o));
 
 registerForecastCommands(program);
 registerTextCommands(program);

@@ -12,6 +12,7 @@ import { readJsonl } from '../data/jsonlfile.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { BEST, LAST, readModelFile } from '../io/modelpath.js';
 import type { Trainer } from '../train/trainer.js';
+import type { AnyModel } from '../model/models.js';
 import type { TrainConfig } from '../model/config.js';
 import { TextClassifier, type LabelledText, type TextClassifierOptions } from '../tasks/classifier.js';
 import { TextGenerator, type GeneratorEpochLog, type TextGeneratorOptions } from '../tasks/generator.js';
@@ -106,7 +107,7 @@ export async function classifyTrainCommand(args: ClassifyTrainArgs): Promise<voi
   const bestPath = join(args.out, BEST);
   const lastPath = join(args.out, LAST);
   const started = Date.now();
-  const training = (trainer: Trainer) => ({
+  const training = (trainer: Trainer<AnyModel>) => ({
     data: args.data, validation: args.val ?? (args.valFraction > 0 ? `${args.valFraction} of ${args.data}` : null),
     epochs: trainer.epochsDone, savedAt: new Date().toISOString(),
   });

@@ -4,13 +4,16 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
-import { encodeRecords } from '../data/encode.js';
-import { readJsonl } from '../data/jsonlfile.js';
+import { encodeRecords, type Example } from '../data/encode.js';
+import type { JsonlRecord } from '../data/jsonl.js';
+import { readJsonl, readPairRecords } from '../data/jsonlfile.js';
+import { encodePairs, type PairExample } from '../data/pairs.js';
 import { BEST, LAST } from '../io/runfiles.js';
-import { completeConfig, type ModelConfig, type TrainConfig } from '../model/config.js';
-import { SequenceModel } from '../model/model.js';
+import { completeConfig, completeSeq2SeqConfig, type ModelConfig, type TrainConfig } from '../model/config.js';
+import { buildModel, isSeq2Seq, type AnyModel } from '../model/models.js';
+import { Seq2SeqModel } from '../model/seq2seq.js';
 import { Trainer, type EpochLog } from '../train/trainer.js';
-import { readModelConfig } from './common.js';
+import { readAnyConfig } from './common.js';
 
 export interface TrainArgs {
   config: string;
@@ -28,40 +31,51 @@ export interface TrainArgs {
 function describeVal(log: EpochLog, monitor: string): string {
   if (!log.val) return '';
   const m = log.val as unknown as Record<string, number>;
-  const extra = monitor !== 'loss' && m[monitor] !== undefined
-    ? ` val_${monitor} ${m[monitor]!.toFixed(4)}`
-    : m.accuracy !== undefined ? ` val_acc ${m.accuracy.toFixed(4)}` : ` val_mse ${m.mse!.toFixed(5)}`;
+  const extra = monitor !== 'loss' && m[monitor] !== undefined ? ` val_${monitor} ${m[monitor]!.toFixed(4)}`
+    : m.accuracy !== undefined ? ` val_acc ${m.accuracy.toFixed(4)}`
+    : m.tokenErrorRate !== undefined ? ` val_ter ${m.tokenErrorRate.toFixed(4)} val_ser ${m.sequenceErrorRate!.toFixed(4)}`
+    : ` val_mse ${m.mse!.toFixed(5)}`;
   return ` val_loss ${log.val.loss.toFixed(5)}${extra}`;
 }
 
+/** A data file's records as the model reads them: pairs (JSONL or TSV) for seq2seq, JSONL otherwise. */
+async function readFor(model: AnyModel | 'seq2seq' | 'sequence', path: string): Promise<JsonlRecord[]> {
+  return (model === 'seq2seq' || model instanceof Seq2SeqModel) ? readPairRecords(path) : readJsonl(path);
+}
+
+function encodeFor(model: AnyModel, records: readonly JsonlRecord[], file: string): Example[] | PairExample[] {
+  return model instanceof Seq2SeqModel
+    ? encodePairs(records, model.config, { file, requireTarget: true })
+    : encodeRecords(records, model.config, { file, requireTarget: true });
+}
+
 export async function trainCommand(args: TrainArgs): Promise<void> {
-  let config = await readModelConfig(args.config);
+  let config = await readAnyConfig(args.config);
   const train: TrainConfig = { ...config.train };
   if (args.epochs !== undefined) train.epochs = args.epochs;
   if (args.batchSize !== undefined) train.batchSize = args.batchSize;
   if (args.seed !== undefined) train.seed = args.seed;
   if (args.lr !== undefined) train.optimizer = { name: 'adam', ...train.optimizer, lr: args.lr };
   config = { ...config, train };
-  const records = await readJsonl(args.data);
+  const records = await readFor(isSeq2Seq(config) ? 'seq2seq' : 'sequence', args.data);
   const lastPath = join(args.out, LAST);
   const bestPath = join(args.out, BEST);
   const seed = train.seed ?? 0;
-  let trainer: Trainer;
+  let trainer: Trainer<AnyModel>;
   const checkpointed = await stat(lastPath).then(() => true, () => false);
   if (args.resume && !checkpointed && !args.json) console.error(`--resume: ${lastPath} does not exist (no checkpoint to continue); starting a new run`);
   if (args.resume && checkpointed) {
     trainer = await Trainer.resume(lastPath, train, { seed });
     if (!args.json) console.error(`resuming ${lastPath} after epoch ${trainer.epochsDone}`);
   } else {
-    trainer = new Trainer(new SequenceModel(completeConfig(config, records, args.data), { seed }), train);
+    const complete = isSeq2Seq(config) ? completeSeq2SeqConfig(config, records, args.data) : completeConfig(config, records, args.data);
+    trainer = new Trainer<AnyModel>(buildModel(complete, { seed }), train);
   }
   const model = trainer.model;
-  const examples = encodeRecords(records, model.config, { file: args.data, requireTarget: true });
-  const validation = args.val
-    ? encodeRecords(await readJsonl(args.val), model.config, { file: args.val, requireTarget: true })
-    : undefined;
+  const examples = encodeFor(model, records, args.data);
+  const validation = args.val ? encodeFor(model, await readFor(model, args.val), args.val) : undefined;
   const started = Date.now();
-  const training = (trainer: Trainer) => ({
+  const training = (trainer: Trainer<AnyModel>) => ({
     data: args.data, validation: args.val ?? null, epochs: trainer.epochsDone,
     history: trainer.history.map(({ epoch, loss, val, lr }) => ({ epoch, loss, valLoss: val?.loss ?? null, lr })),
     savedAt: new Date().toISOString(),

@@ -46,7 +46,6 @@ export function describeShape(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;
 }
 
-/** Throws a ValueError naming `where` and the first non-finite index. */
 /** The largest finite float32: a larger number becomes Infinity in the engine's buffers. */
 export const FLOAT32_MAX = 3.4028234663852886e38;
 

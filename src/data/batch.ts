@@ -111,7 +111,7 @@ export interface BatchOrder {
 }
 
 /** Example indices grouped into batches for one epoch. */
-export function batchIndices(examples: readonly Example[], o: BatchOrder): number[][] {
+export function batchIndices(examples: readonly { steps: number }[], o: BatchOrder): number[][] {
   const order = examples.map((_, i) => i);
   if (o.shuffle) o.rng.shuffle(order);
   if (o.bucketByLength) {

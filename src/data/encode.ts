@@ -75,7 +75,8 @@ export function collectClasses(records: readonly JsonlRecord[], output: RecordOu
   return sortLabels(seen);
 }
 
-function numberAt(v: unknown, file: string, line: number, where: string): number {
+/** A number from a record, finite in float32, or a DataError naming the file, line and field. */
+export function numberAt(v: unknown, file: string, line: number, where: string): number {
   if (typeof v !== 'number' || !Number.isFinite(v)) {
     throw new DataError(`${where} must be a finite number, got ${JSON.stringify(v)?.slice(0, 40) ?? 'nothing'}`, file, line);
   }

@@ -1,18 +1,29 @@
-// Reading a JSONL file (Node).
+// Reading data files (Node): JSONL, and for sequence-to-sequence pairs also TSV.
 
 import { readFile } from 'node:fs/promises';
 import { DataError } from '../core/errors.js';
 import { parseJsonl, type JsonlRecord } from './jsonl.js';
+import { parseTsvPairs } from './pairs.js';
 
-export async function readJsonl(path: string): Promise<JsonlRecord[]> {
-  let text: string;
+async function readText(path: string, expected: string): Promise<string> {
   try {
-    text = await readFile(path, 'utf8');
+    return await readFile(path, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new DataError(code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, expected a JSONL file' : (e as Error).message, path);
+    throw new DataError(code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? `is a directory, expected ${expected}` : (e as Error).message, path);
   }
-  const records = parseJsonl(text, path);
+}
+
+export async function readJsonl(path: string): Promise<JsonlRecord[]> {
+  const records = parseJsonl(await readText(path, 'a JSONL file'), path);
   if (records.length === 0) throw new DataError('no records (the file is empty)', path);
+  return records;
+}
+
+/** Pairs {x, y}: a .tsv file's `source<TAB>target` lines, or JSONL. */
+export async function readPairRecords(path: string): Promise<JsonlRecord[]> {
+  if (!/\.tsv$/i.test(path)) return readJsonl(path);
+  const records = parseTsvPairs(await readText(path, 'a TSV file'), path);
+  if (records.length === 0) throw new DataError('no pairs (the file is empty)', path);
   return records;
 }

@@ -9,8 +9,9 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { FormatError } from '../core/errors.js';
 import { validate } from '../core/validate.js';
-import { parseModelConfig, type ModelConfig } from '../model/config.js';
-import { parameterCountOf, SequenceModel, type ModelOptions } from '../model/model.js';
+import type { ModelConfig } from '../model/config.js';
+import { SequenceModel, type ModelOptions } from '../model/model.js';
+import { buildModel, isSeq2Seq, parameterCountOfAny, parseAnyConfig, type AnyConfig, type AnyModel } from '../model/models.js';
 import { decodeSafetensors, encodeSafetensors, type SafetensorsTensor } from './safetensors.js';
 
 export const FORMAT = 'lstmkit';
@@ -23,8 +24,9 @@ export interface TrainerSection {
   tensors: Record<string, Float32Array>;
 }
 
-export interface ModelFileContents {
-  config: ModelConfig;
+export interface ModelFileContents<C extends AnyConfig = AnyConfig> {
+  /** The architecture: a SequenceModel's config, or a Seq2SeqModel's (output.mode 'seq2seq'). */
+  config: C;
   weights: Record<string, { shape: number[]; data: Float32Array }>;
   /** Task-specific preprocessing (scalers, windowing, tokenizer), JSON. */
   preprocessing?: unknown;
@@ -56,7 +58,7 @@ export function checked<S extends TSchema>(schema: S, value: unknown, where: str
   }
 }
 
-export function encodeModelFile(model: SequenceModel, extra: ModelFileExtra = {}): Uint8Array {
+export function encodeModelFile(model: AnyModel, extra: ModelFileExtra = {}): Uint8Array {
   const tensors: Record<string, SafetensorsTensor> = {};
   const store = model.parameters();
   const dict = model.stateDict();
@@ -103,9 +105,9 @@ export function decodeModelFile(bytes: Uint8Array, source = '<model>'): ModelFil
       `${source}: made by a newer lstmkit (model format ${version}); this lstmkit reads formats up to ${FORMAT_VERSION} — upgrade lstmkit`,
     );
   }
-  let config: ModelConfig;
+  let config: AnyConfig;
   try {
-    config = parseModelConfig(json(meta, 'config', source), `${source}: config`);
+    config = parseAnyConfig(json(meta, 'config', source), `${source}: config`);
   } catch (e) {
     throw new FormatError((e as Error).message);
   }
@@ -129,9 +131,9 @@ export function decodeModelFile(bytes: Uint8Array, source = '<model>'): ModelFil
 }
 
 /** A model with the file's weights loaded (sizes checked before anything is allocated, then names and shapes). */
-export function modelFromFile(contents: ModelFileContents, opts: ModelOptions = {}, source = '<model>'): SequenceModel {
+export function modelFromFile(contents: ModelFileContents, opts: ModelOptions = {}, source = '<model>'): AnyModel {
   checkParameterCount(contents.config, Object.values(contents.weights).reduce((n, w) => n + w.data.length, 0), source);
-  const model = new SequenceModel(contents.config, opts);
+  const model = buildModel(contents.config, opts);
   try {
     model.loadStateDict(contents.weights);
   } catch (e) {
@@ -140,18 +142,31 @@ export function modelFromFile(contents: ModelFileContents, opts: ModelOptions = 
   return model;
 }
 
+/** The contents of a file that must hold a SequenceModel (a recipe, an export): a seq2seq file is refused, naming `use`. */
+export function sequenceContents(contents: ModelFileContents, source: string, use: string): ModelFileContents<ModelConfig> {
+  if (isSeq2Seq(contents.config)) throw new FormatError(`${source}: holds a sequence-to-sequence model; ${use} takes a sequence model`);
+  return contents as ModelFileContents<ModelConfig>;
+}
+
+/** A SequenceModel from a file that must hold one (see sequenceContents). */
+export function sequenceModelFromFile(contents: ModelFileContents, opts: ModelOptions, source: string, use: string): SequenceModel {
+  return modelFromFile(sequenceContents(contents, source, use), opts, source) as SequenceModel;
+}
+
 /**
  * A config that describes far more parameter values than the file holds is refused before the model is built:
  * a file whose config claims 2³¹ layers must cost milliseconds, not gigabytes. Within a margin the model is
  * built and loading it names the tensor that is missing or mis-shaped.
  */
-export function checkParameterCount(config: ModelConfig, held: number, source: string): void {
-  const wanted = parameterCountOf(config);
+export function checkParameterCount(config: AnyConfig, held: number, source: string): void {
+  const wanted = parameterCountOfAny(config);
   if (wanted > 2 * held + (1 << 22)) {
     const { rnn } = config;
+    const described = rnn
+      ? ` (${rnn.cell} hiddenSize ${rnn.hiddenSize}, ${rnn.numLayers ?? 1} layer(s)${rnn.bidirectional ? ', bidirectional' : ''})`
+      : '';
     throw new FormatError(
-      `${source}: the config describes ${wanted.toLocaleString('en-US')} parameter values ` +
-      `(${rnn.cell} hiddenSize ${rnn.hiddenSize}, ${rnn.numLayers ?? 1} layer(s)${rnn.bidirectional ? ', bidirectional' : ''}), ` +
+      `${source}: the config describes ${wanted.toLocaleString('en-US')} parameter values${described}, ` +
       `the file holds ${held.toLocaleString('en-US')}`,
     );
   }

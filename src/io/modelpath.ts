@@ -4,7 +4,8 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DataError } from '../core/errors.js';
-import type { ModelOptions, SequenceModel } from '../model/model.js';
+import type { ModelOptions } from '../model/model.js';
+import type { AnyModel } from '../model/models.js';
 import { writeFileAtomic } from './atomic.js';
 import { decodeModelFile, encodeModelFile, modelFromFile, type ModelFileContents, type ModelFileExtra } from './modelfile.js';
 import { BEST } from './runfiles.js';
@@ -37,12 +38,12 @@ export async function readModelFile(path: string): Promise<ModelFileContents & {
 
 export async function loadModel(
   path: string, opts: ModelOptions = {},
-): Promise<{ model: SequenceModel; contents: ModelFileContents & { path: string } }> {
+): Promise<{ model: AnyModel; contents: ModelFileContents & { path: string } }> {
   const contents = await readModelFile(path);
   return { model: modelFromFile(contents, opts, contents.path), contents };
 }
 
 /** Write a model file atomically: a crash mid-write leaves the old file or the new one, never half of one. */
-export async function saveModel(path: string, model: SequenceModel, extra: ModelFileExtra = {}): Promise<void> {
+export async function saveModel(path: string, model: AnyModel, extra: ModelFileExtra = {}): Promise<void> {
   await writeFileAtomic(path, encodeModelFile(model, extra));
 }

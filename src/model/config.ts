@@ -8,6 +8,7 @@ import { validate } from '../core/validate.js';
 import type { BatchSpec } from '../data/batch.js';
 import { collectClasses, recordVocabulary } from '../data/encode.js';
 import type { JsonlRecord } from '../data/jsonl.js';
+import { pairVocabularies, TARGET_RESERVED } from '../data/pairs.js';
 
 const PositiveInt = Type.Integer({ minimum: 1 });
 
@@ -107,6 +108,8 @@ export const ScheduleSchema = Type.Union([
 
 export const MetricName = Type.Union([
   Type.Literal('loss'), Type.Literal('mse'), Type.Literal('mae'), Type.Literal('rmse'), Type.Literal('accuracy'), Type.Literal('macroF1'),
+  // Sequence to sequence: edit distance per reference token, outputs matching no reference, corpus BLEU.
+  Type.Literal('tokenErrorRate'), Type.Literal('sequenceErrorRate'), Type.Literal('bleu'),
 ]);
 
 export const TrainSchema = Type.Object({
@@ -162,6 +165,8 @@ export const Seq2SeqOutputSchema = Type.Object({
   tieEmbeddings: Type.Optional(Type.Boolean()),
   /** Longest output when decoding, in tokens (default 100). */
   maxLength: Type.Optional(PositiveInt),
+  /** How predictions are written: a text joined as the tokenizer split it, or an array of tokens (default: as the training targets were). */
+  format: Type.Optional(Type.Union([Type.Literal('text'), Type.Literal('tokens')])),
 }, { additionalProperties: false });
 
 /** A sequence-to-sequence model: token sequences (or one feature vector) in, token sequences out. */
@@ -240,6 +245,23 @@ export function completeConfig(config: ModelConfig, records: readonly JsonlRecor
     }
   }
   return out;
+}
+
+/**
+ * Fill the vocabularies (and how predictions are written) from the training
+ * pairs where a seq2seq config leaves them out.
+ */
+export function completeSeq2SeqConfig(config: Seq2SeqConfig, records: readonly JsonlRecord[], file: string): Seq2SeqConfig {
+  const out: Seq2SeqConfig = structuredClone(config);
+  const needed = !out.output.vocabulary || (out.input.type === 'tokens' && !out.input.vocabulary);
+  if (needed) {
+    const vocabularies = pairVocabularies(records, out, file);
+    if (out.input.type === 'tokens') out.input.vocabulary ??= vocabularies.input!;
+    out.output.vocabulary ??= vocabularies.output;
+  }
+  if (out.output.vocabulary!.length <= TARGET_RESERVED.length) throw new DataError('the training targets hold no tokens', file);
+  out.output.format ??= records.some((r) => Array.isArray(r.value.y)) ? 'tokens' : 'text';
+  return parseSeq2SeqConfig(out, file);
 }
 
 /** What a batch for this config holds: its input and its targets. */

@@ -19,7 +19,8 @@ import { createServer as createHttpServer } from 'node:http';
 import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
 import { DataError, LstmkitError } from '../core/errors.js';
-import type { ModelConfig } from '../model/config.js';
+import { isSeq2Seq, type AnyConfig } from '../model/models.js';
+import { seq2seqSizes } from '../model/seq2seq.js';
 import { Batcher, Slots } from './batcher.js';
 import { ErrorBodySchema, fieldPath, HttpError } from './errors.js';
 import { ServerMetrics } from './metrics.js';
@@ -153,7 +154,13 @@ function toHttpError(err: FastifyError | HttpError | Error, limits: ServerLimits
  * (gates, states, saved activations), the input, and for per-step heads the
  * logits and probabilities of every step.
  */
-export function bytesPerStep(config: ModelConfig): number {
+export function bytesPerStep(config: AnyConfig): number {
+  if (isSeq2Seq(config)) {
+    // A source step through the encoder and a target step through the decoder, attention and output projection.
+    const { De, Hd, Ld, Vt } = seq2seqSizes(config);
+    const S = config.rnn ? 8 * config.rnn.hiddenSize * (config.rnn.numLayers ?? 1) * (config.rnn.bidirectional ? 2 : 1) : 0;
+    return 4 * (S + De + 8 * Hd * Ld + 2 * Vt);
+  }
   const { input, rnn, output } = config;
   const width = input.type === 'tokens' ? input.embeddingDim : input.size;
   const heads = output.type === 'classification' ? output.classes?.length ?? 2 : output.mode === 'next' ? width : output.size ?? 1;

@@ -20,7 +20,7 @@
 
 import { DataError, LstmkitError } from '../core/errors.js';
 import { encodeRecord, type Example } from '../data/encode.js';
-import { modelFromFile, type ModelFileContents } from '../io/modelfile.js';
+import { sequenceContents, sequenceModelFromFile, type ModelFileContents } from '../io/modelfile.js';
 import type { ModelConfig } from '../model/config.js';
 import type { SequenceModel } from '../model/model.js';
 import { predictModel } from '../train/evaluate.js';
@@ -191,8 +191,8 @@ function inputSchema(config: ModelConfig, maxSteps: number): { schema: JsonSchem
 }
 
 /** Any SequenceModel: the JSONL `x` in, predictModel's shapes out. */
-function genericAdapter(contents: ModelFileContents, source: string, maxSteps: number): TaskAdapter {
-  const model = modelFromFile(contents, {}, source);
+function genericAdapter(contents: ModelFileContents<ModelConfig>, source: string, maxSteps: number): TaskAdapter {
+  const model = sequenceModelFromFile(contents, {}, source, 'the server');
   const { schema, example } = inputSchema(model.config, maxSteps);
   return {
     ...describeOutput(model.config),
@@ -303,7 +303,7 @@ function forecastAdapter(contents: ModelFileContents, source: string, maxSteps: 
 }
 
 /** The task of a model file: the recipe's name in its preprocessing, else what its config says. */
-export function taskOf(contents: ModelFileContents): TaskName | { unknown: string } {
+export function taskOf(contents: ModelFileContents<ModelConfig>): TaskName | { unknown: string } {
   const pre = contents.preprocessing as { task?: unknown } | undefined;
   const { input, output } = contents.config;
   if (pre !== undefined && pre !== null && typeof pre === 'object' && pre.task !== undefined) {
@@ -320,7 +320,8 @@ export interface AdapterOptions {
 }
 
 /** The adapter for a loaded model file. */
-export function adapterFor(contents: ModelFileContents, source: string, opts: AdapterOptions): TaskAdapter {
+export function adapterFor(file: ModelFileContents, source: string, opts: AdapterOptions): TaskAdapter {
+  const contents = sequenceContents(file, source, 'the server');
   const task = taskOf(contents);
   if (typeof task === 'object') {
     throw new DataError(

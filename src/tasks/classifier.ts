@@ -11,7 +11,7 @@ import type { Example } from '../data/encode.js';
 import { TextPreprocessingSchema } from '../data/vocabulary.js';
 import { buildVocabulary, encodeTokens, PAD, sortLabels, textTokens, UNK, type TextNormalization, type TokenizerKind } from '../data/vocabulary.js';
 import type { Backend } from '../kernels/backend.js';
-import { checked, decodeModelFile, encodeModelFile, modelFromFile, type ModelFileContents } from '../io/modelfile.js';
+import { checked, decodeModelFile, encodeModelFile, sequenceContents, sequenceModelFromFile, type ModelFileContents } from '../io/modelfile.js';
 import type { ModelConfig, TrainConfig } from '../model/config.js';
 import { SequenceModel, type ModelOptions } from '../model/model.js';
 import { evaluateModel, predictModel } from '../train/evaluate.js';
@@ -257,7 +257,7 @@ export class TextClassifier {
     file: Uint8Array | ModelFileContents, opts: { backend?: Backend; source?: string } = {},
   ): TextClassifier {
     const source = opts.source ?? '<model>';
-    const contents = file instanceof Uint8Array ? decodeModelFile(file, source) : file;
+    const contents = sequenceContents(file instanceof Uint8Array ? decodeModelFile(file, source) : file, source, 'a text classifier');
     const { input, output } = contents.config;
     const task = (contents.preprocessing as { task?: string } | undefined)?.task;
     if (task !== undefined && task !== 'text-classifier') throw new FormatError(`${source}: is a ${task} model, not a text classifier`);
@@ -276,7 +276,7 @@ export class TextClassifier {
       ...(input.maxLength !== undefined ? { maxLength: input.maxLength } : { maxLength: Number.MAX_SAFE_INTEGER }),
       ...(opts.backend ? { backend: opts.backend } : {}),
     });
-    classifier.current = modelFromFile(contents, opts.backend ? { backend: opts.backend } : {}, source);
+    classifier.current = sequenceModelFromFile(contents, opts.backend ? { backend: opts.backend } : {}, source, 'a text classifier');
     return classifier;
   }
 }

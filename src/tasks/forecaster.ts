@@ -18,7 +18,7 @@ import type { Example } from '../data/encode.js';
 import { Scaler } from '../data/scaler.js';
 import type { TimeSeries } from '../data/timeseries.js';
 import { windowExamples } from '../data/window.js';
-import { decodeModelFile, encodeModelFile, modelFromFile, type ModelFileContents } from '../io/modelfile.js';
+import { decodeModelFile, encodeModelFile, sequenceContents, sequenceModelFromFile, type ModelFileContents } from '../io/modelfile.js';
 import type { ModelConfig, TrainConfig } from '../model/config.js';
 import { SequenceModel } from '../model/model.js';
 import { predictModel } from '../train/evaluate.js';
@@ -162,8 +162,9 @@ export class Forecaster {
       throw new DataError('is not a forecaster (its preprocessing metadata has no task "forecast"); train one with `lstmkit forecast train`', source);
     }
     if (p.version !== 1) throw new DataError(`holds forecaster preprocessing version ${String(p.version)}; this lstmkit reads version 1`, source);
-    checkPreprocessing(p, contents.config, source);
-    const model = modelFromFile(contents, opts.backend ? { backend: opts.backend } : {}, source);
+    const sequence = sequenceContents(contents, source, 'a forecaster');
+    checkPreprocessing(p, sequence.config, source);
+    const model = sequenceModelFromFile(sequence, opts.backend ? { backend: opts.backend } : {}, source, 'a forecaster');
     return new Forecaster(model, p as ForecastPreprocessing);
   }
 

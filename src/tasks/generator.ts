@@ -23,7 +23,7 @@ import {
   type TextNormalization, type TokenizerKind,
 } from '../data/vocabulary.js';
 import type { Backend } from '../kernels/backend.js';
-import { checked, decodeModelFile, encodeModelFile, modelFromFile, type ModelFileContents } from '../io/modelfile.js';
+import { checked, decodeModelFile, encodeModelFile, sequenceContents, sequenceModelFromFile, type ModelFileContents } from '../io/modelfile.js';
 import type { ModelConfig, TrainConfig } from '../model/config.js';
 import { SequenceModel, type ModelOptions } from '../model/model.js';
 import { BatchRunner } from '../model/runner.js';
@@ -479,7 +479,7 @@ export class TextGenerator {
     file: Uint8Array | ModelFileContents, opts: { backend?: Backend; source?: string } = {},
   ): TextGenerator {
     const source = opts.source ?? '<model>';
-    const contents = file instanceof Uint8Array ? decodeModelFile(file, source) : file;
+    const contents = sequenceContents(file instanceof Uint8Array ? decodeModelFile(file, source) : file, source, 'a text generator');
     const { input, output } = contents.config;
     const task = (contents.preprocessing as { task?: string } | undefined)?.task;
     if (task !== undefined && task !== 'text-generator') throw new FormatError(`${source}: is a ${task} model, not a text generator`);
@@ -500,7 +500,7 @@ export class TextGenerator {
       splitPunctuation: pre?.splitPunctuation ?? false,
       ...(opts.backend ? { backend: opts.backend } : {}),
     });
-    generator.current = modelFromFile(contents, opts.backend ? { backend: opts.backend } : {}, source);
+    generator.current = sequenceModelFromFile(contents, opts.backend ? { backend: opts.backend } : {}, source, 'a text generator');
     return generator;
   }
 }

@@ -1,6 +1,7 @@
 // Evaluation metrics, accumulated batch by batch: MSE, MAE, RMSE for
 // regression; accuracy, macro-F1 and the confusion matrix for classification.
 
+import { ValueError } from '../core/errors.js';
 import type { MetricName } from '../model/config.js';
 
 export interface Metrics {
@@ -12,6 +13,10 @@ export interface Metrics {
   macroF1?: number;
   /** confusion[actual][predicted] counts. */
   confusion?: number[][];
+  /** Sequence to sequence: edit distance over reference tokens (PER, CER), outputs matching no reference, corpus BLEU (0–1). */
+  tokenErrorRate?: number;
+  sequenceErrorRate?: number;
+  bleu?: number;
   count: number;
 }
 
@@ -85,6 +90,20 @@ export class MetricAccumulator {
 }
 
 /** Whether a larger value of the metric is better. */
+/** The metrics each kind of model reports (every kind reports the loss). */
+const METRICS = {
+  regression: ['mse', 'mae', 'rmse'],
+  classification: ['accuracy', 'macroF1'],
+  'sequence-to-sequence': ['tokenErrorRate', 'sequenceErrorRate', 'bleu'],
+} as const satisfies Record<string, readonly MetricName[]>;
+
+/** Throws a ValueError unless a model of `kind` reports `monitor`. */
+export function checkMonitor(monitor: MetricName, kind: keyof typeof METRICS): void {
+  if (monitor === 'loss' || (METRICS[kind] as readonly string[]).includes(monitor)) return;
+  const owner = Object.entries(METRICS).find(([, names]) => (names as readonly string[]).includes(monitor))?.[0] ?? 'unknown';
+  throw new ValueError(`train.monitor '${monitor}' is a ${owner} metric; this model is a ${kind}`);
+}
+
 export function higherIsBetter(metric: MetricName): boolean {
-  return metric === 'accuracy' || metric === 'macroF1';
+  return metric === 'accuracy' || metric === 'macroF1' || metric === 'bleu';
 }

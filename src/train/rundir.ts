@@ -8,6 +8,7 @@ import { removeStaleTemps } from '../io/atomic.js';
 import type { ModelFileExtra } from '../io/modelfile.js';
 import { saveModel } from '../io/modelpath.js';
 import { BEST, LAST } from '../io/runfiles.js';
+import type { AnyModel } from '../model/models.js';
 import type { CheckpointOptions, Trainer } from './trainer.js';
 
 export interface RunDirectory {
@@ -15,7 +16,7 @@ export interface RunDirectory {
   last: string;
   /** Whether last.lstmkit holds a checkpoint of this run (or of the run it resumed). */
   lastWritten: boolean;
-  write(path: string, trainer: Trainer, extra: Pick<ModelFileExtra, 'trainer'>): Promise<void>;
+  write(path: string, trainer: Trainer<AnyModel>, extra: Pick<ModelFileExtra, 'trainer'>): Promise<void>;
 }
 
 export async function openRunDirectory(o: CheckpointOptions): Promise<RunDirectory> {

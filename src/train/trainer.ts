@@ -6,25 +6,30 @@
 // stop(), the NaN guard, checkpoints written into a run directory, and a
 // state that a checkpoint resumes exactly.
 
-import { Workspace } from '../core/arena.js';
 import { DataError, DivergenceError, ValueError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
-import type { ArenaTensor } from '../core/tensor.js';
-import { batchIndices, makeBatch, stepMask, streamBatches, type Batch, type BatchSpec } from '../data/batch.js';
+import type { Batch } from '../data/batch.js';
 import type { Example } from '../data/encode.js';
-import { batchSpecOf, type MetricName, type OptimizerConfig, type ScheduleConfig, type TrainConfig } from '../model/config.js';
+import type { PairBatch, PairExample } from '../data/pairs.js';
+import type { MetricName, OptimizerConfig, ScheduleConfig, TrainConfig } from '../model/config.js';
 import type { ModelOptions, SequenceModel } from '../model/model.js';
-import { BatchRunner } from '../model/runner.js';
+import type { AnyModel } from '../model/models.js';
+import { Seq2SeqModel } from '../model/seq2seq.js';
 import { trainerSection, trainerStateOf, type TrainerState } from './checkpoint.js';
 import type { RunDirectory } from './rundir.js';
 import { clipGradNorm, clipGradValue } from './clip.js';
-import { evaluateModel } from './evaluate.js';
-import { crossEntropyArena, mseArena, type LossResult } from './losses.js';
 import { higherIsBetter, type Metrics } from './metrics.js';
 import { Adam, AdamW, RMSprop, SGD, type Optimizer } from './optimizers.js';
 import { CosineAnnealingLR, ReduceLROnPlateau, StepLR, type Schedule } from './schedules.js';
+import { Seq2SeqTask } from './seq2seq.js';
+import { DEFAULT_TRAIN, SequenceTask, type TrainingTask } from './task.js';
 
 export type { TrainerState };
+export { DEFAULT_TRAIN };
+
+/** What a model of each kind trains on, and its batches. */
+export type ExampleOf<M extends AnyModel> = M extends Seq2SeqModel ? PairExample : Example;
+export type BatchOf<M extends AnyModel> = M extends Seq2SeqModel ? PairBatch : Batch;
 
 export interface EpochLog {
   epoch: number; // 1-based
@@ -48,7 +53,7 @@ export interface BatchLog {
 export interface Callbacks {
   onBatchEnd?(log: BatchLog): void;
   /** Awaited after the epoch's checkpoints are written; call trainer.stop() here to end the run. */
-  onEpochEnd?(log: EpochLog, trainer: Trainer): void | Promise<void>;
+  onEpochEnd?(log: EpochLog, trainer: Trainer<AnyModel>): void | Promise<void>;
 }
 
 /** Checkpoints in a run directory (Node): `last.lstmkit` after every epoch, `best.lstmkit` for the best weights. */
@@ -57,20 +62,18 @@ export interface CheckpointOptions {
   /** Stored in both files beside the weights (tokenizer, scalers). */
   preprocessing?: unknown;
   /** Free-form training facts for both files, asked for at each write. */
-  training?: (trainer: Trainer) => unknown;
+  training?: (trainer: Trainer<AnyModel>) => unknown;
 }
 
-export interface FitOptions {
-  validation?: readonly Example[];
+export interface FitOptions<E = Example> {
+  validation?: readonly E[];
   callbacks?: Callbacks;
   checkpoint?: CheckpointOptions;
   /** Leave the best weights (by train.monitor) in the model at the end; default: when train.earlyStopping is set. */
   restoreBest?: boolean;
 }
 
-export const DEFAULT_TRAIN = { epochs: 10, batchSize: 32, shuffle: true, bucketByLength: false, seed: 0 } as const;
-
-export function makeOptimizer(model: SequenceModel, o: OptimizerConfig = { name: 'adam' }): Optimizer {
+export function makeOptimizer(model: AnyModel, o: OptimizerConfig = { name: 'adam' }): Optimizer {
   const params = model.parameters();
   switch (o.name) {
     case 'sgd':
@@ -100,47 +103,42 @@ function makeSchedule(opt: Optimizer, s: ScheduleConfig | undefined, epochs: num
   return new ReduceLROnPlateau(opt, { factor: s.factor ?? 0.1, patience: s.patience ?? 10, minLr: s.minLr ?? 0 });
 }
 
-export class Trainer {
+/**
+ * Trains a SequenceModel on Examples or a Seq2SeqModel on PairExamples (the
+ * type parameter follows the model given), through the model's task.
+ */
+export class Trainer<M extends AnyModel = SequenceModel> {
   readonly config: TrainConfig;
   readonly optimizer: Optimizer;
   readonly schedule: Schedule | undefined;
   readonly epochs: number;
   readonly batchSize: number;
   readonly monitor: MetricName;
-  private readonly spec: BatchSpec;
+  private readonly task: TrainingTask<ExampleOf<M>, BatchOf<M>>;
   private readonly rng: Rng;
-  private readonly runner: BatchRunner;
-  private readonly ws: Workspace;
   private state: Omit<TrainerState, 'optimizer' | 'schedule' | 'rng' | 'modelRng'>;
   private stopRequested = false;
 
-  constructor(readonly model: SequenceModel, config: TrainConfig = {}) {
+  constructor(readonly model: M, config: TrainConfig = {}) {
     this.config = config;
     this.epochs = config.epochs ?? DEFAULT_TRAIN.epochs;
     this.batchSize = config.batchSize ?? DEFAULT_TRAIN.batchSize;
     this.monitor = config.monitor ?? 'loss';
-    const kind = model.config.output.type;
-    if (kind === 'regression' && higherIsBetter(this.monitor)) {
-      throw new ValueError(`train.monitor '${this.monitor}' is a classification metric; this model is a regression`);
-    }
-    if (kind === 'classification' && ['mse', 'mae', 'rmse'].includes(this.monitor)) {
-      throw new ValueError(`train.monitor '${this.monitor}' is a regression metric; this model is a classification`);
-    }
-    this.spec = batchSpecOf(model.config);
+    const task = model instanceof Seq2SeqModel ? new Seq2SeqTask(model, config) : new SequenceTask(model as SequenceModel, config);
+    this.task = task as unknown as TrainingTask<ExampleOf<M>, BatchOf<M>>;
+    this.task.checkMonitor(this.monitor);
     this.rng = new Rng(config.seed ?? DEFAULT_TRAIN.seed);
     this.optimizer = makeOptimizer(model, config.optimizer);
     this.schedule = makeSchedule(this.optimizer, config.schedule, this.epochs);
-    this.runner = new BatchRunner(model);
-    this.ws = new Workspace(model.backend.arena);
     this.state = { epoch: 0, bestScore: null, bestEpoch: 0, badEpochs: 0, bestParams: null, history: [] };
   }
 
   /** A trainer that continues the run a checkpoint (a run's last.lstmkit) was written by, exactly. */
-  static async resume(path: string, config: TrainConfig, opts: ModelOptions = {}): Promise<Trainer> {
+  static async resume(path: string, config: TrainConfig, opts: ModelOptions = {}): Promise<Trainer<AnyModel>> {
     const { loadModel } = await import('../io/modelpath.js');
     const { model, contents } = await loadModel(path, opts);
     if (!contents.trainer) throw new DataError('holds no trainer state; it is not a checkpoint to resume from', contents.path);
-    const trainer = new Trainer(model, config);
+    const trainer = new Trainer<AnyModel>(model, config);
     trainer.setState(trainerStateOf(contents.trainer, contents.path));
     return trainer;
   }
@@ -191,7 +189,7 @@ export class Trainer {
   }
 
   /** Hold out the last `fraction` of a seeded shuffle for validation. */
-  static split(examples: readonly Example[], fraction: number, seed = 0): { train: Example[]; validation: Example[] } {
+  static split<E>(examples: readonly E[], fraction: number, seed = 0): { train: E[]; validation: E[] } {
     const order = new Rng(seed ^ 0x5a17).shuffle(examples.map((_, i) => i));
     const cut = Math.round(examples.length * (1 - fraction));
     return {
@@ -200,50 +198,21 @@ export class Trainer {
     };
   }
 
-  private get streaming(): boolean {
-    return this.model.config.output.mode === 'next' && this.config.tbptt !== undefined;
-  }
-
-  private epochBatches(train: readonly Example[]): Batch[] {
-    if (this.streaming) return streamBatches(train, this.spec, this.batchSize, this.config.tbptt!);
-    const groups = batchIndices(train, {
-      batchSize: this.batchSize,
-      shuffle: this.config.shuffle ?? DEFAULT_TRAIN.shuffle,
-      bucketByLength: this.config.bucketByLength ?? DEFAULT_TRAIN.bucketByLength,
-      rng: this.rng,
-    });
-    return groups.map((g) => makeBatch(train, g, this.spec));
-  }
-
-  /** The loss of the model's output for a batch against its targets, and the output's gradient. */
-  private loss(output: ArenaTensor, batch: Batch): LossResult<ArenaTensor | undefined> {
-    const backend = this.model.backend;
-    if (this.model.config.output.type === 'classification') {
-      if (!batch.yCls) throw new ValueError('the batch has no class targets');
-      return crossEntropyArena(backend, this.ws, output, batch.yCls);
-    }
-    if (!batch.yReg) throw new ValueError('the batch has no regression targets');
-    const mask = this.model.config.output.mode === 'sequence' ? null : stepMask(batch);
-    return mseArena(backend, this.ws, output, batch.yReg, { mask });
-  }
-
   /** One optimizer step on one batch; returns the loss. */
-  step(batch: Batch, where = ''): number {
-    const model = this.model;
-    model.parameters().zeroGrad();
-    const output = this.runner.forward(batch, { carry: this.streaming });
-    const { loss, grad } = this.loss(output, batch);
+  step(batch: BatchOf<M>, where = ''): number {
+    this.model.parameters().zeroGrad();
+    const { loss } = this.task.forward(batch);
     if (!Number.isFinite(loss)) {
       throw new DivergenceError(`training diverged: the loss is ${loss}${where}; lower the learning rate or clip gradients (train.clipNorm)`);
     }
-    model.backwardArena(grad!);
-    if (this.config.clipValue !== undefined) clipGradValue(model, this.config.clipValue);
-    if (this.config.clipNorm !== undefined) clipGradNorm(model, this.config.clipNorm);
+    this.task.backward();
+    if (this.config.clipValue !== undefined) clipGradValue(this.model, this.config.clipValue);
+    if (this.config.clipNorm !== undefined) clipGradNorm(this.model, this.config.clipNorm);
     this.optimizer.step();
     return loss;
   }
 
-  async fit(train: readonly Example[], opts: FitOptions = {}): Promise<EpochLog[]> {
+  async fit(train: readonly ExampleOf<M>[], opts: FitOptions<ExampleOf<M>> = {}): Promise<EpochLog[]> {
     if (train.length === 0) throw new ValueError('no training examples');
     let trainSet = train;
     let validation = opts.validation;
@@ -263,16 +232,17 @@ export class Trainer {
     for (let epoch = this.state.epoch + 1; epoch <= this.epochs && !this.stopRequested; epoch++) {
       const started = performance.now();
       model.train();
-      this.runner.resetState();
-      const batches = this.epochBatches(trainSet);
+      this.task.startEpoch();
+      const batches = this.task.epochBatches(trainSet, this.rng);
       let lossSum = 0;
       let sequences = 0;
       try {
         batches.forEach((batch, k) => {
           const loss = this.step(batch, ` at epoch ${epoch}, batch ${k + 1}`);
-          lossSum += loss * batch.size;
-          sequences += batch.size;
-          opts.callbacks?.onBatchEnd?.({ epoch, batch: k + 1, batches: batches.length, loss, sequences: batch.size });
+          const size = (batch as { size: number }).size;
+          lossSum += loss * size;
+          sequences += size;
+          opts.callbacks?.onBatchEnd?.({ epoch, batch: k + 1, batches: batches.length, loss, sequences: size });
         });
       } catch (e) {
         if (e instanceof DivergenceError && files) {
@@ -329,7 +299,7 @@ export class Trainer {
   }
 
   /** Loss and metrics over examples (evaluation mode: no dropout, no state carried in from training). */
-  evaluate(examples: readonly Example[]): Metrics {
-    return evaluateModel(this.model, examples, this.batchSize, this.streaming ? this.config.tbptt! : undefined);
+  evaluate(examples: readonly ExampleOf<M>[]): Metrics {
+    return this.task.evaluate(examples);
   }
 }

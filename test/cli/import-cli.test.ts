@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { importKerasCommand, importTorchCommand, readLabels } from '../../src/cli/import.js';
 import { DataError, LstmkitError, MismatchError } from '../../src/core/errors.js';
 import { loadModel } from '../../src/io/modelpath.js';
-import type { SequenceModel } from '../../src/model/model.js';
+import { SequenceModel } from '../../src/model/model.js';
 import { run, tempDir } from '../helpers/cli.js';
 import { FIXTURES, assertClose } from '../helpers/fixtures.js';
 import { flat, outputsOn } from '../helpers/imported.js';
@@ -44,6 +44,7 @@ test('lstmkit import torch: safetensors + arch.json (+ --rename) → a model fil
   assert.match(stdout, /model\.lstmkit: tokens \(7, embedding 3\) → bidirectional GRU 4 → sequence regression \(1 value, mean state\)/);
   assert.match(stdout, /note: tokens are named by their ids/);
   const { model, contents } = await loadModel(out);
+  assert.ok(model instanceof SequenceModel);
   sameWeights(imported, model);
   assert.deepEqual((contents.training as { importedFrom: { format: string } }).importedFrom.format, 'pytorch');
   const got = outputsOn(model, fixture.inputs.map((ids) => ids.map(String)));
@@ -90,6 +91,7 @@ test('lstmkit import keras: model.json + weights.npz (+ --vocabulary) → a mode
   assert.equal(line.out, out);
   assert.deepEqual(line.config.output.classes, ['neg', 'neu', 'pos']);
   const { model } = await loadModel(out);
+  assert.ok(model instanceof SequenceModel);
   sameWeights(imported, model);
   assert.equal(model.parameterCount, line.parameters);
   const got = outputsOn(model, io.inputs.map((ids) => ids.map((id) => io.options.vocabulary[id]!)));
@@ -104,6 +106,7 @@ test('lstmkit import keras: a .keras archive or an .h5 file alone (the real comm
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, new RegExp(`from .*${name.replace('.', '\\.')}\\n`));
     const { model, contents } = await loadModel(out);
+    assert.ok(model instanceof SequenceModel);
     const io = JSON.parse(readFileSync(join(FIXTURES, 'keras', `${name.split('.')[0]}.io.json`), 'utf8')) as { inputs: number[][][]; outputs: unknown[] };
     const got = outputsOn(model, io.inputs);
     // One sigmoid unit p is the two class probabilities [1 − p, p].
@@ -225,6 +228,7 @@ test('--check: a PyTorch classifier compared with probabilities or log-probabili
   await importTorchCommand(weights, { ...args, out: join(dir, 'p.lstmkit'), log: report.log });
   assert.match(report.text(), /note: .*y\.json holds probabilities, not the logits PyTorch gives; they match as probabilities/);
   const { model } = await loadModel(join(dir, 'p.lstmkit'));
+  assert.ok(model instanceof SequenceModel);
   const logits = (outputs as number[][]).map((p) => p.map((v) => Math.log(v)));
   writeFileSync(args.expect, JSON.stringify(logits));
   const again = collector();

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { encodeRecords, loadModel, parseJsonl, predictModel, Trainer, type TrainConfig } from '../../src/index.js';
+import { encodeRecords, loadModel, parseJsonl, predictModel, Trainer, type TrainConfig, SequenceModel } from '../../src/index.js';
 import { FIXTURES } from '../helpers/fixtures.js';
 
 const dir = join(FIXTURES, 'legacy');
@@ -18,6 +18,7 @@ const records = (name: string) => parseJsonl(readFileSync(join(dir, name), 'utf8
 
 test('a model file of the earlier version loads and predicts what that version predicted', async () => {
   const { model } = await loadModel(join(dir, 'b-best.lstmkit'));
+  assert.ok(model instanceof SequenceModel);
   const examples = encodeRecords(records('texts.jsonl'), model.config, { file: 'texts.jsonl', requireTarget: false });
   const predictions = predictModel(model, examples) as typeof expected.predictions;
   assert.equal(predictions.length, expected.predictions.length);
@@ -35,6 +36,7 @@ test("a checkpoint of the earlier version resumes: the next epoch's loss is the 
   const train: TrainConfig = { ...config.train, epochs: 3 };
   const trainer = await Trainer.resume(join(dir, 'a-epoch2-last.lstmkit'), train, { seed: train.seed ?? 0 });
   assert.equal(trainer.epochsDone, 2);
+  assert.ok(trainer.model instanceof SequenceModel);
   const examples = encodeRecords(records('series.jsonl'), trainer.model.config, { file: 'series.jsonl', requireTarget: true });
   const history = await trainer.fit(examples);
   assert.equal(history.length, 3);

@@ -68,6 +68,7 @@ for (const [label, config] of Object.entries(CONFIGS)) {
     assert.deepEqual(contents.preprocessing, extras.preprocessing);
     assert.deepEqual(contents.training, extras.training);
     const loaded = modelFromFile(contents, { seed: 99 }, 'm.lstmkit');
+    assert.ok(loaded instanceof SequenceModel);
     assertSameModel(model, loaded, INPUTS[label]!);
     // Writing the loaded model again gives the same bytes.
     assert.equal(Buffer.from(encodeModelFile(loaded, extras)).toString('hex'), Buffer.from(bytes).toString('hex'));
@@ -87,6 +88,7 @@ test('saveModel / loadModel on disk are bit-exact, including extreme weight valu
   const path = join(tempDir(), 'model.lstmkit');
   await saveModel(path, model, { training: { epochs: 1 } });
   const { model: loaded, contents } = await loadModel(path);
+  assert.ok(loaded instanceof SequenceModel);
   assert.equal(contents.path, path);
   assert.equal(bits(loaded.stateDict()['rnn.weight_ih_l0']!.subarray(0, 4)), bits([-0, 1.401298464324817e-45, 3.4028234663852886e38, -1.1754943508222875e-38]));
   assertSameModel(model, loaded, INPUTS['relu RNN, mean pooling']!);

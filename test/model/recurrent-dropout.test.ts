@@ -63,6 +63,7 @@ for (const cell of ['lstm', 'gru', 'rnn'] as const) {
 
     // The model file keeps the option and the weights, bit for bit.
     const loaded = modelFromFile(decodeModelFile(encodeModelFile(model), 'm.lstmkit'), { seed: 5 }, 'm.lstmkit');
+    assert.ok(loaded instanceof SequenceModel);
     assert.deepEqual(loaded.config, model.config);
     assert.equal(loaded.config.rnn.recurrentDropout, 0.3);
     assert.equal(loaded.rnn.recurrentDropout, 0.3);

@@ -4,7 +4,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { encodeRecord, modelFromFile, predictModel } from '../../src/index.js';
+import { encodeRecord, modelFromFile, predictModel, SequenceModel } from '../../src/index.js';
 import { TextClassifier } from '../../src/tasks/classifier.js';
 import { classifierConfig, classifierPre, contentsOf, regressionConfig, serve, taggerConfig } from './helpers.js';
 
@@ -16,6 +16,7 @@ test('predict: instances in, predictions out, equal to predictModel; x in, predi
   const s = await serve({ modelContents: { adder: contents } });
   try {
     const model = modelFromFile(contents);
+    assert.ok(model instanceof SequenceModel);
     const examples = [seqA, seqB].map((x) => encodeRecord({ line: 1, value: { x } }, model.config, { file: 't', requireTarget: false }));
     const expected = predictModel(model, examples) as number[];
     const res = await s.post('/v1/predict', { instances: [seqA, seqB] });

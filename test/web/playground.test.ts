@@ -10,6 +10,7 @@
 // Needs the built playground (npm run build:web) and /usr/bin/chromium
 // (apt-get install -y chromium); fails with a clear message without either.
 
+import { SequenceModel } from '../../src/index.js';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
@@ -171,6 +172,7 @@ describe('browser playground (headless Chromium)', { timeout: 150_000 }, () => {
     // Node loads it, and its forecast of the same data is the page's.
     const path = await download(page, 'co2-forecast.lstmkit');
     const { model, contents } = await loadModel(path);
+    assert.ok(model instanceof SequenceModel);
     assert.equal(model.config.output.size, 12);
     assert.equal((contents.preprocessing as { task: string }).task, 'forecast');
     const forecaster = Forecaster.fromContents(contents);

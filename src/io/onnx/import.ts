@@ -27,7 +27,7 @@
 import type { ModelConfig } from '../../model/config.js';
 import type { ModelOptions } from '../../model/model.js';
 import type { SequenceModel } from '../../model/model.js';
-import { FORMAT_VERSION, modelFromFile } from '../modelfile.js';
+import { FORMAT_VERSION, sequenceModelFromFile } from '../modelfile.js';
 import { assembleModel } from './assemble.js';
 import { followGraph } from './graph.js';
 import { decodeModelProto } from './proto.js';
@@ -75,5 +75,5 @@ export function loadOnnxModel(
 ): { model: SequenceModel; imported: OnnxImport } {
   const imported = importOnnx(bytes, opts);
   const contents = { config: imported.config, weights: imported.weights, formatVersion: FORMAT_VERSION };
-  return { model: modelFromFile(contents, modelOpts, opts.source ?? '<onnx>'), imported };
+  return { model: sequenceModelFromFile(contents, modelOpts, opts.source ?? '<onnx>', 'ONNX import'), imported };
 }
