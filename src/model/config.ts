@@ -165,6 +165,8 @@ export const Seq2SeqOutputSchema = Type.Object({
   tieEmbeddings: Type.Optional(Type.Boolean()),
   /** Longest output when decoding, in tokens (default 100). */
   maxLength: Type.Optional(PositiveInt),
+  /** Training dropout on the source and target embeddings and on h̃ before the output projection (default 0). */
+  dropout: Type.Optional(Type.Number({ minimum: 0, exclusiveMaximum: 1 })),
   /** How predictions are written: a text joined as the tokenizer split it, or an array of tokens (default: as the training targets were). */
   format: Type.Optional(Type.Union([Type.Literal('text'), Type.Literal('tokens')])),
 }, { additionalProperties: false });

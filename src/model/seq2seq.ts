@@ -10,6 +10,10 @@
 //   combine        Dense (no bias)    h̃ = tanh(combine([context; h]))
 //   out            Dense              h̃ → logits over the target tokens (or tied to tgt_embedding)
 //
+// With output.dropout p, training drops the source and target embeddings
+// and h̃ where the output projection reads it (not where the next step's
+// input reads it), each unit with probability p (inverted dropout).
+//
 // A vector input (one-to-many: a caption from features) has no encoder,
 // attention or combine: the vector is the encoder's final h and c, and the
 // logits read h directly. Without attention ('none') the decoder reads only
@@ -29,6 +33,7 @@ import { PAD_ID } from '../data/pairs.js';
 import { gateCount, type Backend } from '../kernels/backend.js';
 import { Attention } from '../layers/attention.js';
 import { Dense } from '../layers/dense.js';
+import { Dropout } from '../layers/dropout.js';
 import { Embedding } from '../layers/embedding.js';
 import { GRU } from '../layers/gru.js';
 import { LSTM } from '../layers/lstm.js';
@@ -70,6 +75,9 @@ export class Seq2SeqModel extends Module {
   readonly attention: Attention | null;
   readonly combine: Dense | null;
   readonly out: Dense | TiedOutput;
+  private readonly dropSource: Dropout;
+  private readonly dropTarget: Dropout;
+  private readonly dropOutput: Dropout;
   /** Features of what the decoder starts from: the encoder's directions × hidden size, or the vector's size. */
   readonly memorySize: number;
   readonly hiddenSize: number;
@@ -117,6 +125,10 @@ export class Seq2SeqModel extends Module {
     this.out = this.addModule('out', output.tieEmbeddings
       ? new TiedOutput(this.tgtEmbedding, module)
       : new Dense({ inFeatures: Hd, outFeatures: Vt }, module));
+    const p = output.dropout ?? 0;
+    this.dropSource = this.addModule('dropout_source', new Dropout(p, module));
+    this.dropTarget = this.addModule('dropout_target', new Dropout(p, module));
+    this.dropOutput = this.addModule('dropout_output', new Dropout(p, module));
     this.initParameters(init);
   }
 
@@ -147,7 +159,7 @@ export class Seq2SeqModel extends Module {
     }
     const { Hd, De } = this.sizes;
     const S = encoded.memory?.shape[0] ?? 0;
-    const emb = this.tgtEmbedding.forwardArena(input.tin.data, [T, B]);
+    const emb = this.dropTarget.forwardArena(this.tgtEmbedding.forwardArena(input.tin.data, [T, B]));
     const Et = this.tgtEmbedding.embeddingDim;
     const htilde = this.ws.tensor('htilde', [T, B, Hd]);
     const weights = this.attention ? this.ws.tensor('attention', [T, B, S]) : null;
@@ -177,7 +189,7 @@ export class Seq2SeqModel extends Module {
       const pre = this.combine!.forwardArena(cat, t);
       tanh(b, B * Hd, pre.offset, ht);
     }
-    const logits = this.out.forwardArena(htilde);
+    const logits = this.out.forwardArena(this.dropOutput.forwardArena(htilde));
     this.last = { T, B, S, encoded, h0: encoded.h0, c0: encoded.c0 };
     return { logits, attention: weights };
   }
@@ -190,7 +202,7 @@ export class Seq2SeqModel extends Module {
     const { Hd, De } = this.sizes;
     const Et = this.tgtEmbedding.embeddingDim;
     const b = this.backend;
-    const dHtilde = this.out.backwardArena(dLogits)!; // [T, B, Hd]
+    const dHtilde = this.dropOutput.backwardArena(this.out.backwardArena(dLogits)!)!; // [T, B, Hd]
     const dEmb = this.ws.tensor('dEmb', [T, B, Et]);
     const dFeed = this.attention ? this.ws.tensor('dFeed', [B, Hd]) : null; // dLoss/dh̃ through the next step's input
     const g = this.ws.tensor('dStep', [B, Hd]);
@@ -214,7 +226,7 @@ export class Seq2SeqModel extends Module {
       dh = r.dh0;
       dc = r.dc0;
     }
-    this.tgtEmbedding.backwardArena(dEmb);
+    this.tgtEmbedding.backwardArena(this.dropTarget.backwardArena(dEmb)!);
     this.backwardEncoder(encoded, last, dh!, dc!);
   }
 
@@ -236,7 +248,7 @@ export class Seq2SeqModel extends Module {
       if (lengths.length !== B || lengths.some((l) => l < 1 || l > S)) {
         throw new ValueError(`seq2seq: source lengths must be ${B} integers in [1, ${S}], got [${Array.from(lengths).join(', ')}]`);
       }
-      const x = this.srcEmbedding!.forwardArena(src.data, [S, B]);
+      const x = this.dropSource.forwardArena(this.srcEmbedding!.forwardArena(src.data, [S, B]));
       const ran = this.encoder.forwardArena(x, { lengths: lengths.every((l) => l === S) ? null : lengths });
       memory = ran.output;
       hN = this.lastLayer(ran.h, B, 'hN');
@@ -300,7 +312,7 @@ export class Seq2SeqModel extends Module {
       }
     }
     const { dx } = enc.backwardArena({ dOutput: dMemory, dh, dc }, true);
-    this.srcEmbedding!.backwardArena(dx!);
+    this.srcEmbedding!.backwardArena(this.dropSource.backwardArena(dx!)!);
   }
 
   /** The sizes the model was built with. */

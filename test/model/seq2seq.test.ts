@@ -56,6 +56,14 @@ const cases: Case[] = [
     seed: 4,
   },
   {
+    name: 'BiGRU → general attention, dropout 0.3 (the same masks for every evaluation)',
+    config: {
+      input: tokens, rnn: { cell: 'gru', hiddenSize: 3, bidirectional: true },
+      output: { mode: 'seq2seq', vocabulary: tgt, hiddenSize: 4, attention: 'general', dropout: 0.3 },
+    },
+    seed: 6,
+  },
+  {
     name: 'vector → 2-layer decoder',
     config: { input: { type: 'vector', size: 3 }, output: { mode: 'seq2seq', vocabulary: tgt, embeddingDim: 2, hiddenSize: 3, numLayers: 2 } },
     seed: 5,
@@ -96,7 +104,8 @@ function randomData(rng: Rng, config: Seq2SeqConfig): Data {
   return { source, tin: tensor(tin, [B, T]), tout };
 }
 
-function lossOf(model: Seq2SeqModel, data: Data, ls: number, backward: boolean): number {
+function lossOf(model: Seq2SeqModel, data: Data, ls: number, backward: boolean, rngState?: number[]): number {
+  if (rngState) model.setRngState(rngState); // dropout draws the same masks every time
   const { logits } = model.forward(data.source, data.tin);
   const { loss, grad } = crossEntropyLoss(logits, data.tout, { backend: model.backend, labelSmoothing: ls });
   if (backward) model.backward(grad);
@@ -110,8 +119,9 @@ for (const c of cases) {
     const rng = new Rng(100 + c.seed);
     const data = randomData(rng, c.config);
     const ls = c.config.train?.labelSmoothing ?? 0;
+    const rngState = model.getRngState();
     model.zeroGrad();
-    const loss = lossOf(model, data, ls, true);
+    const loss = lossOf(model, data, ls, true, rngState);
     assert.ok(Number.isFinite(loss) && loss > 0, `loss ${loss}`);
     const grads = model.gradDict();
     const params = model.stateDict();
@@ -125,7 +135,7 @@ for (const c of cases) {
         const at = (v: number): number => {
           values[i] = v;
           model.loadStateDict(params);
-          return lossOf(model, data, ls, false);
+          return lossOf(model, data, ls, false, rngState);
         };
         const numeric = (at(saved + EPS) - at(saved - EPS)) / (2 * EPS);
         at(saved);
@@ -141,7 +151,7 @@ for (const c of cases) {
 
 test('decoding one step at a time computes what teacher forcing computes', () => {
   for (const c of cases) {
-    const model = new Seq2SeqModel(c.config, { seed: c.seed });
+    const model = new Seq2SeqModel(c.config, { seed: c.seed }).eval(); // no dropout in the teacher-forced forward
     const data = randomData(new Rng(7), c.config);
     const source = 'vector' in data.source
       ? { vector: data.source.vector }
