@@ -95,6 +95,7 @@ export {
 } from './tasks/forecaster.js';
 export type { ForecastPreprocessing, TargetTransform } from './tasks/forecastdata.js';
 export { naiveForecast, seasonalNaiveForecast, seasonalNaiveScale, forecastErrors, ErrorAccumulator, type ErrorMetrics } from './tasks/baselines.js';
+export { Seq2Seq, SEQ2SEQ_TRAIN_DEFAULTS, type Seq2SeqOptions, type Pair } from './tasks/seq2seq.js';
 export {
   TextClassifier, CLASSIFIER_TRAIN_DEFAULTS,
   type TextClassifierOptions, type LabelledText, type ClassPrediction, type ClassifierMetrics, type ClassifierPreprocessing,
