@@ -29,7 +29,7 @@ export {
 } from './model/config.js';
 export { SequenceModel, type ModelOptions } from './model/model.js';
 export {
-  parseSeq2SeqConfig, completeSeq2SeqConfig, Seq2SeqConfigSchema, type Seq2SeqConfig, type Seq2SeqOutputConfig,
+  parseSeq2SeqConfig, completeSeq2SeqConfig, SEQ2SEQ_DEFAULTS, Seq2SeqConfigSchema, type Seq2SeqConfig, type Seq2SeqOutputConfig,
 } from './model/config.js';
 export { buildModel, parseAnyConfig, type AnyModel, type AnyConfig } from './model/models.js';
 export { Seq2SeqModel, DecodeSession, TiedOutput, type Seq2SeqInput } from './model/seq2seq.js';

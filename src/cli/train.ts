@@ -9,7 +9,7 @@ import type { JsonlRecord } from '../data/jsonl.js';
 import { readJsonl, readPairRecords } from '../data/jsonlfile.js';
 import { encodePairs, type PairExample } from '../data/pairs.js';
 import { BEST, LAST } from '../io/runfiles.js';
-import { completeConfig, completeSeq2SeqConfig, type ModelConfig, type TrainConfig } from '../model/config.js';
+import { completeConfig, completeSeq2SeqConfig, SEQ2SEQ_DEFAULTS, type ModelConfig, type TrainConfig } from '../model/config.js';
 import { buildModel, isSeq2Seq, type AnyModel } from '../model/models.js';
 import { Seq2SeqModel } from '../model/seq2seq.js';
 import { Trainer, type EpochLog } from '../train/trainer.js';
@@ -51,7 +51,8 @@ function encodeFor(model: AnyModel, records: readonly JsonlRecord[], file: strin
 
 export async function trainCommand(args: TrainArgs): Promise<void> {
   let config = await readAnyConfig(args.config);
-  const train: TrainConfig = { ...config.train };
+  // A seq2seq config's training defaults (completeSeq2SeqConfig writes the same into the model file).
+  const train: TrainConfig = { ...(isSeq2Seq(config) ? structuredClone(SEQ2SEQ_DEFAULTS.train) : {}), ...config.train };
   if (args.epochs !== undefined) train.epochs = args.epochs;
   if (args.batchSize !== undefined) train.batchSize = args.batchSize;
   if (args.seed !== undefined) train.seed = args.seed;

@@ -98,7 +98,7 @@ export function encodePairs(
   return records.map(({ value, line }) => {
     const file = opts.file;
     if (value.x === undefined) throw new DataError('the record has no x (the source)', file, line);
-    if (value.y === undefined && opts.requireTarget) throw new DataError('the record has no y (the target)', file, line);
+    if (value.y === undefined && opts.requireTarget) throw new DataError('the record has no y (the target; in TSV, source<TAB>target)', file, line);
     const tgt = value.y === undefined ? null : encodeTokens(targetTokens(value.y, spec, file, line), output.vocabulary!);
     if (input.type === 'vector') {
       return { steps: Math.max(1, (tgt?.length ?? 0) + 1), src: null, vector: vectorOf(value.x, input.size, file, line), tgt, source: { file, line } };
@@ -118,8 +118,8 @@ export function parseTsvPairs(text: string, file = '<input>'): JsonlRecord[] {
     const lineText = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
     if (lineText.trim() === '') return;
     const parts = lineText.split('\t');
-    if (parts.length !== 2) throw new DataError(`expected source<TAB>target (one tab), found ${parts.length - 1} tabs`, file, i + 1);
-    out.push({ line: i + 1, value: { x: parts[0]!, y: parts[1]! } });
+    if (parts.length > 2) throw new DataError(`expected source<TAB>target (one tab), found ${parts.length - 1} tabs`, file, i + 1);
+    out.push({ line: i + 1, value: parts.length === 2 ? { x: parts[0]!, y: parts[1]! } : { x: parts[0]! } });
   });
   return out;
 }

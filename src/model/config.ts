@@ -174,7 +174,8 @@ export const Seq2SeqOutputSchema = Type.Object({
 /** A sequence-to-sequence model: token sequences (or one feature vector) in, token sequences out. */
 export const Seq2SeqConfigSchema = Type.Object({
   input: Type.Union([
-    InputSchema.anyOf[1],
+    // Token input as for other models, but the embedding size may be left to its default.
+    Type.Object({ ...InputSchema.anyOf[1].properties, embeddingDim: Type.Optional(PositiveInt) }, { additionalProperties: false }),
     Type.Object({
       type: Type.Literal('vector'),
       /** Numbers of the one vector the decoder starts from (one-to-many: a caption from image features). */
@@ -188,6 +189,19 @@ export const Seq2SeqConfigSchema = Type.Object({
 }, { additionalProperties: false });
 
 export type Seq2SeqConfig = Static<typeof Seq2SeqConfigSchema>;
+
+/**
+ * What a seq2seq config leaves out becomes this: a source embedding of 64,
+ * and training that suits an attention model (Adam 0.002, batches of 64 of
+ * similar lengths, clipping at 5, label smoothing 0.1). With these a config
+ * that names only the input, the encoder and the mode trains a good model.
+ */
+export const SEQ2SEQ_DEFAULTS = {
+  embeddingDim: 64,
+  train: {
+    epochs: 10, batchSize: 64, optimizer: { name: 'adam', lr: 0.002 }, clipNorm: 5, labelSmoothing: 0.1, bucketByLength: true, seed: 0,
+  },
+} as const satisfies { embeddingDim: number; train: Static<typeof TrainSchema> };
 export type Seq2SeqOutputConfig = Static<typeof Seq2SeqOutputSchema>;
 
 export type InputConfig = Static<typeof InputSchema>;
@@ -263,6 +277,8 @@ export function completeSeq2SeqConfig(config: Seq2SeqConfig, records: readonly J
   }
   if (out.output.vocabulary!.length <= TARGET_RESERVED.length) throw new DataError('the training targets hold no tokens', file);
   out.output.format ??= records.some((r) => Array.isArray(r.value.y)) ? 'tokens' : 'text';
+  if (out.input.type === 'tokens') out.input.embeddingDim ??= SEQ2SEQ_DEFAULTS.embeddingDim;
+  out.train = { ...structuredClone(SEQ2SEQ_DEFAULTS.train), ...out.train };
   return parseSeq2SeqConfig(out, file);
 }
 

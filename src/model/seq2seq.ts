@@ -41,7 +41,7 @@ import { Module, type ModuleOptions } from '../layers/module.js';
 import { uniformInit, type ParamSpec } from '../layers/params.js';
 import type { Recurrent } from '../layers/recurrent.js';
 import { RNN } from '../layers/rnn.js';
-import { parseSeq2SeqConfig, type Seq2SeqConfig } from './config.js';
+import { parseSeq2SeqConfig, SEQ2SEQ_DEFAULTS, type Seq2SeqConfig } from './config.js';
 
 /** What the arena face of forward takes: a source (tokens or one vector per sequence) and the decoder's input tokens. */
 export interface Seq2SeqInput {
@@ -104,10 +104,10 @@ export class Seq2SeqModel extends Module {
     this.hiddenSize = sizes.Hd;
     this.numLayers = sizes.Ld;
     const embedding = (numEmbeddings: number, embeddingDim: number) => new Embedding({ numEmbeddings, embeddingDim, paddingIdx: PAD_ID }, module);
-    this.srcEmbedding = input.type === 'tokens' ? this.addModule('src_embedding', embedding(input.vocabulary!.length, input.embeddingDim)) : null;
+    this.srcEmbedding = input.type === 'tokens' ? this.addModule('src_embedding', embedding(input.vocabulary!.length, sizes.Es)) : null;
     if (input.type === 'tokens' && rnn) {
       const common = {
-        inputSize: input.embeddingDim, hiddenSize: rnn.hiddenSize, numLayers: rnn.numLayers ?? 1,
+        inputSize: sizes.Es, hiddenSize: rnn.hiddenSize, numLayers: rnn.numLayers ?? 1,
         bidirectional: rnn.bidirectional ?? false, dropout: rnn.dropout ?? 0, recurrentDropout: rnn.recurrentDropout ?? 0,
       };
       this.encoder = this.addModule('encoder', rnn.cell === 'lstm' ? new LSTM(common, module)
@@ -599,6 +599,8 @@ export interface Seq2SeqSizes {
   De: number;
   Hd: number;
   Ld: number;
+  /** The source embedding's size (0 for vector input). */
+  Es: number;
   Et: number;
   Vt: number;
   attention: 'dot' | 'general' | 'additive' | 'none';
@@ -609,7 +611,8 @@ export function seq2seqSizes(c: Seq2SeqConfig): Seq2SeqSizes {
   const { input, rnn, output } = c;
   const De = input.type === 'vector' ? input.size : (rnn!.bidirectional ? 2 : 1) * rnn!.hiddenSize;
   const Hd = output.hiddenSize ?? De;
-  const Et = output.embeddingDim ?? (input.type === 'tokens' ? input.embeddingDim : Hd);
+  const Es = input.type === 'tokens' ? input.embeddingDim ?? SEQ2SEQ_DEFAULTS.embeddingDim : 0;
+  const Et = output.embeddingDim ?? (input.type === 'tokens' ? Es : Hd);
   const attention = output.attention ?? (input.type === 'vector' ? 'none' : 'general');
   if (output.tieEmbeddings && Et !== Hd) {
     throw new ValueError(`seq2seq config: tieEmbeddings needs output.embeddingDim (${Et}) == output.hiddenSize (${Hd})`);
@@ -617,16 +620,15 @@ export function seq2seqSizes(c: Seq2SeqConfig): Seq2SeqSizes {
   if (attention === 'dot' && De !== Hd) {
     throw new ValueError(`seq2seq config: 'dot' attention needs the decoder's hiddenSize (${Hd}) == the encoder's output features (${De}); use 'general'`);
   }
-  return { De, Hd, Ld: output.numLayers ?? 1, Et, Vt: output.vocabulary?.length ?? 0, attention };
+  return { De, Hd, Ld: output.numLayers ?? 1, Es, Et, Vt: output.vocabulary?.length ?? 0, attention };
 }
 
 /** The number of parameter values a seq2seq config's model has, from the config alone (nothing is allocated). */
 export function seq2seqParameterCount(c: Seq2SeqConfig): number {
-  const { De, Hd, Ld, Et, Vt, attention } = seq2seqSizes(c);
+  const { De, Hd, Ld, Es, Et, Vt, attention } = seq2seqSizes(c);
   const { input, rnn } = c;
   let n = 0;
   if (input.type === 'tokens' && rnn) {
-    const Es = input.embeddingDim;
     const D = rnn.bidirectional ? 2 : 1;
     const GH = gateCount(rnn.cell) * rnn.hiddenSize;
     const layer = (inSize: number): number => D * (GH * inSize + GH * rnn.hiddenSize + 2 * GH);

@@ -13,7 +13,7 @@ import { encodePairs, type PairExample } from '../data/pairs.js';
 import type { TokenizerKind } from '../data/vocabulary.js';
 import type { Backend } from '../kernels/backend.js';
 import { decodeModelFile, encodeModelFile, modelFromFile, type ModelFileContents } from '../io/modelfile.js';
-import { completeSeq2SeqConfig, type Seq2SeqConfig, type TrainConfig } from '../model/config.js';
+import { completeSeq2SeqConfig, SEQ2SEQ_DEFAULTS, type Seq2SeqConfig, type TrainConfig } from '../model/config.js';
 import { Seq2SeqModel } from '../model/seq2seq.js';
 import type { Metrics } from '../train/metrics.js';
 import { evaluateSeq2Seq, transduce, type DecodeOptions, type Transduction } from '../train/seq2seq.js';
@@ -51,15 +51,8 @@ export interface Seq2SeqOptions {
   backend?: Backend;
 }
 
-export const SEQ2SEQ_TRAIN_DEFAULTS = {
-  epochs: 10,
-  batchSize: 64,
-  optimizer: { name: 'adam', lr: 0.002 },
-  clipNorm: 5,
-  labelSmoothing: 0.1,
-  bucketByLength: true,
-  seed: 0,
-} as const satisfies TrainConfig;
+/** The training a Seq2Seq recipe (and a seq2seq config) gets where it says nothing. */
+export const SEQ2SEQ_TRAIN_DEFAULTS: TrainConfig = SEQ2SEQ_DEFAULTS.train;
 
 export class Seq2Seq {
   private readonly options: Seq2SeqOptions;
@@ -93,7 +86,10 @@ export class Seq2Seq {
     const o = this.options;
     const source = o.source ?? 'char';
     return completeSeq2SeqConfig({
-      input: { type: 'tokens', embeddingDim: o.embeddingDim ?? 64, tokenizer: source, ...(o.maxSourceLength ? { maxLength: o.maxSourceLength } : {}) },
+      input: {
+        type: 'tokens', embeddingDim: o.embeddingDim ?? SEQ2SEQ_DEFAULTS.embeddingDim, tokenizer: source,
+        ...(o.maxSourceLength ? { maxLength: o.maxSourceLength } : {}),
+      },
       rnn: { cell: o.cell ?? 'lstm', hiddenSize: o.hiddenSize ?? 128, numLayers: o.numLayers ?? 1, bidirectional: o.bidirectional ?? true },
       output: {
         mode: 'seq2seq', tokenizer: o.target ?? source, embeddingDim: o.embeddingDim ?? 64, attention: o.attention ?? 'general',

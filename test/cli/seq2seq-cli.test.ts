@@ -53,6 +53,11 @@ test('train on TSV pairs, then eval reports error rates and BLEU, and predict wr
     assert.equal(l.attention.length, l.y.split(' ').length + 1);
   }
   assert.equal(lines[0]!.attention[0]!.length, 4);
+  // A TSV of sources alone (no tab) is what predict reads too.
+  writeFileSync(join(dir, 'q.tsv'), 'abcd\nea\n');
+  const fromTsv = await run(['predict', runDir, '--data', join(dir, 'q.tsv')]);
+  assert.equal(fromTsv.code, 0, fromTsv.stderr);
+  assert.deepEqual(fromTsv.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { y: string }).y), ['d c b a', 'a e']);
 });
 
 test('bad seq2seq input gets one line naming the field, and no stack trace', async () => {
@@ -69,5 +74,7 @@ test('bad seq2seq input gets one line naming the field, and no stack trace', asy
   await bad(['predict', runDir, '--data', join(dir, 'q.jsonl'), '--beam', '2', '--nbest', '3'], /nbest \(3\) cannot exceed beam \(2\)/);
   await bad(['predict', runDir, '--data', join(dir, 'q.jsonl'), '--beam', '0'], /--beam <n>' argument '0' is invalid\. expected a positive integer/);
   writeFileSync(join(dir, 'tabs.tsv'), 'ab\tb a\nno tab\n');
-  await bad(['eval', runDir, '--data', join(dir, 'tabs.tsv')], /tabs\.tsv:2: expected source<TAB>target \(one tab\), found 0 tabs/);
+  await bad(['eval', runDir, '--data', join(dir, 'tabs.tsv')], /tabs\.tsv:2: the record has no y \(the target; in TSV, source<TAB>target\)/);
+  writeFileSync(join(dir, 'tabs2.tsv'), 'ab\tb\ta\n');
+  await bad(['predict', runDir, '--data', join(dir, 'tabs2.tsv')], /tabs2\.tsv:1: expected source<TAB>target \(one tab\), found 2 tabs/);
 });

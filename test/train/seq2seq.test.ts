@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  Rng, Seq2SeqModel, Trainer, completeSeq2SeqConfig, encodePairs, evaluateSeq2Seq, parseJsonl, transduce, type Seq2SeqConfig,
+  Rng, SEQ2SEQ_DEFAULTS, Seq2SeqModel, Trainer, completeSeq2SeqConfig, encodePairs, evaluateSeq2Seq, parseJsonl, transduce, type Seq2SeqConfig,
 } from '../../src/index.js';
 import { tempDir } from '../helpers/cli.js';
 
@@ -22,14 +22,17 @@ function reversals(n: number, seed: number): string {
 
 test('an attention model learns to reverse strings with the defaults (a config naming only input, encoder and mode)', async (ctx) => {
   const config: Seq2SeqConfig = {
-    input: { type: 'tokens', embeddingDim: 16 }, rnn: { cell: 'lstm', hiddenSize: 32, bidirectional: true }, output: { mode: 'seq2seq' },
+    input: { type: 'tokens' }, rnn: { cell: 'lstm', hiddenSize: 32, bidirectional: true }, output: { mode: 'seq2seq' },
   };
   const records = parseJsonl(reversals(2000, 1), 'train.jsonl');
   const complete = completeSeq2SeqConfig(config, records, 'train.jsonl');
   const model = new Seq2SeqModel(complete, { seed: 1 });
   const train = encodePairs(records, complete, { file: 'train.jsonl', requireTarget: true });
   const test_ = encodePairs(parseJsonl(reversals(200, 2), 'test.jsonl'), complete, { file: 'test.jsonl', requireTarget: true });
-  const trainer = new Trainer(model, { epochs: 15, batchSize: 32, optimizer: { name: 'adam', lr: 0.005 }, bucketByLength: true, seed: 1 });
+  // The training the config's defaults fill in (Adam 0.002, batches of 64, clip 5, label smoothing 0.1, 10 epochs).
+  assert.deepEqual(complete.train, SEQ2SEQ_DEFAULTS.train);
+  assert.equal(complete.input.type === 'tokens' && complete.input.embeddingDim, 64);
+  const trainer = new Trainer(model, complete.train!);
   const history = await trainer.fit(train);
   const metrics = evaluateSeq2Seq(model, test_);
   ctx.diagnostic(`loss ${history[0]!.loss.toFixed(3)} → ${history.at(-1)!.loss.toFixed(3)}; held-out CER ${metrics.tokenErrorRate!.toFixed(4)}, `
