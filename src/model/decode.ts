@@ -24,7 +24,7 @@ export interface Decoded {
    * --lenpen; not GNMT's ((5 + length) / 6)^α.)
    */
   score: number;
-  /** Per emitted token, the attention weights over the source steps (with attention and `attention: true`). */
+  /** Per emitted token, the attention weights over the source's steps (with attention and `attention: true`). */
   attention?: number[][];
 }
 
@@ -77,7 +77,7 @@ export function greedyDecode(
       tokens = next;
     }
     for (const d of out) d.score = lengthNormalized(d.logProb, d.tokens.length, alpha);
-    return out;
+    return out.map((d, r) => withSourceSteps(d, source, r));
   } finally {
     session.dispose();
   }
@@ -192,10 +192,17 @@ export function beamSearch(model: Seq2SeqModel, source: DecodeSource, opts: Beam
       alive = nextAlive;
       tokens = step.token;
     }
-    return finished.map((fin) => fin.slice(0, nbest));
+    return finished.map((fin, s) => fin.slice(0, nbest).map((d) => withSourceSteps(d, source, s)));
   } finally {
     session.dispose();
   }
+}
+
+/** A decoded row's attention over its own source steps: the batch pads sources to the longest, and the padding gets weight 0. */
+function withSourceSteps(d: Decoded, source: DecodeSource, row: number): Decoded {
+  if (!d.attention || 'vector' in source) return d;
+  const length = source.lengths[row]!;
+  return { ...d, attention: d.attention.map((weights) => weights.slice(0, length)) };
 }
 
 function checkLengthPenalty(value: number | undefined, where: string): number {

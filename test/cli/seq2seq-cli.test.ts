@@ -52,7 +52,8 @@ test('train on TSV pairs, then eval reports error rates and BLEU, and predict wr
     // One attention row per output token (its <eos> too), one column per source token.
     assert.equal(l.attention.length, l.y.split(' ').length + 1);
   }
-  assert.equal(lines[0]!.attention[0]!.length, 4);
+  // Each over its own source, not the batch's longest: "abcd" has 4 columns and "ea" 2, decoded in one batch.
+  assert.deepEqual(lines.map((l) => l.attention.map((row) => row.length)), [Array(5).fill(4), Array(3).fill(2)]);
   // A TSV of sources alone (no tab) is what predict reads too.
   writeFileSync(join(dir, 'q.tsv'), 'abcd\nea\n');
   const fromTsv = await run(['predict', runDir, '--data', join(dir, 'q.tsv')]);
