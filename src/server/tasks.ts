@@ -29,7 +29,7 @@ import { originRow, type ForecastPreprocessing } from '../tasks/forecastdata.js'
 import type { TimeSeries } from '../data/timeseries.js';
 import { Forecaster } from '../tasks/forecaster.js';
 import { TextGenerator } from '../tasks/generator.js';
-import { HttpError, invalid } from './errors.js';
+import { asInvalid, HttpError, invalid, reason } from './errors.js';
 
 export type TaskName =
   | 'forecast'
@@ -93,35 +93,6 @@ const classResult = {
   required: ['label', 'probabilities'],
   properties: { label: { type: 'string' }, probabilities: { type: 'object', additionalProperties: num } },
 } as const;
-
-/** A DataError's message without the `file:line: ` prefix it was given. */
-function reason(e: DataError): string {
-  const prefix = e.file === undefined ? '' : `${e.file}${e.line === undefined ? '' : `:${e.line}`}: `;
-  return e.message.startsWith(prefix) ? e.message.slice(prefix.length) : e.message;
-}
-
-/**
- * A 400 from an encoder's message about the record field `x`: "x[3] has 7
- * features" about instance `instances[2]` becomes "instances[2][3] has 7
- * features", naming instances[2][3].
- */
-function recordError(field: string, message: string): HttpError {
-  const m = /^x((?:\[\d+\])*)(?=[\s,:;])/.exec(message);
-  if (!m) return invalid(field, message);
-  const at = field + m[1]!;
-  return new HttpError(400, 'invalid_argument', at + message.slice(m[0].length), at);
-}
-
-/** Run `f`; a user-facing lstmkit error becomes a 400 naming `field`. */
-function asInvalid<T>(field: string, f: () => T): T {
-  try {
-    return f();
-  } catch (e) {
-    if (e instanceof DataError) throw recordError(field, reason(e));
-    if (e instanceof LstmkitError) throw invalid(field, e.message);
-    throw e;
-  }
-}
 
 /** Each item predicted alone, so one bad item fails only its own request. */
 function eachAlone<P extends { field: string }>(items: readonly unknown[], f: (item: P) => unknown): unknown[] {
