@@ -23,6 +23,9 @@ export interface ServeArgs {
   maxGenerateLength: number;
   maxSamples: number;
   generateConcurrency: number;
+  maxBeam: number;
+  maxSourceLength?: number;
+  maxOutputLength: number;
   timeout: number;
   shutdownTimeout: number;
   threads?: number;
@@ -38,7 +41,9 @@ export async function serveCommand(model: string | undefined, args: ServeArgs): 
     batching: args.batching, batchDelayMs: args.batchDelay, maxBatchSize: args.maxBatchSize, maxQueue: args.maxQueue,
     maxInstances: args.maxInstances, maxSteps: args.maxSteps, maxBodyBytes: args.maxBody,
     maxPassBytes: args.maxPassMemory, maxGenerateLength: args.maxGenerateLength, maxSamples: args.maxSamples,
-    generateConcurrency: args.generateConcurrency, timeoutMs: args.timeout,
+    generateConcurrency: args.generateConcurrency, maxBeam: args.maxBeam, maxOutputLength: args.maxOutputLength,
+    ...(args.maxSourceLength !== undefined ? { maxSourceLength: args.maxSourceLength } : {}),
+    timeoutMs: args.timeout,
     logger: args.logLevel === 'silent' ? false : { level: args.logLevel },
     ...(model !== undefined ? { model } : {}),
     ...(args.models !== undefined ? { modelsDir: args.models } : {}),

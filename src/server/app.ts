@@ -184,7 +184,10 @@ export async function createServer(options: ServerOptions = {}): Promise<Fastify
   const adapters = new Map<ModelSource, TaskAdapter>();
   for (const source of sources) {
     try {
-      adapters.set(source, adapterFor(source.contents, source.path === '<memory>' ? source.name : source.path, { maxSteps: limits.maxSteps }));
+      adapters.set(source, adapterFor(source.contents, source.path === '<memory>' ? source.name : source.path, {
+        maxSteps: limits.maxSteps, maxBeam: limits.maxBeam, maxOutputLength: limits.maxOutputLength,
+        ...(limits.maxSourceLength !== undefined ? { maxSourceLength: limits.maxSourceLength } : {}),
+      }));
     } catch (e) {
       // One bad model of a directory never takes the others down; a model named on its own is an error.
       if (!(e instanceof LstmkitError) || !source.fromDirectory) throw e;
@@ -200,7 +203,7 @@ export async function createServer(options: ServerOptions = {}): Promise<Fastify
     const batcher = new Batcher<Prepared, unknown>((items) => adapter.predict(items.map((p) => p.item)), {
       batching: limits.batching, maxBatchSize: limits.maxBatchSize, maxDelayMs: limits.batchDelayMs,
       maxQueue: limits.maxQueue, timeoutMs: limits.timeoutMs,
-      maxPassSteps, steps: (p) => (p as Prepared).steps,
+      maxPassSteps, steps: (p) => (p as Prepared).cost ?? (p as Prepared).steps,
     }, (stats) => {
       metrics.batchSize.observe({ model: name }, stats.size);
       metrics.batchSeconds.observe({ model: name }, stats.seconds);
@@ -337,6 +340,7 @@ export async function createServer(options: ServerOptions = {}): Promise<Fastify
     models: served.map((m) => ({
       name: m.name, task: m.adapter.task, summary: m.adapter.summary,
       version: { sha256: m.sha256, format: m.contents.formatVersion }, endpoints: m.paths,
+      ...(m.adapter.seq2seq ? { seq2seq: m.adapter.seq2seq } : {}),
     })),
   }));
 

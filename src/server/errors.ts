@@ -2,6 +2,10 @@
 // names, as TensorFlow Serving uses them), a message, and the field of the
 // request at fault. The JSON body is TensorFlow Serving's `{"error": "…"}`
 // with `code` and `field` added, so clients written for it keep working.
+// A library error about what a client sent (a DataError from an encoder)
+// becomes a 400 naming the instance, or the part of it, at fault (asInvalid).
+
+import { DataError, LstmkitError } from '../core/errors.js';
 
 export type ErrorCode =
   | 'invalid_argument' // 400: the request is malformed or does not fit the model
@@ -45,6 +49,35 @@ export class HttpError extends Error {
 /** A 400 naming the field. */
 export function invalid(field: string, message: string): HttpError {
   return new HttpError(400, 'invalid_argument', `${field}: ${message}`, field);
+}
+
+/** A DataError's message without the `file:line: ` prefix it was given. */
+export function reason(e: DataError): string {
+  const prefix = e.file === undefined ? '' : `${e.file}${e.line === undefined ? '' : `:${e.line}`}: `;
+  return e.message.startsWith(prefix) ? e.message.slice(prefix.length) : e.message;
+}
+
+/**
+ * A 400 from an encoder's message about the record field `x`: "x[3] has 7
+ * features" about instance `instances[2]` becomes "instances[2][3] has 7
+ * features", naming instances[2][3].
+ */
+function recordError(field: string, message: string): HttpError {
+  const m = /^x((?:\[\d+\])*)(?=[\s,:;])/.exec(message);
+  if (!m) return invalid(field, message);
+  const at = field + m[1]!;
+  return new HttpError(400, 'invalid_argument', at + message.slice(m[0].length), at);
+}
+
+/** Run `f`; a user-facing lstmkit error becomes a 400 naming `field`. */
+export function asInvalid<T>(field: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof DataError) throw recordError(field, reason(e));
+    if (e instanceof LstmkitError) throw invalid(field, e.message);
+    throw e;
+  }
 }
 
 /** `/instances/0/3` (ajv's instancePath) → `instances[0][3]`. */

@@ -33,6 +33,15 @@ export interface ServerLimits {
   maxSamples: number;
   /** Generations running at once per language model, each on its own copy of the model (default 2). */
   generateConcurrency: number;
+  /** Sequence-to-sequence models: the widest beam a request may ask for (default 16). */
+  maxBeam: number;
+  /**
+   * Sequence-to-sequence models: source tokens at most (default: the model's
+   * input.maxLength, else 256). Never more than the model's input.maxLength or maxSteps.
+   */
+  maxSourceLength?: number;
+  /** Sequence-to-sequence models: output tokens at most, the cap on a request's maxLength (default 256). */
+  maxOutputLength: number;
   /** A request not answered within this many ms gets a 504 (default 30000). */
   timeoutMs: number;
 }
@@ -49,8 +58,13 @@ export const DEFAULT_LIMITS: ServerLimits = {
   maxGenerateLength: 1000,
   maxSamples: 8,
   generateConcurrency: 2,
+  maxBeam: 16,
+  maxOutputLength: 256,
   timeoutMs: 30_000,
 };
+
+/** Source tokens a sequence-to-sequence model accepts when neither the server nor the model says (maxSourceLength). */
+export const DEFAULT_SOURCE_LENGTH = 256;
 
 export interface ServerOptions extends Partial<ServerLimits> {
   /** A model file or run directory. */
@@ -70,15 +84,16 @@ export interface ServerOptions extends Partial<ServerLimits> {
 /** The limits with defaults filled in, checked. */
 export function resolveLimits(o: Partial<ServerLimits>): ServerLimits {
   const limits: ServerLimits = { ...DEFAULT_LIMITS };
-  for (const key of Object.keys(DEFAULT_LIMITS) as (keyof ServerLimits)[]) {
+  for (const key of [...Object.keys(DEFAULT_LIMITS), 'maxSourceLength'] as (keyof ServerLimits)[]) {
     const v = o[key];
     if (v !== undefined) (limits as unknown as Record<string, unknown>)[key] = v;
   }
   const counts = [
     'maxBatchSize', 'maxQueue', 'maxInstances', 'maxSteps', 'maxBodyBytes', 'maxPassBytes',
-    'maxGenerateLength', 'maxSamples', 'generateConcurrency', 'timeoutMs',
+    'maxGenerateLength', 'maxSamples', 'generateConcurrency', 'maxBeam', 'maxOutputLength', 'timeoutMs',
   ] as const;
   for (const key of counts) positiveInt(limits[key], key, 'server option');
+  if (limits.maxSourceLength !== undefined) positiveInt(limits.maxSourceLength, 'maxSourceLength', 'server option');
   if (!(limits.batchDelayMs >= 0 && limits.batchDelayMs <= 1000)) {
     throw new ValueError(`server option batchDelayMs must be between 0 and 1000 ms, got ${limits.batchDelayMs}`);
   }

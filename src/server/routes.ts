@@ -12,6 +12,7 @@ import type { SampleEvent, SampleRequest, TextGenerator } from '../tasks/generat
 import type { Batcher, Slots } from './batcher.js';
 import { ErrorBodySchema, HttpError, invalid } from './errors.js';
 import type { ServerMetrics } from './metrics.js';
+import { Seq2SeqInfoSchema } from './seq2seq.js';
 import { InstanceFailure, type Prepared, type TaskAdapter } from './tasks.js';
 import type { ServerLimits } from './options.js';
 
@@ -54,7 +55,7 @@ export const ModelInfoSchema = {
     task: {
       type: 'string',
       enum: [
-        'forecast', 'text-classifier', 'text-generator',
+        'forecast', 'text-classifier', 'text-generator', 'seq2seq',
         'sequence-regression', 'sequence-classification', 'step-regression', 'step-classification', 'next-step',
       ],
     },
@@ -78,6 +79,7 @@ export const ModelInfoSchema = {
       type: ['object', 'null'],
       properties: { defaultLength: { type: 'integer' }, maxLength: { type: 'integer' }, maxSamples: { type: 'integer' }, tokenizer: { type: 'string' } },
     },
+    seq2seq: Seq2SeqInfoSchema,
     batching: { type: 'object', additionalProperties: true },
     config: ModelConfigSchema,
     preprocessing: { description: 'what the recipe stored to rebuild its inputs (scalers, text normalization), or null' },
@@ -114,6 +116,7 @@ export function describeModel(m: ServedModel, ctx: RouteContext): Record<string,
       defaultLength: a.generate.defaultLength, maxLength: limits.maxGenerateLength, maxSamples: limits.maxSamples,
       tokenizer: a.generate.tokenizer,
     } : null,
+    seq2seq: a.seq2seq ?? null,
     batching: {
       enabled: limits.batching, maxBatchSize: limits.maxBatchSize, maxDelayMs: limits.batchDelayMs,
       maxPassSteps: m.maxPassSteps, maxQueue: limits.maxQueue, timeoutMs: limits.timeoutMs,
@@ -153,17 +156,19 @@ export function registerModelRoutes(
   }, async () => describeModel(m, ctx));
 
   const instances = { type: 'array', minItems: 1, maxItems: limits.maxInstances, items: a.instanceSchema };
+  const options = a.options;
   app.post(paths.predict, {
     schema: {
       summary: `Predict with model "${m.name}" (${a.task})`,
       description: `${a.summary}. Send many sequences as \`instances\` (answered as \`predictions\`, in order) ` +
-        'or one as `x` (answered as `prediction`). Concurrent requests are batched into one forward pass.',
+        'or one as `x` (answered as `prediction`). Concurrent requests are batched into one forward pass' +
+        (options ? `; the other fields (${Object.keys(options.properties).join(', ')}) hold for every instance of the request.` : '.'),
       tags,
       body: {
         type: 'object',
         additionalProperties: false,
-        properties: { instances, x: a.instanceSchema },
-        examples: [{ instances: [a.example] }],
+        properties: { instances, x: a.instanceSchema, ...options?.properties },
+        examples: [{ instances: [a.example] }, ...(options ? [{ instances: [a.example], ...options.example }] : [])],
       },
       response: {
         200: {
@@ -174,7 +179,7 @@ export function registerModelRoutes(
       },
     },
   }, async (request: FastifyRequest, reply: FastifyReply) => {
-    const body = request.body as { instances?: unknown[]; x?: unknown };
+    const body = request.body as { instances?: unknown[]; x?: unknown } & Record<string, unknown>;
     const single = body.x !== undefined;
     if (single === (body.instances !== undefined)) {
       throw single
@@ -182,9 +187,10 @@ export function registerModelRoutes(
         : new HttpError(400, 'invalid_argument', 'instances: missing; give instances (an array of sequences) or x (one sequence)', 'instances');
     }
     const list = single ? [body.x] : body.instances!;
+    const read = options?.read(body);
     const items = list.map((instance, i) => {
       const field = single ? 'x' : `instances[${i}]`;
-      const prepared = a.prepare(instance, field);
+      const prepared = a.prepare(instance, field, read);
       if (prepared.steps > limits.maxSteps) throw invalid(field, `has ${prepared.steps} steps; this server accepts at most ${limits.maxSteps} (--max-steps)`);
       return prepared;
     });

@@ -9,6 +9,7 @@
 //   'forecast'              Forecaster                 rows of the table → the next `horizon` values
 //   'text-classifier'       TextClassifier             text → label + probabilities
 //   'text-generator'        TextGenerator              text → next-token distribution; /generate samples
+//   (a seq2seq config)      Seq2Seq, lstmkit train     source → output, score, n-best, attention (seq2seq.ts)
 //   (none)                  SequenceModel, generic     the JSONL `x` → what predictModel gives:
 //                                                       values, class probabilities, per-step tags, next step
 //
@@ -16,25 +17,27 @@
 // recipe or `lstmkit train` made it. A model whose preprocessing names a task
 // this file does not know is refused: its inputs would need a preprocessing
 // step the server cannot do, and guessing would give wrong numbers silently.
-// A new recipe (a tagger, seq2seq) is one more case in `adapterFor`.
+// A new recipe (a tagger) is one more case in `adapterFor`.
 
 import { DataError, LstmkitError } from '../core/errors.js';
 import { encodeRecord, type Example } from '../data/encode.js';
 import { sequenceContents, sequenceModelFromFile, type ModelFileContents } from '../io/modelfile.js';
-import type { ModelConfig } from '../model/config.js';
-import type { SequenceModel } from '../model/model.js';
+import type { ModelConfig, Seq2SeqConfig } from '../model/config.js';
+import { isSeq2Seq, type AnyModel } from '../model/models.js';
 import { predictModel } from '../train/evaluate.js';
 import { TextClassifier } from '../tasks/classifier.js';
 import { originRow, type ForecastPreprocessing } from '../tasks/forecastdata.js';
 import type { TimeSeries } from '../data/timeseries.js';
 import { Forecaster } from '../tasks/forecaster.js';
 import { TextGenerator } from '../tasks/generator.js';
-import { HttpError, invalid } from './errors.js';
+import { asInvalid, HttpError, invalid, reason } from './errors.js';
+import { seq2seqAdapter } from './seq2seq.js';
 
 export type TaskName =
   | 'forecast'
   | 'text-classifier'
   | 'text-generator'
+  | 'seq2seq'
   | 'sequence-regression'
   | 'sequence-classification'
   | 'step-regression'
@@ -49,6 +52,8 @@ export interface Prepared {
   item: unknown;
   /** Steps the model will run over it (for the sequence-length limit). */
   steps: number;
+  /** Padded steps it holds in a forward pass, for the pass's memory bound (default `steps`; seq2seq counts the beam). */
+  cost?: number;
 }
 
 /** A prediction that failed for one instance of a batch (the others still get theirs). */
@@ -67,6 +72,16 @@ export interface GenerateSupport {
   newSampler(): TextGenerator;
 }
 
+/** Fields of a predict request beside `instances` / `x` that say how to predict all its instances (seq2seq decoding). */
+export interface RequestOptions {
+  /** JSON Schemas of the fields, for validation and the OpenAPI document. */
+  properties: Record<string, JsonSchema>;
+  /** Values of the fields, for the documentation's example request. */
+  example: Record<string, unknown>;
+  /** The fields of a validated body, with defaults filled in, checked together (throws an HttpError 400 naming the field). */
+  read(body: Record<string, unknown>): unknown;
+}
+
 export interface TaskAdapter {
   task: TaskName;
   /** One line for people: what an instance is, what comes back. */
@@ -77,13 +92,17 @@ export interface TaskAdapter {
   predictionSchema: JsonSchema;
   /** An instance that fits the model, for the documentation. */
   example: unknown;
-  /** Check and encode one instance; throws an HttpError 400 naming `field`. */
-  prepare(instance: unknown, field: string): Prepared;
+  /** Check and encode one instance (`options`: what `options.read` gave); throws an HttpError 400 naming `field`. */
+  prepare(instance: unknown, field: string, options?: unknown): Prepared;
   /** One prediction per prepared item, in order (an InstanceFailure where one item fails). */
   predict(items: readonly unknown[]): unknown[];
+  /** Request fields that say how to predict (seq2seq: beam, nbest, …). */
+  options?: RequestOptions;
   generate?: GenerateSupport;
+  /** A sequence-to-sequence model's description: tokenizers, vocabulary sizes, decoding defaults and limits. */
+  seq2seq?: Record<string, unknown>;
   /** The model that predict() runs (for parameter counts and the backend). */
-  model: SequenceModel;
+  model: AnyModel;
 }
 
 const num = { type: 'number' } as const;
@@ -93,35 +112,6 @@ const classResult = {
   required: ['label', 'probabilities'],
   properties: { label: { type: 'string' }, probabilities: { type: 'object', additionalProperties: num } },
 } as const;
-
-/** A DataError's message without the `file:line: ` prefix it was given. */
-function reason(e: DataError): string {
-  const prefix = e.file === undefined ? '' : `${e.file}${e.line === undefined ? '' : `:${e.line}`}: `;
-  return e.message.startsWith(prefix) ? e.message.slice(prefix.length) : e.message;
-}
-
-/**
- * A 400 from an encoder's message about the record field `x`: "x[3] has 7
- * features" about instance `instances[2]` becomes "instances[2][3] has 7
- * features", naming instances[2][3].
- */
-function recordError(field: string, message: string): HttpError {
-  const m = /^x((?:\[\d+\])*)(?=[\s,:;])/.exec(message);
-  if (!m) return invalid(field, message);
-  const at = field + m[1]!;
-  return new HttpError(400, 'invalid_argument', at + message.slice(m[0].length), at);
-}
-
-/** Run `f`; a user-facing lstmkit error becomes a 400 naming `field`. */
-function asInvalid<T>(field: string, f: () => T): T {
-  try {
-    return f();
-  } catch (e) {
-    if (e instanceof DataError) throw recordError(field, reason(e));
-    if (e instanceof LstmkitError) throw invalid(field, e.message);
-    throw e;
-  }
-}
 
 /** Each item predicted alone, so one bad item fails only its own request. */
 function eachAlone<P extends { field: string }>(items: readonly unknown[], f: (item: P) => unknown): unknown[] {
@@ -303,33 +293,40 @@ function forecastAdapter(contents: ModelFileContents, source: string, maxSteps: 
 }
 
 /** The task of a model file: the recipe's name in its preprocessing, else what its config says. */
-export function taskOf(contents: ModelFileContents<ModelConfig>): TaskName | { unknown: string } {
+export function taskOf(contents: ModelFileContents): TaskName | { unknown: string } {
   const pre = contents.preprocessing as { task?: unknown } | undefined;
-  const { input, output } = contents.config;
+  const config = contents.config;
+  if (isSeq2Seq(config)) return pre?.task === undefined || pre.task === 'seq2seq' ? 'seq2seq' : { unknown: String(pre.task) };
+  const { input, output } = config;
   if (pre !== undefined && pre !== null && typeof pre === 'object' && pre.task !== undefined) {
     if (pre.task === 'forecast' || pre.task === 'text-classifier' || pre.task === 'text-generator') return pre.task;
     return { unknown: String(pre.task) };
   }
   if (input.type === 'tokens' && output.mode === 'next' && output.type === 'classification') return 'text-generator';
-  return describeOutput(contents.config).task;
+  return describeOutput(config).task;
 }
 
 export interface AdapterOptions {
   /** Longest sequence accepted (steps, tokens, or rows of a forecast). */
   maxSteps: number;
+  /** Seq2seq limits (ServerLimits; defaults as there). */
+  maxBeam?: number;
+  maxSourceLength?: number;
+  maxOutputLength?: number;
 }
 
 /** The adapter for a loaded model file. */
 export function adapterFor(file: ModelFileContents, source: string, opts: AdapterOptions): TaskAdapter {
-  const contents = sequenceContents(file, source, 'the server');
-  const task = taskOf(contents);
+  const task = taskOf(file);
   if (typeof task === 'object') {
     throw new DataError(
-      `is a "${task.unknown}" model; the server knows forecast, text-classifier and text-generator models and plain sequence models, ` +
+      `is a "${task.unknown}" model; the server knows forecast, text-classifier, text-generator and seq2seq models and plain sequence models, ` +
       'and cannot redo the preprocessing of this one',
       source,
     );
   }
+  if (task === 'seq2seq') return seq2seqAdapter(file as ModelFileContents<Seq2SeqConfig>, source, opts);
+  const contents = sequenceContents(file, source, 'the server');
   switch (task) {
     case 'forecast':
       return forecastAdapter(contents, source, opts.maxSteps);

@@ -164,8 +164,8 @@ test('/openapi.json: OpenAPI 3.1 with every route and the model\'s input contrac
 
 test('a model whose preprocessing names a task the server does not know is refused, not guessed at', async () => {
   await assert.rejects(
-    serve({ modelContents: { s2s: contentsOf(regressionConfig, { task: 'seq2seq', version: 1 }) } }),
-    /s2s: is a "seq2seq" model; the server knows forecast, text-classifier and text-generator models and plain sequence models/,
+    serve({ modelContents: { asr: contentsOf(regressionConfig, { task: 'recognizer', version: 1 }) } }),
+    /asr: is a "recognizer" model; the server knows forecast, text-classifier, text-generator and seq2seq models and plain sequence models/,
   );
 });
 

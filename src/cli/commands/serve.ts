@@ -3,7 +3,7 @@
 // other commands do not load the HTTP server.
 
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { DEFAULT_LIMITS } from '../../server/options.js';
+import { DEFAULT_LIMITS, DEFAULT_SOURCE_LENGTH } from '../../server/options.js';
 import type { ServeArgs } from '../serve.js';
 import { positiveInt } from '../args.js';
 
@@ -30,7 +30,7 @@ const bytes = (v: string): number => {
 export function registerServeCommand(program: Command): Command {
   const d = DEFAULT_LIMITS;
   return program.command('serve')
-    .description('HTTP inference server: predict (dynamically batched), generate, model metadata, /metrics, /openapi.json')
+    .description('HTTP inference server: predict (dynamically batched; seq2seq with beam search), generate, model metadata, /metrics, /openapi.json')
     .argument('[model]', 'model file or run directory')
     .option('--models <dir>', 'serve every model in a directory (*.lstmkit files and run directories), each under its name')
     .option('--port <n>', 'port (0: any free one)', port, 8080)
@@ -49,6 +49,12 @@ export function registerServeCommand(program: Command): Command {
     .option('--max-generate-length <n>', 'tokens per generated sample at most', positiveInt, d.maxGenerateLength)
     .option('--max-samples <n>', 'samples per generate request at most', positiveInt, d.maxSamples)
     .option('--generate-concurrency <n>', 'generations running at once per language model', positiveInt, d.generateConcurrency)
+    .option('--max-beam <n>', 'seq2seq: beam width a request may ask for at most', positiveInt, d.maxBeam)
+    .option(
+      '--max-source-length <n>',
+      `seq2seq: source tokens at most (default: the model's input.maxLength, else ${DEFAULT_SOURCE_LENGTH})`, positiveInt,
+    )
+    .option('--max-output-length <n>', 'seq2seq: output tokens at most (the cap on a request\'s maxLength)', positiveInt, d.maxOutputLength)
     .option('--timeout <ms>', 'per-request deadline: later requests get 504', positiveInt, d.timeoutMs)
     .option('--shutdown-timeout <ms>', 'on SIGTERM, how long requests in flight may take before the process exits anyway', positiveInt, 30_000)
     .option('--threads <n>', 'compute threads (default: cores, at most 8; LSTMKIT_THREADS)', positiveInt)
