@@ -28,7 +28,7 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DEFAULT_WORKLOADS = os.path.join(ROOT, "..", "shared", "bench", "workloads.json")
+DEFAULT_WORKLOADS = os.path.join(ROOT, "bench", "workloads.json")
 PEER = "pytorch"
 
 
