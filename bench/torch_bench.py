@@ -158,6 +158,9 @@ def bench(args):
     o = timing_options(args.quick)
     extra = versions(torch)
     extra["threadsInUse"] = torch.get_num_threads()
+    if extra["openblasKernel"] is None:  # printed as log by bench/run.ts
+        print("warning: torch does not run on OpenBLAS here (libblas.so.3 is another BLAS, maybe the reference one):"
+              " its figures are not representative; apt-get install libopenblas0-pthread")
     if w["kind"].startswith("seq2seq"):
         import torch_seq2seq  # beside this file
 
