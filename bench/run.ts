@@ -341,6 +341,15 @@ function spread(m: Measurement): string {
   return `n=${m.samples.length}, ${fmt(Math.min(...per))}–${fmt(Math.max(...per))}`;
 }
 
+/** What a seq2seq record says about doing the same work: the steps decoded; PyTorch's agreement with lstmkit's weights. */
+function checksOf(m: Measurement): string {
+  const e = m.extra ?? {};
+  let out = typeof e.steps === 'number' ? `, ${e.steps} steps` : '';
+  if (typeof e.outputsAsLstmkit === 'string') out += `, outputs as lstmkit's ${e.outputsAsLstmkit}`;
+  if (typeof e.firstLossDiffVsLstmkit === 'number') out += `, loss Δ vs lstmkit ${e.firstLossDiffVsLstmkit.toExponential(1)}`;
+  return out;
+}
+
 function resultsTable(workloads: Workload[], ms: Measurement[], summaries: WorkloadSummary[]): string {
   const lines = [
     '| workload | peer | configuration | figure | unit | lstmkit ratio | spread (n, min–max) |',
@@ -357,7 +366,7 @@ function resultsTable(workloads: Workload[], ms: Measurement[], summaries: Workl
         }
       } else if (m.status === 'ok' && m.figure !== null && s.lstmkit.best !== null) ratio = ratioText(s.lstmkit.best / m.figure, m.unit);
       const figure = m.status === 'ok' ? fmt(m.figure) : m.status;
-      const config = m.note && m.status !== 'ok' ? `${m.variant}: ${m.note}` : m.variant;
+      const config = m.note && m.status !== 'ok' ? `${m.variant}: ${m.note}` : `${m.variant}${checksOf(m)}`;
       lines.push(`| ${w.name} | ${m.peer} | ${config} | ${figure} | ${m.unit} | ${ratio} | ${m.status === 'ok' ? spread(m) : ''} |`);
     }
   }
@@ -373,7 +382,7 @@ function lstmkitTable(summaries: WorkloadSummary[], peak: Record<string, number>
     if (s.lstmkit.best === null) continue;
     const g = s.gemm;
     lines.push(`| ${s.workload} | ${fmt(s.lstmkit.best)} ${s.unit} (${s.lstmkit.bestThreads} T) | ${fmt(s.lstmkit.speedup1to2, 2)}× | `
-      + `${g.inputProjectionShape ?? ''}: ${fmt(g.inputProjectionGflops['1'])} / ${fmt(g.inputProjectionGflops['2'])} | `
+      + `${g.inputProjectionShape ? `${g.inputProjectionShape}: ${fmt(g.inputProjectionGflops['1'])} / ${fmt(g.inputProjectionGflops['2'])}` : '—'} | `
       + `${fmt(g.stepGflops['1'])} / ${fmt(g.stepGflops['2'])} | ${fmt(s.memory.arenaPeakMiB)} | ${fmt(s.memory.peakRssMiB)} |`);
   }
   const peaks = Object.entries(peak).map(([k, v]) => `${k}: ${fmt(v)}`).join(', ');
