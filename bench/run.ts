@@ -618,6 +618,8 @@ function mergeIntoLatest(fresh: BenchDocument, workloads: Workload[], peers: Pee
   }
   kept.push(...fresh.measurements.filter((f) => !inserted.has(key(f))));
   doc.measurements = kept;
+  // Workloads the run had not measured at all (added since) join its list, so the tables show them.
+  for (const w of fresh.workloads) if (!doc.workloads.some((x) => x.name === w.name)) doc.workloads.push(w);
   doc.reruns.push({
     date: fresh.date, command: fresh.command, loadAverage: fresh.loadAverage,
     replaced: [...new Set(fresh.measurements.map((m) => `${m.peer} on ${m.workload}`))],
