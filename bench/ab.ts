@@ -12,7 +12,7 @@
 
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { findWorkload, loadWorkloads, median, parseArgs, randomFloats, type Workload } from './common.js';
+import { findWorkload, isSeq2Seq, loadWorkloads, lstmWorkload, median, parseArgs, randomFloats, type LstmWorkload } from './common.js';
 
 /** What the benchmark takes from a build's public API (the same in every version since the Trainer has had step()). */
 interface Build {
@@ -23,7 +23,7 @@ interface Build {
 }
 
 /** One unit of work on a workload: a training step on a fixed batch, or one batch-1 prediction. */
-async function workOf(build: Build, w: Workload, threads: number): Promise<() => void> {
+async function workOf(build: Build, w: LstmWorkload, threads: number): Promise<() => void> {
   const backend = await build.initBackend({ backend: 'wasm', threads });
   const config = {
     input: { type: 'features', size: w.input },
@@ -52,8 +52,9 @@ async function main(): Promise<void> {
     this: (await import(new URL('../src/index.js', import.meta.url).href)) as Build,
     other: (await import(pathToFileURL(resolve(other, 'dist', 'src', 'index.js')).href)) as Build,
   };
-  const workloads = values.get('workload')?.split(',').map((name) => findWorkload(name, values.get('workloads')))
-    ?? loadWorkloads(values.get('workloads'));
+  // The LSTM workloads only: the seq2seq ones have their own model and data (bench/seq2seq.ts).
+  const workloads = values.get('workload')?.split(',').map((name) => lstmWorkload(findWorkload(name, values.get('workloads')), 'ab'))
+    ?? loadWorkloads(values.get('workloads')).filter((w) => !isSeq2Seq(w)).map((w) => lstmWorkload(w, 'ab'));
   const blocks = Number(values.get('blocks') ?? 10);
   for (const threads of (values.get('threads') ?? '1,2').split(',').map(Number)) {
     for (const w of workloads) {

@@ -18,7 +18,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import {
-  childArgs, emit, figureOf, peakRssMiB, randomFloats, runChild, timeIterations, timingOptions,
+  childArgs, emit, figureOf, lstmWorkload, peakRssMiB, randomFloats, runChild, timeIterations, timingOptions,
   unavailable, unitOf, type Measurement,
 } from './common.js';
 
@@ -47,7 +47,8 @@ function sequences(count: number, steps: number, size: number, seed: number): nu
 }
 
 runChild(PEER, async () => {
-  const { workload: w, quick } = childArgs();
+  const { workload, quick } = childArgs();
+  const w = lstmWorkload(workload, PEER);
   const variant = 'LSTMTimeStep, JS, 1 thread';
   if (w.input !== w.output) {
     emit(unavailable(PEER, w, variant, 'n/a', `LSTMTimeStep predicts the next step: it needs output (${w.output}) = input (${w.input})`));

@@ -13,7 +13,8 @@ export { median };
 /** The repository root (this file runs from dist/bench/). */
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-export interface Workload {
+/** An LSTM stack with a Dense head: a training step or a batch-1 forward. */
+export interface LstmWorkload {
   name: string;
   kind: 'train' | 'infer';
   input: number; // I
@@ -22,6 +23,38 @@ export interface Workload {
   batch: number; // B
   output: number; // Dense head units
   layers: number; // stacked LSTM layers (default 1)
+}
+
+/**
+ * The grapheme-to-phoneme shape of examples/g2p.ts: a bidirectional LSTM
+ * encoder, an LSTM decoder with general attention and input feeding; one
+ * training step (seq2seq-train) or decoding `batch` sources (seq2seq-decode).
+ */
+export interface Seq2SeqWorkload {
+  name: string;
+  kind: 'seq2seq-train' | 'seq2seq-decode';
+  batch: number; // B: pairs per training step, sources per decoding call
+  srcVocab: number; // source tokens, <pad> and <unk> included
+  tgtVocab: number; // target tokens, <pad> <unk> <bos> <eos> included
+  embedding: number; // Es = Et
+  encoderHidden: number; // He per direction (De = 2·He)
+  decoderHidden: number; // Hd
+  srcLength: [number, number]; // each source's length, drawn uniformly from [min, max]
+  tgtLength: [number, number]; // each target's length without <eos>, likewise
+  beam: number; // 1: greedy; K: beam search of width K (seq2seq-decode)
+  maxLength: number; // seq2seq-decode: tokens decoded per source (<eos> cannot win: every decoding runs this many steps)
+}
+
+export type Workload = LstmWorkload | Seq2SeqWorkload;
+
+export function isSeq2Seq(w: Workload): w is Seq2SeqWorkload {
+  return w.kind === 'seq2seq-train' || w.kind === 'seq2seq-decode';
+}
+
+/** `w` as an LSTM workload, or an error naming the peer that has no seq2seq workload. */
+export function lstmWorkload(w: Workload, peer: string): LstmWorkload {
+  if (isSeq2Seq(w)) throw new Error(`${peer} runs the LSTM workloads only, not ${w.name}`);
+  return w;
 }
 
 export const DEFAULT_WORKLOADS = join(ROOT, 'bench', 'workloads.json');
@@ -43,11 +76,25 @@ export function loadWorkloads(path = DEFAULT_WORKLOADS): Workload[] {
       if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new Error(`workload ${name}: ${field} must be a positive integer, got ${String(v)}`);
       return v;
     };
-    if (w.kind !== 'train' && w.kind !== 'infer') throw new Error(`workload ${name}: kind must be train or infer, got ${String(w.kind)}`);
-    out.push({
-      name, kind: w.kind, input: int('input'), hidden: int('hidden'), seq: int('seq'),
-      batch: int('batch'), output: int('output'), layers: int('layers', 1),
-    });
+    const range = (field: string): [number, number] => {
+      const v = w[field];
+      const ok = Array.isArray(v) && v.length === 2 && v.every((x) => Number.isInteger(x) && x >= 1) && v[0] <= v[1];
+      if (!ok) throw new Error(`workload ${name}: ${field} must be [min, max], positive integers, got ${JSON.stringify(v)}`);
+      return [v[0] as number, v[1] as number];
+    };
+    if (w.kind === 'train' || w.kind === 'infer') {
+      out.push({
+        name, kind: w.kind, input: int('input'), hidden: int('hidden'), seq: int('seq'),
+        batch: int('batch'), output: int('output'), layers: int('layers', 1),
+      });
+    } else if (w.kind === 'seq2seq-train' || w.kind === 'seq2seq-decode') {
+      out.push({
+        name, kind: w.kind, batch: int('batch'), srcVocab: int('srcVocab'), tgtVocab: int('tgtVocab'),
+        embedding: int('embedding'), encoderHidden: int('encoderHidden'), decoderHidden: int('decoderHidden'),
+        srcLength: range('srcLength'), tgtLength: range('tgtLength'), beam: int('beam', 1),
+        maxLength: w.kind === 'seq2seq-decode' ? int('maxLength') : 0,
+      });
+    } else throw new Error(`workload ${name}: kind must be train, infer, seq2seq-train or seq2seq-decode, got ${String(w.kind)}`);
   }
   return out;
 }
@@ -65,6 +112,7 @@ export function findWorkload(name: string, path?: string): Workload {
  * multiplies (weight gradients and input/state gradients).
  */
 export function workloadFlops(w: Workload): { forward: number; train: number } {
+  if (isSeq2Seq(w)) return seq2seqFlops(w);
   let forward = 0;
   const rows = w.seq * w.batch;
   for (let l = 0; l < w.layers; l++) {
@@ -75,8 +123,31 @@ export function workloadFlops(w: Workload): { forward: number; train: number } {
   return { forward, train: 3 * forward };
 }
 
-/** seq/s and ms for workloads; GFLOP/s for the peak multiply; MiB for the memory check. */
-export type Unit = 'seq/s' | 'ms' | 'GFLOP/s' | 'MiB';
+/**
+ * The same count for a seq2seq workload, at the mean lengths: forward = the
+ * encoder (both directions), the bridges, the attention keys (once per
+ * batch) and per decoder step the LSTM, scores, context, combine and output
+ * projection, for `batch` rows (training: teacher forcing over the target
+ * and its <eos>) or `batch`·`beam` rows (decoding: maxLength steps).
+ */
+function seq2seqFlops(w: Seq2SeqWorkload): { forward: number; train: number } {
+  const S = (w.srcLength[0] + w.srcLength[1]) / 2;
+  const E = w.embedding;
+  const He = w.encoderHidden;
+  const De = 2 * He;
+  const Hd = w.decoderHidden;
+  const decode = w.kind === 'seq2seq-decode';
+  const T = decode ? w.maxLength : (w.tgtLength[0] + w.tgtLength[1]) / 2 + 1;
+  const rows = decode ? w.batch * w.beam : w.batch;
+  const encoder = S * 2 * 4 * He * (E + He) + 2 * De * Hd + S * De * Hd;
+  const step = 4 * Hd * (E + 2 * Hd) + 2 * S * De + Hd * (De + Hd) + Hd * w.tgtVocab;
+  // A beam search encodes each source once per hypothesis row (lstmkit); counted once per source here.
+  const forward = 2 * (w.batch * encoder + rows * T * step);
+  return { forward, train: 3 * forward };
+}
+
+/** seq/s, ms and words/s for workloads; GFLOP/s for the peak multiply; MiB for the memory check. */
+export type Unit = 'seq/s' | 'ms' | 'words/s' | 'GFLOP/s' | 'MiB';
 
 export type Status = 'ok' | 'not installed' | 'failed' | 'n/a' | 'skipped';
 
@@ -88,12 +159,15 @@ export interface Measurement {
   variant: string;
   threads: number | null;
   status: Status;
-  /** seq/s for training (higher is better), ms per sequence for inference (lower is better). */
+  /**
+   * seq/s for training (higher is better), ms per sequence for inference
+   * (lower is better), words/s for decoding (sources decoded per second, higher is better).
+   */
   figure: number | null;
   unit: Unit;
   /** Seconds of each timed iteration. */
   samples: number[];
-  /** Sequences per timed iteration. */
+  /** Sequences (decoding: sources) per timed iteration. */
   sequencesPerIteration: number;
   /** Peak resident set of the child process, MiB. */
   peakRssMiB: number | null;
@@ -107,7 +181,7 @@ export function emit(m: Measurement): void {
 }
 
 export function unitOf(w: Workload): Unit {
-  return w.kind === 'train' ? 'seq/s' : 'ms';
+  return w.kind === 'infer' ? 'ms' : w.kind === 'seq2seq-decode' ? 'words/s' : 'seq/s';
 }
 
 /** A record for a peer that could not run, with the reason. */
@@ -196,10 +270,10 @@ export async function timeIterationsAsync(fn: () => Promise<void>, o: TimingOpti
   }
 }
 
-/** The figure of a workload from per-iteration seconds: median seq/s, or median ms per sequence. */
+/** The figure of a workload from per-iteration seconds: median seq/s or words/s, or median ms per sequence. */
 export function figureOf(w: Workload, samples: readonly number[], sequencesPerIteration: number): number {
   const s = median(samples);
-  return w.kind === 'train' ? sequencesPerIteration / s : (s * 1000) / sequencesPerIteration;
+  return unitOf(w) === 'ms' ? (s * 1000) / sequencesPerIteration : sequencesPerIteration / s;
 }
 
 /** Peak resident set of this process so far, MiB. */

@@ -13,7 +13,11 @@
 //   node dist/bench/lstmkit.js --export DIR --workload W
 //       The model's weights, an input and lstmkit's output, for PyTorch to load
 //       and export to ONNX (bench/torch_bench.py), so every peer of the
-//       inference workload runs the same weights.
+//       inference workload runs the same weights; for a seq2seq workload, the
+//       weights and the first step's loss or the decoded outputs (bench/seq2seq.ts).
+//
+// The seq2seq workloads (seq2seq-train: seq/s; seq2seq-decode: words/s) run
+// through bench/seq2seq.ts.
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -29,9 +33,10 @@ import type { ArenaTensor } from '../src/core/tensor.js';
 import { clipGradNorm } from '../src/train/clip.js';
 import { Trainer } from '../src/train/trainer.js';
 import {
-  childArgs, emit, figureOf, findWorkload, median, parseArgs, peakRssMiB, randomFloats, runChild, timeIterations,
-  timingOptions, unitOf, workloadFlops, type Measurement, type Workload,
+  childArgs, emit, figureOf, findWorkload, isSeq2Seq, lstmWorkload, median, parseArgs, peakRssMiB, randomFloats, runChild,
+  timeIterations, timingOptions, unitOf, workloadFlops, type LstmWorkload, type Measurement, type Seq2SeqWorkload,
 } from './common.js';
+import { benchSeq2Seq, exportSeq2Seq } from './seq2seq.js';
 
 const PEER = 'lstmkit';
 const MiB = 2 ** 20;
@@ -46,7 +51,7 @@ function makeBackend(threads: number): Backend {
   return backend;
 }
 
-function makeModel(w: Workload, backend: Backend): SequenceModel {
+function makeModel(w: LstmWorkload, backend: Backend): SequenceModel {
   const config = {
     input: { type: 'features', size: w.input },
     rnn: { cell: 'lstm', hiddenSize: w.hidden, numLayers: w.layers },
@@ -56,7 +61,7 @@ function makeModel(w: Workload, backend: Backend): SequenceModel {
 }
 
 /** One fixed batch of random inputs and targets, time-major as the engine wants. */
-function makeBatchOf(w: Workload, size: number): Batch {
+function makeBatchOf(w: LstmWorkload, size: number): Batch {
   return {
     steps: w.seq, size,
     x: randomFloats(w.seq * size * w.input, 11), // [T, B, I]
@@ -90,7 +95,7 @@ function gemmGflops(
 }
 
 /** The multiplies a training step makes through backend.gemm, per layer, with their shapes. */
-function stepMultiplies(w: Workload): { name: string; transA: boolean; transB: boolean; M: number; N: number; K: number; phase: 'forward' | 'backward' }[] {
+function stepMultiplies(w: LstmWorkload): { name: string; transA: boolean; transB: boolean; M: number; N: number; K: number; phase: 'forward' | 'backward' }[] {
   const rows = w.seq * w.batch;
   const G = 4 * w.hidden;
   const out: ReturnType<typeof stepMultiplies> = [];
@@ -109,7 +114,7 @@ function stepMultiplies(w: Workload): { name: string; transA: boolean; transB: b
 
 /** Where the time of one step goes: phases timed separately, multiplies timed alone at their shapes. */
 function profile(
-  w: Workload, backend: Backend, model: SequenceModel, trainer: Trainer | undefined, batch: Batch, quick: boolean,
+  w: LstmWorkload, backend: Backend, model: SequenceModel, trainer: Trainer | undefined, batch: Batch, quick: boolean,
 ): Record<string, number> {
   const phases: Record<string, number[]> = { zeroGrad: [], forward: [], loss: [], backward: [], clip: [], adam: [] };
   const iters = quick ? 3 : 20;
@@ -156,7 +161,9 @@ function profile(
 }
 
 async function bench(): Promise<void> {
-  const { workload: w, threads, quick } = childArgs();
+  const { workload, threads, quick } = childArgs();
+  if (isSeq2Seq(workload)) return seq2seq(workload, threads, quick);
+  const w = workload;
   const backend = makeBackend(threads);
   const info = backendInfo(backend);
   const model = makeModel(w, backend);
@@ -208,6 +215,21 @@ async function bench(): Promise<void> {
   emit(m);
 }
 
+/** A seq2seq workload: a training step (seq/s) or decoding a batch of sources (words/s). */
+function seq2seq(w: Seq2SeqWorkload, threads: number, quick: boolean): void {
+  const backend = makeBackend(threads);
+  const info = backendInfo(backend);
+  const { figure, samples, per, extra } = benchSeq2Seq(w, backend, quick);
+  extra.backend = info;
+  extra.arenaPeakBytes = backend.arena.peakBytes;
+  const m: Measurement = {
+    peer: PEER, workload: w.name, variant: variantName(info.threads), threads: info.threads, status: 'ok',
+    figure, unit: unitOf(w), samples, sequencesPerIteration: per, peakRssMiB: peakRssMiB(), extra,
+  };
+  if (info.threads !== threads) m.note = `asked for ${threads} threads, runs ${info.threads}`;
+  emit(m);
+}
+
 /** The machine's measured peak: gemm 512×512×512 (C = A·B), as in shared/bench/WASM-NOTES.md. */
 async function peak(): Promise<void> {
   const { values, flags } = parseArgs(process.argv.slice(2));
@@ -222,7 +244,8 @@ async function peak(): Promise<void> {
 
 /** RSS and arena bytes over many training steps: a leak shows as growth after the first steps. */
 async function memory(): Promise<void> {
-  const { workload: w, threads, values } = childArgs();
+  const { workload, threads, values } = childArgs();
+  const w = lstmWorkload(workload, 'the memory check');
   const steps = Number(values.get('steps') ?? 1000);
   const backend = makeBackend(threads);
   const model = makeModel(w, backend);
@@ -270,7 +293,9 @@ async function memory(): Promise<void> {
 async function exportModel(): Promise<void> {
   const { values } = parseArgs(process.argv.slice(2));
   const dir = values.get('export')!;
-  const w = findWorkload(values.get('workload') ?? 'infer-latency', values.get('workloads'));
+  const workload = findWorkload(values.get('workload') ?? 'infer-latency', values.get('workloads'));
+  if (isSeq2Seq(workload)) return exportSeq2Seq(workload, makeBackend(1), dir);
+  const w = workload;
   const backend = makeBackend(1);
   const model = makeModel(w, backend).eval();
   const batch = makeBatchOf(w, 1);

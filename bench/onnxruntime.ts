@@ -12,7 +12,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import {
-  childArgs, emit, figureOf, peakRssMiB, runChild, timeIterationsAsync, timingOptions, unavailable, unitOf,
+  childArgs, emit, figureOf, lstmWorkload, peakRssMiB, runChild, timeIterationsAsync, timingOptions, unavailable, unitOf,
 } from './common.js';
 
 // The slice of onnxruntime-node's API used here, typed locally so the bench
@@ -39,7 +39,8 @@ const require = createRequire(import.meta.url);
 const PEER = 'onnxruntime';
 
 runChild(PEER, async () => {
-  const { workload: w, threads, quick, values } = childArgs();
+  const { workload, threads, quick, values } = childArgs();
+  const w = lstmWorkload(workload, PEER);
   const variant = threads === 1 ? '1 thread' : `${threads} threads`;
   if (w.kind !== 'infer') {
     emit(unavailable(PEER, w, variant, 'n/a', 'inference only'));

@@ -4,6 +4,8 @@
 //   npm run bench -- --quick             a fast smoke run (few iterations; not for the README)
 //   npm run bench -- --only lstmkit,pytorch,train-medium
 //                                        only these peers and/or workloads
+//   npm run bench -- --only seq2seq      every seq2seq workload (training; greedy and beam decoding):
+//                                        lstmkit against PyTorch, the only peer with a seq2seq model
 //   npm run bench -- --memory [--steps 1000]
 //                                        lstmkit's RSS and arena bytes over 1,000 training steps
 //                                        (train-small and train-medium at the largest thread count;
@@ -25,7 +27,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import {
-  DEFAULT_WORKLOADS, ROOT, loadWorkloads, parseArgs, unavailable, workloadFlops,
+  DEFAULT_WORKLOADS, ROOT, isSeq2Seq, loadWorkloads, parseArgs, unavailable, unitOf, workloadFlops,
   type Measurement, type Workload,
 } from './common.js';
 
@@ -145,7 +147,7 @@ function variantOf(threads: number): string {
 interface Context {
   o: Options;
   common: string[]; // --workloads … [--quick]
-  onnxDir: string | undefined; // model.onnx + weights for the inference workloads
+  exportDir: string | undefined; // lstmkit's weights for the inference and seq2seq workloads (+ model.onnx for inference)
   torchAvailable: boolean;
 }
 
@@ -162,44 +164,51 @@ async function runPeer(ctx: Context, peer: Peer, w: Workload): Promise<Measureme
           out.push(unavailable(peer, w, variantOf(t), 'not installed', `${PYTHON} cannot import torch: apt-get install python3-torch libopenblas0-pthread`));
           continue;
         }
-        const weights = w.kind === 'infer' && ctx.onnxDir ? ['--weights', join(ctx.onnxDir, w.name)] : [];
+        // lstmkit's weights (inference: and its output; seq2seq: its loss or decoded outputs) to check against.
+        const weights = w.kind !== 'train' && ctx.exportDir ? ['--weights', join(ctx.exportDir, w.name)] : [];
         const r = await runChild(PYTHON, [join(ROOT, 'bench', 'torch_bench.py'), ...args, '--threads', String(t), ...weights], torchEnv(t));
         out.push(...collect(r, peer, w, variantOf(t)));
       }
       break;
     case 'onnxruntime':
-      if (w.kind !== 'infer') break; // inference only
+      if (w.kind !== 'infer') break; // inference only (and no seq2seq model)
       for (const t of ctx.o.threads) {
-        const dir = ctx.onnxDir ? join(ctx.onnxDir, w.name) : '';
+        const dir = ctx.exportDir ? join(ctx.exportDir, w.name) : '';
         out.push(...collect(await nodeChild('onnxruntime.js', [...args, '--threads', String(t), '--onnx', dir]), peer, w, variantOf(t)));
       }
       break;
     case 'tfjs-wasm':
     case 'tfjs-cpu': {
+      if (isSeq2Seq(w)) break; // the LSTM workloads only
       const backend = peer === 'tfjs-wasm' ? 'wasm' : 'cpu';
       out.push(...collect(await nodeChild('tfjs.js', [...args, '--backend', backend]), peer, w, backend));
       break;
     }
     case 'brain.js':
+      if (isSeq2Seq(w)) break;
       out.push(...collect(await nodeChild('brain.js', args), peer, w, 'LSTMTimeStep'));
       break;
   }
   return out;
 }
 
-/** Export each inference workload's lstmkit weights to ONNX (through PyTorch) once, before timing. */
-async function prepareOnnx(ctx: Context, workloads: Workload[]): Promise<void> {
-  const infer = workloads.filter((w) => w.kind === 'infer');
-  if (infer.length === 0) return;
-  ctx.onnxDir = mkdtempSync(join(tmpdir(), 'lstmkit-bench-'));
-  for (const w of infer) {
-    const dir = join(ctx.onnxDir, w.name);
+/**
+ * Write lstmkit's weights of each inference and seq2seq workload once, before
+ * timing, for PyTorch to load (and check its output against lstmkit's); the
+ * inference models also go to ONNX (through PyTorch) for onnxruntime.
+ */
+async function prepareExports(ctx: Context, workloads: Workload[]): Promise<void> {
+  const toExport = workloads.filter((w) => w.kind !== 'train');
+  if (toExport.length === 0) return;
+  ctx.exportDir = mkdtempSync(join(tmpdir(), 'lstmkit-bench-'));
+  for (const w of toExport) {
+    const dir = join(ctx.exportDir, w.name);
     const exported = await nodeChild('lstmkit.js', ['--export', dir, '--workload', w.name, '--workloads', ctx.o.workloadsPath]);
     if (exported.code !== 0) {
       process.stderr.write(`  lstmkit --export ${w.name} failed: ${lastLines(exported.stderr)}\n`);
       continue;
     }
-    if (!ctx.torchAvailable) continue;
+    if (!ctx.torchAvailable || isSeq2Seq(w)) continue;
     const r = await runChild(PYTHON, [join(ROOT, 'bench', 'torch_bench.py'), '--export-onnx', dir], torchEnv(1));
     if (r.code !== 0) process.stderr.write(`  torch.onnx.export of ${w.name} failed: ${lastLines(r.stderr)}\n`);
   }
@@ -256,7 +265,7 @@ function summarize(w: Workload, ms: Measurement[]): WorkloadSummary {
   }
   const one = byThreads['1'];
   const two = byThreads['2'];
-  const speedup = one !== undefined && two !== undefined ? (w.kind === 'train' ? two / one : one / two) : null;
+  const speedup = one !== undefined && two !== undefined ? (unitOf(w) === 'ms' ? one / two : two / one) : null;
   const peers: WorkloadSummary['peers'] = {};
   const ratios: WorkloadSummary['ratios'] = {};
   for (const peer of PEERS) {
@@ -270,7 +279,7 @@ function summarize(w: Workload, ms: Measurement[]): WorkloadSummary {
   const bestExtra = best?.extra ?? {};
   return {
     workload: w.name,
-    unit: w.kind === 'train' ? 'seq/s' : 'ms',
+    unit: unitOf(w),
     lstmkit: { best: best?.figure ?? null, bestThreads: best?.threads ?? null, byThreads, speedup1to2: speedup },
     ratios, peers,
     gemm: {
@@ -332,6 +341,15 @@ function spread(m: Measurement): string {
   return `n=${m.samples.length}, ${fmt(Math.min(...per))}–${fmt(Math.max(...per))}`;
 }
 
+/** What a seq2seq record says about doing the same work: the steps decoded; PyTorch's agreement with lstmkit's weights. */
+function checksOf(m: Measurement): string {
+  const e = m.extra ?? {};
+  let out = typeof e.steps === 'number' ? `, ${e.steps} steps` : '';
+  if (typeof e.outputsAsLstmkit === 'string') out += `, outputs as lstmkit's ${e.outputsAsLstmkit}`;
+  if (typeof e.firstLossDiffVsLstmkit === 'number') out += `, loss Δ vs lstmkit ${e.firstLossDiffVsLstmkit.toExponential(1)}`;
+  return out;
+}
+
 function resultsTable(workloads: Workload[], ms: Measurement[], summaries: WorkloadSummary[]): string {
   const lines = [
     '| workload | peer | configuration | figure | unit | lstmkit ratio | spread (n, min–max) |',
@@ -344,11 +362,11 @@ function resultsTable(workloads: Workload[], ms: Measurement[], summaries: Workl
       if (m.peer === 'lstmkit') {
         if (m.threads !== null && m.threads > 1 && s.lstmkit.byThreads['1'] && m.figure !== null) {
           const one = s.lstmkit.byThreads['1'];
-          ratio = `${fmt(w.kind === 'train' ? m.figure / one : one / m.figure, 2)}× vs 1 thread`;
+          ratio = `${fmt(unitOf(w) === 'ms' ? one / m.figure : m.figure / one, 2)}× vs 1 thread`;
         }
       } else if (m.status === 'ok' && m.figure !== null && s.lstmkit.best !== null) ratio = ratioText(s.lstmkit.best / m.figure, m.unit);
       const figure = m.status === 'ok' ? fmt(m.figure) : m.status;
-      const config = m.note && m.status !== 'ok' ? `${m.variant}: ${m.note}` : m.variant;
+      const config = m.note && m.status !== 'ok' ? `${m.variant}: ${m.note}` : `${m.variant}${checksOf(m)}`;
       lines.push(`| ${w.name} | ${m.peer} | ${config} | ${figure} | ${m.unit} | ${ratio} | ${m.status === 'ok' ? spread(m) : ''} |`);
     }
   }
@@ -364,7 +382,7 @@ function lstmkitTable(summaries: WorkloadSummary[], peak: Record<string, number>
     if (s.lstmkit.best === null) continue;
     const g = s.gemm;
     lines.push(`| ${s.workload} | ${fmt(s.lstmkit.best)} ${s.unit} (${s.lstmkit.bestThreads} T) | ${fmt(s.lstmkit.speedup1to2, 2)}× | `
-      + `${g.inputProjectionShape ?? ''}: ${fmt(g.inputProjectionGflops['1'])} / ${fmt(g.inputProjectionGflops['2'])} | `
+      + `${g.inputProjectionShape ? `${g.inputProjectionShape}: ${fmt(g.inputProjectionGflops['1'])} / ${fmt(g.inputProjectionGflops['2'])}` : '—'} | `
       + `${fmt(g.stepGflops['1'])} / ${fmt(g.stepGflops['2'])} | ${fmt(s.memory.arenaPeakMiB)} | ${fmt(s.memory.peakRssMiB)} |`);
   }
   const peaks = Object.entries(peak).map(([k, v]) => `${k}: ${fmt(v)}`).join(', ');
@@ -471,7 +489,7 @@ async function benchMode(o: Options, workloads: Workload[], peers: Peer[]): Prom
   const loadStart = loadavg();
   const common = ['--workloads', o.workloadsPath, ...(o.quick ? ['--quick'] : [])];
   const ctx: Context = {
-    o, common, onnxDir: undefined,
+    o, common, exportDir: undefined,
     torchAvailable: peers.includes('pytorch') || peers.includes('onnxruntime') ? await torchAvailable() : false,
   };
   const measurements: Measurement[] = [];
@@ -494,7 +512,7 @@ async function benchMode(o: Options, workloads: Workload[], peers: Peer[]): Prom
         peakRecords.push(...r.records);
       }
     }
-    if (peers.includes('onnxruntime') || peers.includes('pytorch')) await prepareOnnx(ctx, workloads);
+    if (peers.includes('onnxruntime') || peers.includes('pytorch')) await prepareExports(ctx, workloads);
     for (const w of workloads) {
       for (const peer of peers) {
         process.stderr.write(`${w.name}: ${peer}\n`);
@@ -506,7 +524,7 @@ async function benchMode(o: Options, workloads: Workload[], peers: Peer[]): Prom
       }
     }
   } finally {
-    if (ctx.onnxDir) rmSync(ctx.onnxDir, { recursive: true, force: true });
+    if (ctx.exportDir) rmSync(ctx.exportDir, { recursive: true, force: true });
   }
   const doc: BenchDocument = {
     schema: 1, kind: 'bench', date: started.toISOString(), command: commandLine(), quick: o.quick, only: o.only,
@@ -562,7 +580,8 @@ function render(doc: BenchDocument, workloads: Workload[]): string {
     + `(load average ${fmt(r.loadAverage.start[0])} → ${fmt(r.loadAverage.end[0])}): ${r.replaced.join(', ')}.`);
   return [
     header, ...reruns, '',
-    'Training in sequences/s (higher is better), inference in ms per sequence (lower is better); medians.',
+    'Training in sequences/s (higher is better), inference in ms per sequence (lower is better), seq2seq decoding in words/s '
+      + '(sources decoded per second, higher is better); medians.',
     'lstmkit ratio = lstmkit\'s best figure ÷ the peer\'s, in the workload\'s unit.', '',
     resultsTable(workloads, measurements, doc.summary), '',
     'lstmkit: threads, multiply speed and memory', '',
@@ -599,6 +618,8 @@ function mergeIntoLatest(fresh: BenchDocument, workloads: Workload[], peers: Pee
   }
   kept.push(...fresh.measurements.filter((f) => !inserted.has(key(f))));
   doc.measurements = kept;
+  // Workloads the run had not measured at all (added since) join its list, so the tables show them.
+  for (const w of fresh.workloads) if (!doc.workloads.some((x) => x.name === w.name)) doc.workloads.push(w);
   doc.reruns.push({
     date: fresh.date, command: fresh.command, loadAverage: fresh.loadAverage,
     replaced: [...new Set(fresh.measurements.map((m) => `${m.peer} on ${m.workload}`))],
@@ -617,11 +638,12 @@ async function main(): Promise<void> {
   const all = loadWorkloads(o.workloadsPath);
   const names = new Set(all.map((w) => w.name));
   for (const item of o.only) {
-    if (!names.has(item) && !(PEERS as readonly string[]).includes(item)) {
-      throw new Error(`--only: ${item} is neither a peer (${PEERS.join(', ')}) nor a workload (${[...names].join(', ')})`);
+    if (!names.has(item) && item !== 'seq2seq' && !(PEERS as readonly string[]).includes(item)) {
+      throw new Error(`--only: ${item} is neither a peer (${PEERS.join(', ')}) nor a workload (${[...names].join(', ')}, or seq2seq for all of those)`);
     }
   }
-  const onlyWorkloads = o.only.filter((x) => names.has(x));
+  // 'seq2seq' names every seq2seq workload.
+  const onlyWorkloads = o.only.flatMap((x) => (x === 'seq2seq' ? all.filter(isSeq2Seq).map((w) => w.name) : names.has(x) ? [x] : []));
   const onlyPeers = o.only.filter((x) => (PEERS as readonly string[]).includes(x)) as Peer[];
   const workloads = onlyWorkloads.length ? all.filter((w) => onlyWorkloads.includes(w.name)) : all;
   const peers = onlyPeers.length ? PEERS.filter((p) => onlyPeers.includes(p)) : [...PEERS];

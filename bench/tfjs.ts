@@ -16,7 +16,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import {
-  childArgs, emit, figureOf, peakRssMiB, randomFloats, runChild, timeIterations, timingOptions,
+  childArgs, emit, figureOf, lstmWorkload, peakRssMiB, randomFloats, runChild, timeIterations, timingOptions,
   unavailable, unitOf, type Measurement,
 } from './common.js';
 
@@ -79,7 +79,8 @@ function single(t: TfTensor | TfTensor[]): TfTensor {
 }
 
 runChild('tfjs', async () => {
-  const { workload: w, quick, values } = childArgs();
+  const { workload, quick, values } = childArgs();
+  const w = lstmWorkload(workload, 'tfjs');
   const backendName = values.get('backend') ?? 'wasm';
   const peer = `tfjs-${backendName}`;
   const variant = backendName === 'wasm' ? 'wasm SIMD, 1 thread' : 'cpu (plain JS), 1 thread';

@@ -12,6 +12,9 @@
         torch.onnx.export (opset 14), for bench/onnxruntime.ts.
     /usr/bin/python3 bench/torch_bench.py --peak --threads N
         GFLOP/s of torch.mm on 512x512x512 (native OpenBLAS), for reference.
+    /usr/bin/python3 bench/torch_bench.py --workload seq2seq-beam5-64 --threads 2 [--quick] [--weights DIR]
+        The seq2seq workloads (training: sequences/s; decoding: words/s), in
+        bench/torch_seq2seq.py; --weights DIR as lstmkit.js --export writes it.
 
 Prints each result as one line `@@bench {json}` (the record of bench/common.ts).
 The runner starts it with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset, so
@@ -28,7 +31,7 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DEFAULT_WORKLOADS = os.path.join(ROOT, "..", "shared", "bench", "workloads.json")
+DEFAULT_WORKLOADS = os.path.join(ROOT, "bench", "workloads.json")
 PEER = "pytorch"
 
 
@@ -47,6 +50,8 @@ def load_workload(name, path):
     w = raw.get(name)
     if not isinstance(w, dict):
         raise SystemExit(f"no workload named {name} in {path}")
+    if w["kind"].startswith("seq2seq"):
+        return dict(w, name=name, beam=w.get("beam", 1))
     return dict(name=name, kind=w["kind"], input=w["input"], hidden=w["hidden"], seq=w["seq"],
                 batch=w["batch"], output=w["output"], layers=w.get("layers", 1))
 
@@ -138,7 +143,7 @@ def versions(torch):
 
 def bench(args):
     w = load_workload(args.workload, args.workloads)
-    unit = "seq/s" if w["kind"] == "train" else "ms"
+    unit = {"infer": "ms", "seq2seq-decode": "words/s"}.get(w["kind"], "seq/s")
     variant = "1 thread" if args.threads == 1 else f"{args.threads} threads"
     try:
         import torch
@@ -150,10 +155,20 @@ def bench(args):
     torch.manual_seed(1)
     torch.set_num_threads(args.threads)
     torch.set_num_interop_threads(1)
-    net = make_net(torch, w)
     o = timing_options(args.quick)
     extra = versions(torch)
     extra["threadsInUse"] = torch.get_num_threads()
+    if extra["openblasKernel"] is None:  # printed as log by bench/run.ts
+        print("warning: torch does not run on OpenBLAS here (libblas.so.3 is another BLAS, maybe the reference one):"
+              " its figures are not representative; apt-get install libopenblas0-pthread")
+    if w["kind"].startswith("seq2seq"):
+        import torch_seq2seq  # beside this file
+
+        figure, samples, per = torch_seq2seq.bench(torch, w, args, time_iterations, o, extra)
+        emit(dict(peer=PEER, workload=w["name"], variant=variant, threads=args.threads, status="ok", figure=figure,
+                  unit=unit, samples=samples, sequencesPerIteration=per, peakRssMiB=peak_rss_mib(), extra=extra))
+        return
+    net = make_net(torch, w)
     T, I = w["seq"], w["input"]
     if w["kind"] == "train":
         B = w["batch"]
