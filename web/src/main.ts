@@ -306,7 +306,7 @@ worker.addEventListener('message', (event: MessageEvent<FromWorker>) => {
     }
     case 'done':
       showResult(m.result);
-      offerDownload(m.model.bytes, m.model.fileName);
+      offerDownload(m.model.bytes, m.model.fileName, m.result.task);
       ui.status.textContent = `${m.stopped ? 'stopped' : 'trained'} in ${m.seconds.toFixed(1)} s · ${playground.epochs.length} epochs`;
       setState('done');
       return;
@@ -337,13 +337,17 @@ worker.addEventListener('error', (event) => {
   setState('error');
 });
 
-function offerDownload(bytes: Uint8Array, fileName: string): void {
+function offerDownload(bytes: Uint8Array, fileName: string, task: Task): void {
   if (downloadUrl) URL.revokeObjectURL(downloadUrl);
   downloadUrl = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }));
   ui.download.href = downloadUrl;
   ui.download.download = fileName;
   ui.download.textContent = `Download ${fileName}`;
-  ui.downloadInfo.textContent = `${(bytes.length / 1024).toFixed(1)} KB · weights, config and preprocessing: serve it with lstmkit serve ${fileName}`;
+  // The server does not take sequence-to-sequence models (yet); the CLI and the recipe do.
+  ui.downloadInfo.textContent = task === 'transduce'
+    ? `${(bytes.length / 1024).toFixed(1)} KB · weights, config and vocabularies: run it with lstmkit predict ${fileName} --data words.jsonl --beam 5, ` +
+      'or load it in Node with Seq2Seq.fromModelFile'
+    : `${(bytes.length / 1024).toFixed(1)} KB · weights, config and preprocessing: serve it with lstmkit serve ${fileName}`;
   playground.model = { fileName, size: bytes.length };
 }
 
