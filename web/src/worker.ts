@@ -193,7 +193,7 @@ async function transduce(data: string, s: TransduceSettings): Promise<{ result: 
   pairVocabularies(records, spec, s.source);
   const pairs = records.map((r): Pair => ({ x: r.value.x as Pair['x'], y: r.value.y as Pair['y'] }));
   const { train, heldOut } = holdOut(pairs);
-  const longest = Math.max(...train.map((p) => (typeof p.y === 'string' ? tokenize(p.y, s.targetTokens) : p.y).length));
+  const longest = train.reduce((n, p) => Math.max(n, (typeof p.y === 'string' ? tokenize(p.y, s.targetTokens) : p.y).length), 0);
   transducer = new Seq2Seq({
     source: s.sourceTokens, target: s.targetTokens, embeddingDim: 32, hiddenSize: s.hiddenSize,
     // An output twice the longest target is a decoder that lost its way: stop it there, not at 100 tokens.
