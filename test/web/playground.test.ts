@@ -6,6 +6,9 @@
 // forecasts must equal the page's — and saves screenshots under
 // test-artifacts/. The generator (stopped early) and the classifier (from a
 // dropped file) get a short run each: trained, shown, downloaded, loaded.
+// The transducer trains a few epochs on the G2P sample (stopped), answers a
+// typed word with its attention drawn and n-best by beam width, names bad
+// input in the page, and its model file predicts in Node what the page shows.
 //
 // Needs the built playground (npm run build:web) and /usr/bin/chromium
 // (apt-get install -y chromium); fails with a clear message without either.
@@ -25,6 +28,7 @@ import { createServer } from '../../src/server/app.js';
 import { TextClassifier } from '../../src/tasks/classifier.js';
 import { Forecaster } from '../../src/tasks/forecaster.js';
 import { TextGenerator } from '../../src/tasks/generator.js';
+import { Seq2Seq } from '../../src/tasks/seq2seq.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -36,11 +40,24 @@ const artifacts = join(repo, 'test-artifacts');
 interface PageState {
   state: string;
   backend: { backend: { name: string; simd: boolean; threads: number }; isolated: boolean } | null;
-  epochs: { epoch: number; loss: number; valLoss: number | null }[];
+  epochs: { epoch: number; loss: number; valLoss: number | null; valTokenErrorRate?: number }[];
   batches: number;
   result: Record<string, unknown> & { task: string };
   model: { fileName: string; size: number } | null;
   error: string | null;
+  transduction: Transduction | null;
+  transductionError: string | null;
+}
+
+/** The page's answer for a typed source (web/src/protocol.ts). */
+interface Transduction {
+  text: string;
+  beam: number;
+  sourceTokens: string[];
+  unknown: string[];
+  best: { y: string; tokens: string[]; score: number };
+  nbest: { y: string; tokens: string[]; score: number }[];
+  attention: number[][];
 }
 
 async function pageState(page: Page): Promise<PageState> {
@@ -249,6 +266,112 @@ describe('browser playground (headless Chromium)', { timeout: 150_000 }, () => {
     const path = await download(page, 'my-names-classifier.lstmkit');
     const classifier = TextClassifier.fromModelFile((await loadModel(path)).contents);
     assert.deepEqual(classifier.classes, ['female', 'male']);
+  });
+
+  it('trains a G2P transducer on the sample: a typed word\'s phonemes, n-best and attention; its model file predicts the same in Node', async () => {
+    if (!page.url().startsWith(server!.url)) {
+      // Run on its own (--test-name-pattern): open the page first.
+      await page.goto(server!.url);
+      await page.waitForSelector('body[data-state="idle"]', { timeout: 20_000 });
+    }
+    await page.check('input[name="task"][value="transduce"]');
+    assert.match(await page.textContent('#sample') ?? '', /grapheme to phoneme \(CMUdict\)/);
+    await page.click('#sample');
+    await page.waitForFunction(() => document.querySelector('#data-info')!.textContent!.startsWith('4,000 pairs (TSV)'));
+    assert.equal(await page.inputValue('#source-tokens'), 'char', 'a word is read letter by letter');
+    assert.equal(await page.inputValue('#target-tokens'), 'word', 'its phonemes are space-separated');
+
+    // A short run: Stop after the third epoch (the default is 12, about a minute).
+    await page.click('#train');
+    await page.waitForFunction(
+      () => (window as unknown as { lstmkitPlayground: PageState }).lstmkitPlayground.epochs.length >= 3,
+      undefined,
+      { timeout: 40_000 },
+    );
+    await page.click('#stop');
+    const state = await waitForTraining(page, 20_000);
+    const rates = state.epochs.map((e) => e.valTokenErrorRate!);
+    assert.ok(rates.length >= 3 && rates.length <= 5, `Stop ends training after the epoch under way: ${rates.length} epochs ran`);
+    assert.ok(rates.every((r) => r >= 0 && r <= 1.5), `a validation token error rate every epoch: ${rates.join(', ')}`);
+    assert.ok(rates[rates.length - 1]! < rates[0]!, `the token error rate falls: ${rates.join(', ')}`);
+    const heldOut = (state.result as unknown as { heldOut: { count: number; tokenErrorRate: number } }).heldOut;
+    assert.equal(heldOut.count, 400, 'a tenth of the 4000 words held out');
+    assert.ok(heldOut.tokenErrorRate < 0.4, `phoneme error rate after ${rates.length} epochs: ${heldOut.tokenErrorRate}`);
+    assert.ok(await pixelsOfColor(page, '#loss-chart canvas', [0x2c, 0xa0, 0x2c]) > 30, 'the error rate is drawn on the loss chart');
+
+    /** Type a source (or pick a beam width) and wait for the page's answer to it. */
+    const ask = async (text: string, beam: number): Promise<Transduction | string> => {
+      await page.selectOption('#beam', String(beam));
+      await page.fill('#try-source', text);
+      const answer = await page.waitForFunction(([t, b]) => {
+        const p = (window as unknown as { lstmkitPlayground: PageState }).lstmkitPlayground;
+        if (p.transduction?.text === t && p.transduction.beam === b) return p.transduction;
+        return t.trim() === '' && p.transductionError !== null ? p.transductionError : null;
+      }, [text, beam] as const, { timeout: 10_000 });
+      return await answer.jsonValue() as Transduction | string;
+    };
+
+    // Greedy: the phonemes, and a heat map of output tokens (and <eos>) by input letters.
+    const greedy = await ask('ship', 1) as Transduction;
+    assert.ok(greedy.best.tokens.length > 0, 'an output for "ship"');
+    assert.equal(await page.textContent('#output'), greedy.best.y);
+    assert.equal(await page.locator('#nbest').count(), 0, 'no n-best list for greedy decoding');
+    const rows = greedy.best.tokens.length + 1;
+    const map = page.locator('#attention svg');
+    assert.equal(await map.getAttribute('data-rows'), String(rows));
+    assert.equal(await map.getAttribute('data-cols'), '4');
+    assert.equal(await map.locator('rect.cell').count(), rows * 4);
+    assert.deepEqual(await map.locator('text.row-label').allTextContents(), [...greedy.best.tokens, '<eos>']);
+    assert.deepEqual(await map.locator('text.col-label').allTextContents(), ['s', 'h', 'i', 'p']);
+    for (const row of greedy.attention) assert.ok(Math.abs(row.reduce((a, b) => a + b, 0) - 1) < 1e-4, 'each row of attention sums to 1');
+
+    // The beam width changes the n-best list: 3, then 5 outputs, best first.
+    const beam3 = await ask('ship', 3) as Transduction;
+    assert.equal(beam3.nbest.length, 3);
+    assert.equal(await page.locator('#nbest tr').count(), 1 + 3);
+    assert.equal(beam3.nbest[0]!.y, beam3.best.y);
+    assert.ok(beam3.nbest.every((o, k) => k === 0 || o.score <= beam3.nbest[k - 1]!.score), 'best first');
+    const beam5 = await ask('ship', 5) as Transduction;
+    assert.equal(await page.locator('#nbest tr').count(), 1 + 5);
+    assert.deepEqual(beam5.nbest.slice(0, 3).map((o) => o.y), beam3.nbest.map((o) => o.y), 'a wider beam keeps the best three here');
+    await page.screenshot({ path: join(artifacts, 'playground-transduce.png'), fullPage: true });
+
+    // Bad input is answered in the page: an empty word, and letters the model never saw (read as <unk>).
+    assert.match(await ask('  ', 1) as string, /empty/);
+    assert.match(await page.textContent('#transduce-error') ?? '', /type a word/);
+    const odd = await ask('Ship!', 1) as Transduction;
+    assert.deepEqual(odd.unknown, ['S', '!']);
+    assert.match(await page.textContent('#unknown') ?? '', /read as <unk>: “S”, “!”/);
+    assert.equal(await page.locator('#attention svg text.col-label.unknown').count(), 2);
+    assert.equal(await page.locator('#attention svg').getAttribute('data-cols'), '5');
+    assert.equal(await pageState(page).then((s) => s.state), 'done', 'still a trained page, not an error');
+
+    // The downloaded file predicts in Node what the page showed.
+    const info = await page.textContent('#download-info') ?? '';
+    assert.match(info, /lstmkit predict cmudict-g2p-seq2seq\.lstmkit/, 'the CLI runs it (the server takes no seq2seq models)');
+    const path = await download(page, 'cmudict-g2p-seq2seq.lstmkit');
+    const node = Seq2Seq.fromModelFile(await readFile(path), { source: path });
+    const [again] = node.predict(['ship'], { beam: 3, nbest: 3, attention: true });
+    assert.equal(again!.y, beam3.best.y);
+    assert.deepEqual(again!.nbest!.map((o) => o.y), beam3.nbest.map((o) => o.y));
+    again!.nbest!.forEach((o, k) => assert.ok(Math.abs(o.score - beam3.nbest[k]!.score) < 1e-4, `score ${k}: Node ${o.score}, page ${beam3.nbest[k]!.score}`));
+    const [greedyAgain] = node.predict(['ship'], { attention: true });
+    assert.equal(greedyAgain!.y, greedy.best.y);
+    greedyAgain!.attention!.forEach((row, i) => row.forEach((w, j) => assert.ok(Math.abs(w - greedy.attention[i]![j]!) < 1e-4)));
+
+    // An uploaded JSONL file: read as pairs; a record without y is named by its line.
+    await page.dispatchEvent('#drop', 'drop', {
+      dataTransfer: await page.evaluateHandle(() => {
+        const transfer = new DataTransfer();
+        const lines = ['{"x": "cat", "y": ["K", "AE1", "T"]}', '{"x": "dog", "y": "D AO1 G"}', '', '{"x": "cow"}'];
+        transfer.items.add(new File([lines.join('\n')], 'pairs.jsonl', { type: 'application/jsonl' }));
+        return transfer;
+      }),
+    });
+    await page.waitForFunction(() => document.querySelector('#data-info')!.textContent!.startsWith('3 pairs (JSONL)'));
+    await page.click('#train');
+    await page.waitForSelector('body[data-state="error"]', { timeout: 10_000 });
+    assert.match(await page.textContent('#error') ?? '', /pairs\.jsonl.*4.*y must be a text or an array of token strings, got nothing/);
   });
 
   it('makes no request off the page and logs no error', () => {

@@ -1,8 +1,9 @@
 // Guessing the roles of a table's columns, so a dropped CSV trains without
 // questions: the date and the value to forecast; the text and the label to
-// classify. Every guess is shown in a drop-down the person can change.
+// classify; how the two sides of transduction pairs are split. Every guess
+// is shown in a drop-down the person can change.
 
-import { parseDate, type CsvTable } from './lstmkit.js';
+import { parseDate, parseJsonl, parseTsvPairs, type CsvTable, type JsonlRecord } from './lstmkit.js';
 
 const SAMPLE_ROWS = 50;
 
@@ -64,4 +65,29 @@ export function textColumns(table: CsvTable): TextColumns {
     labelColumn: label?.name,
     tokenizer: (text?.meanLength ?? 0) < 24 ? 'char' : 'word',
   };
+}
+
+export interface PairData {
+  format: 'TSV' | 'JSONL';
+  records: JsonlRecord[];
+}
+
+/** Transduction pairs: JSONL {x, y} when the first line is an object, else TSV source<TAB>target. Errors name the line. */
+export function readPairs(text: string, file: string): PairData {
+  const jsonl = text.trimStart().startsWith('{');
+  return { format: jsonl ? 'JSONL' : 'TSV', records: jsonl ? parseJsonl(text, file) : parseTsvPairs(text, file) };
+}
+
+/** A side is words when most of its texts hold a space ("K AE1 T"), else characters; arrays of tokens count as words. */
+export function pairTokenizers(records: readonly JsonlRecord[]): { source: 'char' | 'word'; target: 'char' | 'word' } {
+  const step = Math.max(1, Math.floor(records.length / SAMPLE_ROWS));
+  const sample = records.filter((_, i) => i % step === 0).slice(0, SAMPLE_ROWS);
+  const side = (field: 'x' | 'y'): 'char' | 'word' => {
+    const spaced = sample.filter((r) => {
+      const v = r.value[field];
+      return Array.isArray(v) || (typeof v === 'string' && /\S\s+\S/.test(v.trim()));
+    }).length;
+    return spaced * 2 > sample.length ? 'word' : 'char';
+  };
+  return { source: side('x'), target: side('y') };
 }

@@ -3,6 +3,7 @@
 // as `lstmkit` in vite.config.ts).
 
 export {
-  LstmkitError, Rng, backendInfo, initBackend, parseCsv, parseDate, Forecaster, TextClassifier, TextGenerator,
-  type BackendInfo, type CsvTable, type LabelledText,
+  LstmkitError, Rng, backendInfo, initBackend, parseCsv, parseDate, parseJsonl, parseTsvPairs, pairVocabularies, tokenize,
+  Forecaster, TextClassifier, TextGenerator, Seq2Seq,
+  type BackendInfo, type CsvTable, type JsonlRecord, type LabelledText, type Pair,
 } from 'lstmkit';

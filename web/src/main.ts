@@ -3,15 +3,15 @@
 // falls, then the result and the model file to download.
 //
 // For tests and the console, window.lstmkitPlayground holds the state, the
-// epoch losses and the result; <body data-state> is loading, idle, training,
-// done or error.
+// epoch losses, the result and the last transduction; <body data-state> is
+// loading, idle, training, done or error.
 
-import { forecastChart, LossChart } from './charts.js';
-import { forecastColumns, textColumns } from './detect.js';
+import { attentionMap, forecastChart, LossChart } from './charts.js';
+import { forecastColumns, pairTokenizers, readPairs, textColumns } from './detect.js';
 import { parseCsv } from './lstmkit.js';
 import type {
   ClassifyResult, EpochMessage, ErrorMetrics, ForecastResult, FromWorker, GenerateResult,
-  Result, Settings, Task, ToWorker,
+  Result, Settings, Task, ToWorker, Transduction, TransduceResult,
 } from './protocol.js';
 import './style.css';
 
@@ -26,12 +26,14 @@ const SAMPLES: Record<Task, Sample> = {
   forecast: { file: 'co2.csv', title: 'CO₂ at Mauna Loa, monthly' },
   classify: { file: 'names.csv', title: 'first names, female or male' },
   generate: { file: 'moby-dick.txt', title: 'Moby-Dick, chapters 1–3' },
+  transduce: { file: 'cmudict-g2p.tsv', title: 'grapheme to phoneme (CMUdict)' },
 };
 
 const DEFAULTS: Record<Task, { epochs: number; hidden: number; loss: string }> = {
   forecast: { epochs: 40, hidden: 32, loss: 'mean squared error of the scaled changes' },
   classify: { epochs: 10, hidden: 32, loss: 'cross-entropy' },
   generate: { epochs: 10, hidden: 128, loss: 'cross-entropy per character (nats)' },
+  transduce: { epochs: 12, hidden: 64, loss: 'cross-entropy per output token (training: label-smoothed)' },
 };
 
 interface Playground {
@@ -42,9 +44,14 @@ interface Playground {
   result: Result | null;
   model: { fileName: string; size: number } | null;
   error: string | null;
+  /** The transducer's answer for the typed source, or why there is none. */
+  transduction: Transduction | null;
+  transductionError: string | null;
 }
 
-const playground: Playground = { state: 'loading', backend: null, epochs: [], batches: 0, result: null, model: null, error: null };
+const playground: Playground = {
+  state: 'loading', backend: null, epochs: [], batches: 0, result: null, model: null, error: null, transduction: null, transductionError: null,
+};
 (window as unknown as { lstmkitPlayground: Playground }).lstmkitPlayground = playground;
 
 function $<T extends HTMLElement = HTMLElement>(id: string): T {
@@ -79,6 +86,8 @@ const ui = {
   labelColumn: $<HTMLSelectElement>('label-column'),
   tokenizer: $<HTMLSelectElement>('tokenizer'),
   unit: $<HTMLSelectElement>('unit'),
+  sourceTokens: $<HTMLSelectElement>('source-tokens'),
+  targetTokens: $<HTMLSelectElement>('target-tokens'),
   epochs: $<HTMLInputElement>('epochs'),
   hidden: $<HTMLInputElement>('hidden'),
   train: $<HTMLButtonElement>('train'),
@@ -135,6 +144,19 @@ function analyze(): void {
     ui.dataInfo.textContent = `${text.length.toLocaleString('en')} characters, ${lines.toLocaleString('en')} lines`;
     return;
   }
+  if (t === 'transduce') {
+    try {
+      const { format, records } = readPairs(text, source || 'pasted data');
+      const guess = pairTokenizers(records);
+      ui.sourceTokens.value = guess.source;
+      ui.targetTokens.value = guess.target;
+      const sources = new Set(records.map((r) => JSON.stringify(r.value.x))).size;
+      ui.dataInfo.textContent = `${records.length.toLocaleString('en')} pairs (${format}) · ${sources.toLocaleString('en')} distinct sources`;
+    } catch (e) {
+      ui.dataInfo.textContent = `not pairs yet: ${(e as Error).message}`;
+    }
+    return;
+  }
   try {
     const table = parseCsv(text, source || 'pasted data');
     if (t === 'forecast') {
@@ -185,6 +207,7 @@ async function loadFile(file: File): Promise<void> {
   showError(null);
   setData(await file.text(), file.name);
   if (/\.(txt|md)$/i.test(file.name) && task() !== 'generate') document.querySelector<HTMLInputElement>('input[value="generate"]')!.click();
+  if (/\.jsonl$/i.test(file.name) && task() !== 'transduce') document.querySelector<HTMLInputElement>('input[value="transduce"]')!.click();
 }
 
 function positiveInt(input: HTMLInputElement, name: string): number {
@@ -210,6 +233,10 @@ function settings(): Settings {
       ...common, task: t, textColumn: ui.textColumn.value, labelColumn: ui.labelColumn.value,
       tokenizer: ui.tokenizer.value === 'word' ? 'word' : 'char',
     };
+  }
+  if (t === 'transduce') {
+    const side = (select: HTMLSelectElement) => (select.value === 'word' ? 'word' : 'char');
+    return { ...common, task: t, sourceTokens: side(ui.sourceTokens), targetTokens: side(ui.targetTokens) };
   }
   return { ...common, task: t, unit: ui.unit.value === 'lines' ? 'lines' : 'text' };
 }
@@ -237,9 +264,11 @@ function startTraining(): void {
   playground.batches = 0;
   playground.result = null;
   playground.model = null;
+  playground.transduction = null;
+  playground.transductionError = null;
   lossChart?.destroy();
   ui.lossChart.replaceChildren();
-  lossChart = new LossChart(ui.lossChart, 'loss');
+  lossChart = new LossChart(ui.lossChart, 'loss', 240, s.task === 'transduce' ? 'validation token error rate' : undefined);
   ui.lossUnit.textContent = `· ${DEFAULTS[s.task].loss}`;
   ui.status.textContent = 'starting…';
   setState('training');
@@ -269,14 +298,15 @@ worker.addEventListener('message', (event: MessageEvent<FromWorker>) => {
       return;
     case 'epoch': {
       playground.epochs.push(m);
-      lossChart?.addEpoch(m.epoch, m.loss, m.valLoss);
+      lossChart?.addEpoch(m.epoch, m.loss, m.valLoss, m.valTokenErrorRate ?? null);
       const validation = m.valLoss === null ? '' : ` · validation ${m.valLoss.toPrecision(4)}`;
-      ui.status.textContent = `epoch ${m.epoch} of ${m.epochs} · loss ${m.loss.toPrecision(4)}${validation} · ${m.seconds.toFixed(2)} s`;
+      const rate = m.valTokenErrorRate === undefined ? '' : ` · token error rate ${percent(m.valTokenErrorRate)}`;
+      ui.status.textContent = `epoch ${m.epoch} of ${m.epochs} · loss ${m.loss.toPrecision(4)}${validation}${rate} · ${m.seconds.toFixed(2)} s`;
       return;
     }
     case 'done':
       showResult(m.result);
-      offerDownload(m.model.bytes, m.model.fileName);
+      offerDownload(m.model.bytes, m.model.fileName, m.result.task);
       ui.status.textContent = `${m.stopped ? 'stopped' : 'trained'} in ${m.seconds.toFixed(1)} s · ${playground.epochs.length} epochs`;
       setState('done');
       return;
@@ -285,6 +315,12 @@ worker.addEventListener('message', (event: MessageEvent<FromWorker>) => {
       return;
     case 'prediction':
       renderPrediction(m.label, m.probabilities);
+      return;
+    case 'transduction':
+      if (m.id === transduceId) renderTransduction(m);
+      return;
+    case 'transduction-error':
+      if (m.id === transduceId) renderTransductionError(m.message);
       return;
     case 'error':
       showError(m.message);
@@ -301,13 +337,17 @@ worker.addEventListener('error', (event) => {
   setState('error');
 });
 
-function offerDownload(bytes: Uint8Array, fileName: string): void {
+function offerDownload(bytes: Uint8Array, fileName: string, task: Task): void {
   if (downloadUrl) URL.revokeObjectURL(downloadUrl);
   downloadUrl = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }));
   ui.download.href = downloadUrl;
   ui.download.download = fileName;
   ui.download.textContent = `Download ${fileName}`;
-  ui.downloadInfo.textContent = `${(bytes.length / 1024).toFixed(1)} KB · weights, config and preprocessing: serve it with lstmkit serve ${fileName}`;
+  // The server does not take sequence-to-sequence models (yet); the CLI and the recipe do.
+  ui.downloadInfo.textContent = task === 'transduce'
+    ? `${(bytes.length / 1024).toFixed(1)} KB · weights, config and vocabularies: run it with lstmkit predict ${fileName} --data words.jsonl --beam 5, ` +
+      'or load it in Node with Seq2Seq.fromModelFile'
+    : `${(bytes.length / 1024).toFixed(1)} KB · weights, config and preprocessing: serve it with lstmkit serve ${fileName}`;
   playground.model = { fileName, size: bytes.length };
 }
 
@@ -317,12 +357,17 @@ function fmt(v: number): string {
   return Math.abs(v) >= 100 ? v.toFixed(2) : v.toPrecision(4);
 }
 
+function percent(rate: number): string {
+  return `${(rate * 100).toFixed(1)}%`;
+}
+
 function showResult(result: Result): void {
   playground.result = result;
   ui.resultCard.hidden = false;
   if (result.task === 'forecast') renderForecast(result);
   else if (result.task === 'classify') renderClassify(result);
-  else renderGenerate(result);
+  else if (result.task === 'generate') renderGenerate(result);
+  else renderTransduce(result);
 }
 
 function renderForecast(r: ForecastResult): void {
@@ -429,6 +474,93 @@ function renderGenerate(r: GenerateResult): void {
 function renderSamples(samples: string[]): void {
   const box = document.getElementById('samples');
   if (box) box.replaceChildren(...samples.map((s) => h('div', { class: 'sample' }, s)));
+}
+
+/** The id of the last source sent: answers to older ones are dropped. */
+let transduceId = 0;
+
+function renderTransduce(r: TransduceResult): void {
+  const m = r.heldOut;
+  const sides = (kind: 'char' | 'word') => (kind === 'char' ? 'characters' : 'words');
+  const summary = m
+    ? [h('b', { id: 'token-error' }, `${percent(m.tokenErrorRate)} token error rate`),
+      ` on ${m.count.toLocaleString('en')} held-out pairs (edit distance per reference token: the phoneme error rate for phonemes); ` +
+      `${percent(m.sequenceErrorRate)} of the outputs match no reference. `]
+    : ['Too few distinct sources to hold any out, so there is no error rate to show. '];
+  const examples = h('table', { id: 'transduce-examples' },
+    h('tr', {}, h('th', {}, 'source'), h('th', {}, 'reference'), h('th', {}, 'output')),
+    ...r.examples.map((e) => h('tr', {}, h('td', {}, e.x), h('td', {}, e.y), h('td', {}, `${e.predicted === e.y ? '✓' : '✗'} ${e.predicted}`))),
+  );
+  const input = h('input', {
+    type: 'text', id: 'try-source', maxlength: '60', placeholder: r.sourceTokens === 'char' ? 'type a word' : 'type a text',
+    'aria-label': 'source to transduce', autocomplete: 'off', spellcheck: 'false',
+  });
+  const beam = h('select', { id: 'beam', 'aria-label': 'beam width' },
+    h('option', { value: '1' }, '1 (greedy)'), h('option', { value: '3' }, '3'), h('option', { value: '5' }, '5'));
+  const run = () => {
+    transduceId++;
+    send({ type: 'transduce', id: transduceId, text: input.value.trim(), beam: Number(beam.value) });
+  };
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  input.addEventListener('input', () => {
+    clearTimeout(timer);
+    timer = setTimeout(run, 150);
+  });
+  beam.addEventListener('change', run);
+  ui.result.replaceChildren(
+    h('p', {}, ...summary,
+      `${r.parameters.toLocaleString('en')} parameters; sources in ${sides(r.sourceTokens)} (${r.sourceVocabulary.length} known), ` +
+      `targets in ${sides(r.targetTokens)} (${r.targetVocabularySize}).`),
+    h('h3', {}, 'Try it'),
+    h('div', { class: 'row' }, h('label', { class: 'muted' }, 'Source ', input), h('label', { class: 'muted' }, 'Beam width ', beam)),
+    h('div', { id: 'transduction' }),
+    h('h3', {}, r.heldOut ? 'Held-out examples' : 'Training examples'),
+    examples,
+  );
+  const first = r.examples[0];
+  if (first && !/\s/.test(first.x)) {
+    input.value = first.x;
+    run();
+  }
+}
+
+/** Shown in place of a space in the heat map's labels. */
+const visible = (token: string) => (token.trim() === '' ? '␣' : token);
+
+function renderTransduction(m: Transduction): void {
+  playground.transduction = m;
+  playground.transductionError = null;
+  const box = document.getElementById('transduction');
+  if (!box) return;
+  const rows = m.attention.map((_, i) => m.best.tokens[i] ?? '<eos>');
+  const unknown = new Set(m.sourceTokens.flatMap((t, j) => (m.unknown.includes(t) ? [j] : [])));
+  const parts: Node[] = [
+    h('p', {}, h('span', { id: 'output', class: 'output' }, m.best.y === '' ? '(empty: the model ends at once)' : m.best.y),
+      h('span', { class: 'muted' }, `  score ${m.best.score.toFixed(3)} (log-probability per token)`)),
+  ];
+  if (m.unknown.length) {
+    parts.push(h('p', { class: 'note', id: 'unknown' },
+      `Not among the model's source tokens, so read as <unk>: ${m.unknown.map((t) => `“${visible(t)}”`).join(', ')}. ` +
+      'The output for them is a guess.'));
+  }
+  if (m.nbest.length) {
+    parts.push(h('table', { id: 'nbest' },
+      h('tr', {}, h('th', { class: 'num' }, '#'), h('th', {}, `${m.beam}-best`), h('th', { class: 'num' }, 'score')),
+      ...m.nbest.map((o, k) => h('tr', k === 0 ? { class: 'best' } : {},
+        h('td', { class: 'num' }, String(k + 1)), h('td', { class: 'output' }, o.y || '(empty)'), h('td', { class: 'num' }, o.score.toFixed(3))))));
+  }
+  parts.push(
+    h('p', { class: 'muted' }, 'Attention: for each output token (rows), how much the decoder read each source token (columns).'),
+    h('div', { id: 'attention' }),
+  );
+  box.replaceChildren(...parts);
+  document.getElementById('attention')!.append(attentionMap({ rows, cols: m.sourceTokens.map(visible), weights: m.attention, unknown }));
+}
+
+function renderTransductionError(message: string): void {
+  playground.transduction = null;
+  playground.transductionError = message;
+  document.getElementById('transduction')?.replaceChildren(h('p', { class: 'error', id: 'transduce-error' }, message));
 }
 
 // ---- wiring ----

@@ -1,6 +1,6 @@
 // The messages between the page (main.ts) and the training worker (worker.ts).
 
-export type Task = 'forecast' | 'classify' | 'generate';
+export type Task = 'forecast' | 'classify' | 'generate' | 'transduce';
 
 interface Common {
   /** The file the data came from (or the sample's name): names errors and the model file. */
@@ -30,7 +30,14 @@ export interface GenerateSettings extends Common {
   unit: 'text' | 'lines';
 }
 
-export type Settings = ForecastSettings | ClassifySettings | GenerateSettings;
+export interface TransduceSettings extends Common {
+  task: 'transduce';
+  /** How each side is split: characters (a word's letters) or space-separated words (phonemes). */
+  sourceTokens: 'char' | 'word';
+  targetTokens: 'char' | 'word';
+}
+
+export type Settings = ForecastSettings | ClassifySettings | GenerateSettings | TransduceSettings;
 
 export interface ErrorMetrics {
   mae: number;
@@ -79,13 +86,51 @@ export interface GenerateResult {
   samples: string[];
 }
 
-export type Result = ForecastResult | ClassifyResult | GenerateResult;
+export interface TransduceResult {
+  task: 'transduce';
+  pairs: number;
+  /** On the held-out tenth of the sources (all pairs of a source on one side); null when there are too few. */
+  heldOut: { count: number; tokenErrorRate: number; sequenceErrorRate: number } | null;
+  /** A few held-out (or training) pairs with their greedy outputs. */
+  examples: { x: string; y: string; predicted: string }[];
+  /** The source tokens the model knows (reserved ones left out), and the number of target tokens. */
+  sourceVocabulary: string[];
+  targetVocabularySize: number;
+  sourceTokens: 'char' | 'word';
+  targetTokens: 'char' | 'word';
+  parameters: number;
+}
+
+export type Result = ForecastResult | ClassifyResult | GenerateResult | TransduceResult;
+
+/** One output of the transducer: the text, its tokens and its score (log-probability / length). */
+export interface Output {
+  y: string;
+  tokens: string[];
+  score: number;
+}
+
+/** The transducer's answer for a typed source. */
+export interface Transduction {
+  id: number;
+  text: string;
+  beam: number;
+  /** The source as the model reads it, and the tokens it lacks (read as <unk>). */
+  sourceTokens: string[];
+  unknown: string[];
+  best: Output;
+  /** Best first, `beam` of them; empty for greedy decoding. */
+  nbest: Output[];
+  /** [output tokens + <eos>][source tokens]: where the decoder looked for each output token. */
+  attention: number[][];
+}
 
 export type ToWorker =
   | { type: 'train'; data: string; settings: Settings }
   | { type: 'stop' }
   | { type: 'sample'; prime: string; temperature: number; length: number; seed: number }
-  | { type: 'predict'; text: string };
+  | { type: 'predict'; text: string }
+  | { type: 'transduce'; id: number; text: string; beam: number };
 
 export interface EpochMessage {
   type: 'epoch';
@@ -93,6 +138,8 @@ export interface EpochMessage {
   epochs: number;
   loss: number;
   valLoss: number | null;
+  /** Transduction: the validation token error rate (PER for phonemes). */
+  valTokenErrorRate?: number;
   seconds: number;
 }
 
@@ -104,4 +151,6 @@ export type FromWorker =
   | { type: 'done'; result: Result; model: { bytes: Uint8Array; fileName: string }; stopped: boolean; seconds: number }
   | { type: 'samples'; samples: string[] }
   | { type: 'prediction'; text: string; label: string; probabilities: Record<string, number> }
+  | ({ type: 'transduction' } & Transduction)
+  | { type: 'transduction-error'; id: number; text: string; message: string }
   | { type: 'error'; message: string };

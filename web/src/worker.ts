@@ -1,5 +1,6 @@
 // The training worker: the page posts data and settings, the worker trains
-// with lstmkit's task recipes (Forecaster, TextClassifier, TextGenerator),
+// with lstmkit's task recipes (Forecaster, TextClassifier, TextGenerator,
+// Seq2Seq),
 // posts the loss of every batch and epoch, then the result and the model file
 // — the same bytes the Node recipes write. Training runs here so the page
 // stays responsive.
@@ -10,12 +11,14 @@
 // when the page is cross-origin isolated.
 
 import singleWasmUrl from '../../dist/wasm/lstmkit-single.wasm?url';
+import { readPairs } from './detect.js';
 import {
-  backendInfo, Forecaster, initBackend, LstmkitError, parseCsv, Rng, TextClassifier, TextGenerator, type LabelledText,
+  backendInfo, Forecaster, initBackend, LstmkitError, pairVocabularies, parseCsv, Rng, Seq2Seq, TextClassifier, TextGenerator,
+  tokenize, type LabelledText, type Pair,
 } from './lstmkit.js';
 import type {
   ClassifyResult, ClassifySettings, ForecastResult, ForecastSettings, FromWorker, GenerateResult, GenerateSettings,
-  Result, Settings, ToWorker,
+  Output, Result, Settings, ToWorker, Transduction, TransduceResult, TransduceSettings,
 } from './protocol.js';
 
 interface WorkerScope {
@@ -29,6 +32,7 @@ const post = (message: FromWorker, transfer: Transferable[] = []) => scope.postM
 let stopRequested = false;
 let generator: TextGenerator | undefined;
 let classifier: TextClassifier | undefined;
+let transducer: Seq2Seq | undefined;
 
 /** Let queued messages (stop) in between epochs. */
 const yieldToEvents = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
@@ -166,18 +170,104 @@ async function generate(data: string, s: GenerateSettings): Promise<{ result: Ge
   return { result, bytes: model.toModelFile({ training }) };
 }
 
-const FILE_SUFFIX: Record<Settings['task'], string> = { forecast: 'forecast', classify: 'classifier', generate: 'generator' };
+/** A side of a pair as shown: a text, or its tokens joined by spaces. */
+const shown = (side: Pair['x']): string => (typeof side === 'string' ? side : side.join(' '));
+
+/**
+ * A seeded tenth of the sources held out, every pair of a source on the same
+ * side (a word's pronunciations stay together); none below 20 sources.
+ */
+function holdOut(pairs: Pair[]): { train: Pair[]; heldOut: Pair[] } {
+  const key = (p: Pair) => JSON.stringify(p.x);
+  const sources = [...new Set(pairs.map(key))];
+  if (sources.length < 20) return { train: pairs, heldOut: [] };
+  const held = new Set(new Rng(7).shuffle(sources).slice(0, Math.round(sources.length / 10)));
+  return { train: pairs.filter((p) => !held.has(key(p))), heldOut: pairs.filter((p) => held.has(key(p))) };
+}
+
+async function transduce(data: string, s: TransduceSettings): Promise<{ result: TransduceResult; bytes: Uint8Array }> {
+  const { records } = readPairs(data, s.source);
+  if (records.length === 0) throw new LstmkitError(`${s.source}: no pairs (one per line: source<TAB>target, or a JSON object {"x": …, "y": …})`);
+  // Every pair checked here, so an error names its line in the file (fit names the index in the training list).
+  const spec = { input: { type: 'tokens', tokenizer: s.sourceTokens }, output: { tokenizer: s.targetTokens } } as const;
+  pairVocabularies(records, spec, s.source);
+  const pairs = records.map((r): Pair => ({ x: r.value.x as Pair['x'], y: r.value.y as Pair['y'] }));
+  const { train, heldOut } = holdOut(pairs);
+  const longest = train.reduce((n, p) => Math.max(n, (typeof p.y === 'string' ? tokenize(p.y, s.targetTokens) : p.y).length), 0);
+  transducer = new Seq2Seq({
+    source: s.sourceTokens, target: s.targetTokens, embeddingDim: 32, hiddenSize: s.hiddenSize,
+    // An output twice the longest target is a decoder that lost its way: stop it there, not at 100 tokens.
+    maxOutputLength: 2 * longest + 2,
+    train: {
+      // Cosine decay to 0 over the epochs: the last epochs settle instead of jumping about (measured on the G2P sample).
+      epochs: s.epochs, batchSize: 32, optimizer: { name: 'adam', lr: 0.004 }, schedule: { name: 'cosine' },
+      ...(heldOut.length ? { monitor: 'tokenErrorRate' } : {}),
+    },
+  });
+  const model = transducer;
+  await model.fit(train, {
+    ...(heldOut.length ? { validation: heldOut } : {}),
+    callbacks: {
+      onBatchEnd: onBatch,
+      onEpochEnd: (log, trainer) => afterEpoch({
+        epoch: log.epoch, epochs: log.epochs, loss: log.loss, valLoss: log.val?.loss ?? null,
+        ...(log.val?.tokenErrorRate !== undefined ? { valTokenErrorRate: log.val.tokenErrorRate } : {}),
+        seconds: log.seconds,
+      }, () => trainer.stop()),
+    },
+  });
+  const metrics = heldOut.length ? model.evaluate(heldOut) : null;
+  const examplePairs = (heldOut.length ? heldOut : train).slice(0, 12);
+  const outputs = model.predict(examplePairs.map((p) => p.x));
+  const config = model.model.config;
+  const vocabulary = config.input.type === 'tokens' ? config.input.vocabulary ?? [] : [];
+  const result: TransduceResult = {
+    task: 'transduce', pairs: pairs.length,
+    heldOut: metrics
+      ? { count: heldOut.length, tokenErrorRate: metrics.tokenErrorRate!, sequenceErrorRate: metrics.sequenceErrorRate! }
+      : null,
+    examples: examplePairs.map((p, i) => ({ x: shown(p.x), y: shown(p.y), predicted: shown(outputs[i]!.y) })),
+    sourceVocabulary: vocabulary.slice(2), targetVocabularySize: model.model.targetVocabulary.length - 4,
+    sourceTokens: s.sourceTokens, targetTokens: s.targetTokens, parameters: model.model.parameterCount,
+  };
+  const training = {
+    source: s.source, pairs: pairs.length, heldOut: result.heldOut, epochs: model.history.length,
+    madeBy: 'lstmkit playground', savedAt: new Date().toISOString(),
+  };
+  return { result, bytes: model.toModelFile({ training }) };
+}
+
+/** The output for a typed source: best, n-best (beam > 1), and where the decoder looked. */
+function transduceText(id: number, text: string, beam: number): Transduction {
+  if (!transducer) throw new LstmkitError('train a transducer first');
+  const input = transducer.model.config.input;
+  if (input.type !== 'tokens') throw new LstmkitError('this model reads a vector, not a text');
+  if (text.trim() === '') throw new LstmkitError('type a word: the source is empty');
+  const sourceTokens = tokenize(text, input.tokenizer ?? 'char');
+  const known = new Set(input.vocabulary);
+  const unknown = [...new Set(sourceTokens.filter((t) => !known.has(t)))];
+  const [r] = transducer.predict([text], { beam, nbest: beam, attention: true });
+  const output = (o: { y: Pair['y']; tokens: string[]; score: number }): Output => ({ y: shown(o.y), tokens: o.tokens, score: o.score });
+  return {
+    id, text, beam, sourceTokens, unknown, best: output(r!), nbest: beam > 1 ? (r!.nbest ?? []).map(output) : [],
+    attention: r!.attention ?? [],
+  };
+}
+
+const FILE_SUFFIX: Record<Settings['task'], string> = { forecast: 'forecast', classify: 'classifier', generate: 'generator', transduce: 'seq2seq' };
 
 async function train(data: string, settings: Settings): Promise<void> {
   stopRequested = false;
   generator = undefined;
   classifier = undefined;
+  transducer = undefined;
   const started = performance.now();
   post({ type: 'status', text: 'preparing the data…' });
   let out: { result: Result; bytes: Uint8Array };
   if (settings.task === 'forecast') out = await forecast(data, settings);
   else if (settings.task === 'classify') out = await classify(data, settings);
-  else out = await generate(data, settings);
+  else if (settings.task === 'generate') out = await generate(data, settings);
+  else out = await transduce(data, settings);
   const fileName = `${safeName(settings.source)}-${FILE_SUFFIX[settings.task]}.lstmkit`;
   const bytes = out.bytes;
   post({ type: 'done', result: out.result, model: { bytes, fileName }, stopped: stopRequested, seconds: (performance.now() - started) / 1000 }, [bytes.buffer]);
@@ -192,6 +282,17 @@ scope.addEventListener('message', (event) => {
   const message = event.data;
   if (message.type === 'stop') {
     stopRequested = true;
+    return;
+  }
+  if (message.type === 'transduce') {
+    // Its errors (an empty word, no model yet) belong to the output box, not the page's error line.
+    void ready.then(() => {
+      try {
+        post({ type: 'transduction', ...transduceText(message.id, message.text, message.beam) });
+      } catch (error) {
+        post({ type: 'transduction-error', id: message.id, text: message.text, message: describe(error) });
+      }
+    });
     return;
   }
   void (async () => {
