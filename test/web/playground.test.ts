@@ -348,7 +348,7 @@ describe('browser playground (headless Chromium)', { timeout: 150_000 }, () => {
 
     // The downloaded file predicts in Node what the page showed.
     const info = await page.textContent('#download-info') ?? '';
-    assert.match(info, /lstmkit predict cmudict-g2p-seq2seq\.lstmkit/, 'the CLI runs it (the server takes no seq2seq models)');
+    assert.match(info, /lstmkit serve cmudict-g2p-seq2seq\.lstmkit.*lstmkit predict cmudict-g2p-seq2seq\.lstmkit/, 'the server and the CLI run it');
     const path = await download(page, 'cmudict-g2p-seq2seq.lstmkit');
     const node = Seq2Seq.fromModelFile(await readFile(path), { source: path });
     const [again] = node.predict(['ship'], { beam: 3, nbest: 3, attention: true });

@@ -343,10 +343,9 @@ function offerDownload(bytes: Uint8Array, fileName: string, task: Task): void {
   ui.download.href = downloadUrl;
   ui.download.download = fileName;
   ui.download.textContent = `Download ${fileName}`;
-  // The server does not take sequence-to-sequence models (yet); the CLI and the recipe do.
   ui.downloadInfo.textContent = task === 'transduce'
-    ? `${(bytes.length / 1024).toFixed(1)} KB · weights, config and vocabularies: run it with lstmkit predict ${fileName} --data words.jsonl --beam 5, ` +
-      'or load it in Node with Seq2Seq.fromModelFile'
+    ? `${(bytes.length / 1024).toFixed(1)} KB · weights, config and vocabularies: serve it with lstmkit serve ${fileName}, ` +
+      `run it with lstmkit predict ${fileName} --data words.txt --beam 5, or load it in Node with Seq2Seq.fromModelFile`
     : `${(bytes.length / 1024).toFixed(1)} KB · weights, config and preprocessing: serve it with lstmkit serve ${fileName}`;
   playground.model = { fileName, size: bytes.length };
 }
