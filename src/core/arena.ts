@@ -196,6 +196,28 @@ export class Workspace {
     return t;
   }
 
+  /**
+   * `t` [..., B, F] with each row repeated K times in a row, into the slot
+   * `name`: [..., B·K, F], row b·K + k is row b (a beam's K hypotheses of
+   * one source read the same encoding).
+   */
+  repeatRows(name: string, t: ArenaTensor, K: number): ArenaTensor {
+    const n = t.shape.length;
+    if (n < 2) throw new ShapeError(`repeatRows: a tensor of shape ${describeShape(t.shape)} has no rows of features`);
+    const B = t.shape[n - 2]!;
+    const F = t.shape[n - 1]!;
+    const out = this.tensor(name, [...t.shape.slice(0, n - 2), B * K, F]);
+    const heap = this.arena.heap;
+    const blocks = sizeOf(t.shape) / (B * F);
+    for (let i = 0; i < blocks; i++) {
+      for (let b = 0; b < B; b++) {
+        const from = t.offset + (i * B + b) * F;
+        for (let k = 0; k < K; k++) heap.copyWithin(out.offset + ((i * B + b) * K + k) * F, from, from + F);
+      }
+    }
+    return out;
+  }
+
   /** Release every slot. */
   dispose(): void {
     for (const slot of this.slots.values()) this.arena.release(slot.offset);

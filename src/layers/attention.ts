@@ -95,6 +95,23 @@ export class Attention extends Module {
     this.dMemory = undefined;
   }
 
+  /**
+   * For decoding only: the prepared memory with each source repeated K times
+   * in a row (row b·K + k reads source b), so beam search encodes each source
+   * once and its K hypotheses attend to copies. Clears what backward needs.
+   */
+  repeatRows(K: number): void {
+    const mem = this.memory;
+    if (!mem) throw new ValueError('Attention: prepare(memory, lengths) comes before repeatRows');
+    const values = this.ws.repeatRows('repeatedValues', mem.values, K);
+    const keys = mem.keys === mem.values ? values : this.ws.repeatRows('repeatedKeys', mem.keys, K);
+    const lengths = Int32Array.from({ length: mem.lengths.length * K }, (_, r) => mem.lengths[Math.floor(r / K)]!);
+    this.memory = { values, keys, lengths };
+    this.tape.clear();
+    this.dKeys = undefined;
+    this.dMemory = undefined;
+  }
+
   /** One step: query [B, Hq] (kept until backward) → context [B, Dm] and weights [B, S], this slot's buffers. */
   forwardStep(query: ArenaTensor, slot: number): { context: ArenaTensor; weights: ArenaTensor } {
     const mem = this.memory;

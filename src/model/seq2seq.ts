@@ -332,11 +332,13 @@ export class Seq2SeqModel extends Module {
    */
   startDecoding(source: { src: Indices; lengths: Int32Array } | { vector: Tensor }, opts: { beams?: number } = {}): DecodeSession {
     const K = positiveInt(opts.beams ?? 1, 'beams', 'startDecoding');
-    const input = this.stageSource(source, K);
+    const input = this.stageSource(source);
     const wasTraining = this.training;
     this.eval();
     try {
-      this.session = new DecodeSession(this, this.encode(input), K, wasTraining);
+      // Each source is encoded once; its K rows (a beam's hypotheses) start from copies.
+      const encoded = this.encode(input);
+      this.session = new DecodeSession(this, K > 1 ? this.repeatEncoded(encoded, K) : encoded, K, wasTraining);
     } catch (e) {
       this.train(wasTraining);
       throw e;
@@ -344,8 +346,20 @@ export class Seq2SeqModel extends Module {
     return this.session;
   }
 
-  /** The source of a decoding batch in the arena, each row repeated K times, time-major. */
-  private stageSource(source: { src: Indices; lengths: Int32Array } | { vector: Tensor }, K: number): Seq2SeqInput {
+  /** An encoded batch with each row repeated K times in a row: the memory, lengths and first states of B·K rows. */
+  private repeatEncoded(e: Encoded, K: number): Encoded {
+    this.attention?.repeatRows(K);
+    return {
+      B: e.B * K,
+      memory: e.memory && this.ws.repeatRows('repeatedMemory', e.memory, K),
+      lengths: e.lengths && Int32Array.from({ length: e.B * K }, (_, r) => e.lengths![Math.floor(r / K)]!),
+      h0: this.ws.repeatRows('repeatedH0', e.h0, K),
+      c0: this.ws.repeatRows('repeatedC0', e.c0, K),
+    };
+  }
+
+  /** The source of a decoding batch in the arena, time-major. */
+  private stageSource(source: { src: Indices; lengths: Int32Array } | { vector: Tensor }): Seq2SeqInput {
     const none = { data: new Int32Array(0), shape: [0, 0] };
     if ('vector' in source) {
       const [B, F] = source.vector.shape as [number, number];
@@ -353,9 +367,7 @@ export class Seq2SeqModel extends Module {
         throw new ShapeError(`seq2seq: the input vectors have shape ${describeShape(source.vector.shape)}, expected [batch, ${this.memorySize}]`);
       }
       assertFinite(source.vector.data, 'seq2seq input vector');
-      const data = new Float64Array(B * K * F);
-      for (let r = 0; r < B * K; r++) data.set(source.vector.data.subarray(Math.floor(r / K) * F, (Math.floor(r / K) + 1) * F), r * F);
-      return { src: null, srcLengths: null, vector: this.ws.put('vectors', data, [B * K, F]), tin: none };
+      return { src: null, srcLengths: null, vector: this.ws.put('vectors', source.vector.data, [B, F]), tin: none };
     }
     const [B, S] = source.src.shape as [number, number];
     if (source.src.shape.length !== 2 || source.src.data.length !== B * S) {
@@ -365,14 +377,9 @@ export class Seq2SeqModel extends Module {
     if (source.lengths.length !== B || source.lengths.some((l) => !Number.isInteger(l) || l < 1 || l > S)) {
       throw new ValueError(`startDecoding: lengths must be ${B} integers in [1, ${S}], got [${Array.from(source.lengths).join(', ')}]`);
     }
-    const data = new Int32Array(S * B * K);
-    const lengths = new Int32Array(B * K);
-    for (let r = 0; r < B * K; r++) {
-      const from = Math.floor(r / K);
-      lengths[r] = source.lengths[from]!;
-      for (let s = 0; s < S; s++) data[s * B * K + r] = source.src.data[from * S + s]!;
-    }
-    return { src: { data, shape: [S, B * K] }, srcLengths: lengths, vector: null, tin: none };
+    const data = new Int32Array(S * B);
+    for (let r = 0; r < B; r++) for (let s = 0; s < S; s++) data[s * B + r] = source.src.data[r * S + s]!;
+    return { src: { data, shape: [S, B] }, srcLengths: Int32Array.from(source.lengths), vector: null, tin: none };
   }
 
   /** @internal One decoding step for a session: tokens [N] → logits [N, Vt] and attention [N, S]. */
