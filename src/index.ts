@@ -21,6 +21,7 @@ export { Activation, type ActivationKind } from './layers/activation.js';
 export { Sequential } from './layers/sequential.js';
 export { Pooling, type PoolingKind } from './layers/pooling.js';
 export { Attention, type AttentionKind, type AttentionOptions } from './layers/attention.js';
+export { CRF, type CRFOptions, type CRFInputOptions, type TagScheme } from './layers/crf.js';
 
 // Models from configs.
 export {
