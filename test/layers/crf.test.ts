@@ -217,6 +217,13 @@ test('BIO / BIOES: decode never leaves the scheme, even against large emissions;
   }
 });
 
+test('Viterbi ties go to the lower tag, at every step', () => {
+  const crf = new CRF({ numTags: 4 });
+  crf.loadStateDict({ start_transitions: [0, 1, 1, 0], end_transitions: [0, 0, 0, 0], transitions: new Float32Array(16) });
+  const x = tensor([0, 0, 0, 0, 3, 1, 3, 3, 2, 2, 2, 2], [1, 3, 4]); // step 0: tags 1, 2 tie; step 1: 0, 2, 3; step 2: all
+  assert.deepEqual(crf.decode(x), [[1, 0, 0]]);
+});
+
 test('CRF parameters are pytorch-crf\'s, initialized in ±0.1', () => {
   const crf = new CRF({ numTags: 6 }, { seed: 5 });
   const sd = crf.stateDict();
