@@ -68,6 +68,7 @@ export {
   PAD, UNK, EOS, tokenize, normalizeText, textTokens, buildVocabulary, encodeTokens, sortLabels,
   type TokenizerKind, type TextNormalization, type VocabularyOptions,
 } from './data/vocabulary.js';
+export { parseConll, parseTaggedJsonl, taggedSentences, type TaggedSentence, type ConllOptions } from './data/conll.js';
 export { parseCsv, tableFromRecords, columnIndex, numericColumn, formatCsv, type CsvTable } from './data/csv.js';
 export {
   parseDate, formatDate, inferFrequency, addPeriods, describeFrequency, parseFrequency, defaultSeason, seasonPhase,

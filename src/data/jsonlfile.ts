@@ -1,7 +1,9 @@
-// Reading data files (Node): JSONL, and for sequence-to-sequence pairs also TSV.
+// Reading data files (Node): JSONL, for sequence-to-sequence pairs also TSV,
+// and for sequence labelling CoNLL columns.
 
 import { readFile } from 'node:fs/promises';
 import { DataError } from '../core/errors.js';
+import { parseConll, parseTaggedJsonl, type ConllOptions, type TaggedSentence } from './conll.js';
 import { parseJsonl, type JsonlRecord } from './jsonl.js';
 import { parseTsvPairs } from './pairs.js';
 
@@ -26,4 +28,16 @@ export async function readPairRecords(path: string): Promise<JsonlRecord[]> {
   const records = parseTsvPairs(await readText(path, 'a TSV file'), path);
   if (records.length === 0) throw new DataError('no pairs (the file is empty)', path);
   return records;
+}
+
+/**
+ * Tagged sentences from a file, read by its extension: .conll, .txt or .bio as
+ * CoNLL columns (`column`, `tokenColumn` as parseConll takes them), .jsonl as
+ * records {"x": [tokens], "y": [tags]}.
+ */
+export async function readTaggedFile(path: string, opts: Omit<ConllOptions, 'file'> = {}): Promise<TaggedSentence[]> {
+  const ext = /\.([^./\\]+)$/.exec(path)?.[1]?.toLowerCase();
+  if (ext === 'jsonl') return parseTaggedJsonl(await readText(path, 'a JSONL file'), path);
+  if (ext === 'conll' || ext === 'txt' || ext === 'bio') return parseConll(await readText(path, 'a CoNLL file'), { ...opts, file: path });
+  throw new DataError(`cannot tell the format from the extension ${ext ? `.${ext}` : '(none)'}; expected .conll, .txt or .bio (CoNLL columns) or .jsonl`, path);
 }
