@@ -55,6 +55,10 @@ export {
   type ClosestReference, type SequenceErrors, type BleuOptions, type BleuScore,
 } from './train/seqmetrics.js';
 export {
+  spansOf, invalidTransitions, SpanAccumulator, formatSpanReport,
+  type SpanScheme, type Span, type SpanScores, type TypeScores, type SpanMetrics,
+} from './train/spanmetrics.js';
+export {
   evaluateSeq2Seq, transduce, decodeExamples, type DecodeOptions, type Transduction, type Transduced,
 } from './train/seq2seq.js';
 
