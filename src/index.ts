@@ -55,6 +55,10 @@ export {
   type ClosestReference, type SequenceErrors, type BleuOptions, type BleuScore,
 } from './train/seqmetrics.js';
 export {
+  MostFrequentTagger, BigramHmm, unknownWordClass, tagAccuracy,
+  type TaggedSentence, type Tagger, type MostFrequentTagOptions, type TagAccuracy,
+} from './train/tagbaselines.js';
+export {
   evaluateSeq2Seq, transduce, decodeExamples, type DecodeOptions, type Transduction, type Transduced,
 } from './train/seq2seq.js';
 
