@@ -94,6 +94,19 @@ test('BigramHmm: Viterbi finds the best tag sequence that brute force finds, on 
   assert.deepEqual(new BigramHmm(corpus('a/X')).tag([]), []);
 });
 
+test('BigramHmm: Viterbi ties go to the lower state (the earlier tag of hmm.tags) at every step', () => {
+  // X X and Y Y are equally likely, and X Y, Y X less so; X and Y are equally frequent, X first by code point
+  const hmm = new BigramHmm(corpus('a/Y b/Y', 'a/X b/X'));
+  assert.deepEqual(hmm.tags, ['X', 'Y']);
+  assert.equal(hmm.logJoint(['a', 'b'], ['X', 'X']), hmm.logJoint(['a', 'b'], ['Y', 'Y']));
+  assert.deepEqual(hmm.tag(['a', 'b']), ['X', 'X']);
+  assert.deepEqual(hmm.tag(['a', 'b', 'a', 'b']), ['X', 'X', 'X', 'X']);
+  // a tie inside: X Z and Y Z are equally likely, and only Z can end; tags are Z, X, Y
+  const inner = new BigramHmm(corpus('a/X b/Z', 'a/Y b/Z'));
+  assert.deepEqual(inner.tags, ['Z', 'X', 'Y']);
+  assert.deepEqual(inner.tag(['a', 'b']), ['X', 'Z']);
+});
+
 test('BigramHmm: rare words stand in for unknown words of their shape; a shape never seen may take any tag', () => {
   const train = corpus(
     'the/D dog/N runs/V', 'the/D dog/N runs/V', 'the/D cat/N runs/V', 'the/D cat/N runs/V', 'the/D fox/N sleeps/V',
