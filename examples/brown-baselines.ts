@@ -38,11 +38,11 @@ function report(name: string, build: () => Tagger): void {
   const t2 = performance.now();
   for (const [split, a] of rows) {
     console.log(
-      `  ${name.padEnd(34)} ${split.padEnd(10)} accuracy ${percent(a.accuracy)}  unknown words ${percent(a.unknownAccuracy)} ` +
+      `  ${name.padEnd(36)} ${split.padEnd(10)} accuracy ${percent(a.accuracy)}  unknown words ${percent(a.unknownAccuracy)} ` +
       `(${a.unknownTotal} tokens, ${percent(a.unknownTotal / a.total)})`,
     );
   }
-  console.log(`  ${''.padEnd(34)} trained in ${((t1 - t0) / 1000).toFixed(2)} s, tagged both splits in ${((t2 - t1) / 1000).toFixed(2)} s`);
+  console.log(`  ${''.padEnd(36)} trained in ${((t1 - t0) / 1000).toFixed(2)} s, tagged both splits in ${((t2 - t1) / 1000).toFixed(2)} s`);
 }
 
 console.log('Baselines (per-token accuracy):');
