@@ -59,6 +59,9 @@ export {
   type SpanScheme, type Span, type SpanScores, type TypeScores, type SpanMetrics,
 } from './train/spanmetrics.js';
 export {
+  MostFrequentTagger, BigramHmm, unknownWordClass, tagAccuracy, type TokensAndTags, type Tagger, type MostFrequentTagOptions, type TagAccuracy,
+} from './train/tagbaselines.js';
+export {
   evaluateSeq2Seq, transduce, decodeExamples, type DecodeOptions, type Transduction, type Transduced,
 } from './train/seq2seq.js';
 
