@@ -6,6 +6,7 @@
 export { packSize, packedSize, packPanels, packUnitPanels, gemm, gemmPacked } from './gemm';
 export { addBias, sumRows, copy, fill, mul, axpy, scale, sumSquares, clamp, allFinite } from './pointwise';
 export { softmaxCrossEntropy } from './loss';
+export { attendForward } from './attention';
 export { adam } from './adam';
 export { lstmForward, lstmBackward } from './lstm';
 export { gruForward, gruBackward } from './gru';

@@ -197,6 +197,18 @@ export interface Backend {
   softmaxCrossEntropy(rows: number, classes: number, logits: number, targets: Int32Array,
                       probs: number, dlogits: number, scale: number): number;
 
+  /**
+   * One attention step over a time-major memory, for each row b < B with
+   * len = lengths[b] (1 ≤ len ≤ S):
+   *   weights[b, s] = softmax_s(query[b] · keys[s, b]) for s < len, exactly 0 for s ≥ len
+   *   context[b]    = Σ_{s<len} weights[b, s] · values[s, b]
+   * query [B, H], keys [S, B, H], values [S, B, D], weights [B, S], context [B, D].
+   */
+  attendForward(B: number, S: number, H: number, D: number, query: number, keys: number, values: number,
+                lengths: Int32Array, weights: number, context: number): void;
+  /** y[i] = tanh(x[i]) (y may be x). */
+  tanh(n: number, x: number, y: number): void;
+
   /** Adam / AdamW step over a flat buffer. */
   adam(args: AdamArgs): void;
 }

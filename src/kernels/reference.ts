@@ -522,6 +522,42 @@ export class ReferenceBackend implements Backend {
     return sum;
   }
 
+  attendForward(B: number, S: number, H: number, D: number, query: number, keys: number, values: number,
+                lengths: Int32Array, weights: number, context: number): void {
+    const h = this.heap;
+    for (let b = 0; b < B; b++) {
+      const len = lengths[b]!;
+      const w = weights + b * S;
+      let max = -Infinity;
+      for (let s = 0; s < len; s++) {
+        const k = keys + (s * B + b) * H;
+        let score = 0;
+        for (let j = 0; j < H; j++) score += h[query + b * H + j]! * h[k + j]!;
+        h[w + s] = score;
+        if (score > max) max = score;
+      }
+      let sum = 0;
+      for (let s = 0; s < len; s++) {
+        const e = Math.exp(h[w + s]! - max);
+        h[w + s] = e;
+        sum += e;
+      }
+      for (let s = 0; s < S; s++) h[w + s] = s < len ? h[w + s]! / sum : 0;
+      const c = context + b * D;
+      h.fill(0, c, c + D);
+      for (let s = 0; s < len; s++) {
+        const a = h[w + s]!;
+        const m = values + (s * B + b) * D;
+        for (let j = 0; j < D; j++) h[c + j]! += a * h[m + j]!;
+      }
+    }
+  }
+
+  tanh(n: number, x: number, y: number): void {
+    const h = this.heap;
+    for (let i = 0; i < n; i++) h[y + i] = Math.tanh(h[x + i]!);
+  }
+
   adam(a: AdamArgs): void {
     const h = this.heap;
     const bc1 = 1 - Math.pow(a.beta1, a.step);

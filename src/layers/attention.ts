@@ -124,32 +124,29 @@ export class Attention extends Module {
     }
     const weights = this.ws.tensor(`weights@${slot}`, [B, S]);
     const context = this.ws.tensor(`context@${slot}`, [B, Dm]);
-    let hidden: ArenaTensor | undefined;
-    let scores: ArenaTensor | undefined;
-    if (this.kind === 'additive') {
-      const q = this.query!.forwardArena(query, slot); // [B, Hq]
-      hidden = this.ws.tensor(`hidden@${slot}`, [S, B, Hq]);
-      const heap = this.backend.arena.heap;
-      for (let s = 0; s < S; s++) {
-        for (let b = 0; b < B; b++) {
-          const at = (s * B + b) * Hq;
-          for (let j = 0; j < Hq; j++) heap[hidden.offset + at + j] = Math.tanh(heap[q.offset + b * Hq + j]! + heap[mem.keys.offset + at + j]!);
-        }
-      }
-      scores = this.v!.forwardArena(hidden, slot); // [S, B, 1]
+    if (this.kind !== 'additive') {
+      this.backend.attendForward(B, S, Hq, Dm, query.offset, mem.keys.offset, mem.values.offset, mem.lengths, weights.offset, context.offset);
+      this.tape.set(slot, { query, weights, hidden: undefined });
+      return { context, weights };
     }
-    const heap = this.backend.arena.heap;
+    // 'additive': scores from v · tanh(q + k), then the same masked softmax and context, in JavaScript.
+    const q = this.query!.forwardArena(query, slot); // [B, Hq]
+    const hidden = this.ws.tensor(`hidden@${slot}`, [S, B, Hq]);
+    let heap = this.backend.arena.heap;
+    for (let s = 0; s < S; s++) {
+      for (let b = 0; b < B; b++) {
+        const at = (s * B + b) * Hq;
+        for (let j = 0; j < Hq; j++) heap[hidden.offset + at + j] = Math.tanh(heap[q.offset + b * Hq + j]! + heap[mem.keys.offset + at + j]!);
+      }
+    }
+    const scores = this.v!.forwardArena(hidden, slot); // [S, B, 1]
+    heap = this.backend.arena.heap; // the product may have grown the arena
     const w = weights.offset;
     for (let b = 0; b < B; b++) {
       const len = mem.lengths[b]!;
       let max = -Infinity;
       for (let s = 0; s < len; s++) {
-        let score = 0;
-        if (scores) score = heap[scores.offset + s * B + b]!;
-        else {
-          const k = mem.keys.offset + (s * B + b) * Hq;
-          for (let j = 0; j < Hq; j++) score += heap[query.offset + b * Hq + j]! * heap[k + j]!;
-        }
+        const score = heap[scores.offset + s * B + b]!;
         heap[w + b * S + s] = score;
         if (score > max) max = score;
       }

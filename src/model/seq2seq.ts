@@ -187,7 +187,7 @@ export class Seq2SeqModel extends Module {
       const cat = this.ws.tensor(`cat@${t}`, [B, De + Hd]);
       interleave(b, B, context.offset, De, top.offset, Hd, cat.offset);
       const pre = this.combine!.forwardArena(cat, t);
-      tanh(b, B * Hd, pre.offset, ht);
+      b.tanh(B * Hd, pre.offset, ht);
     }
     const logits = this.out.forwardArena(this.dropOutput.forwardArena(htilde));
     this.last = { T, B, S, encoded, h0: encoded.h0, c0: encoded.c0 };
@@ -407,7 +407,7 @@ export class Seq2SeqModel extends Module {
       weights = a;
       const cat = this.ws.tensor('stepCat', [N, De + Hd]);
       interleave(b, N, context.offset, De, top.offset, Hd, cat.offset);
-      tanh(b, N * Hd, this.combine!.forwardArena(cat).offset, session.feed.offset);
+      b.tanh(N * Hd, this.combine!.forwardArena(cat).offset, session.feed.offset);
     } else b.copy(N * Hd, top.offset, session.feed.offset);
     return { logits: this.out.forwardArena(arenaTensor(session.feed.offset, [N, Hd])), attention: weights };
   }
@@ -673,10 +673,6 @@ function deinterleave(be: Backend, rows: number, from: number, na: number, a: nu
   }
 }
 
-function tanh(be: Backend, n: number, x: number, y: number): void {
-  const heap = be.arena.heap;
-  for (let i = 0; i < n; i++) heap[y + i] = Math.tanh(heap[x + i]!);
-}
 
 /** dx = dy ⊙ (1 − y²), where y = tanh(x) (dx may be dy). */
 function tanhBackward(be: Backend, n: number, y: number, dy: number, dx: number): void {
@@ -689,10 +685,11 @@ function tanhBackward(be: Backend, n: number, y: number, dy: number, dx: number)
 
 /** The bridge's output [B, Ld·Hd] through tanh into the decoder's layout [Ld, B, Hd]. */
 function bridgeForward(be: Backend, y: ArenaTensor, B: number, Ld: number, Hd: number, out: number): void {
-  const heap = be.arena.heap;
-  for (let r = 0; r < B; r++) {
-    for (let l = 0; l < Ld; l++) for (let j = 0; j < Hd; j++) heap[out + (l * B + r) * Hd + j] = Math.tanh(heap[y.offset + r * Ld * Hd + l * Hd + j]!);
+  if (Ld === 1) {
+    be.tanh(B * Hd, y.offset, out);
+    return;
   }
+  for (let r = 0; r < B; r++) for (let l = 0; l < Ld; l++) be.tanh(Hd, y.offset + r * Ld * Hd + l * Hd, out + (l * B + r) * Hd);
 }
 
 /** dLoss/d(bridge output) [B, Ld·Hd] from dLoss/d(decoder's first state) [Ld, B, Hd] and that state (tanh's output). */

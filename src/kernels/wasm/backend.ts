@@ -480,6 +480,19 @@ export class WasmBackend implements Backend {
     return this.kernels.softmaxCrossEntropy(rows, classes, logits * 4, off * 4, probs * 4, ptr(dlogits), scale);
   }
 
+  attendForward(B: number, S: number, H: number, D: number, query: number, keys: number, values: number,
+                lengths: Int32Array, weights: number, context: number): void {
+    if (B <= 0) return;
+    if (lengths.length < B) throw new LstmkitError(`attendForward: ${lengths.length} lengths for ${B} rows`);
+    const off = this.ws.get('attendLengths', B);
+    this.arena.ints.set(lengths.subarray(0, B), off);
+    this.kernels.attendForward(B, S, H, D, query * 4, keys * 4, values * 4, off * 4, weights * 4, context * 4);
+  }
+
+  tanh(n: number, x: number, y: number): void {
+    if (n > 0) this.kernels.tanhVec(n, x * 4, y * 4);
+  }
+
   adam(a: AdamArgs): void {
     const bc1 = 1 - Math.pow(a.beta1, a.step);
     const bc2 = 1 - Math.pow(a.beta2, a.step);

@@ -24,6 +24,8 @@ export interface Kernels {
   allFinite(n: number, x: number): number;
   softmaxCrossEntropy(rows: number, classes: number, logits: number, targets: number, probs: number,
                       dlogits: number, scale: number): number;
+  attendForward(B: number, S: number, H: number, D: number, query: number, keys: number, values: number,
+                lengths: number, weights: number, context: number): void;
   adam(n: number, param: number, grad: number, m: number, v: number, beta1: number, oneMinusBeta1: number,
        beta2: number, oneMinusBeta2: number, eps: number, weightDecay: number, decoupled: boolean, decay: number,
        stepSize: number, bc2Sqrt: number): void;
