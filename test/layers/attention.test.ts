@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Attention, Rng, tensor, type AttentionKind, type Tensor } from '../../src/index.js';
 import { ReferenceBackend } from '../../src/internals.js';
+import { checkGradient } from '../helpers/gradcheck.js';
 
 function random(rng: Rng, shape: number[]): Tensor {
   return tensor(Float64Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal()), shape);
@@ -34,19 +35,8 @@ for (const kind of ['dot', 'general', 'additive'] as AttentionKind[]) {
     att.zeroGrad();
     const { dQuery, dMemory } = att.backward(r);
     const grads = att.gradDict();
-    const eps = 1e-6;
-    const check = (what: string, values: Float64Array | Float32Array, analytic: ArrayLike<number>): void => {
-      for (let i = 0; i < values.length; i++) {
-        const v = values[i]!;
-        values[i] = v + eps;
-        const up = loss();
-        values[i] = v - eps;
-        const down = loss();
-        values[i] = v;
-        const numeric = (up - down) / (2 * eps);
-        assert.ok(Math.abs(numeric - analytic[i]!) <= 1e-8 + 1e-6 * Math.abs(numeric), `${what}[${i}]: analytic ${analytic[i]}, numeric ${numeric}`);
-      }
-    };
+    const check = (what: string, values: Float64Array | Float32Array, analytic: ArrayLike<number>): void =>
+      checkGradient(what, values, analytic, loss, { atol: 1e-8, rtol: 1e-6 });
     check('query', query.data, dQuery.data);
     check('memory', memory.data, dMemory.data);
     // Padded memory steps get no gradient.

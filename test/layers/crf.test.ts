@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { CRF, Rng, tensor, type CRFOptions, type StateDict, type Tensor } from '../../src/index.js';
 import { ReferenceBackend } from '../../src/internals.js';
 import { assertClose, listFixtures, loadFixture, type JsonTensor } from '../helpers/fixtures.js';
+import { checkGradient } from '../helpers/gradcheck.js';
 
 interface CrfFixture {
   name: string;
@@ -109,19 +110,8 @@ for (const { label, opts } of gradCases) {
     crf.zeroGrad();
     const { dEmissions } = crf.nll(emissions, tags, { lengths });
     const grads: StateDict = crf.gradDict();
-    const eps = 1e-6;
-    const check = (what: string, values: Float64Array | Float32Array, analytic: ArrayLike<number>): void => {
-      for (let i = 0; i < values.length; i++) {
-        const v = values[i]!;
-        values[i] = v + eps;
-        const up = loss();
-        values[i] = v - eps;
-        const down = loss();
-        values[i] = v;
-        const numeric = (up - down) / (2 * eps);
-        assert.ok(Math.abs(numeric - analytic[i]!) <= 1e-7 + 1e-6 * Math.abs(numeric), `${what}[${i}]: analytic ${analytic[i]}, numeric ${numeric}`);
-      }
-    };
+    const check = (what: string, values: Float64Array | Float32Array, analytic: ArrayLike<number>): void =>
+      checkGradient(what, values, analytic, loss, { atol: 1e-7, rtol: 1e-6 });
     check('emissions', emissions.data, dEmissions.data);
     const params = crf.parameters();
     const heap = crf.backend.arena.heap;
