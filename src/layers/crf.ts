@@ -6,22 +6,38 @@
 //   score(y) = s[y_0] + x_0[y_0] + Σ_{t=1..L-1} (A[y_{t-1}, y_t] + x_t[y_t]) + e[y_{L-1}]
 //   log p(y | x) = score(y) − log Z,   log Z = log Σ_y' exp score(y')
 //
-// log Z comes from the forward algorithm in log space (log-sum-exp with the max
-// subtracted, Float64, so a long sentence with large scores neither overflows
-// nor loses the small terms):
+// In log space the forward algorithm is α_0[k] = s[k] + x_0[k], α_t[k] = x_t[k] + logsumexp_j (α_{t-1}[j] + A[j, k]),
+// log Z = logsumexp_k (α_{L-1}[k] + e[k]), but that costs K exp() per (step, tag), K² per step with the pairwise
+// marginals: far too slow for K = 188 part-of-speech tags. So it runs in scaled probability space (Rabiner 1989),
+// Float64, exp() only O(K²) once per call and O(L·K) per sentence; the K² inner loops are multiply-adds:
 //
-//   α_0[k] = s[k] + x_0[k],   α_t[k] = x_t[k] + logsumexp_j (α_{t-1}[j] + A[j, k]),   log Z = logsumexp_k (α_{L-1}[k] + e[k])
+//   F[j, k] = exp(A[j, k] − m_k),  m_k = max_j A[j, k]         (per column: every tag keeps an entry 1)
+//   g_t[k] = x_t[k] + m_k,  ε_t[k] = exp(g_t[k] − max_k g_t)  (per step, ≤ 1, the largest 1)
+//   α̂_0 ∝ exp(s + x_0 − max),  α̂_t[k] = ε_t[k] Σ_j α̂_{t-1}[j] F[j, k] / c_t,   each α̂_t normalized to sum 1
+//   log Z = max(s + x_0) + log c_0 + Σ_{t≥1} (max_k g_t + log c_t) + max e + log Σ_k α̂_{L-1}[k] exp(e[k] − max e)
 //
-// and the backward algorithm gives β_{L-1}[k] = e[k], β_t[j] = logsumexp_k (A[j, k] + x_{t+1}[k] + β_{t+1}[k]).
+// The backward β̂_{L-1} ∝ exp(e − max e), β̂_t[j] ∝ Σ_k F[j, k] ε_{t+1}[k] β̂_{t+1}[k] is normalized to sum 1 by its
+// own scale (with the forward's, a tag the forward cannot reach could overflow β̂), and the constants cancel in
+// the marginals, each step normalized by D_t = Σ_k α̂_t[k] β̂_t[k] (Σ_{j,k} of the pairwise numerator is c_t D_t):
+//
+//   p(y_t = k) = α̂_t[k] β̂_t[k] / D_t,   p(y_{t-1} = j, y_t = k) = α̂_{t-1}[j] F[j, k] ε_t[k] β̂_t[k] / (c_t D_t)
+//
+// Every term is a sum of products of numbers ≤ 1, so what underflows is below 1e-308 absolute; while every scale
+// (c_t, the backward's, D_t) stays above 1e-100 that is negligible and the result equals the log-space one to
+// rounding. A scale below it (every allowed path underflows: emissions hundreds apart against a forbidden
+// transition) sends that sentence to the log-space algorithm (log-sum-exp with the max subtracted), kept for it.
 // The gradient of the negative log-likelihood is the marginals minus the gold path's counts:
 //
-//   ∂/∂x_t[k]   = p(y_t = k) − [y_t = k],                   p(y_t = k) = exp(α_t[k] + β_t[k] − log Z)
-//   ∂/∂A[j, k]  = Σ_t p(y_{t-1} = j, y_t = k) − #(j → k),    p(..) = exp(α_{t-1}[j] + A[j, k] + x_t[k] + β_t[k] − log Z)
+//   ∂/∂x_t[k]   = p(y_t = k) − [y_t = k]
+//   ∂/∂A[j, k]  = Σ_t p(y_{t-1} = j, y_t = k) − #(j → k)
 //   ∂/∂s, ∂/∂e  = the marginals of the first and the last step minus the gold tag's indicator.
 //
-// Decoding is Viterbi: the same recursion with max for logsumexp, ties to the lower tag.
+// nll's `reduction` is pytorch-crf's: the sum over the batch, its mean over sequences, or its mean over real tokens;
+// the loss and every gradient are those of the reduced value.
+//
+// Decoding is Viterbi: the log-space recursion with max for logsumexp, ties to the lower tag.
 // Optional BIO / BIOES constraints add −∞ to the forbidden start, end and transition
-// scores in every computation; they are not parameters, so state dicts stay pytorch-crf's.
+// scores in every computation (exp gives 0); they are not parameters, so state dicts stay pytorch-crf's.
 
 import { assertFinite, positiveInt, ShapeError, ValueError } from '../core/errors.js';
 import { checkShape, tensor, type Tensor } from '../core/tensor.js';
@@ -41,11 +57,30 @@ export interface CRFInputOptions {
   lengths?: ArrayLike<number>;
 }
 
+/** How nll combines the batch's losses (pytorch-crf's reduction, less 'none': logLikelihood gives each sequence's). */
+export type CRFReduction = 'sum' | 'mean' | 'token_mean';
+
+export interface CRFLossOptions extends CRFInputOptions {
+  /** 'sum' over the batch (default), 'mean' over its sequences, 'token_mean' over its real tokens (Σ lengths). */
+  reduction?: CRFReduction;
+}
+
+/** Below this a scaled-space normalizer may have lost terms to underflow: the sentence goes to log space. */
+const MIN_SCALE = 1e-100;
+
 /** One batch's scores in Float64, constraints applied: −∞ where forbidden. */
 interface Scores {
   start: Float64Array; // [K]
   end: Float64Array; // [K]
   trans: Float64Array; // [K, K], from × to
+}
+
+/** The scores exponentiated once per call for the scaled algorithm (header: F, m, exp(e − max e)). */
+interface Exponentiated {
+  colMax: Float64Array; // [K] m_k = max_j A[j, k], −∞ for a tag that nothing may precede
+  trans: Float64Array; // [K, K] F = exp(A − m), 0 where forbidden
+  endMax: number;
+  end: Float64Array; // [K] exp(e − max e)
 }
 
 /** log Σ_i exp(a[ai + i·as] + b[bi + i·bs]) over i < n, the max subtracted first; −∞ when every term is. */
@@ -97,56 +132,59 @@ export class CRF extends Module {
   }
 
   /**
-   * Sum over the batch of −log p(tags | emissions) and its gradient: dEmissions [B, T, K] (zeros at padded
-   * steps) is returned, the parameters' gradients are added into the module's.
+   * −log p(tags | emissions) over the batch, reduced as opts.reduction says (default: the sum), and its gradient:
+   * dEmissions [B, T, K] (zeros at padded steps) is returned, the parameters' gradients are added into the module's.
    */
-  nll(emissions: Tensor, tags: readonly (readonly number[])[] | Int32Array, opts: CRFInputOptions = {}): { loss: number; dEmissions: Tensor } {
+  nll(emissions: Tensor, tags: readonly (readonly number[])[] | Int32Array, opts: CRFLossOptions = {}): { loss: number; dEmissions: Tensor } {
+    const reduction = checkReduction(opts.reduction);
     const { B, T, lengths } = this.check(emissions, opts);
     const gold = this.checkTags(tags, B, T, lengths);
     const K = this.numTags;
     const s = this.scores();
+    const E = exponentiate(s, K);
     const x = emissions.data; // [B, T, K]
     const dx = this.backend.arena.floats(B * T * K); // [B, T, K]
     const dStart = new Float64Array(K);
     const dEnd = new Float64Array(K);
     const dTrans = new Float64Array(K * K);
+    const p = new Float64Array(T * K); // one sequence's marginals [L, K]
+    const factor = reduction === 'sum' ? 1 : 1 / (reduction === 'mean' ? B : lengths.reduce((n, L) => n + L, 0));
     let loss = 0;
     for (let b = 0; b < B; b++) {
       const L = lengths[b]!;
       const at = b * T * K; // x_t[k] = x[at + t·K + k]
-      const { alpha, beta, logZ } = forwardBackward(s, x, at, L, K);
+      const logZ = expectedCounts(s, E, x, at, L, K, p, dTrans);
       loss += logZ - goldScore(s, x, at, gold, b * T, L, K);
       for (let t = 0; t < L; t++) {
         const y = gold[b * T + t]!;
-        for (let k = 0; k < K; k++) {
-          const p = Math.exp(alpha[t * K + k]! + beta[t * K + k]! - logZ);
-          dx[at + t * K + k] = p - (k === y ? 1 : 0);
-          if (t === 0) dStart[k]! += p;
-          if (t === L - 1) dEnd[k]! += p;
-          if (t === 0) continue;
-          const v = x[at + t * K + k]! + beta[t * K + k]! - logZ;
-          for (let j = 0; j < K; j++) dTrans[j * K + k]! += Math.exp(alpha[(t - 1) * K + j]! + s.trans[j * K + k]! + v);
-        }
+        for (let k = 0; k < K; k++) dx[at + t * K + k] = factor * (p[t * K + k]! - (k === y ? 1 : 0));
+      }
+      for (let k = 0; k < K; k++) {
+        dStart[k]! += p[k]!;
+        dEnd[k]! += p[(L - 1) * K + k]!;
       }
       for (let t = 1; t < L; t++) dTrans[gold[b * T + t - 1]! * K + gold[b * T + t]!]! -= 1;
       dStart[gold[b * T]!]! -= 1;
       dEnd[gold[b * T + L - 1]!]! -= 1;
     }
-    this.addGrad('start_transitions', dStart);
-    this.addGrad('end_transitions', dEnd);
-    this.addGrad('transitions', dTrans);
-    return { loss, dEmissions: tensor(dx, [B, T, K]) };
+    this.addGrad('start_transitions', dStart, factor);
+    this.addGrad('end_transitions', dEnd, factor);
+    this.addGrad('transitions', dTrans, factor);
+    return { loss: factor * loss, dEmissions: tensor(dx, [B, T, K]) };
   }
 
-  /** log p(tags | emissions) of each sequence [B]. */
+  /** log p(tags | emissions) of each sequence [B] (pytorch-crf's reduction 'none'; sum or average them as needed). */
   logLikelihood(emissions: Tensor, tags: readonly (readonly number[])[] | Int32Array, opts: CRFInputOptions = {}): Float64Array {
     const { B, T, lengths } = this.check(emissions, opts);
     const gold = this.checkTags(tags, B, T, lengths);
     const s = this.scores();
     const K = this.numTags;
+    const E = exponentiate(s, K);
+    const x = emissions.data;
     return Float64Array.from({ length: B }, (_, b) => {
       const L = lengths[b]!;
-      return goldScore(s, emissions.data, b * T * K, gold, b * T, L, K) - forwardBackward(s, emissions.data, b * T * K, L, K, false).logZ;
+      const logZ = scaledForward(s, E, x, b * T * K, L, K)?.logZ ?? forwardBackward(s, x, b * T * K, L, K, false).logZ;
+      return goldScore(s, x, b * T * K, gold, b * T, L, K) - logZ;
     });
   }
 
@@ -183,11 +221,13 @@ export class CRF extends Module {
     const { B, T, lengths } = this.check(emissions, opts);
     const s = this.scores();
     const K = this.numTags;
+    const E = exponentiate(s, K);
     const out = this.backend.arena.floats(B * T * K); // [B, T, K]
+    const p = new Float64Array(T * K); // one sequence's marginals [L, K]
     for (let b = 0; b < B; b++) {
       const L = lengths[b]!;
-      const { alpha, beta, logZ } = forwardBackward(s, emissions.data, b * T * K, L, K);
-      for (let i = 0; i < L * K; i++) out[b * T * K + i] = Math.exp(alpha[i]! + beta[i]! - logZ);
+      expectedCounts(s, E, emissions.data, b * T * K, L, K, p);
+      out.set(p.subarray(0, L * K), b * T * K);
     }
     return tensor(out, [B, T, K]);
   }
@@ -204,10 +244,11 @@ export class CRF extends Module {
     return { start: read('start_transitions', this.startMask), end: read('end_transitions', this.endMask), trans: read('transitions', this.transMask) };
   }
 
-  private addGrad(name: string, d: Float64Array): void {
+  /** Adds factor · d into the parameter's gradient. */
+  private addGrad(name: string, d: Float64Array, factor: number): void {
     const at = this.grad(name);
     const heap = this.backend.arena.heap;
-    for (let i = 0; i < d.length; i++) heap[at + i]! += d[i]!;
+    for (let i = 0; i < d.length; i++) heap[at + i]! += factor * d[i]!;
   }
 
   /** Emissions [B, T, K], finite, and lengths in [1, T] (default T). */
@@ -291,6 +332,151 @@ export class CRF extends Module {
       if (scheme === 'BIOES' && inside(from.prefix)) this.endMask[j] = -Infinity;
     }
   }
+}
+
+function checkReduction(reduction: unknown = 'sum'): CRFReduction {
+  if (reduction === 'sum' || reduction === 'mean' || reduction === 'token_mean') return reduction;
+  throw new ValueError(`CRF: reduction must be 'sum', 'mean' or 'token_mean', got ${JSON.stringify(reduction)}`);
+}
+
+function exponentiate(s: Scores, K: number): Exponentiated {
+  const colMax = new Float64Array(K).fill(-Infinity);
+  for (let j = 0; j < K; j++) for (let k = 0; k < K; k++) colMax[k] = Math.max(colMax[k]!, s.trans[j * K + k]!);
+  // A column without an allowed entry stays 0 (−∞ − −∞ would be NaN).
+  const trans = Float64Array.from(s.trans, (a, i) => (a === -Infinity ? 0 : Math.exp(a - colMax[i % K]!)));
+  const endMax = s.end.reduce((m, e) => Math.max(m, e), -Infinity);
+  return { colMax, trans, endMax, end: s.end.map((e) => Math.exp(e - endMax)) };
+}
+
+/**
+ * One sequence's marginals p(y_t = k) into p [L, K] and its pairwise marginals added into pairs [K, K] (when given);
+ * returns log Z. Scaled space, or log space when a scale underflows.
+ */
+function expectedCounts(
+  s: Scores, E: Exponentiated, x: ArrayLike<number>, at: number, L: number, K: number, p: Float64Array, pairs?: Float64Array,
+): number {
+  const fwd = scaledForward(s, E, x, at, L, K);
+  const beta = fwd && scaledBackward(E, fwd.emit, L, K);
+  const norm = fwd && beta && stepNorms(fwd.alpha, beta, L, K);
+  if (!fwd || !beta || !norm) return logSpaceCounts(s, x, at, L, K, p, pairs);
+  for (let t = 0; t < L; t++) {
+    for (let k = 0; k < K; k++) p[t * K + k] = (fwd.alpha[t * K + k]! * beta[t * K + k]!) / norm[t]!;
+  }
+  if (pairs) addPairs(E, fwd, beta, norm, L, K, pairs);
+  return fwd.logZ;
+}
+
+/** The scaled forward pass: α̂ [L, K], ε [L, K] (row 0 unused), c [L] and log Z; undefined when a scale underflows. */
+function scaledForward(s: Scores, E: Exponentiated, x: ArrayLike<number>, at: number, L: number, K: number): {
+  alpha: Float64Array; emit: Float64Array; scale: Float64Array; logZ: number;
+} | undefined {
+  const alpha = new Float64Array(L * K); // [L, K]
+  const emit = new Float64Array(L * K); // [L, K]
+  const scale = new Float64Array(L);
+  let first = -Infinity;
+  for (let k = 0; k < K; k++) first = Math.max(first, s.start[k]! + x[at + k]!);
+  for (let k = 0; k < K; k++) alpha[k] = Math.exp(s.start[k]! + x[at + k]! - first);
+  let logZ = first;
+  for (let t = 0; t < L; t++) {
+    if (t > 0) logZ += forwardStep(E, x, at, t, K, alpha, emit);
+    const c = (scale[t] = normalize(alpha, t * K, K));
+    if (!(c >= MIN_SCALE)) return undefined;
+    logZ += Math.log(c);
+  }
+  let last = 0; // Σ_k α̂_{L-1}[k] exp(e[k] − max e)
+  for (let k = 0; k < K; k++) last += alpha[(L - 1) * K + k]! * E.end[k]!;
+  if (!(last >= MIN_SCALE)) return undefined;
+  logZ += E.endMax + Math.log(last);
+  return Number.isFinite(logZ) ? { alpha, emit, scale, logZ } : undefined;
+}
+
+/** α̂_t c_t (unnormalized) and ε_t from α̂_{t-1}; returns max_k g_t, the log of the factor taken out. */
+function forwardStep(E: Exponentiated, x: ArrayLike<number>, at: number, t: number, K: number, alpha: Float64Array, emit: Float64Array): number {
+  let max = -Infinity;
+  for (let k = 0; k < K; k++) max = Math.max(max, x[at + t * K + k]! + E.colMax[k]!);
+  for (let k = 0; k < K; k++) emit[t * K + k] = Math.exp(x[at + t * K + k]! + E.colMax[k]! - max);
+  const F = E.trans;
+  const row = t * K;
+  // Row by row: Σ_j α̂_{t-1}[j] F[j, ·] reads F in memory order.
+  for (let j = 0; j < K; j++) {
+    const a = alpha[row - K + j]!;
+    if (a === 0) continue;
+    for (let k = 0, jk = j * K; k < K; k++, jk++) alpha[row + k]! += a * F[jk]!;
+  }
+  for (let k = 0; k < K; k++) alpha[row + k]! *= emit[row + k]!;
+  return max;
+}
+
+/** The scaled backward pass β̂ [L, K], each step normalized to sum 1; undefined when a scale underflows. */
+function scaledBackward(E: Exponentiated, emit: Float64Array, L: number, K: number): Float64Array | undefined {
+  const beta = new Float64Array(L * K); // [L, K]
+  beta.set(E.end, (L - 1) * K);
+  normalize(beta, (L - 1) * K, K); // Σ exp(e − max e) ≥ 1
+  const F = E.trans;
+  const w = new Float64Array(K); // ε_{t+1} β̂_{t+1}
+  for (let t = L - 2; t >= 0; t--) {
+    for (let k = 0; k < K; k++) w[k] = emit[(t + 1) * K + k]! * beta[(t + 1) * K + k]!;
+    for (let j = 0; j < K; j++) {
+      let sum = 0;
+      for (let k = 0, jk = j * K; k < K; k++, jk++) sum += F[jk]! * w[k]!;
+      beta[t * K + j] = sum;
+    }
+    if (!(normalize(beta, t * K, K) >= MIN_SCALE)) return undefined;
+  }
+  return beta;
+}
+
+/** D_t = Σ_k α̂_t[k] β̂_t[k] of each step [L]; undefined when one underflows. */
+function stepNorms(alpha: Float64Array, beta: Float64Array, L: number, K: number): Float64Array | undefined {
+  const norm = new Float64Array(L);
+  for (let t = 0; t < L; t++) {
+    let d = 0;
+    for (let k = 0; k < K; k++) d += alpha[t * K + k]! * beta[t * K + k]!;
+    if (!(d >= MIN_SCALE)) return undefined;
+    norm[t] = d;
+  }
+  return norm;
+}
+
+/** Adds Σ_t p(y_{t-1} = j, y_t = k) = α̂_{t-1}[j] F[j, k] · ε_t[k] β̂_t[k] / (c_t D_t) into pairs [K, K]. */
+function addPairs(
+  E: Exponentiated, fwd: { alpha: Float64Array; emit: Float64Array; scale: Float64Array }, beta: Float64Array, norm: Float64Array,
+  L: number, K: number, pairs: Float64Array,
+): void {
+  const { alpha, emit, scale } = fwd;
+  const F = E.trans;
+  const w = new Float64Array(K);
+  for (let t = 1; t < L; t++) {
+    const d = scale[t]! * norm[t]!;
+    for (let k = 0; k < K; k++) w[k] = (emit[t * K + k]! * beta[t * K + k]!) / d;
+    for (let j = 0; j < K; j++) {
+      const a = alpha[(t - 1) * K + j]!;
+      if (a === 0) continue;
+      for (let k = 0, jk = j * K; k < K; k++, jk++) pairs[jk]! += a * F[jk]! * w[k]!;
+    }
+  }
+}
+
+/** Divides a[at .. at + n) by its sum; returns the sum (NaN or 0 left as they are, for the caller's check). */
+function normalize(a: Float64Array, at: number, n: number): number {
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += a[at + i]!;
+  if (sum > 0 && Number.isFinite(sum)) for (let i = 0; i < n; i++) a[at + i]! /= sum;
+  return sum;
+}
+
+/** expectedCounts in log space (log-sum-exp per term): the fallback for the sentences whose scales underflow. */
+function logSpaceCounts(s: Scores, x: ArrayLike<number>, at: number, L: number, K: number, p: Float64Array, pairs?: Float64Array): number {
+  const { alpha, beta, logZ } = forwardBackward(s, x, at, L, K);
+  for (let t = 0; t < L; t++) {
+    for (let k = 0; k < K; k++) {
+      p[t * K + k] = Math.exp(alpha[t * K + k]! + beta[t * K + k]! - logZ);
+      if (t === 0 || !pairs) continue;
+      const v = x[at + t * K + k]! + beta[t * K + k]! - logZ;
+      for (let j = 0; j < K; j++) pairs[j * K + k]! += Math.exp(alpha[(t - 1) * K + j]! + s.trans[j * K + k]! + v);
+    }
+  }
+  return logZ;
 }
 
 /** α [L, K], β [L, K] and log Z of one sequence whose emissions are x[at + t·K + k] (β only when asked). */

@@ -261,3 +261,125 @@ test('CRF errors say what is wrong', () => {
   assert.throws(() => new CRF({ numTags: 2, constraints: sTag }), /constraints.tags\[1\] is "S-X"; a BIO tag is 'O' or B-X, I-X/);
   assert.throws(() => new CRF({ numTags: 1, constraints: { scheme: 'IOB2' as 'BIO', tags: ['O'] } }), /scheme must be 'BIO' or 'BIOES', got "IOB2"/);
 });
+
+/** log Σ exp v, the max subtracted first; −∞ when every term is. */
+function logSumExp(v: number[]): number {
+  const max = Math.max(...v);
+  return max === -Infinity ? max : max + Math.log(v.reduce((sum, a) => sum + Math.exp(a - max), 0));
+}
+
+/**
+ * The batch's nll (summed), its gradients, the marginals and each log-likelihood straight from the log-space
+ * recursions (log-sum-exp per term): the reference the layer's scaled-space algorithm must match.
+ */
+function logSpaceReference(crf: CRF, x: Tensor, tags: number[][], lengths: number[]): {
+  loss: number; dx: Float64Array; grads: Record<string, Float64Array>; marginals: Float64Array; ll: number[];
+} {
+  const K = crf.numTags;
+  const [B, T] = x.shape as [number, number, number];
+  const sd = crf.stateDict();
+  const c = crf.constraints;
+  const ok = (from: number | undefined, to: number | undefined): boolean =>
+    !c || allowed(c.scheme, from === undefined ? undefined : c.tags[from], to === undefined ? undefined : c.tags[to]);
+  const start = (k: number): number => (ok(undefined, k) ? sd.start_transitions![k]! : -Infinity);
+  const end = (k: number): number => (ok(k, undefined) ? sd.end_transitions![k]! : -Infinity);
+  const trans = (j: number, k: number): number => (ok(j, k) ? sd.transitions![j * K + k]! : -Infinity);
+  const tagList = Array.from({ length: K }, (_, k) => k);
+  const out = { loss: 0, dx: new Float64Array(B * T * K), marginals: new Float64Array(B * T * K), ll: [] as number[] };
+  const grads = { start_transitions: new Float64Array(K), end_transitions: new Float64Array(K), transitions: new Float64Array(K * K) };
+  for (let b = 0; b < B; b++) {
+    const L = lengths[b]!;
+    const y = tags[b]!;
+    const e = (t: number, k: number): number => x.data[(b * T + t) * K + k]!;
+    const alpha: number[][] = [tagList.map((k) => start(k) + e(0, k))];
+    for (let t = 1; t < L; t++) alpha.push(tagList.map((k) => e(t, k) + logSumExp(tagList.map((j) => alpha[t - 1]![j]! + trans(j, k)))));
+    const beta: number[][] = [];
+    beta[L - 1] = tagList.map(end);
+    for (let t = L - 2; t >= 0; t--) beta[t] = tagList.map((j) => logSumExp(tagList.map((k) => trans(j, k) + e(t + 1, k) + beta[t + 1]![k]!)));
+    const logZ = logSumExp(tagList.map((k) => alpha[L - 1]![k]! + end(k)));
+    let gold = start(y[0]!) + end(y[L - 1]!);
+    for (let t = 0; t < L; t++) gold += e(t, y[t]!) + (t > 0 ? trans(y[t - 1]!, y[t]!) : 0);
+    out.ll.push(gold - logZ);
+    out.loss += logZ - gold;
+    for (let t = 0; t < L; t++) {
+      for (const k of tagList) {
+        const p = Math.exp(alpha[t]![k]! + beta[t]![k]! - logZ);
+        out.marginals[(b * T + t) * K + k] = p;
+        out.dx[(b * T + t) * K + k] = p - (k === y[t] ? 1 : 0);
+        if (t === 0) grads.start_transitions[k]! += p - (k === y[0] ? 1 : 0);
+        if (t === L - 1) grads.end_transitions[k]! += p - (k === y[L - 1] ? 1 : 0);
+        if (t === 0) continue;
+        for (const j of tagList) grads.transitions[j * K + k]! += Math.exp(alpha[t - 1]![j]! + trans(j, k) + e(t, k) + beta[t]![k]! - logZ);
+      }
+      if (t > 0) grads.transitions[y[t - 1]! * K + y[t]!]! -= 1;
+    }
+  }
+  return { ...out, grads };
+}
+
+/** The layer's loss, gradients, marginals and log-likelihoods against logSpaceReference, all to rtol. */
+function assertMatchesLogSpace(crf: CRF, x: Tensor, tags: number[][], lengths: number[], label: string, rtol: number, atol: number): void {
+  const ref = logSpaceReference(crf, x, tags, lengths);
+  crf.zeroGrad();
+  const { loss, dEmissions } = crf.nll(x, tags, { lengths });
+  assertClose([loss], [ref.loss], `${label}: loss`, rtol, atol);
+  assertClose(dEmissions.data, ref.dx, `${label}: dEmissions`, rtol, atol);
+  const grads = crf.gradDict();
+  for (const name of PARAMS) assertClose(grads[name]!, ref.grads[name]!, `${label}: d${name}`, rtol, atol);
+  assertClose(crf.marginals(x, { lengths }).data, ref.marginals, `${label}: marginals`, rtol, atol);
+  assertClose(crf.logLikelihood(x, tags, { lengths }), ref.ll, `${label}: logLikelihood`, rtol, atol);
+}
+
+test('the scaled-space forward-backward equals the log-space one to rounding, long sentences and large scores included', () => {
+  const cases: { label: string; opts: CRFOptions; scale: number; lengths: number[] }[] = [
+    { label: 'K 20, emissions of scale 25', opts: { numTags: 20 }, scale: 25, lengths: [60, 17, 1, 40] },
+    { label: 'BIOES, emissions of scale 20', opts: { numTags: 9, constraints: { scheme: 'BIOES', tags: BIOES } }, scale: 20, lengths: [60, 5, 1, 33] },
+    { label: 'BIO, emissions of scale 3', opts: { numTags: 5, constraints: { scheme: 'BIO', tags: BIO } }, scale: 3, lengths: [200, 2] },
+  ];
+  for (const { label, opts, scale, lengths } of cases) {
+    const rng = new Rng(11);
+    const crf = randomCrf(rng, opts);
+    const K = opts.numTags;
+    const emissions = randomTensor(rng, [lengths.length, Math.max(...lengths), K], scale);
+    const tags = crf.decode(emissions, { lengths }); // an allowed path (drawing one at random would take long at 200 steps)
+    // The reference's exp(α + β − log Z) itself rounds |log Z| ≈ 1500 at ε: ~1e-12 absolute, hence atol.
+    assertMatchesLogSpace(crf, emissions, tags, lengths, label, 1e-12, 5e-12);
+  }
+});
+
+test('a sentence whose every allowed path underflows in scaled space falls back to log space, still exact', () => {
+  // O scores 800 at step 0 and I-X 800 at step 1, but O → I-X is forbidden: against the best tag of each step every
+  // allowed path is e^-800 smaller, so the scaled forward's scale c_1 underflows to 0 (only O O and B-X I-X count).
+  const crf = new CRF({ numTags: 3, constraints: { scheme: 'BIO', tags: ['O', 'B-X', 'I-X'] } }, { backend: new ReferenceBackend('float64') });
+  crf.loadStateDict({ start_transitions: [0, 0, 0], end_transitions: [0, 0, 0], transitions: new Float64Array(9) });
+  const x = tensor([800, 0.5, 0, 1, 0, 800, 0, 0, 0, 0, 0, 0], [2, 2, 3]);
+  const tags = [[0, 0], [1, 2]];
+  const lengths = [2, 1];
+  assertMatchesLogSpace(crf, x, tags, lengths, 'fallback', 1e-12, 1e-13);
+  const m = crf.marginals(x, { lengths }).data;
+  assert.ok(m[0]! > 0.1 && m[1]! > 0.1, `both allowed paths keep their mass: ${m.slice(0, 3).join(', ')}`);
+});
+
+test('nll reduction: mean divides the loss and every gradient by the batch, token_mean by the real tokens', () => {
+  const rng = new Rng(5);
+  const K = 4;
+  const crf = randomCrf(rng, { numTags: K });
+  const lengths = [5, 2, 3];
+  const x = randomTensor(rng, [3, 5, K], 2);
+  const tags = lengths.map((L) => randomPath(rng, K, L));
+  const run = (reduction?: 'sum' | 'mean' | 'token_mean'): { loss: number; dx: Float32Array | Float64Array; grads: StateDict } => {
+    crf.zeroGrad();
+    const { loss, dEmissions } = crf.nll(x, tags, reduction ? { lengths, reduction } : { lengths });
+    return { loss, dx: dEmissions.data, grads: crf.gradDict() };
+  };
+  const sum = run();
+  assert.deepEqual(run('sum'), sum);
+  for (const [reduction, n] of [['mean', 3], ['token_mean', 10]] as const) {
+    const r = run(reduction);
+    assertClose([r.loss], [sum.loss / n], `${reduction}: loss`, 1e-14, 0);
+    assertClose(r.dx, sum.dx.map((g) => g / n), `${reduction}: dEmissions`, 1e-14, 1e-16);
+    for (const name of PARAMS) assertClose(r.grads[name]!, sum.grads[name]!.map((g) => g / n), `${reduction}: d${name}`, 1e-14, 1e-16);
+  }
+  assert.throws(() => crf.nll(x, tags, { lengths, reduction: 'avg' as 'mean' }), /CRF: reduction must be 'sum', 'mean' or 'token_mean', got "avg"/);
+  assert.throws(() => crf.nll(x, tags, { lengths, reduction: 'none' as 'sum' }), /got "none"/);
+});
