@@ -28,7 +28,8 @@ export class Dropout extends TensorModule {
     const y = this.ws.tensor(`y${at}`, x.shape);
     const heap = this.backend.arena.heap;
     const keep = 1 / (1 - this.p);
-    for (let i = 0; i < n; i++) heap[mask.offset + i] = this.rng.uniform() < this.p ? 0 : keep;
+    const rng = this.rng; // the tree's generator: found once, not per element
+    for (let i = 0; i < n; i++) heap[mask.offset + i] = rng.uniform() < this.p ? 0 : keep;
     this.backend.mul(n, x.offset, mask.offset, y.offset);
     this.tape.set(slot ?? -1, mask);
     return y;

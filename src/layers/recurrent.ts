@@ -238,7 +238,8 @@ export abstract class Recurrent extends Module {
         const dropped = this.ws.get(slotted(`dropped${l}`, slot), T * B * F);
         const heap = this.backend.arena.heap;
         const keep = 1 / (1 - this.dropout);
-        for (let i = 0; i < T * B * F; i++) heap[mask + i] = this.rng.uniform() < this.dropout ? 0 : keep;
+        const rng = this.rng; // found once: the getter walks to the tree's root
+        for (let i = 0; i < T * B * F; i++) heap[mask + i] = rng.uniform() < this.dropout ? 0 : keep;
         this.backend.mul(T * B * F, y, mask, dropped);
         masks.push(mask);
         input = dropped;
@@ -259,7 +260,8 @@ export abstract class Recurrent extends Module {
     const heap = this.backend.arena.heap;
     const p = this.recurrentDropout;
     const keep = 1 / (1 - p);
-    for (let i = 0; i < n; i++) heap[mask + i] = this.rng.uniform() < p ? 0 : keep;
+    const rng = this.rng;
+    for (let i = 0; i < n; i++) heap[mask + i] = rng.uniform() < p ? 0 : keep;
     return mask;
   }
 
