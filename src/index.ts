@@ -21,7 +21,7 @@ export { Activation, type ActivationKind } from './layers/activation.js';
 export { Sequential } from './layers/sequential.js';
 export { Pooling, type PoolingKind } from './layers/pooling.js';
 export { Attention, type AttentionKind, type AttentionOptions } from './layers/attention.js';
-export { CRF, type CRFOptions, type CRFInputOptions, type TagScheme } from './layers/crf.js';
+export { CRF, type CRFOptions, type CRFInputOptions, type CRFLossOptions, type CRFReduction, type TagScheme } from './layers/crf.js';
 
 // Models from configs.
 export {
@@ -32,6 +32,10 @@ export { SequenceModel, type ModelOptions } from './model/model.js';
 export {
   parseSeq2SeqConfig, completeSeq2SeqConfig, SEQ2SEQ_DEFAULTS, Seq2SeqConfigSchema, type Seq2SeqConfig, type Seq2SeqOutputConfig,
 } from './model/config.js';
+export {
+  parseTaggerConfig, completeTaggerConfig, isTaggerConfig, TaggerConfigSchema, TAGGER_DEFAULTS, type TaggerConfig,
+} from './model/config.js';
+export { TaggerModel, type TaggerInput, type TagPaths } from './model/tagger.js';
 export { buildModel, parseAnyConfig, type AnyModel, type AnyConfig } from './model/models.js';
 export { Seq2SeqModel, DecodeSession, TiedOutput, type Seq2SeqInput } from './model/seq2seq.js';
 export { greedyDecode, beamSearch, type BeamSearchOptions, type DecodeSource, type Decoded } from './model/decode.js';
@@ -62,6 +66,9 @@ export {
   MostFrequentTagger, BigramHmm, unknownWordClass, tagAccuracy, type TokensAndTags, type Tagger, type MostFrequentTagOptions, type TagAccuracy,
 } from './train/tagbaselines.js';
 export {
+  TaggerTask, taggerLoss, evaluateTagger, tagExamples, tagSentences, type Tagged, type TagResult, type TextSpan,
+} from './train/tagger.js';
+export {
   evaluateSeq2Seq, transduce, decodeExamples, type DecodeOptions, type Transduction, type Transduced,
 } from './train/seq2seq.js';
 
@@ -75,7 +82,13 @@ export {
   PAD, UNK, EOS, tokenize, normalizeText, textTokens, buildVocabulary, encodeTokens, sortLabels,
   type TokenizerKind, type TextNormalization, type VocabularyOptions,
 } from './data/vocabulary.js';
-export { parseConll, parseTaggedJsonl, taggedSentences, type TaggedSentence, type ConllOptions } from './data/conll.js';
+export {
+  parseConll, parseTaggedJsonl, taggedSentences, parseWordVectors, parseSentences, sentenceOfText, sentenceOfTokens,
+  type TaggedSentence, type ConllOptions, type Sentence,
+} from './data/conll.js';
+export {
+  encodeTagged, makeTaggedBatch, taggedVocabularies, wordChars, type TaggedExample, type TaggedBatch, type CharBatch, type TaggedSpec,
+} from './data/tagged.js';
 export { parseCsv, tableFromRecords, columnIndex, numericColumn, formatCsv, type CsvTable } from './data/csv.js';
 export {
   parseDate, formatDate, inferFrequency, addPeriods, describeFrequency, parseFrequency, defaultSeason, seasonPhase,

@@ -18,6 +18,7 @@ export { batchSpecOf } from './model/config.js';
 export { BatchRunner } from './model/runner.js';
 export type { ModelInput, ModelState } from './model/model.js';
 export { seq2seqParameterCount, seq2seqSizes, type Seq2SeqSizes } from './model/seq2seq.js';
+export { taggerParameterCount } from './model/tagger.js';
 export { makeBatch, batchIndices, streamBatches, stepMask, type Batch, type BatchSpec } from './data/batch.js';
 export { mseArena, crossEntropyArena, softmaxArena, type LossResult } from './train/losses.js';
 export { runBatches, type RunOptions } from './train/evaluate.js';

@@ -10,7 +10,7 @@
 
 import { Command, Option } from 'commander';
 import { LstmkitError } from '../core/errors.js';
-import { nonNegativeNumber, positiveInt, positiveNumber } from './args.js';
+import { nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber } from './args.js';
 import { registerForecastCommands } from './commands/forecast.js';
 import { registerOnnxCommands } from './commands/interchange.js';
 import { registerPlaygroundCommand } from './commands/playground.js';
@@ -18,7 +18,7 @@ import { registerQuickstartCommand } from './commands/quickstart.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerTextCommands } from './commands/text.js';
 import type { ImportKerasArgs, ImportTorchArgs } from './import.js';
-import type { EvalArgs, PredictArgs } from './evaluate.js';
+import type { EvalArgs, PredictArgs, TagArgs } from './evaluate.js';
 import type { TrainArgs } from './train.js';
 
 const program = new Command('lstmkit')
@@ -44,6 +44,8 @@ program.command('train')
   .option('--batch-size <n>', 'override train.batchSize', positiveInt)
   .option('--lr <rate>', 'override the learning rate', positiveNumber)
   .option('--seed <n>', 'override train.seed', (v) => Number.parseInt(v, 10))
+  .option('--column <n>', 'taggers: the tag column of CoNLL files, counting from 0 (default: the last)', nonNegativeInt)
+  .option('--embeddings <file>', 'taggers: start the word embedding from these vectors (GloVe text format)')
   .action(async (o: TrainArgs) => (await import('./train.js')).trainCommand(o));
 
 program.command('eval')
@@ -52,8 +54,19 @@ program.command('eval')
   .requiredOption('--data <file>', 'labelled data (JSONL; seq2seq also TSV)')
   .option('--json', 'print the metrics as JSON')
   .option('--beam <n>', 'seq2seq: beam width (1: greedy)', positiveInt)
+  .option('--column <n>', 'taggers: the tag column of a CoNLL file, counting from 0 (default: the last)', nonNegativeInt)
   .option('--batch-size <n>', 'sequences per batch', positiveInt)
   .action(async (model: string, o: EvalArgs) => (await import('./evaluate.js')).evalCommand(model, o));
+
+program.command('tag')
+  .description('tag sentences with a tagger: tags, confidences and spans with character offsets')
+  .argument('<model>', 'tagger model file or run directory')
+  .requiredOption('--data <file>', 'sentences: plain text (one per line), CoNLL (.conll, .bio: tokens in column 0) or JSONL ({"x": text or tokens})')
+  .option('--out <file>', 'write here instead of stdout')
+  .addOption(new Option('--format <kind>', 'how to read --data (default: by its extension)').choices(['text', 'conll', 'jsonl']))
+  .addOption(new Option('--output <kind>', 'one JSON object per sentence, or CoNLL lines token<TAB>tag').choices(['jsonl', 'conll']).default('jsonl'))
+  .option('--batch-size <n>', 'sentences per batch', positiveInt)
+  .action(async (model: string, o: TagArgs) => (await import('./evaluate.js')).tagCommand(model, o));
 
 program.command('predict')
   .description('one JSON line of predictions per input line')

@@ -12,13 +12,15 @@ export interface TaggedSentence {
   line: number;
   tokens: string[];
   tags: string[];
+  /** CoNLL: token t is on line + t (errors about a token name its own line). */
+  tokenPerLine?: boolean;
 }
 
 export interface ConllOptions {
   /** Names the source in errors; '<input>' unless given. */
   file?: string;
-  /** The tag's column, counting from 0, or 'last' (the default: CoNLL-2003's NER tags). */
-  column?: number | 'last';
+  /** The tag's column, counting from 0, 'last' (the default: CoNLL-2003's NER tags), or 'none' (tokens to tag; tags are left empty). */
+  column?: number | 'last' | 'none';
   /** The token's column, counting from 0; 0 unless given. */
   tokenColumn?: number;
 }
@@ -44,12 +46,13 @@ export function parseConll(text: string, opts: ConllOptions = {}): TaggedSentenc
   const file = opts.file ?? '<input>';
   const tokenColumn = columnOption(opts.tokenColumn ?? 0, 'tokenColumn');
   const column = opts.column ?? 'last';
-  if (column !== 'last' && columnOption(column, "column (or 'last')") === tokenColumn) {
+  if (column !== 'last' && column !== 'none' && columnOption(column, "column (or 'last')") === tokenColumn) {
     throw new ValueError(`parseConll: column and tokenColumn are both ${tokenColumn}; the tag needs a column of its own`);
   }
   // 'last' needs a column after the token's; a numbered tag column needs the columns up to it.
-  const needed = column === 'last' ? tokenColumn + 2 : Math.max(tokenColumn, column) + 1;
-  const where = `token in column ${tokenColumn} … tag in ${column === 'last' ? 'the last' : `column ${column}`}, counting from 0`;
+  const needed = column === 'last' ? tokenColumn + 2 : column === 'none' ? tokenColumn + 1 : Math.max(tokenColumn, column) + 1;
+  const tagWhere = column === 'last' ? ' … tag in the last' : column === 'none' ? '' : ` … tag in column ${column}`;
+  const where = `token in column ${tokenColumn}${tagWhere}, counting from 0`;
 
   const sentences: TaggedSentence[] = [];
   let current: TaggedSentence | null = null;
@@ -77,11 +80,11 @@ export function parseConll(text: string, opts: ConllOptions = {}): TaggedSentenc
       );
     }
     if (!current) {
-      current = { line, tokens: [], tags: [] };
+      current = { line, tokens: [], tags: [], tokenPerLine: true };
       width = columns.length;
     }
     current.tokens.push(columns[tokenColumn]!);
-    current.tags.push(columns[column === 'last' ? columns.length - 1 : column]!);
+    if (column !== 'none') current.tags.push(columns[column === 'last' ? columns.length - 1 : column]!);
   }
   if (current) sentences.push(current);
   if (sentences.length === 0) throw new DataError('no sentences (the file is empty, or has only blank and -DOCSTART- lines)', file);
@@ -112,4 +115,92 @@ export function taggedSentences(records: readonly JsonlRecord[], file = '<input>
 /** JSONL text of tagging records to sentences (see taggedSentences). */
 export function parseTaggedJsonl(text: string, file = '<input>'): TaggedSentence[] {
   return taggedSentences(parseJsonl(text, file), file);
+}
+
+/**
+ * Word vectors in GloVe's text format: a word, then its numbers, split by
+ * spaces, one word per line (word2vec's text format, whose first line is
+ * "count dimensions", is read too). Every line needs the same count of
+ * numbers, each finite; errors name the line. The first of a repeated word wins.
+ */
+export function parseWordVectors(text: string, file = '<input>'): Map<string, Float32Array> {
+  const vectors = new Map<string, Float32Array>();
+  let dim = 0;
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const raw = lines[i]!.replace(/\r$/, '').replace(/^\uFEFF/, '');
+    const fields = raw.trim().split(/ +/);
+    if (fields.length === 1 && fields[0] === '') continue;
+    if (i === 0 && fields.length === 2 && fields.every((f) => /^\d+$/.test(f))) continue; // word2vec's header
+    const line = i + 1;
+    if (fields.length < 2) throw new DataError(`expected a word and its numbers, found ${JSON.stringify(raw.slice(0, 40))}`, file, line);
+    if (dim === 0) dim = fields.length - 1;
+    if (fields.length - 1 !== dim) throw new DataError(`found ${fields.length - 1} numbers, but the first vector has ${dim}`, file, line);
+    const vector = new Float32Array(dim);
+    for (let j = 0; j < dim; j++) {
+      const v = Number(fields[j + 1]);
+      if (!Number.isFinite(v) || fields[j + 1] === '') {
+        throw new DataError(`number ${j + 1} of ${JSON.stringify(fields[0])} is ${JSON.stringify(fields[j + 1])}`, file, line);
+      }
+      vector[j] = v;
+    }
+    if (!vectors.has(fields[0]!)) vectors.set(fields[0]!, vector);
+  }
+  if (vectors.size === 0) throw new DataError('no word vectors (the file is empty)', file);
+  return vectors;
+}
+
+/** A sentence to tag: its tokens, the text they came from, and each token's [start, end) in it (UTF-16 code units). */
+export interface Sentence {
+  line: number;
+  tokens: string[];
+  text: string;
+  offsets: [number, number][];
+}
+
+/** A text split at whitespace, with each token's place in it. */
+export function sentenceOfText(text: string, line: number): Sentence {
+  const tokens: string[] = [];
+  const offsets: [number, number][] = [];
+  for (const m of text.matchAll(/\S+/g)) {
+    tokens.push(m[0]);
+    offsets.push([m.index, m.index + m[0].length]);
+  }
+  return { line, tokens, text, offsets };
+}
+
+/** Tokens given as a list: the text is the tokens joined by single spaces. */
+export function sentenceOfTokens(tokens: readonly string[], line: number): Sentence {
+  const offsets: [number, number][] = [];
+  let at = 0;
+  for (const t of tokens) {
+    offsets.push([at, at + t.length]);
+    at += t.length + 1;
+  }
+  return { line, tokens: [...tokens], text: tokens.join(' '), offsets };
+}
+
+/**
+ * Sentences to tag: CoNLL columns (the token in `tokenColumn`, other columns
+ * ignored), JSONL records whose x is a text or an array of tokens, or plain
+ * text with one sentence per line (blank lines skipped), split at whitespace.
+ */
+export function parseSentences(text: string, format: 'conll' | 'jsonl' | 'text', file = '<input>', tokenColumn = 0): Sentence[] {
+  let sentences: Sentence[];
+  if (format === 'conll') {
+    sentences = parseConll(text, { file, tokenColumn, column: 'none' }).map((s) => sentenceOfTokens(s.tokens, s.line));
+  } else if (format === 'jsonl') {
+    sentences = parseJsonl(text, file).map(({ value, line }) => {
+      if (typeof value.x === 'string') return sentenceOfText(value.x, line);
+      const token = (t: unknown): boolean => typeof t === 'string' && t.length > 0 && !/\s/.test(t);
+      if (Array.isArray(value.x) && value.x.every(token)) return sentenceOfTokens(value.x as string[], line);
+      throw new DataError('x must be a text or an array of tokens (non-empty strings without whitespace)', file, line);
+    });
+  } else {
+    sentences = text.split('\n').flatMap((raw, i) => (raw.trim() === '' ? [] : [sentenceOfText(raw.replace(/\r$/, ''), i + 1)]));
+  }
+  const empty = sentences.find((s) => s.tokens.length === 0);
+  if (empty) throw new DataError('the sentence is empty; a sentence needs at least one token', file, empty.line);
+  if (sentences.length === 0) throw new DataError('no sentences (the file is empty)', file);
+  return sentences;
 }

@@ -3,7 +3,9 @@
 
 import { readFile } from 'node:fs/promises';
 import { DataError } from '../core/errors.js';
-import { parseConll, parseTaggedJsonl, type ConllOptions, type TaggedSentence } from './conll.js';
+import {
+  parseConll, parseSentences, parseTaggedJsonl, parseWordVectors, type ConllOptions, type Sentence, type TaggedSentence,
+} from './conll.js';
 import { parseJsonl, type JsonlRecord } from './jsonl.js';
 import { parseTsvPairs } from './pairs.js';
 
@@ -40,4 +42,20 @@ export async function readTaggedFile(path: string, opts: Omit<ConllOptions, 'fil
   if (ext === 'jsonl') return parseTaggedJsonl(await readText(path, 'a JSONL file'), path);
   if (ext === 'conll' || ext === 'txt' || ext === 'bio') return parseConll(await readText(path, 'a CoNLL file'), { ...opts, file: path });
   throw new DataError(`cannot tell the format from the extension ${ext ? `.${ext}` : '(none)'}; expected .conll, .txt or .bio (CoNLL columns) or .jsonl`, path);
+}
+
+/** Word vectors from a GloVe-format text file (see parseWordVectors). */
+export async function readWordVectors(path: string): Promise<Map<string, Float32Array>> {
+  return parseWordVectors(await readText(path, 'a word-vector text file'), path);
+}
+
+/**
+ * Sentences to tag from a file: `format`, or by extension — .conll or .bio as
+ * CoNLL columns (tags, if any, ignored), .jsonl as records with x, anything
+ * else as plain text, one sentence per line.
+ */
+export async function readSentences(path: string, format?: 'conll' | 'jsonl' | 'text', tokenColumn = 0): Promise<Sentence[]> {
+  const ext = /\.([^./\\]+)$/.exec(path)?.[1]?.toLowerCase();
+  const kind = format ?? (ext === 'conll' || ext === 'bio' ? 'conll' : ext === 'jsonl' ? 'jsonl' : 'text');
+  return parseSentences(await readText(path, 'a file of sentences'), kind, path, tokenColumn);
 }

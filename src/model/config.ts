@@ -8,7 +8,9 @@ import { validate } from '../core/validate.js';
 import type { BatchSpec } from '../data/batch.js';
 import { collectClasses, recordVocabulary } from '../data/encode.js';
 import type { JsonlRecord } from '../data/jsonl.js';
+import type { TaggedSentence } from '../data/conll.js';
 import { pairVocabularies, TARGET_RESERVED } from '../data/pairs.js';
+import { taggedVocabularies } from '../data/tagged.js';
 
 const PositiveInt = Type.Integer({ minimum: 1 });
 
@@ -110,6 +112,8 @@ export const MetricName = Type.Union([
   Type.Literal('loss'), Type.Literal('mse'), Type.Literal('mae'), Type.Literal('rmse'), Type.Literal('accuracy'), Type.Literal('macroF1'),
   // Sequence to sequence: edit distance per reference token, outputs matching no reference, corpus BLEU.
   Type.Literal('tokenErrorRate'), Type.Literal('sequenceErrorRate'), Type.Literal('bleu'),
+  // Tagging: span F1 (conlleval's) when the tags mark spans.
+  Type.Literal('f1'),
 ]);
 
 export const TrainSchema = Type.Object({
@@ -213,6 +217,85 @@ export type TrainConfig = Static<typeof TrainSchema>;
 export type ModelConfig = Static<typeof ModelConfigSchema>;
 export type MetricName = Static<typeof MetricName>;
 
+/**
+ * A tagger: one tag per token of a sentence (parts of speech, named
+ * entities). Word embedding, optionally joined with a character BiLSTM's
+ * summary of each word (Lample et al. 2016), a recurrent encoder, and a
+ * softmax or CRF head. A step-mode config is a tagger when it names
+ * `output.crf` (true or false) or `input.chars`.
+ */
+export const TaggerConfigSchema = Type.Object({
+  input: Type.Object({
+    type: Type.Literal('tokens'),
+    embeddingDim: PositiveInt,
+    /** Word strings; index 0 is padding, 1 unknown. Omit to build from the training sentences. */
+    vocabulary: Type.Optional(Type.Array(Type.String(), { minItems: 2 })),
+    /** Words seen fewer times in training share the unknown word's vector (default 1: every word gets one). */
+    minCount: Type.Optional(PositiveInt),
+    /** Look words up in lower case (the characters keep theirs). Default false. */
+    lowercase: Type.Optional(Type.Boolean()),
+    /** The longest sentence, in tokens; a longer one is an error (default 512). */
+    maxLength: Type.Optional(PositiveInt),
+    /** A character BiLSTM per word; its two final states join the word's embedding. */
+    chars: Type.Optional(Type.Object({
+      /** Character strings; index 0 is padding, 1 unknown. Omit to build from the training words. */
+      vocabulary: Type.Optional(Type.Array(Type.String(), { minItems: 2 })),
+      embeddingDim: Type.Optional(PositiveInt), // default 25
+      hiddenSize: Type.Optional(PositiveInt), // per direction, default 25
+      /** A longer word is read as its first and last maxLength / 2 characters (default 24). */
+      maxLength: Type.Optional(Type.Integer({ minimum: 2 })),
+    }, { additionalProperties: false })),
+  }, { additionalProperties: false }),
+  rnn: RnnSchema,
+  output: Type.Object({
+    mode: Type.Literal('step'),
+    type: Type.Literal('classification'),
+    /** The tags. Omit to collect them from the training sentences. */
+    classes: Type.Optional(Type.Array(Type.String(), { minItems: 2 })),
+    /** A linear-chain CRF over the tags (true) or a softmax per token (false). */
+    crf: Type.Optional(Type.Boolean()),
+    /**
+     * How tags mark spans, for span metrics and the CRF's constraints: 'BIO', 'IOB1', 'BIOES', or 'none'
+     * (tags are not spans: parts of speech). Default: BIO or BIOES when every tag has that form, else none.
+     */
+    scheme: Type.Optional(Type.Union([Type.Literal('BIO'), Type.Literal('IOB1'), Type.Literal('BIOES'), Type.Literal('none')])),
+    /** Forbid the transitions the scheme rules out (CRF with BIO or BIOES only; default true there). */
+    constrain: Type.Optional(Type.Boolean()),
+    /** Training dropout on the encoder's input and output (default 0). */
+    dropout: Type.Optional(Type.Number({ minimum: 0, exclusiveMaximum: 1 })),
+  }, { additionalProperties: false }),
+  train: Type.Optional(TrainSchema),
+}, { additionalProperties: false });
+
+export type TaggerConfig = Static<typeof TaggerConfigSchema>;
+
+/** Defaults of a tagger config: character BiLSTM sizes, the sentence limit. */
+export const TAGGER_DEFAULTS = { charEmbeddingDim: 25, charHiddenSize: 25, charMaxLength: 24, maxLength: 512 } as const;
+
+/** Whether a config (as JSON) describes a tagger: step mode naming output.crf or input.chars. */
+export function isTaggerConfig(value: unknown): boolean {
+  const v = value as { input?: Record<string, unknown>; output?: Record<string, unknown> } | null;
+  return v?.output?.mode === 'step' && (v.output.crf !== undefined || v.input?.chars !== undefined);
+}
+
+/** Validate a tagger config and check what the schema cannot express. */
+export function parseTaggerConfig(value: unknown, where = 'config'): TaggerConfig {
+  const config = validate(TaggerConfigSchema, withScheduleName(value), where);
+  const { input, output, rnn } = config;
+  if (rnn.projSize) throw new ValueError(`${where}: rnn.projSize is not supported in a tagger`);
+  if (rnn.nonlinearity && rnn.cell !== 'rnn') throw new ValueError(`${where}: rnn.nonlinearity is for cell 'rnn' only`);
+  if (output.constrain && (!output.crf || (output.scheme !== 'BIO' && output.scheme !== 'BIOES'))) {
+    throw new ValueError(`${where}: output.constrain needs output.crf and a BIO or BIOES output.scheme`);
+  }
+  const unique = (list: readonly string[] | undefined, name: string): void => {
+    if (list && new Set(list).size !== list.length) throw new ValueError(`${where}: ${name} has duplicates`);
+  };
+  unique(input.vocabulary, 'input.vocabulary');
+  unique(input.chars?.vocabulary, 'input.chars.vocabulary');
+  unique(output.classes, 'output.classes');
+  return config;
+}
+
 /** Validate a model config and check what the schema cannot express. */
 export function parseModelConfig(value: unknown, where = 'config'): ModelConfig {
   const config = validate(ModelConfigSchema, withScheduleName(value), where);
@@ -280,6 +363,29 @@ export function completeSeq2SeqConfig(config: Seq2SeqConfig, records: readonly J
   if (out.input.type === 'tokens') out.input.embeddingDim ??= SEQ2SEQ_DEFAULTS.embeddingDim;
   out.train = { ...structuredClone(SEQ2SEQ_DEFAULTS.train), ...out.train };
   return parseSeq2SeqConfig(out, file);
+}
+
+/**
+ * Fill a tagger config from its training sentences where it leaves things
+ * out: the word and character vocabularies, the tags, and the span scheme
+ * (BIO or BIOES when every tag has that form, else none).
+ */
+export function completeTaggerConfig(config: TaggerConfig, sentences: readonly TaggedSentence[], file: string): TaggerConfig {
+  const out: TaggerConfig = structuredClone(config);
+  const { input, output } = out;
+  const found = taggedVocabularies(sentences, { minCount: input.minCount, lowercase: input.lowercase, charMaxLength: input.chars?.maxLength });
+  input.vocabulary ??= found.words;
+  if (input.chars) input.chars.vocabulary ??= found.chars;
+  output.classes ??= found.tags;
+  if (output.classes.length < 2) throw new DataError(`found only ${output.classes.length} tag(s) in the training sentences; tagging needs at least 2`, file);
+  output.scheme ??= schemeOfTags(output.classes);
+  return parseTaggerConfig(out, file);
+}
+
+/** BIOES when the tags are O and B-, I-, E-, S- forms with some E- or S-; BIO when O, B- and I- forms; else none. */
+function schemeOfTags(tags: readonly string[]): 'BIO' | 'BIOES' | 'none' {
+  if (!tags.every((t) => t === 'O' || /^[BIES]-./.test(t))) return 'none';
+  return tags.some((t) => /^[ES]-/.test(t)) ? 'BIOES' : 'BIO';
 }
 
 /** What a batch for this config holds: its input and its targets. */

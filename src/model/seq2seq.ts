@@ -41,6 +41,7 @@ import { Module, type ModuleOptions } from '../layers/module.js';
 import { uniformInit, type ParamSpec } from '../layers/params.js';
 import type { Recurrent } from '../layers/recurrent.js';
 import { RNN } from '../layers/rnn.js';
+import { deinterleave, interleave } from './rows.js';
 import { parseSeq2SeqConfig, SEQ2SEQ_DEFAULTS, type Seq2SeqConfig } from './config.js';
 
 /** What the arena face of forward takes: a source (tokens or one vector per sequence) and the decoder's input tokens. */
@@ -653,26 +654,6 @@ export function seq2seqParameterCount(c: Seq2SeqConfig): number {
 }
 
 // ---- small kernels over arena rows ----------------------------------------
-
-/** out[r] = [a[r] (na values); b[r] (nb values)] for r < rows; b = -1 means zeros. */
-function interleave(be: Backend, rows: number, a: number, na: number, b: number, nb: number, out: number): void {
-  const w = na + nb;
-  for (let r = 0; r < rows; r++) {
-    be.copy(na, a + r * na, out + r * w);
-    if (b < 0) be.fill(nb, out + r * w + na, 0);
-    else be.copy(nb, b + r * nb, out + r * w + na);
-  }
-}
-
-/** The inverse of interleave: in[r] = [a[r]; b[r]] split into a and b. */
-function deinterleave(be: Backend, rows: number, from: number, na: number, a: number, nb: number, b: number): void {
-  const w = na + nb;
-  for (let r = 0; r < rows; r++) {
-    be.copy(na, from + r * w, a + r * na);
-    be.copy(nb, from + r * w + na, b + r * nb);
-  }
-}
-
 
 /** dx = dy ⊙ (1 − y²), where y = tanh(x) (dx may be dy). */
 function tanhBackward(be: Backend, n: number, y: number, dy: number, dx: number): void {

@@ -17,6 +17,11 @@ export interface Metrics {
   tokenErrorRate?: number;
   sequenceErrorRate?: number;
   bleu?: number;
+  /** Tagging with span tags: span precision, recall and F1 (conlleval's), and forbidden transitions in the output. */
+  precision?: number;
+  recall?: number;
+  f1?: number;
+  invalidTransitions?: number;
   count: number;
 }
 
@@ -95,6 +100,7 @@ const METRICS = {
   regression: ['mse', 'mae', 'rmse'],
   classification: ['accuracy', 'macroF1'],
   'sequence-to-sequence': ['tokenErrorRate', 'sequenceErrorRate', 'bleu'],
+  tagging: ['accuracy', 'f1'],
 } as const satisfies Record<string, readonly MetricName[]>;
 
 /** Throws a ValueError unless a model of `kind` reports `monitor`. */
@@ -105,5 +111,5 @@ export function checkMonitor(monitor: MetricName, kind: keyof typeof METRICS): v
 }
 
 export function higherIsBetter(metric: MetricName): boolean {
-  return metric === 'accuracy' || metric === 'macroF1' || metric === 'bleu';
+  return metric === 'accuracy' || metric === 'macroF1' || metric === 'bleu' || metric === 'f1';
 }

@@ -11,10 +11,12 @@ import { Rng } from '../core/rng.js';
 import type { Batch } from '../data/batch.js';
 import type { Example } from '../data/encode.js';
 import type { PairBatch, PairExample } from '../data/pairs.js';
+import type { TaggedBatch, TaggedExample } from '../data/tagged.js';
 import type { MetricName, OptimizerConfig, ScheduleConfig, TrainConfig } from '../model/config.js';
 import type { ModelOptions, SequenceModel } from '../model/model.js';
 import type { AnyModel } from '../model/models.js';
 import { Seq2SeqModel } from '../model/seq2seq.js';
+import { TaggerModel } from '../model/tagger.js';
 import { trainerSection, trainerStateOf, type TrainerState } from './checkpoint.js';
 import type { RunDirectory } from './rundir.js';
 import { clipGradNorm, clipGradValue } from './clip.js';
@@ -22,14 +24,15 @@ import { higherIsBetter, type Metrics } from './metrics.js';
 import { Adam, AdamW, RMSprop, SGD, type Optimizer } from './optimizers.js';
 import { CosineAnnealingLR, ReduceLROnPlateau, StepLR, type Schedule } from './schedules.js';
 import { Seq2SeqTask } from './seq2seq.js';
+import { TaggerTask } from './tagger.js';
 import { DEFAULT_TRAIN, SequenceTask, type TrainingTask } from './task.js';
 
 export type { TrainerState };
 export { DEFAULT_TRAIN };
 
 /** What a model of each kind trains on, and its batches. */
-export type ExampleOf<M extends AnyModel> = M extends Seq2SeqModel ? PairExample : Example;
-export type BatchOf<M extends AnyModel> = M extends Seq2SeqModel ? PairBatch : Batch;
+export type ExampleOf<M extends AnyModel> = M extends Seq2SeqModel ? PairExample : M extends TaggerModel ? TaggedExample : Example;
+export type BatchOf<M extends AnyModel> = M extends Seq2SeqModel ? PairBatch : M extends TaggerModel ? TaggedBatch : Batch;
 
 export interface EpochLog {
   epoch: number; // 1-based
@@ -124,7 +127,9 @@ export class Trainer<M extends AnyModel = SequenceModel> {
     this.epochs = config.epochs ?? DEFAULT_TRAIN.epochs;
     this.batchSize = config.batchSize ?? DEFAULT_TRAIN.batchSize;
     this.monitor = config.monitor ?? 'loss';
-    const task = model instanceof Seq2SeqModel ? new Seq2SeqTask(model, config) : new SequenceTask(model as SequenceModel, config);
+    const task = model instanceof Seq2SeqModel ? new Seq2SeqTask(model, config)
+      : model instanceof TaggerModel ? new TaggerTask(model, config)
+      : new SequenceTask(model as SequenceModel, config);
     this.task = task as unknown as TrainingTask<ExampleOf<M>, BatchOf<M>>;
     this.task.checkMonitor(this.monitor);
     this.rng = new Rng(config.seed ?? DEFAULT_TRAIN.seed);
