@@ -99,11 +99,13 @@ export function makeOptimizer(model: AnyModel, o: OptimizerConfig = { name: 'ada
   }
 }
 
-function makeSchedule(opt: Optimizer, s: ScheduleConfig | undefined, epochs: number): Schedule | undefined {
+/** The schedule a config names; a plateau watches the monitored metric, so it goes the way that metric improves. */
+function makeSchedule(opt: Optimizer, s: ScheduleConfig | undefined, epochs: number, monitor: MetricName): Schedule | undefined {
   if (!s) return undefined;
   if (s.name === 'step') return new StepLR(opt, s.stepSize, s.gamma ?? 0.1);
   if (s.name === 'cosine') return new CosineAnnealingLR(opt, s.tMax ?? epochs, s.etaMin ?? 0);
-  return new ReduceLROnPlateau(opt, { factor: s.factor ?? 0.1, patience: s.patience ?? 10, minLr: s.minLr ?? 0 });
+  const mode = higherIsBetter(monitor) ? 'max' : 'min';
+  return new ReduceLROnPlateau(opt, { mode, factor: s.factor ?? 0.1, patience: s.patience ?? 10, minLr: s.minLr ?? 0 });
 }
 
 /**
@@ -134,7 +136,7 @@ export class Trainer<M extends AnyModel = SequenceModel> {
     this.task.checkMonitor(this.monitor);
     this.rng = new Rng(config.seed ?? DEFAULT_TRAIN.seed);
     this.optimizer = makeOptimizer(model, config.optimizer);
-    this.schedule = makeSchedule(this.optimizer, config.schedule, this.epochs);
+    this.schedule = makeSchedule(this.optimizer, config.schedule, this.epochs, this.monitor);
     this.state = { epoch: 0, bestScore: null, bestEpoch: 0, badEpochs: 0, bestParams: null, history: [] };
   }
 

@@ -7,6 +7,7 @@ import { parseJsonl } from '../../src/data/jsonl.js';
 import { Rng } from '../../src/core/rng.js';
 import { SequenceModel } from '../../src/model/model.js';
 import { Trainer } from '../../src/train/trainer.js';
+import { ReduceLROnPlateau } from '../../src/train/schedules.js';
 import { predictModel } from '../../src/train/evaluate.js';
 
 
@@ -115,4 +116,22 @@ test('a NaN or infinite loss stops training with a DivergenceError naming epoch 
     (e: unknown) => e instanceof Error && e.name === 'DivergenceError' && /loss is (NaN|Infinity) at epoch 2, batch \d+/.test(e.message),
   );
   assert.deepEqual(checkpoints, [1], 'the epoch that diverged never reached its checkpoint');
+});
+
+test('a plateau schedule goes the way the monitored metric improves: up for accuracy, down for the loss', () => {
+  const config = completeConfig({
+    input: { type: 'features', size: 1 }, rnn: { cell: 'lstm', hiddenSize: 2 }, output: { mode: 'sequence', type: 'classification', classes: ['a', 'b'] },
+  }, [], 'none');
+  const trainer = (monitor: 'accuracy' | 'loss') => new Trainer(new SequenceModel(config, { seed: 1 }), {
+    monitor, optimizer: { name: 'adam', lr: 0.01 }, schedule: { name: 'plateau', factor: 0.5, patience: 0 },
+  });
+  assert.equal((trainer('loss').schedule as ReduceLROnPlateau).mode, 'min');
+  const t = trainer('accuracy');
+  assert.equal((t.schedule as ReduceLROnPlateau).mode, 'max');
+  // Rising accuracy keeps the rate; an epoch without a rise halves it.
+  t.schedule!.step(0.5);
+  t.schedule!.step(0.6);
+  assert.equal(t.optimizer.lr, 0.01);
+  t.schedule!.step(0.6);
+  assert.equal(t.optimizer.lr, 0.005);
 });
