@@ -6,7 +6,7 @@
 //
 // Run: npx tsc -p tsconfig.json && node dist/examples/brown-baselines.js
 
-import { BigramHmm, MostFrequentTagger, tagAccuracy, type TagAccuracy, type TokensAndTags, type Tagger } from '../src/index.js';
+import { BigramHmm, MostFrequentTagger, tagAccuracy, type TagAccuracy, type TokensAndTags, type BaselineTagger } from '../src/index.js';
 import { brownSplits, type BrownFile, type Split } from './brown.js';
 
 const started = performance.now();
@@ -30,7 +30,7 @@ const vocabulary = new Set(data.train.flatMap((x) => x.tokens));
 const known = (w: string): boolean => vocabulary.has(w);
 const percent = (x: number): string => `${(100 * x).toFixed(2)} %`;
 
-function report(name: string, build: () => Tagger): void {
+function report(name: string, build: () => BaselineTagger): void {
   const t0 = performance.now();
   const tagger = build();
   const t1 = performance.now();

@@ -63,7 +63,7 @@ export {
   type SpanScheme, type Span, type SpanScores, type TypeScores, type SpanMetrics,
 } from './train/spanmetrics.js';
 export {
-  MostFrequentTagger, BigramHmm, unknownWordClass, tagAccuracy, type TokensAndTags, type Tagger, type MostFrequentTagOptions, type TagAccuracy,
+  MostFrequentTagger, BigramHmm, unknownWordClass, tagAccuracy, type TokensAndTags, type BaselineTagger, type MostFrequentTagOptions, type TagAccuracy,
 } from './train/tagbaselines.js';
 export {
   TaggerTask, taggerLoss, evaluateTagger, tagExamples, tagSentences, type Tagged, type TagResult, type TextSpan,
@@ -118,6 +118,7 @@ export {
 export type { ForecastPreprocessing, TargetTransform } from './tasks/forecastdata.js';
 export { naiveForecast, seasonalNaiveForecast, seasonalNaiveScale, forecastErrors, ErrorAccumulator, type ErrorMetrics } from './tasks/baselines.js';
 export { Seq2Seq, SEQ2SEQ_TRAIN_DEFAULTS, type Seq2SeqOptions, type Pair } from './tasks/seq2seq.js';
+export { Tagger, TAGGER_TRAIN_DEFAULTS, type TaggerOptions, type LabelledSentence } from './tasks/tagger.js';
 export {
   TextClassifier, CLASSIFIER_TRAIN_DEFAULTS,
   type TextClassifierOptions, type LabelledText, type ClassPrediction, type ClassifierMetrics, type ClassifierPreprocessing,

@@ -16,7 +16,7 @@ import type { TaggedSentence } from '../data/conll.js';
 export type TokensAndTags = Pick<TaggedSentence, 'tokens' | 'tags'>;
 
 /** Anything that tags a sentence's words. */
-export interface Tagger {
+export interface BaselineTagger {
   tag(words: readonly string[]): string[];
 }
 
@@ -89,7 +89,7 @@ export interface MostFrequentTagOptions {
  * tag more frequent in the whole training set, then to the one first in
  * code-point order, so the result does not depend on sentence order.
  */
-export class MostFrequentTagger implements Tagger {
+export class MostFrequentTagger implements BaselineTagger {
   readonly byWord = new Map<string, string>();
   readonly byClass = new Map<string, string>();
   readonly overall: string;
@@ -137,7 +137,7 @@ export class MostFrequentTagger implements Tagger {
  * vocabulary so built is read as its class, and as "UNK" if even its class
  * was never seen. Decoding works in natural-log space.
  */
-export class BigramHmm implements Tagger {
+export class BigramHmm implements BaselineTagger {
   /** The tags, most frequent first (ties by code point); a tag's index is its state. */
   readonly tags: string[];
   /** log P(t' | t): (T + 1) × (T + 1), row = from, column = to; index T is the sentence boundary. */
@@ -289,7 +289,7 @@ export interface TagAccuracy {
 }
 
 /** Token accuracy of a tagger on gold sentences, overall and on the words `known` says were not seen in training. */
-export function tagAccuracy(tagger: Tagger, gold: readonly TokensAndTags[], known: (word: string) => boolean): TagAccuracy {
+export function tagAccuracy(tagger: BaselineTagger, gold: readonly TokensAndTags[], known: (word: string) => boolean): TagAccuracy {
   let correct = 0;
   let total = 0;
   let unknownCorrect = 0;
