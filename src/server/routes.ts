@@ -13,6 +13,7 @@ import type { Batcher, Slots } from './batcher.js';
 import { ErrorBodySchema, HttpError, invalid } from './errors.js';
 import type { ServerMetrics } from './metrics.js';
 import { Seq2SeqInfoSchema } from './seq2seq.js';
+import { TaggerInfoSchema } from './tagger.js';
 import { InstanceFailure, type Prepared, type TaskAdapter } from './tasks.js';
 import type { ServerLimits } from './options.js';
 
@@ -55,7 +56,7 @@ export const ModelInfoSchema = {
     task: {
       type: 'string',
       enum: [
-        'forecast', 'text-classifier', 'text-generator', 'seq2seq',
+        'forecast', 'text-classifier', 'text-generator', 'seq2seq', 'tagger',
         'sequence-regression', 'sequence-classification', 'step-regression', 'step-classification', 'next-step',
       ],
     },
@@ -80,6 +81,7 @@ export const ModelInfoSchema = {
       properties: { defaultLength: { type: 'integer' }, maxLength: { type: 'integer' }, maxSamples: { type: 'integer' }, tokenizer: { type: 'string' } },
     },
     seq2seq: Seq2SeqInfoSchema,
+    tagger: TaggerInfoSchema,
     batching: { type: 'object', additionalProperties: true },
     config: ModelConfigSchema,
     preprocessing: { description: 'what the recipe stored to rebuild its inputs (scalers, text normalization), or null' },
@@ -117,6 +119,7 @@ export function describeModel(m: ServedModel, ctx: RouteContext): Record<string,
       tokenizer: a.generate.tokenizer,
     } : null,
     seq2seq: a.seq2seq ?? null,
+    tagger: a.tagger ?? null,
     batching: {
       enabled: limits.batching, maxBatchSize: limits.maxBatchSize, maxDelayMs: limits.batchDelayMs,
       maxPassSteps: m.maxPassSteps, maxQueue: limits.maxQueue, timeoutMs: limits.timeoutMs,
