@@ -7,7 +7,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { PassThrough } from 'node:stream';
 import type { ModelFileContents } from '../io/modelfile.js';
-import { ModelConfigSchema } from '../model/config.js';
+import { ModelConfigSchema, Seq2SeqConfigSchema, TaggerConfigSchema } from '../model/config.js';
 import type { SampleEvent, SampleRequest, TextGenerator } from '../tasks/generator.js';
 import type { Batcher, Slots } from './batcher.js';
 import { ErrorBodySchema, HttpError, invalid } from './errors.js';
@@ -46,7 +46,7 @@ const schemaOf = { type: 'object', description: 'a JSON Schema', additionalPrope
 
 /**
  * The answer of GET /v1/models/{name};
- * `config` is the model config's own schema (TypeBox, shared with the library and the CLI).
+ * `config` is the model config's own schema (TypeBox, shared with the library and the CLI): a sequence model's, a seq2seq model's or a tagger's.
  */
 export const ModelInfoSchema = {
   type: 'object',
@@ -83,7 +83,8 @@ export const ModelInfoSchema = {
     seq2seq: Seq2SeqInfoSchema,
     tagger: TaggerInfoSchema,
     batching: { type: 'object', additionalProperties: true },
-    config: ModelConfigSchema,
+    // Any model the server takes: a SequenceModel's config alone would document a tagger's or a seq2seq model's wrongly.
+    config: { description: 'the model config', anyOf: [ModelConfigSchema, Seq2SeqConfigSchema, TaggerConfigSchema] },
     preprocessing: { description: 'what the recipe stored to rebuild its inputs (scalers, text normalization), or null' },
     training: { description: 'training facts stored with the model, or null' },
   },
