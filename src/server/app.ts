@@ -19,7 +19,8 @@ import { createServer as createHttpServer } from 'node:http';
 import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
 import { DataError, LstmkitError } from '../core/errors.js';
-import { isSeq2Seq, type AnyConfig } from '../model/models.js';
+import { TAGGER_DEFAULTS, type TaggerConfig } from '../model/config.js';
+import { isSeq2Seq, isTagger, type AnyConfig } from '../model/models.js';
 import { seq2seqSizes } from '../model/seq2seq.js';
 import { Batcher, Slots } from './batcher.js';
 import { ErrorBodySchema, fieldPath, HttpError } from './errors.js';
@@ -117,6 +118,10 @@ function validationError(err: FastifyError, limits: ServerLimits): HttpError {
     case 'minItems':
       problem = `has ${plural(count, 'item')}, fewer than ${String(params.limit)}${expected}`;
       break;
+    case 'pattern':
+      // The schema's description says what the pattern means; the pattern itself is for machines.
+      problem = first.parentSchema?.description ? `must be ${first.parentSchema.description}` : first.message ?? 'is invalid';
+      break;
     case 'maxItems': {
       const limit = Number(params.limit);
       const flag = first.instancePath === '/instances' && limit === limits.maxInstances ? ' (--max-instances)'
@@ -165,7 +170,15 @@ export function bytesPerStep(config: AnyConfig): number {
   const width = input.type === 'tokens' ? input.embeddingDim : input.size;
   const heads = output.type === 'classification' ? output.classes?.length ?? 2 : output.mode === 'next' ? width : output.size ?? 1;
   const recurrent = 8 * rnn.hiddenSize * (rnn.numLayers ?? 1) * (rnn.bidirectional ? 2 : 1);
-  return 4 * (width + recurrent + (output.mode === 'sequence' ? 0 : 2 * heads));
+  return 4 * (width + recurrent + (output.mode === 'sequence' ? 0 : 2 * heads) + (isTagger(config) ? spellingFloats(config) : 0));
+}
+
+/** A tagger's character BiLSTM reads each word of a pass (at most one per step) over up to chars.maxLength steps. */
+function spellingFloats(config: TaggerConfig): number {
+  const chars = config.input.chars;
+  if (!chars) return 0;
+  const steps = chars.maxLength ?? TAGGER_DEFAULTS.charMaxLength;
+  return steps * ((chars.embeddingDim ?? TAGGER_DEFAULTS.charEmbeddingDim) + 2 * 8 * (chars.hiddenSize ?? TAGGER_DEFAULTS.charHiddenSize));
 }
 
 /** Create the server with its models loaded; call listen() on it (port 0 picks a free port). */
@@ -341,6 +354,7 @@ export async function createServer(options: ServerOptions = {}): Promise<Fastify
       name: m.name, task: m.adapter.task, summary: m.adapter.summary,
       version: { sha256: m.sha256, format: m.contents.formatVersion }, endpoints: m.paths,
       ...(m.adapter.seq2seq ? { seq2seq: m.adapter.seq2seq } : {}),
+      ...(m.adapter.tagger ? { tagger: m.adapter.tagger } : {}),
     })),
   }));
 

@@ -7,12 +7,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { PassThrough } from 'node:stream';
 import type { ModelFileContents } from '../io/modelfile.js';
-import { ModelConfigSchema } from '../model/config.js';
+import { ModelConfigSchema, Seq2SeqConfigSchema, TaggerConfigSchema } from '../model/config.js';
 import type { SampleEvent, SampleRequest, TextGenerator } from '../tasks/generator.js';
 import type { Batcher, Slots } from './batcher.js';
 import { ErrorBodySchema, HttpError, invalid } from './errors.js';
 import type { ServerMetrics } from './metrics.js';
 import { Seq2SeqInfoSchema } from './seq2seq.js';
+import { TaggerInfoSchema } from './tagger.js';
 import { InstanceFailure, type Prepared, type TaskAdapter } from './tasks.js';
 import type { ServerLimits } from './options.js';
 
@@ -45,7 +46,7 @@ const schemaOf = { type: 'object', description: 'a JSON Schema', additionalPrope
 
 /**
  * The answer of GET /v1/models/{name};
- * `config` is the model config's own schema (TypeBox, shared with the library and the CLI).
+ * `config` is the model config's own schema (TypeBox, shared with the library and the CLI): a sequence model's, a seq2seq model's or a tagger's.
  */
 export const ModelInfoSchema = {
   type: 'object',
@@ -55,7 +56,7 @@ export const ModelInfoSchema = {
     task: {
       type: 'string',
       enum: [
-        'forecast', 'text-classifier', 'text-generator', 'seq2seq',
+        'forecast', 'text-classifier', 'text-generator', 'seq2seq', 'tagger',
         'sequence-regression', 'sequence-classification', 'step-regression', 'step-classification', 'next-step',
       ],
     },
@@ -80,8 +81,10 @@ export const ModelInfoSchema = {
       properties: { defaultLength: { type: 'integer' }, maxLength: { type: 'integer' }, maxSamples: { type: 'integer' }, tokenizer: { type: 'string' } },
     },
     seq2seq: Seq2SeqInfoSchema,
+    tagger: TaggerInfoSchema,
     batching: { type: 'object', additionalProperties: true },
-    config: ModelConfigSchema,
+    // Any model the server takes: a SequenceModel's config alone would document a tagger's or a seq2seq model's wrongly.
+    config: { description: 'the model config', anyOf: [ModelConfigSchema, Seq2SeqConfigSchema, TaggerConfigSchema] },
     preprocessing: { description: 'what the recipe stored to rebuild its inputs (scalers, text normalization), or null' },
     training: { description: 'training facts stored with the model, or null' },
   },
@@ -117,6 +120,7 @@ export function describeModel(m: ServedModel, ctx: RouteContext): Record<string,
       tokenizer: a.generate.tokenizer,
     } : null,
     seq2seq: a.seq2seq ?? null,
+    tagger: a.tagger ?? null,
     batching: {
       enabled: limits.batching, maxBatchSize: limits.maxBatchSize, maxDelayMs: limits.batchDelayMs,
       maxPassSteps: m.maxPassSteps, maxQueue: limits.maxQueue, timeoutMs: limits.timeoutMs,

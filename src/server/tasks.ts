@@ -10,20 +10,23 @@
 //   'text-classifier'       TextClassifier             text → label + probabilities
 //   'text-generator'        TextGenerator              text → next-token distribution; /generate samples
 //   (a seq2seq config)      Seq2Seq, lstmkit train     source → output, score, n-best, attention (seq2seq.ts)
+//   (a tagger config)       lstmkit train              text or tokens → tags, confidences (CRF marginals), spans with offsets (tagger.ts)
 //   (none)                  SequenceModel, generic     the JSONL `x` → what predictModel gives:
 //                                                       values, class probabilities, per-step tags, next step
 //
 // A token model that predicts the next token is a language model whether a
-// recipe or `lstmkit train` made it. A model whose preprocessing names a task
+// recipe or `lstmkit train` made it. A tagger config is a step-mode one that
+// names output.crf or input.chars (isTaggerConfig); a plain step-classification
+// SequenceModel stays generic. A model whose preprocessing names a task
 // this file does not know is refused: its inputs would need a preprocessing
 // step the server cannot do, and guessing would give wrong numbers silently.
-// A new recipe (a tagger) is one more case in `adapterFor`.
+// A new recipe is one more case in `adapterFor`.
 
 import { DataError, LstmkitError } from '../core/errors.js';
 import { encodeRecord, type Example } from '../data/encode.js';
 import { sequenceContents, sequenceModelFromFile, type ModelFileContents } from '../io/modelfile.js';
-import type { ModelConfig, Seq2SeqConfig } from '../model/config.js';
-import { isSeq2Seq, type AnyModel } from '../model/models.js';
+import type { ModelConfig, Seq2SeqConfig, TaggerConfig } from '../model/config.js';
+import { isSeq2Seq, isTagger, type AnyModel } from '../model/models.js';
 import { predictModel } from '../train/evaluate.js';
 import { TextClassifier } from '../tasks/classifier.js';
 import { originRow, type ForecastPreprocessing } from '../tasks/forecastdata.js';
@@ -32,12 +35,14 @@ import { Forecaster } from '../tasks/forecaster.js';
 import { TextGenerator } from '../tasks/generator.js';
 import { asInvalid, HttpError, invalid, reason } from './errors.js';
 import { seq2seqAdapter } from './seq2seq.js';
+import { taggerAdapter } from './tagger.js';
 
 export type TaskName =
   | 'forecast'
   | 'text-classifier'
   | 'text-generator'
   | 'seq2seq'
+  | 'tagger'
   | 'sequence-regression'
   | 'sequence-classification'
   | 'step-regression'
@@ -101,6 +106,8 @@ export interface TaskAdapter {
   generate?: GenerateSupport;
   /** A sequence-to-sequence model's description: tokenizers, vocabulary sizes, decoding defaults and limits. */
   seq2seq?: Record<string, unknown>;
+  /** A tagger's description: its tags, span scheme, head and sentence limit. */
+  tagger?: Record<string, unknown>;
   /** The model that predict() runs (for parameter counts and the backend). */
   model: AnyModel;
 }
@@ -297,6 +304,7 @@ export function taskOf(contents: ModelFileContents): TaskName | { unknown: strin
   const pre = contents.preprocessing as { task?: unknown } | undefined;
   const config = contents.config;
   if (isSeq2Seq(config)) return pre?.task === undefined || pre.task === 'seq2seq' ? 'seq2seq' : { unknown: String(pre.task) };
+  if (isTagger(config)) return pre?.task === undefined || pre.task === 'tagger' ? 'tagger' : { unknown: String(pre.task) };
   const { input, output } = config;
   if (pre !== undefined && pre !== null && typeof pre === 'object' && pre.task !== undefined) {
     if (pre.task === 'forecast' || pre.task === 'text-classifier' || pre.task === 'text-generator') return pre.task;
@@ -320,12 +328,13 @@ export function adapterFor(file: ModelFileContents, source: string, opts: Adapte
   const task = taskOf(file);
   if (typeof task === 'object') {
     throw new DataError(
-      `is a "${task.unknown}" model; the server knows forecast, text-classifier, text-generator and seq2seq models and plain sequence models, ` +
+      `is a "${task.unknown}" model; the server knows forecast, text-classifier, text-generator, seq2seq and tagger models and plain sequence models, ` +
       'and cannot redo the preprocessing of this one',
       source,
     );
   }
   if (task === 'seq2seq') return seq2seqAdapter(file as ModelFileContents<Seq2SeqConfig>, source, opts);
+  if (task === 'tagger') return taggerAdapter(file as ModelFileContents<TaggerConfig>, source, opts);
   const contents = sequenceContents(file, source, 'the server');
   switch (task) {
     case 'forecast':

@@ -165,7 +165,7 @@ test('/openapi.json: OpenAPI 3.1 with every route and the model\'s input contrac
 test('a model whose preprocessing names a task the server does not know is refused, not guessed at', async () => {
   await assert.rejects(
     serve({ modelContents: { asr: contentsOf(regressionConfig, { task: 'recognizer', version: 1 }) } }),
-    /asr: is a "recognizer" model; the server knows forecast, text-classifier, text-generator and seq2seq models and plain sequence models/,
+    /asr: is a "recognizer" model; the server knows forecast, text-classifier, text-generator, seq2seq and tagger models and plain sequence models/,
   );
 });
 
