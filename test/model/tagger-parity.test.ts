@@ -5,16 +5,20 @@
 // dict, run on the fixture's sentences (encoded and batched as training does),
 // gives the same emissions, loss, gradient of every parameter, decoded paths
 // and probabilities (CRF marginals or softmax), to 1e-5 relative, 1e-6
-// absolute.
+// absolute. The twin's state dict, as a .safetensors file, also imports
+// through importTorchTagger (importTorch's counterpart for tagger configs)
+// into a model that gives the same emissions and paths.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  encodeTagged, makeTaggedBatch, TaggerModel, taggerLoss, tensor, type TaggedSentence, type TaggerConfig,
+  decodeSafetensors, encodeTagged, makeTaggedBatch, TaggerModel, taggerLoss, tensor, type TaggedSentence, type TaggerConfig,
 } from '../../src/index.js';
 import { Workspace } from '../../src/internals.js';
-import { assertClose, listFixtures, loadFixture, type JsonTensor } from '../helpers/fixtures.js';
+import { importTorchTagger } from '../../src/io/torch.js';
+import { assertClose, FIXTURES, listFixtures, loadFixture, type JsonTensor } from '../helpers/fixtures.js';
 
 interface TaggerFixture {
   name: string;
@@ -104,5 +108,17 @@ for (const file of files) {
     assert.deepEqual(Object.keys(grads).sort(), Object.keys(fx.grads).sort(), `${fx.name}: parameter names`);
     for (const [name, expected] of Object.entries(fx.grads)) check(grads[name]!, expected.data, `d${name}`);
     ctx.diagnostic(`max abs diff: ${report.join(', ')}`);
+  });
+
+  test(`PyTorch import (tagger): ${fx.name}`, () => {
+    const path = join(FIXTURES, DIR, file.replace(/\.json$/, '.safetensors'));
+    const { model } = importTorchTagger(decodeSafetensors(new Uint8Array(readFileSync(path)), { source: path }), fx.config, { source: path });
+    const batch = batchOf(fx);
+    const { steps: T, size: B } = batch;
+    const K = fx.config.output.classes!.length;
+    model.eval();
+    const emissions = model.forwardArena({ words: batch.words, steps: T, lengths: batch.lengths, chars: batch.chars });
+    assertClose(batchFirst(model.backend.arena.view(emissions.offset, T * B * K), T, B, K), fx.emissions.data, `${fx.name} imported emissions`);
+    assert.deepEqual(model.decodeArena(emissions, batch.lengths, { confidence: false }).paths, fx.paths, `${fx.name}: imported model's paths`);
   });
 }
