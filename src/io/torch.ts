@@ -15,8 +15,9 @@
 
 import { StateDictError, ValueError, describeShape } from '../core/errors.js';
 import { gateCount } from '../kernels/backend.js';
-import { parseModelConfig, type ModelConfig } from '../model/config.js';
+import { parseModelConfig, parseTaggerConfig, type ModelConfig } from '../model/config.js';
 import { parameterCountOf, SequenceModel, type ModelOptions } from '../model/model.js';
+import { TaggerModel, taggerParameterCount } from '../model/tagger.js';
 import type { SafetensorsFile, SafetensorsTensor } from './safetensors.js';
 
 export interface TorchImportOptions {
@@ -33,6 +34,11 @@ export interface TorchImportOptions {
 
 export interface ImportedTorchModel {
   model: SequenceModel;
+  notes: string[];
+}
+
+export interface ImportedTorchTagger {
+  model: TaggerModel;
   notes: string[];
 }
 
@@ -208,6 +214,55 @@ export function importTorch(file: SafetensorsFile, config: unknown, opts: TorchI
     throw new StateDictError(`${source}: ${(e as Error).message}`);
   }
   return { model, notes };
+}
+
+/**
+ * A TaggerModel from a PyTorch state_dict and a complete tagger config (vocabularies and classes in it): the
+ * state dict is the twin's of test/fixtures/make_tagger_fixtures.py — embedding, char_embedding, char_rnn, rnn,
+ * head, crf (pytorch-crf's) — and must hold exactly the tensors the config implies, with their shapes.
+ */
+export function importTorchTagger(file: SafetensorsFile, config: unknown, opts: TorchImportOptions = {}): ImportedTorchTagger {
+  const source = opts.source ?? '<state_dict>';
+  const rename = opts.rename ?? {};
+  const tensors = new Map<string, SafetensorsTensor>();
+  for (const [original, t] of Object.entries(file.tensors)) {
+    const name = renamed(original, rename);
+    if (tensors.has(name)) throw new StateDictError(`${source}: two tensors become ${name} after renaming (one is ${original})`);
+    tensors.set(name, t);
+  }
+  const parsed = parseTaggerConfig(config);
+  const held = [...tensors.values()].reduce((n, t) => n + t.data.length, 0);
+  if (taggerParameterCount(parsed) > 2 * held + (1 << 22)) {
+    throw new StateDictError(`${source}: the config describes ${taggerParameterCount(parsed).toLocaleString('en-US')} parameter values, ` +
+      `the file holds only ${held.toLocaleString('en-US')} — check the config against the model that was saved`);
+  }
+  const model = new TaggerModel(parsed, { seed: 0, ...opts.model });
+  const store = model.parameters();
+  const expected = store.names();
+  const unknown = [...tensors.keys()].filter((n) => !store.has(n));
+  if (unknown.length) {
+    throw new StateDictError(`${source}: tensor ${unknown[0]} is not part of the tagger the config describes; it has ${expected.join(', ')}`);
+  }
+  const missing = expected.filter((n) => !tensors.has(n));
+  if (missing.length) {
+    const name = missing[0]!;
+    throw new StateDictError(`${source}: tensor ${name} ${describeShape(store.shape(name))} is missing; the config implies ${expected.join(', ')}`);
+  }
+  const weights: Record<string, { shape: number[]; data: Float32Array }> = {};
+  for (const name of expected) {
+    const shape = store.shape(name);
+    const t = tensors.get(name)!;
+    if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+      throw new StateDictError(`${source}: tensor ${name} has shape ${describeShape(t.shape)}, but the config implies ${describeShape(shape)}`);
+    }
+    weights[name] = { shape, data: toFloat32(name, t, source) };
+  }
+  try {
+    model.loadStateDict(weights);
+  } catch (e) {
+    throw new StateDictError(`${source}: ${(e as Error).message}`);
+  }
+  return { model, notes: [] };
 }
 
 /** Parse `from=to` pairs (the CLI's --rename) into a rename map. */
