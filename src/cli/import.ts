@@ -1,15 +1,16 @@
 // lstmkit import torch | keras: weights from PyTorch or Keras become an
 // lstmkit model file with the same outputs.
 
-import { DataError } from '../core/errors.js';
+import { DataError, ValueError } from '../core/errors.js';
 import { importKeras } from '../io/keras.js';
 import { readKerasFiles } from '../io/kerasfiles.js';
 import { saveModel } from '../io/modelpath.js';
 import { decodeSafetensors } from '../io/safetensors.js';
-import { importTorch, parseRenames } from '../io/torch.js';
+import { importTorch, importTorchTagger, parseRenames } from '../io/torch.js';
 import type { SequenceModel } from '../model/model.js';
-import { readModelConfig } from './common.js';
-import { readBytes } from './common.js';
+import { isSeq2Seq, isTagger } from '../model/models.js';
+import type { TaggerModel } from '../model/tagger.js';
+import { readAnyConfig, readBytes } from './common.js';
 import { checkAgainst, checkReport, headReads, type CheckArgs, type CheckResult } from './importcheck.js';
 
 export interface ImportTorchArgs extends CheckArgs {
@@ -87,16 +88,33 @@ function report(
   for (const note of notes) log(`  note: ${note}`);
 }
 
-/** lstmkit import torch weights.safetensors --config arch.json --out model.lstmkit */
-export async function importTorchCommand(file: string, opts: ImportTorchArgs): Promise<SequenceModel> {
+/** lstmkit import torch weights.safetensors --config arch.json --out model.lstmkit (a sequence model or a tagger) */
+export async function importTorchCommand(file: string, opts: ImportTorchArgs): Promise<SequenceModel | TaggerModel> {
   const weights = decodeSafetensors(await readBytes(file), { source: file });
-  const config = await readModelConfig(opts.config);
-  const { model, notes } = importTorch(weights, config, { source: file, rename: parseRenames(opts.rename ?? []) });
+  const config = await readAnyConfig(opts.config);
+  const rename = parseRenames(opts.rename ?? []);
+  const training = { importedFrom: { format: 'pytorch', weights: file, config: opts.config }, savedAt: new Date().toISOString() };
+  if (isTagger(config)) {
+    if (opts.check || opts.expect) {
+      throw new ValueError('--check and --expect compare a sequence model\'s outputs; tag your sentences with lstmkit tag instead');
+    }
+    const { model, notes } = importTorchTagger(weights, config, { source: file, rename });
+    await saveModel(opts.out, model, { training });
+    const log = opts.log ?? ((line: string) => console.log(line));
+    const tags = model.classes.length;
+    if (opts.json) log(JSON.stringify({ out: opts.out, from: file, parameters: model.parameterCount, config: model.config, notes }));
+    else {
+      log(`${opts.out}: tagger (${tags} tags${model.crf ? ', CRF' : ''}${model.charRnn ? ', character BiLSTM' : ''}), ` +
+        `${model.parameterCount.toLocaleString()} parameters, from ${file}`);
+      for (const note of notes) log(`  note: ${note}`);
+    }
+    return model;
+  }
+  if (isSeq2Seq(config)) throw new ValueError(`${opts.config}: a sequence-to-sequence config; lstmkit import torch takes sequence models and taggers`);
+  const { model, notes } = importTorch(weights, config, { source: file, rename });
   // PyTorch's module returns its head's output: logits for a classifier.
   const checked = await checkAgainst(model, opts, { source: file, framework: 'PyTorch', form: 'logits', out: opts.out });
-  await saveModel(opts.out, model, {
-    training: { importedFrom: { format: 'pytorch', weights: file, config: opts.config }, savedAt: new Date().toISOString() },
-  });
+  await saveModel(opts.out, model, { training });
   report(model, notes, file, opts.out, checked, opts);
   return model;
 }

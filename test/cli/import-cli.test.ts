@@ -11,6 +11,9 @@ import { importKerasCommand, importTorchCommand, readLabels } from '../../src/cl
 import { DataError, LstmkitError, MismatchError } from '../../src/core/errors.js';
 import { loadModel } from '../../src/io/modelpath.js';
 import { SequenceModel } from '../../src/model/model.js';
+import { TaggerModel } from '../../src/model/tagger.js';
+import { sentenceOfTokens } from '../../src/data/conll.js';
+import { tagSentences } from '../../src/train/tagger.js';
 import { run, tempDir } from '../helpers/cli.js';
 import { FIXTURES, assertClose } from '../helpers/fixtures.js';
 import { flat, outputsOn } from '../helpers/imported.js';
@@ -21,7 +24,7 @@ function collector(): { log: (line: string) => void; text: () => string } {
   return { log: (line) => lines.push(line), text: () => lines.join('\n') };
 }
 
-function sameWeights(a: SequenceModel, b: SequenceModel): void {
+function sameWeights(a: { stateDict(): Record<string, Float32Array | Float64Array> }, b: { stateDict(): Record<string, Float32Array | Float64Array> }): void {
   const da = a.stateDict();
   const db = b.stateDict();
   assert.deepEqual(Object.keys(db), Object.keys(da));
@@ -49,6 +52,27 @@ test('lstmkit import torch: safetensors + arch.json (+ --rename) → a model fil
   assert.deepEqual((contents.training as { importedFrom: { format: string } }).importedFrom.format, 'pytorch');
   const got = outputsOn(model, fixture.inputs.map((ids) => ids.map(String)));
   fixture.outputs.forEach((y, b) => assertClose(got[b]!, flat(y), `sequence ${b}`, 1e-5, 1e-6));
+});
+
+test('lstmkit import torch: a BiLSTM-CRF tagger\'s state_dict and its tagger config → a tagger model file that tags as PyTorch did', async () => {
+  const dir = tempDir();
+  const fixture = JSON.parse(readFileSync(join(FIXTURES, 'torch', 'tagger', 'charbilstm_bilstm_crf_bio.json'), 'utf8')) as {
+    config: unknown; sentences: { tokens: string[] }[]; paths: number[][];
+  };
+  const config = join(dir, 'tagger.json');
+  writeFileSync(config, JSON.stringify(fixture.config));
+  const out = join(dir, 'tagger.lstmkit');
+  const report = collector();
+  const weights = join(FIXTURES, 'torch', 'tagger', 'charbilstm_bilstm_crf_bio.safetensors');
+  const imported = await importTorchCommand(weights, { config, out, log: report.log });
+  assert.match(report.text(), /tagger\.lstmkit: tagger \(5 tags, CRF, character BiLSTM\), \d+ parameters/);
+  const { model } = await loadModel(out);
+  assert.ok(model instanceof TaggerModel);
+  sameWeights(imported, model);
+  const tagged = tagSentences(model, fixture.sentences.map((s, i) => sentenceOfTokens(s.tokens, i + 1)));
+  assert.deepEqual(tagged.map((t) => t.tags), fixture.paths.map((p) => p.map((k) => model.classes[k])));
+  await assert.rejects(importTorchCommand(weights, { config, out: join(dir, 'x.lstmkit'), check: 'x.jsonl', expect: 'y.json' }),
+    /--check and --expect compare a sequence model's outputs/);
 });
 
 test('lstmkit import torch: errors name the file and the tensor', async () => {
