@@ -45,15 +45,41 @@ export interface Seq2SeqWorkload {
   maxLength: number; // seq2seq-decode: tokens decoded per source (<eos> cannot win: every decoding runs this many steps)
 }
 
-export type Workload = LstmWorkload | Seq2SeqWorkload;
+/**
+ * The BiLSTM-CRF tagger of src/model/tagger.ts (word embedding ⊕ character
+ * BiLSTM, a BiLSTM encoder, Dense emissions, a CRF): one training step per
+ * batch (tagger-train) or forward + Viterbi per batch (tagger-tag), over
+ * `sentences` synthetic sentences per timed iteration.
+ */
+export interface TaggerWorkload {
+  name: string;
+  kind: 'tagger-train' | 'tagger-tag';
+  batch: number; // sentences per batch
+  sentences: number; // sentences per timed iteration (a multiple of batch)
+  vocab: number; // word vocabulary, <pad> and <unk> included
+  embedding: number; // E
+  chars: number; // character vocabulary, <pad> and <unk> included
+  charEmbedding: number; // Ec
+  charHidden: number; // Hc per direction
+  hidden: number; // encoder H per direction
+  tags: number; // K
+  length: [number, number]; // words per sentence, uniformly drawn from [min, max]
+  wordLength: [number, number]; // characters per word spelling, likewise
+}
+
+export type Workload = LstmWorkload | Seq2SeqWorkload | TaggerWorkload;
 
 export function isSeq2Seq(w: Workload): w is Seq2SeqWorkload {
   return w.kind === 'seq2seq-train' || w.kind === 'seq2seq-decode';
 }
 
-/** `w` as an LSTM workload, or an error naming the peer that has no seq2seq workload. */
+export function isTagger(w: Workload): w is TaggerWorkload {
+  return w.kind === 'tagger-train' || w.kind === 'tagger-tag';
+}
+
+/** `w` as an LSTM workload, or an error naming the peer that has no seq2seq or tagger workload. */
 export function lstmWorkload(w: Workload, peer: string): LstmWorkload {
-  if (isSeq2Seq(w)) throw new Error(`${peer} runs the LSTM workloads only, not ${w.name}`);
+  if (isSeq2Seq(w) || isTagger(w)) throw new Error(`${peer} runs the LSTM workloads only, not ${w.name}`);
   return w;
 }
 
@@ -94,7 +120,16 @@ export function loadWorkloads(path = DEFAULT_WORKLOADS): Workload[] {
         srcLength: range('srcLength'), tgtLength: range('tgtLength'), beam: int('beam', 1),
         maxLength: w.kind === 'seq2seq-decode' ? int('maxLength') : 0,
       });
-    } else throw new Error(`workload ${name}: kind must be train, infer, seq2seq-train or seq2seq-decode, got ${String(w.kind)}`);
+    } else if (w.kind === 'tagger-train' || w.kind === 'tagger-tag') {
+      const batch = int('batch');
+      const sentences = int('sentences');
+      if (sentences % batch !== 0) throw new Error(`workload ${name}: sentences (${sentences}) must be a multiple of batch (${batch})`);
+      out.push({
+        name, kind: w.kind, batch, sentences, vocab: int('vocab'), embedding: int('embedding'), chars: int('chars'),
+        charEmbedding: int('charEmbedding'), charHidden: int('charHidden'), hidden: int('hidden'), tags: int('tags'),
+        length: range('length'), wordLength: range('wordLength'),
+      });
+    } else throw new Error(`workload ${name}: kind must be train, infer, seq2seq-train, seq2seq-decode, tagger-train or tagger-tag, got ${String(w.kind)}`);
   }
   return out;
 }
@@ -113,6 +148,7 @@ export function findWorkload(name: string, path?: string): Workload {
  */
 export function workloadFlops(w: Workload): { forward: number; train: number } {
   if (isSeq2Seq(w)) return seq2seqFlops(w);
+  if (isTagger(w)) return taggerFlops(w);
   let forward = 0;
   const rows = w.seq * w.batch;
   for (let l = 0; l < w.layers; l++) {
@@ -146,8 +182,25 @@ function seq2seqFlops(w: Seq2SeqWorkload): { forward: number; train: number } {
   return { forward, train: 3 * forward };
 }
 
+/**
+ * The same count for a tagger workload per timed iteration, at the mean
+ * sentence and word lengths: per token the character BiLSTM over its spelling
+ * (an upper bound: lstmkit spells each distinct word of a batch once), the
+ * encoder (both directions) and the head; the CRF's K² per token is included.
+ */
+function taggerFlops(w: TaggerWorkload): { forward: number; train: number } {
+  const tokens = w.sentences * (w.length[0] + w.length[1]) / 2;
+  const C = (w.wordLength[0] + w.wordLength[1]) / 2;
+  const chars = C * 2 * 4 * w.charHidden * (w.charEmbedding + w.charHidden);
+  const F = w.embedding + 2 * w.charHidden;
+  const encoder = 2 * 4 * w.hidden * (F + w.hidden);
+  const perToken = chars + encoder + 2 * w.hidden * w.tags + w.tags * w.tags;
+  const forward = 2 * tokens * perToken;
+  return { forward, train: 3 * forward };
+}
+
 /** seq/s, ms and words/s for workloads; GFLOP/s for the peak multiply; MiB for the memory check. */
-export type Unit = 'seq/s' | 'ms' | 'words/s' | 'GFLOP/s' | 'MiB';
+export type Unit = 'seq/s' | 'ms' | 'words/s' | 'sent/s' | 'tokens/s' | 'GFLOP/s' | 'MiB';
 
 export type Status = 'ok' | 'not installed' | 'failed' | 'n/a' | 'skipped';
 
@@ -167,7 +220,7 @@ export interface Measurement {
   unit: Unit;
   /** Seconds of each timed iteration. */
   samples: number[];
-  /** Sequences (decoding: sources) per timed iteration. */
+  /** Sequences (decoding: sources; tagging: tokens) per timed iteration. */
   sequencesPerIteration: number;
   /** Peak resident set of the child process, MiB. */
   peakRssMiB: number | null;
@@ -181,7 +234,13 @@ export function emit(m: Measurement): void {
 }
 
 export function unitOf(w: Workload): Unit {
-  return w.kind === 'infer' ? 'ms' : w.kind === 'seq2seq-decode' ? 'words/s' : 'seq/s';
+  switch (w.kind) {
+    case 'infer': return 'ms';
+    case 'seq2seq-decode': return 'words/s';
+    case 'tagger-train': return 'sent/s';
+    case 'tagger-tag': return 'tokens/s';
+    default: return 'seq/s';
+  }
 }
 
 /** A record for a peer that could not run, with the reason. */

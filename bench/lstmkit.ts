@@ -17,7 +17,8 @@
 //       weights and the first step's loss or the decoded outputs (bench/seq2seq.ts).
 //
 // The seq2seq workloads (seq2seq-train: seq/s; seq2seq-decode: words/s) run
-// through bench/seq2seq.ts.
+// through bench/seq2seq.ts, the tagger workloads (tagger-train: sent/s;
+// tagger-tag: tokens/s) through bench/tagger.ts.
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -33,10 +34,11 @@ import type { ArenaTensor } from '../src/core/tensor.js';
 import { clipGradNorm } from '../src/train/clip.js';
 import { Trainer } from '../src/train/trainer.js';
 import {
-  childArgs, emit, figureOf, findWorkload, isSeq2Seq, lstmWorkload, median, parseArgs, peakRssMiB, randomFloats, runChild,
-  timeIterations, timingOptions, unitOf, workloadFlops, type LstmWorkload, type Measurement, type Seq2SeqWorkload,
+  childArgs, emit, figureOf, findWorkload, isSeq2Seq, isTagger, lstmWorkload, median, parseArgs, peakRssMiB, randomFloats, runChild,
+  timeIterations, timingOptions, unitOf, workloadFlops, type LstmWorkload, type Measurement, type Seq2SeqWorkload, type TaggerWorkload,
 } from './common.js';
 import { benchSeq2Seq, exportSeq2Seq } from './seq2seq.js';
+import { benchTagger, exportTagger } from './tagger.js';
 
 const PEER = 'lstmkit';
 const MiB = 2 ** 20;
@@ -162,7 +164,7 @@ function profile(
 
 async function bench(): Promise<void> {
   const { workload, threads, quick } = childArgs();
-  if (isSeq2Seq(workload)) return seq2seq(workload, threads, quick);
+  if (isSeq2Seq(workload) || isTagger(workload)) return modelWorkload(workload, threads, quick);
   const w = workload;
   const backend = makeBackend(threads);
   const info = backendInfo(backend);
@@ -215,11 +217,14 @@ async function bench(): Promise<void> {
   emit(m);
 }
 
-/** A seq2seq workload: a training step (seq/s) or decoding a batch of sources (words/s). */
-function seq2seq(w: Seq2SeqWorkload, threads: number, quick: boolean): void {
+/**
+ * A seq2seq workload (a training step, seq/s; decoding a batch of sources, words/s)
+ * or a tagger workload (training, sent/s; tagging, tokens/s).
+ */
+function modelWorkload(w: Seq2SeqWorkload | TaggerWorkload, threads: number, quick: boolean): void {
   const backend = makeBackend(threads);
   const info = backendInfo(backend);
-  const { figure, samples, per, extra } = benchSeq2Seq(w, backend, quick);
+  const { figure, samples, per, extra } = isTagger(w) ? benchTagger(w, backend, quick) : benchSeq2Seq(w, backend, quick);
   extra.backend = info;
   extra.arenaPeakBytes = backend.arena.peakBytes;
   const m: Measurement = {
@@ -295,6 +300,7 @@ async function exportModel(): Promise<void> {
   const dir = values.get('export')!;
   const workload = findWorkload(values.get('workload') ?? 'infer-latency', values.get('workloads'));
   if (isSeq2Seq(workload)) return exportSeq2Seq(workload, makeBackend(1), dir);
+  if (isTagger(workload)) return exportTagger(workload, makeBackend(1), dir);
   const w = workload;
   const backend = makeBackend(1);
   const model = makeModel(w, backend).eval();

@@ -6,6 +6,8 @@
 //                                        only these peers and/or workloads
 //   npm run bench -- --only seq2seq      every seq2seq workload (training; greedy and beam decoding):
 //                                        lstmkit against PyTorch, the only peer with a seq2seq model
+//   npm run bench -- --only tagger       every tagger workload (BiLSTM-CRF training; tagging 64
+//                                        sentences a batch and one at a time): lstmkit against PyTorch
 //   npm run bench -- --memory [--steps 1000]
 //                                        lstmkit's RSS and arena bytes over 1,000 training steps
 //                                        (train-small and train-medium at the largest thread count;
@@ -27,7 +29,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import {
-  DEFAULT_WORKLOADS, ROOT, isSeq2Seq, loadWorkloads, parseArgs, unavailable, unitOf, workloadFlops,
+  DEFAULT_WORKLOADS, ROOT, isSeq2Seq, isTagger, loadWorkloads, parseArgs, unavailable, unitOf, workloadFlops,
   type Measurement, type Workload,
 } from './common.js';
 
@@ -164,7 +166,8 @@ async function runPeer(ctx: Context, peer: Peer, w: Workload): Promise<Measureme
           out.push(unavailable(peer, w, variantOf(t), 'not installed', `${PYTHON} cannot import torch: apt-get install python3-torch libopenblas0-pthread`));
           continue;
         }
-        // lstmkit's weights (inference: and its output; seq2seq: its loss or decoded outputs) to check against.
+        // lstmkit's weights (inference: and its output; seq2seq: its loss or decoded outputs;
+        // tagger: and the batches, its loss or tags) to check against.
         const weights = w.kind !== 'train' && ctx.exportDir ? ['--weights', join(ctx.exportDir, w.name)] : [];
         const r = await runChild(PYTHON, [join(ROOT, 'bench', 'torch_bench.py'), ...args, '--threads', String(t), ...weights], torchEnv(t));
         out.push(...collect(r, peer, w, variantOf(t)));
@@ -179,13 +182,13 @@ async function runPeer(ctx: Context, peer: Peer, w: Workload): Promise<Measureme
       break;
     case 'tfjs-wasm':
     case 'tfjs-cpu': {
-      if (isSeq2Seq(w)) break; // the LSTM workloads only
+      if (isSeq2Seq(w) || isTagger(w)) break; // the LSTM workloads only
       const backend = peer === 'tfjs-wasm' ? 'wasm' : 'cpu';
       out.push(...collect(await nodeChild('tfjs.js', [...args, '--backend', backend]), peer, w, backend));
       break;
     }
     case 'brain.js':
-      if (isSeq2Seq(w)) break;
+      if (isSeq2Seq(w) || isTagger(w)) break;
       out.push(...collect(await nodeChild('brain.js', args), peer, w, 'LSTMTimeStep'));
       break;
   }
@@ -208,7 +211,7 @@ async function prepareExports(ctx: Context, workloads: Workload[]): Promise<void
       process.stderr.write(`  lstmkit --export ${w.name} failed: ${lastLines(exported.stderr)}\n`);
       continue;
     }
-    if (!ctx.torchAvailable || isSeq2Seq(w)) continue;
+    if (!ctx.torchAvailable || isSeq2Seq(w) || isTagger(w)) continue;
     const r = await runChild(PYTHON, [join(ROOT, 'bench', 'torch_bench.py'), '--export-onnx', dir], torchEnv(1));
     if (r.code !== 0) process.stderr.write(`  torch.onnx.export of ${w.name} failed: ${lastLines(r.stderr)}\n`);
   }
@@ -345,6 +348,7 @@ function spread(m: Measurement): string {
 function checksOf(m: Measurement): string {
   const e = m.extra ?? {};
   let out = typeof e.steps === 'number' ? `, ${e.steps} steps` : '';
+  if (typeof e.parameters === 'number' && typeof e.tokens === 'number') out += `, ${e.parameters} parameters, ${e.tokens} tokens`;
   if (typeof e.outputsAsLstmkit === 'string') out += `, outputs as lstmkit's ${e.outputsAsLstmkit}`;
   if (typeof e.firstLossDiffVsLstmkit === 'number') out += `, loss Δ vs lstmkit ${e.firstLossDiffVsLstmkit.toExponential(1)}`;
   return out;
@@ -581,7 +585,8 @@ function render(doc: BenchDocument, workloads: Workload[]): string {
   return [
     header, ...reruns, '',
     'Training in sequences/s (higher is better), inference in ms per sequence (lower is better), seq2seq decoding in words/s '
-      + '(sources decoded per second, higher is better); medians.',
+      + '(sources decoded per second, higher is better), tagger training in sentences/s (sent/s) and tagging in tokens/s '
+      + '(higher is better); medians.',
     'lstmkit ratio = lstmkit\'s best figure ÷ the peer\'s, in the workload\'s unit.', '',
     resultsTable(workloads, measurements, doc.summary), '',
     'lstmkit: threads, multiply speed and memory', '',
@@ -633,17 +638,20 @@ function mergeIntoLatest(fresh: BenchDocument, workloads: Workload[], peers: Pee
   console.log(`\nmerged into ${latestPath} and bench/results/${name}.json`);
 }
 
+/** Names --only takes for every workload of a kind. */
+const GROUPS: Record<string, (w: Workload) => boolean> = { seq2seq: isSeq2Seq, tagger: isTagger };
+
 async function main(): Promise<void> {
   const o = options();
   const all = loadWorkloads(o.workloadsPath);
   const names = new Set(all.map((w) => w.name));
   for (const item of o.only) {
-    if (!names.has(item) && item !== 'seq2seq' && !(PEERS as readonly string[]).includes(item)) {
-      throw new Error(`--only: ${item} is neither a peer (${PEERS.join(', ')}) nor a workload (${[...names].join(', ')}, or seq2seq for all of those)`);
+    if (!names.has(item) && !(item in GROUPS) && !(PEERS as readonly string[]).includes(item)) {
+      throw new Error(`--only: ${item} is neither a peer (${PEERS.join(', ')}) nor a workload (${[...names].join(', ')}, `
+        + `or ${Object.keys(GROUPS).join(' or ')} for a group of those)`);
     }
   }
-  // 'seq2seq' names every seq2seq workload.
-  const onlyWorkloads = o.only.flatMap((x) => (x === 'seq2seq' ? all.filter(isSeq2Seq).map((w) => w.name) : names.has(x) ? [x] : []));
+  const onlyWorkloads = o.only.flatMap((x) => (x in GROUPS ? all.filter(GROUPS[x]!).map((w) => w.name) : names.has(x) ? [x] : []));
   const onlyPeers = o.only.filter((x) => (PEERS as readonly string[]).includes(x)) as Peer[];
   const workloads = onlyWorkloads.length ? all.filter((w) => onlyWorkloads.includes(w.name)) : all;
   const peers = onlyPeers.length ? PEERS.filter((p) => onlyPeers.includes(p)) : [...PEERS];

@@ -15,6 +15,9 @@
     /usr/bin/python3 bench/torch_bench.py --workload seq2seq-beam5-64 --threads 2 [--quick] [--weights DIR]
         The seq2seq workloads (training: sequences/s; decoding: words/s), in
         bench/torch_seq2seq.py; --weights DIR as lstmkit.js --export writes it.
+    /usr/bin/python3 bench/torch_bench.py --workload tagger-train-45 --threads 2 [--quick] --weights DIR
+        The tagger workloads (training: sentences/s; tagging: tokens/s), in
+        bench/torch_tagger.py; DIR (lstmkit.js --export) holds the batches too.
 
 Prints each result as one line `@@bench {json}` (the record of bench/common.ts).
 The runner starts it with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset, so
@@ -52,6 +55,8 @@ def load_workload(name, path):
         raise SystemExit(f"no workload named {name} in {path}")
     if w["kind"].startswith("seq2seq"):
         return dict(w, name=name, beam=w.get("beam", 1))
+    if w["kind"].startswith("tagger"):
+        return dict(w, name=name)
     return dict(name=name, kind=w["kind"], input=w["input"], hidden=w["hidden"], seq=w["seq"],
                 batch=w["batch"], output=w["output"], layers=w.get("layers", 1))
 
@@ -143,7 +148,7 @@ def versions(torch):
 
 def bench(args):
     w = load_workload(args.workload, args.workloads)
-    unit = {"infer": "ms", "seq2seq-decode": "words/s"}.get(w["kind"], "seq/s")
+    unit = {"infer": "ms", "seq2seq-decode": "words/s", "tagger-train": "sent/s", "tagger-tag": "tokens/s"}.get(w["kind"], "seq/s")
     variant = "1 thread" if args.threads == 1 else f"{args.threads} threads"
     try:
         import torch
@@ -161,10 +166,12 @@ def bench(args):
     if extra["openblasKernel"] is None:  # printed as log by bench/run.ts
         print("warning: torch does not run on OpenBLAS here (libblas.so.3 is another BLAS, maybe the reference one):"
               " its figures are not representative; apt-get install libopenblas0-pthread")
-    if w["kind"].startswith("seq2seq"):
+    if w["kind"].startswith("seq2seq") or w["kind"].startswith("tagger"):
         import torch_seq2seq  # beside this file
+        import torch_tagger
 
-        figure, samples, per = torch_seq2seq.bench(torch, w, args, time_iterations, o, extra)
+        twin = torch_tagger if w["kind"].startswith("tagger") else torch_seq2seq
+        figure, samples, per = twin.bench(torch, w, args, time_iterations, o, extra)
         emit(dict(peer=PEER, workload=w["name"], variant=variant, threads=args.threads, status="ok", figure=figure,
                   unit=unit, samples=samples, sequencesPerIteration=per, peakRssMiB=peak_rss_mib(), extra=extra))
         return
