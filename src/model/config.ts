@@ -10,7 +10,7 @@ import { collectClasses, recordVocabulary } from '../data/encode.js';
 import type { JsonlRecord } from '../data/jsonl.js';
 import type { TaggedSentence } from '../data/conll.js';
 import { pairVocabularies, TARGET_RESERVED } from '../data/pairs.js';
-import { taggedVocabularies } from '../data/tagged.js';
+import { TAGGED_LIMITS, taggedVocabularies } from '../data/tagged.js';
 
 const PositiveInt = Type.Integer({ minimum: 1 });
 
@@ -270,7 +270,9 @@ export const TaggerConfigSchema = Type.Object({
 export type TaggerConfig = Static<typeof TaggerConfigSchema>;
 
 /** Defaults of a tagger config: character BiLSTM sizes, the sentence limit. */
-export const TAGGER_DEFAULTS = { charEmbeddingDim: 25, charHiddenSize: 25, charMaxLength: 24, maxLength: 512 } as const;
+export const TAGGER_DEFAULTS = {
+  charEmbeddingDim: 25, charHiddenSize: 25, charMaxLength: TAGGED_LIMITS.charMaxLength, maxLength: TAGGED_LIMITS.maxLength,
+} as const;
 
 /** Whether a config (as JSON) describes a tagger: step mode naming output.crf or input.chars. */
 export function isTaggerConfig(value: unknown): boolean {
@@ -375,7 +377,13 @@ export function completeTaggerConfig(config: TaggerConfig, sentences: readonly T
   const { input, output } = out;
   const found = taggedVocabularies(sentences, { minCount: input.minCount, lowercase: input.lowercase, charMaxLength: input.chars?.maxLength });
   input.vocabulary ??= found.words;
-  if (input.chars) input.chars.vocabulary ??= found.chars;
+  if (input.chars) {
+    // Defaults written out, so a model file says what it is even if the defaults change.
+    input.chars.vocabulary ??= found.chars;
+    input.chars.embeddingDim ??= TAGGER_DEFAULTS.charEmbeddingDim;
+    input.chars.hiddenSize ??= TAGGER_DEFAULTS.charHiddenSize;
+    input.chars.maxLength ??= TAGGER_DEFAULTS.charMaxLength;
+  }
   output.classes ??= found.tags;
   if (output.classes.length < 2) throw new DataError(`found only ${output.classes.length} tag(s) in the training sentences; tagging needs at least 2`, file);
   output.scheme ??= schemeOfTags(output.classes);
