@@ -9,7 +9,7 @@
 
 import { stepProduct, stepColumns } from './gemm';
 import { vsigmoid, vtanh, ssigmoid, stanh } from './math';
-import { el, row, active, zero, initRows, barrier, copyUnits, initUnits, maskUnits, addMaskedRows } from './rows';
+import { el, row, active, activeEnd, zero, initRows, barrier, copyUnits, initUnits, maskUnits, addMaskedRows } from './rows';
 
 /** Units j0 … j1-1 of one row (pointers at unit j0; gate blocks H floats apart in g, hg and bhh). */
 function cellForward(n: i32, H: i32, g: usize, hg: usize, bhh: usize, h: usize, hnOut: usize, y: usize): void {
@@ -80,12 +80,17 @@ export function gruForward(T: i32, B: i32, H: i32, reverse: bool, lengths: usize
       maskUnits(row(hprev, t * B, H), hn, mask, H, b0, b1, j0, j1);
     }
     barrier(sync, threads * (k + 1));
+    // Rows from `end` on have ended: no product (their hg is never read).
+    const end = activeEnd(lengths, t, b0, b1);
+    const live = end - b0;
     const h = row(hprev, slab, H);
-    if (units == H) stepProduct(rows, G, H, h, H, whh, H, inPlace, true, row(hg, b0, G), G, false);
-    else {
-      for (let gate = 0; gate < 3; gate++) {
-        const col = gate * H + j0; // a multiple of 8: whole panels
-        stepProduct(rows, units, H, h, H, stepColumns(whh, col, H, H, inPlace, true), H, inPlace, true, el(row(hg, b0, G), col), G, false);
+    if (live > 0) {
+      if (units == H) stepProduct(live, G, H, h, H, whh, H, inPlace, true, row(hg, b0, G), G, false);
+      else {
+        for (let gate = 0; gate < 3; gate++) {
+          const col = gate * H + j0; // a multiple of 8: whole panels
+          stepProduct(live, units, H, h, H, stepColumns(whh, col, H, H, inPlace, true), H, inPlace, true, el(row(hg, b0, G), col), G, false);
+        }
       }
     }
     for (let b = b0; b < b1; b++) {
@@ -173,11 +178,15 @@ export function gruBackward(T: i32, B: i32, H: i32, reverse: bool, lengths: usiz
       cellBackward(H, row(gates, r, G), row(hp, r, H), row(hnl, r, H), dy != 0 ? row(dy, r, ldy) : 0,
                    row(dh, b, H), row(dxg, r, G), row(dhg, r, G));
     }
-    if (mask == 0) stepProduct(rows, H, G, row(dhg, slab, G), G, whh, H, inPlace, false, row(dh, b0, H), H, true);
+    // Ended rows (from `end` on) have dhg = 0 (kept for dW): they would add nothing to dh.
+    const end = activeEnd(lengths, t, b0, b1);
+    const live = end - b0;
+    if (live <= 0) continue;
+    if (mask == 0) stepProduct(live, H, G, row(dhg, slab, G), G, whh, H, inPlace, false, row(dh, b0, H), H, true);
     else {
       // dh = dh_t ⊙ z (the unmasked path, written above) + mask ⊙ (dhg · W_hh).
-      stepProduct(rows, H, G, row(dhg, slab, G), G, whh, H, inPlace, false, row(dhw, b0, H), H, false);
-      addMaskedRows(dh, mask, dhw, H, b0, b1);
+      stepProduct(live, H, G, row(dhg, slab, G), G, whh, H, inPlace, false, row(dhw, b0, H), H, false);
+      addMaskedRows(dh, mask, dhw, H, b0, end);
     }
   }
 }

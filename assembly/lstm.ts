@@ -8,7 +8,7 @@
 
 import { stepProduct, stepColumns } from './gemm';
 import { vsigmoid, vtanh, ssigmoid, stanh } from './math';
-import { el, row, active, zero, initRows, addActiveRows, barrier, copyUnits, initUnits, maskUnits, maskActiveRows } from './rows';
+import { el, row, active, activeEnd, zero, initRows, addActiveRows, barrier, copyUnits, initUnits, maskUnits, maskActiveRows } from './rows';
 
 /**
  * Units j0 … j1-1 of one row of gates (g points at gate i of unit j0; f, g, o
@@ -86,12 +86,17 @@ export function lstmForward(T: i32, B: i32, H: i32, O: i32, reverse: bool, lengt
     else maskUnits(row(hprev, t * B, O), hn, mask, O, b0, b1, oJ0, oJ1);
     copyUnits(row(cprev, t * B, H), cn, H, b0, b1, j0, j1);
     barrier(sync, threads * (k + 1));
+    // Rows from `end` on have ended: no product (their gates are zeroed below).
+    const end = activeEnd(lengths, t, b0, b1);
+    const live = end - b0;
     const h = row(hprev, slab, O);
-    if (units == H) stepProduct(rows, G, O, h, O, whh, O, inPlace, true, row(gates, slab, G), G, true);
-    else {
-      for (let gate = 0; gate < 4; gate++) {
-        const col = gate * H + j0; // a multiple of 8: whole panels
-        stepProduct(rows, units, O, h, O, stepColumns(whh, col, O, O, inPlace, true), O, inPlace, true, el(row(gates, slab, G), col), G, true);
+    if (live > 0) {
+      if (units == H) stepProduct(live, G, O, h, O, whh, O, inPlace, true, row(gates, slab, G), G, true);
+      else {
+        for (let gate = 0; gate < 4; gate++) {
+          const col = gate * H + j0; // a multiple of 8: whole panels
+          stepProduct(live, units, O, h, O, stepColumns(whh, col, O, O, inPlace, true), O, inPlace, true, el(row(gates, slab, G), col), G, true);
+        }
       }
     }
     for (let b = b0; b < b1; b++) {
@@ -108,8 +113,9 @@ export function lstmForward(T: i32, B: i32, H: i32, O: i32, reverse: bool, lengt
       else cellForward(units, H, el(g, j0), el(row(cn, b, H), j0), el(row(cs, r, H), j0), el(row(y, r, ldy), j0), el(row(hn, b, O), j0));
     }
     if (proj) {
-      // h = r·W_hrᵀ for the step; inactive rows have r = 0 and keep their h.
-      stepProduct(rows, O, H, row(rs, slab, H), H, whr, H, inPlace, true, row(y, slab, ldy), ldy, false);
+      // h = r·W_hrᵀ for the step; inactive rows have r = 0 (so y = 0) and keep their h.
+      if (live > 0) stepProduct(live, O, H, row(rs, slab, H), H, whr, H, inPlace, true, row(y, slab, ldy), ldy, false);
+      for (let b = end; b < b1; b++) zero(row(y, t * B + b, ldy), O);
       for (let b = b0; b < b1; b++) {
         if (active(lengths, b, t)) memory.copy(row(hn, b, O), row(y, t * B + b, ldy), <usize>O << 2);
       }
@@ -185,6 +191,8 @@ export function lstmBackward(T: i32, B: i32, H: i32, O: i32, reverse: bool, leng
     const t = reverse ? T - 1 - k : k;
     const slab = t * B + b0;
     if (dy != 0) addActiveRows(dh, O, dy, ldy, O, lengths, t, t * B, b0, b1);
+    const end = activeEnd(lengths, t, b0, b1); // rows from here on have ended: no products
+    const live = end - b0;
     let dR = dh;
     if (proj) {
       for (let b = b0; b < b1; b++) {
@@ -192,7 +200,7 @@ export function lstmBackward(T: i32, B: i32, H: i32, O: i32, reverse: bool, leng
         if (active(lengths, b, t)) memory.copy(d, row(dh, b, O), <usize>O << 2);
         else zero(d, O);
       }
-      stepProduct(rows, H, O, row(dhs, slab, O), O, whr, H, inPlace, false, row(dr, b0, H), H, false);
+      if (live > 0) stepProduct(live, H, O, row(dhs, slab, O), O, whr, H, inPlace, false, row(dr, b0, H), H, false);
       dR = dr;
     }
     for (let b = b0; b < b1; b++) {
@@ -205,7 +213,8 @@ export function lstmBackward(T: i32, B: i32, H: i32, O: i32, reverse: bool, leng
       cellBackward(H, row(gates, r, G), row(cprev, r, H), row(cs, r, H), row(dR, b, H), row(dc, b, H), dg);
       zero(row(dh, b, O), O);
     }
-    stepProduct(rows, O, G, row(dgates, slab, G), G, whh, O, inPlace, false, row(dh, b0, O), O, true);
+    // Ended rows' dgates are zero (kept for dW): they would add nothing to dh.
+    if (live > 0) stepProduct(live, O, G, row(dgates, slab, G), G, whh, O, inPlace, false, row(dh, b0, O), O, true);
     if (mask != 0) maskActiveRows(dh, mask, O, lengths, t, b0, b1);
   }
 }

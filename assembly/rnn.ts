@@ -7,7 +7,7 @@
 
 import { stepProduct, stepColumns } from './gemm';
 import { vtanh, stanh } from './math';
-import { el, row, active, zero, initRows, barrier, copyUnits, initUnits, maskUnits, maskActiveRows } from './rows';
+import { el, row, active, activeEnd, zero, initRows, barrier, copyUnits, initUnits, maskUnits, maskActiveRows } from './rows';
 
 function activate(H: i32, relu: bool, pre: usize, h: usize, y: usize): void {
   const zeros = f32x4.splat(0);
@@ -49,8 +49,12 @@ export function rnnForward(T: i32, B: i32, H: i32, reverse: bool, relu: bool, le
     if (mask == 0) copyUnits(row(hprev, t * B, H), hn, H, b0, b1, j0, j1);
     else maskUnits(row(hprev, t * B, H), hn, mask, H, b0, b1, j0, j1);
     barrier(sync, threads * (k + 1));
-    stepProduct(rows, units, H, row(hprev, slab, H), H, stepColumns(whh, j0, H, H, inPlace, true), H, inPlace, true,
-                el(row(hs, slab, H), j0), H, true);
+    // Rows from `end` on have ended: no product (their h is zeroed below).
+    const live = activeEnd(lengths, t, b0, b1) - b0;
+    if (live > 0) {
+      stepProduct(live, units, H, row(hprev, slab, H), H, stepColumns(whh, j0, H, H, inPlace, true), H, inPlace, true,
+                  el(row(hs, slab, H), j0), H, true);
+    }
     for (let b = b0; b < b1; b++) {
       const r = t * B + b;
       if (!active(lengths, b, t)) {
@@ -103,7 +107,9 @@ export function rnnBackward(T: i32, B: i32, H: i32, reverse: bool, relu: bool, l
       }
       derivative(H, relu, row(hs, r, H), dy != 0 ? row(dy, r, ldy) : 0, row(dh, b, H), row(dpre, r, H));
     }
-    stepProduct(rows, H, H, row(dpre, slab, H), H, whh, H, inPlace, false, row(dh, b0, H), H, true);
+    // Ended rows (from activeEnd on) have dpre = 0 (kept for dW): they would add nothing to dh.
+    const live = activeEnd(lengths, t, b0, b1) - b0;
+    if (live > 0) stepProduct(live, H, H, row(dpre, slab, H), H, whh, H, inPlace, false, row(dh, b0, H), H, true);
     if (mask != 0) maskActiveRows(dh, mask, H, lengths, t, b0, b1);
   }
 }

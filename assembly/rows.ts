@@ -19,6 +19,20 @@
   return lengths == 0 || t < load<i32>(lengths + (<usize>b << 2));
 }
 
+/**
+ * One past the last of rows b0 … b1-1 still running at step t (b0 when none
+ * is; b1 when lengths = 0): the rows a step's products need. Rows past it are
+ * all inactive, so their products would only be discarded; rows before it
+ * that are inactive are computed and discarded as before. Either direction:
+ * a reversed packed sequence has the same rows active at step t.
+ */
+export function activeEnd(lengths: usize, t: i32, b0: i32, b1: i32): i32 {
+  if (lengths == 0) return b1;
+  let e = b1;
+  while (e > b0 && load<i32>(lengths + (<usize>(e - 1) << 2)) <= t) e--;
+  return e;
+}
+
 // @ts-ignore: decorator
 @inline export function zero(p: usize, n: i32): void {
   memory.fill(p, 0, <usize>n << 2);

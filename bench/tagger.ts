@@ -114,7 +114,7 @@ function taggerBatches(w: TaggerWorkload, model: TaggerModel): TaggedBatch[] {
   const chars = { vocabulary: model.config.input.chars!.vocabulary!, maxLength: CHAR_MAX_LENGTH };
   const out: TaggedBatch[] = [];
   for (let i = 0; i < sentences.length; i += w.batch) {
-    out.push(makeTaggedBatch(sentences, Array.from({ length: w.batch }, (_, b) => i + b), chars));
+    out.push(makeTaggedBatch(sentences, Array.from({ length: w.batch }, (_, b) => i + b), chars, { longestFirst: true }));
   }
   return out;
 }
@@ -149,7 +149,8 @@ function workOf(w: TaggerWorkload, model: TaggerModel, batches: TaggedBatch[]): 
       paths = [];
       for (const b of batches) {
         const emissions = model.forwardArena({ words: b.words, steps: b.steps, lengths: b.lengths, chars: b.chars });
-        paths.push(...model.decodeArena(emissions, b.lengths, { confidence: false }).paths);
+        // Rows are longest first: each goes back to its sentence through b.indices.
+        model.decodeArena(emissions, b.lengths, { confidence: false }).paths.forEach((p, r) => (paths[b.indices[r]!] = p));
       }
     },
     per: tokens,

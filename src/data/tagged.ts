@@ -118,10 +118,17 @@ export function encodeTagged(sentences: readonly TaggedSentence[], spec: TaggedS
   });
 }
 
-/** One padded batch of examples `indices`; `chars` spells the distinct words for a model with a character BiLSTM. */
+/**
+ * One padded batch of examples `given`; `chars` spells the distinct words for a model with a character BiLSTM.
+ * With `longestFirst` the rows are the sentences longest first (ties in the given order; `indices` of the batch says
+ * which example each row is), so the recurrent kernels' step products shrink as sentences end, as in PyTorch's packed
+ * sequences; else the rows are `given` in order.
+ */
 export function makeTaggedBatch(
-  examples: readonly TaggedExample[], indices: readonly number[], chars: { vocabulary: readonly string[]; maxLength: number } | null,
+  examples: readonly TaggedExample[], given: readonly number[], chars: { vocabulary: readonly string[]; maxLength: number } | null,
+  opts: { longestFirst?: boolean } = {},
 ): TaggedBatch {
+  const indices = opts.longestFirst ? [...given].sort((a, b) => examples[b]!.steps - examples[a]!.steps) : given;
   const B = indices.length;
   const T = Math.max(...indices.map((i) => examples[i]!.steps));
   const words = new Int32Array(T * B);
@@ -139,7 +146,11 @@ export function makeTaggedBatch(
   return { steps: T, size: B, words, lengths, tags, chars: chars ? spell(examples, indices, T, chars) : null, indices: [...indices] };
 }
 
-/** The distinct words of a batch as a time-major character batch. */
+/**
+ * The distinct words of a batch as a time-major character batch, longest first (ties in order of appearance): the
+ * character BiLSTM's step products then cover only the words still running (most words are short, so most of the
+ * rows of a late step are padding).
+ */
 function spell(examples: readonly TaggedExample[], indices: readonly number[], T: number, o: { vocabulary: readonly string[]; maxLength: number }): CharBatch {
   const B = indices.length;
   const charIndex = vocabularyIndex(o.vocabulary);
@@ -157,8 +168,12 @@ function spell(examples: readonly TaggedExample[], indices: readonly number[], T
     });
   });
   const N = spelled.length;
+  const order = Array.from(spelled, (_, n) => n).sort((a, b) => spelled[b]!.length - spelled[a]!.length);
+  const rank = new Int32Array(N);
+  order.forEach((n, r) => (rank[n] = r));
+  for (let i = 0; i < index.length; i++) if (index[i]! >= 0) index[i] = rank[index[i]!]!;
   const C = Math.max(...spelled.map((s) => s.length));
   const ids = new Int32Array(C * N);
-  spelled.forEach((s, n) => s.forEach((c, j) => (ids[j * N + n] = c)));
-  return { steps: C, words: N, ids, lengths: Int32Array.from(spelled, (s) => s.length), index };
+  order.forEach((n, r) => spelled[n]!.forEach((c, j) => (ids[j * N + r] = c)));
+  return { steps: C, words: N, ids, lengths: Int32Array.from(order, (n) => spelled[n]!.length), index };
 }

@@ -82,7 +82,7 @@ export class TaggerTask implements TrainingTask<TaggedExample, TaggedBatch> {
     const missing = examples.findIndex((e) => e.tags === null);
     if (missing >= 0) throw new ValueError(`sentence ${missing} has no tags; training needs them`);
     const chars = charsOf(this.model);
-    return epochOrder(examples, this.config, rng).map((g) => makeTaggedBatch(examples, g, chars));
+    return epochOrder(examples, this.config, rng).map((g) => makeTaggedBatch(examples, g, chars, { longestFirst: true }));
   }
 
   forward(batch: TaggedBatch): { loss: number; size: number } {
@@ -113,7 +113,7 @@ function runTagger(model: TaggerModel, examples: readonly TaggedExample[], opts:
   model.eval();
   try {
     for (const g of groups) {
-      const batch = makeTaggedBatch(examples, g, chars);
+      const batch = makeTaggedBatch(examples, g, chars, { longestFirst: true }); // rows mapped back through batch.indices
       const emissions = emissionsOf(model, batch);
       visit(batch, emissions, model.decodeArena(emissions, batch.lengths, { confidence: opts.confidence ?? false }));
     }

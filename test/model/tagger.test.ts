@@ -93,6 +93,33 @@ test('a batch spells each distinct word once and points every token at its spell
   }
 });
 
+test('longestFirst: rows are the sentences longest first (indices say which), words spelled longest first; the same emissions', () => {
+  const config = configOf({ crf: true, chars: true });
+  const model = new TaggerModel(config, { seed: 7 });
+  const examples = encodeTagged(sentences, config, { file: 'train', requireTags: true });
+  const chars = { vocabulary: config.input.chars!.vocabulary!, maxLength: 24 };
+  const plain = makeTaggedBatch(examples, [0, 1, 2], chars);
+  const sorted = makeTaggedBatch(examples, [0, 1, 2], chars, { longestFirst: true });
+  assert.deepEqual(sorted.indices, [2, 0, 1]);
+  assert.deepEqual(Array.from(sorted.lengths), [6, 5, 2]);
+  for (const c of [plain.chars!, sorted.chars!]) {
+    for (let n = 1; n < c.words; n++) assert.ok(c.lengths[n - 1]! >= c.lengths[n]!, 'words longest first');
+  }
+  model.eval();
+  const K = model.classes.length;
+  const emissionsOf = (batch: typeof plain): Float32Array => {
+    const e = model.forwardArena({ words: batch.words, steps: batch.steps, lengths: batch.lengths, chars: batch.chars });
+    return Float32Array.from(model.backend.arena.view(e.offset, batch.steps * batch.size * K));
+  };
+  const a = emissionsOf(plain);
+  const b = emissionsOf(sorted);
+  sorted.indices.forEach((i, row) => {
+    for (let t = 0; t < sorted.lengths[row]!; t++) {
+      for (let k = 0; k < K; k++) assert.ok(Math.abs(b[(t * 3 + row) * K + k]! - a[(t * 3 + i) * K + k]!) < 1e-6, `sentence ${i} step ${t}`);
+    }
+  });
+});
+
 test('decoding: CRF paths obey the BIO constraints, confidences are probabilities, softmax takes each token\'s best', () => {
   for (const crf of [true, false]) {
     const config = configOf({ crf, chars: true });
