@@ -149,8 +149,8 @@ function workOf(w: TaggerWorkload, model: TaggerModel, batches: TaggedBatch[]): 
       paths = [];
       for (const b of batches) {
         const emissions = model.forwardArena({ words: b.words, steps: b.steps, lengths: b.lengths, chars: b.chars });
-        // Rows are longest first: each goes back to its sentence through b.indices.
-        model.decodeArena(emissions, b.lengths, { confidence: false }).paths.forEach((p, r) => (paths[b.indices[r]!] = p));
+        // In row order: PyTorch reads these same batches (rows longest first) and lists its paths the same way.
+        paths.push(...model.decodeArena(emissions, b.lengths, { confidence: false }).paths);
       }
     },
     per: tokens,
