@@ -14,7 +14,8 @@
 // is trained. Each model trains with Adam, halving the rate after an epoch
 // without a better validation score, keeps the weights of its best epoch,
 // and is scored once on the test files. Runs go to runs/brown/<name>/ (best.lstmkit
-// there is a model file `lstmkit tag` and `lstmkit serve` read).
+// there is a model file `lstmkit eval`, `lstmkit tag` and `lstmkit serve` read; test.conll
+// holds the test files in CoNLL columns).
 //
 // Run: npm run example:brown                  (baselines, then every tagger)
 //      node dist/examples/brown-tagger.js --task pos|np|all --epochs N --quick
@@ -91,6 +92,8 @@ async function train(name: string, config: TaggerConfig, sets: { train: TaggedSe
   const trainer = new Trainer(model, complete.train);
   const dir = join('runs', 'brown', name);
   mkdirSync(dir, { recursive: true });
+  // The test files as CoNLL, for `lstmkit eval runs/brown/<name> --data runs/brown/<name>/test.conll`.
+  writeFileSync(join(dir, 'test.conll'), sets.test.map((s) => s.tokens.map((w, i) => `${w} ${s.tags[i]}`).join('\n')).join('\n\n') + '\n');
   const { name: backend, threads } = model.backend;
   console.log(`\n${name}: ${model.parameterCount.toLocaleString('en-US')} parameters, ${complete.output.classes!.length} tags, ` +
     `${complete.input.vocabulary!.length.toLocaleString('en-US')} words; ${backend} backend, ${threads} thread(s)`);
