@@ -70,8 +70,10 @@ export function formatMetrics(m: Record<string, unknown>): string {
 }
 
 export function formatConfusion(classes: readonly string[], confusion: number[][]): string {
+  const corner = 'actual \\ predicted';
   const w = Math.max(6, ...classes.map((c) => c.length), ...confusion.flat().map((n) => String(n).length));
-  const head = ['actual \\ predicted'.padEnd(w + 2), ...classes.map((c) => c.padStart(w))].join(' ');
-  const rows = confusion.map((r, i) => [classes[i]!.padEnd(w + 2), ...r.map((n) => String(n).padStart(w))].join(' '));
-  return [head.padStart(head.length), ...rows].join('\n');
+  const first = Math.max(corner.length, ...classes.map((c) => c.length)); // the row labels' column, as wide as its heading
+  const head = [corner.padEnd(first), ...classes.map((c) => c.padStart(w))].join(' ');
+  const rows = confusion.map((r, i) => [classes[i]!.padEnd(first), ...r.map((n) => String(n).padStart(w))].join(' '));
+  return [head, ...rows].join('\n');
 }
