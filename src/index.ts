@@ -13,7 +13,7 @@ export type { ParamStore, ParamSpec, StateDict, StateDictInput } from './layers/
 export { LSTM, type LSTMOptions } from './layers/lstm.js';
 export { GRU, type GRUOptions } from './layers/gru.js';
 export { RNN, type RNNOptions } from './layers/rnn.js';
-export { Recurrent, type RecurrentOptions, type ForwardOptions, type RecurrentOutput } from './layers/recurrent.js';
+export { Recurrent, type RecurrentOptions, type ForwardOptions, type RecurrentOutput, type RecurrentTrace } from './layers/recurrent.js';
 export { Dense, Linear, type DenseOptions } from './layers/dense.js';
 export { Embedding, type EmbeddingOptions } from './layers/embedding.js';
 export { Dropout } from './layers/dropout.js';

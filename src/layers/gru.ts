@@ -2,7 +2,7 @@
 
 import type { Tensor } from '../core/tensor.js';
 import type { ModuleOptions } from './module.js';
-import { Recurrent, type ForwardOptions, type RecurrentOptions } from './recurrent.js';
+import { Recurrent, type ForwardOptions, type RecurrentOptions, type RecurrentTrace } from './recurrent.js';
 
 export type GRUOptions = RecurrentOptions;
 
@@ -13,9 +13,9 @@ export class GRU extends Recurrent {
     super(opts, module);
   }
 
-  forward(x: Tensor, state: { h?: Tensor } = {}, opts: ForwardOptions = {}): { output: Tensor; h: Tensor } {
-    const { output, h } = this.forwardTensors(x, state.h, undefined, opts);
-    return { output, h };
+  forward(x: Tensor, state: { h?: Tensor } = {}, opts: ForwardOptions = {}): { output: Tensor; h: Tensor; trace?: RecurrentTrace[] } {
+    const { output, h, trace } = this.forwardTensors(x, state.h, undefined, opts);
+    return { output, h, ...(trace ? { trace } : {}) };
   }
 
   backward(dOutput?: Tensor, dState: { dh?: Tensor } = {}): { dx: Tensor; dh0: Tensor } {

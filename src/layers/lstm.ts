@@ -2,7 +2,7 @@
 
 import type { Tensor } from '../core/tensor.js';
 import type { ModuleOptions } from './module.js';
-import { Recurrent, type ForwardOptions, type RecurrentOptions } from './recurrent.js';
+import { Recurrent, type ForwardOptions, type RecurrentOptions, type RecurrentTrace } from './recurrent.js';
 
 export interface LSTMOptions extends RecurrentOptions {
   /** Project h to this size with weight_hr (PyTorch's proj_size); 0 = none. */
@@ -18,9 +18,9 @@ export class LSTM extends Recurrent {
 
   forward(
     x: Tensor, state: { h?: Tensor; c?: Tensor } = {}, opts: ForwardOptions = {},
-  ): { output: Tensor; h: Tensor; c: Tensor } {
-    const { output, h, c } = this.forwardTensors(x, state.h, state.c, opts);
-    return { output, h, c: c! };
+  ): { output: Tensor; h: Tensor; c: Tensor; trace?: RecurrentTrace[] } {
+    const { output, h, c, trace } = this.forwardTensors(x, state.h, state.c, opts);
+    return { output, h, c: c!, ...(trace ? { trace } : {}) };
   }
 
   /** Gradients of the loss w.r.t. output and the final states in; input and initial-state gradients out. */

@@ -38,13 +38,24 @@ export interface RecurrentOptions {
 export interface ForwardOptions {
   /** True length of each sequence in the batch (packed sequences); default: all full. */
   lengths?: readonly number[];
+  /** Also return what each layer and direction computed inside: its gates and states at every step (see RecurrentTrace). */
+  trace?: boolean;
 }
+
+/**
+ * What one layer and direction computed at every step, each [T, B, H] (h: [T, B, O]) and indexed by input
+ * step, the reverse direction too: LSTM gates i, f, g, o (after their activations), cell state c and hidden
+ * state h; GRU r, z, n and h; RNN h. Padded steps of shorter sequences are zeros (c holds its last value).
+ */
+export type RecurrentTrace = Record<'h', Tensor> & Partial<Record<'i' | 'f' | 'g' | 'o' | 'c' | 'r' | 'z' | 'n', Tensor>>;
 
 /** What a recurrent stack returns: the last layer's output at every step and every layer's final states. */
 export interface RecurrentOutput<T> {
   output: T; // [T, B, D·O] (or [B, T, D·O] when batchFirst, in the tensor face)
   h: T; // [L·D, B, O]
   c: T | undefined; // [L·D, B, H] (LSTM) or undefined
+  /** With the `trace` option (tensor face): each layer and direction's gates and states. */
+  trace?: RecurrentTrace[];
 }
 
 /** Options of the arena face's forward: initial states (zeros where left out) and packed lengths. */
@@ -326,6 +337,44 @@ export abstract class Recurrent extends Module {
     return { dx: dx === NONE ? undefined : arenaTensor(dx, [T, B, this.inputSize]), dh0, dc0 };
   }
 
+  /**
+   * The last forward's trace (one pass at a time, no tape slot), one entry per layer and direction in
+   * PyTorch's order (layer 0, layer 0 reverse, layer 1, …): copies of the buffers backward keeps, so they are
+   * the very numbers the forward used, and an untraced forward does nothing more.
+   */
+  trace(): RecurrentTrace[] {
+    const last = this.tape.get(-1);
+    if (!last) throw new ValueError(`${this.constructor.name}.trace called before forward`);
+    const { T, B } = last;
+    const { numLayers: L, numDirections: D, hiddenSize: H, outputSize: O } = this;
+    const F = D * O;
+    const heap = this.backend.arena.heap;
+    const TB = T * B;
+    /** [T, B, n] columns [at, at + n) of rows `width` wide starting at `base`. */
+    const columns = (base: number, width: number, at: number, n: number): Tensor => {
+      const out = this.backend.arena.floats(TB * n);
+      for (let r = 0; r < TB; r++) out.set(heap.subarray(base + r * width + at, base + r * width + at + n), r * n);
+      return tensor(out, [T, B, n]);
+    };
+    const traces: RecurrentTrace[] = [];
+    for (let l = 0; l < L; l++) {
+      const y = this.ws.get(`y${l}`, TB * F); // this layer's output, before any dropout between layers
+      for (let d = 0; d < D; d++) {
+        const gates = last.saved[l * D + d]!;
+        const h = columns(y, F, d * O, O);
+        if (this.cell === 'lstm') {
+          const cs = gates + TB * (4 * H + O + H); // after the gates, h_{t-1} and c_{t-1}: c_t
+          const [i, f, g, o] = [0, 1, 2, 3].map((k) => columns(gates, 4 * H, k * H, H)) as [Tensor, Tensor, Tensor, Tensor];
+          traces.push({ i, f, g, o, c: columns(cs, H, 0, H), h });
+        } else if (this.cell === 'gru') {
+          const [r, z, n] = [0, 1, 2].map((k) => columns(gates, 3 * H, k * H, H)) as [Tensor, Tensor, Tensor];
+          traces.push({ r, z, n, h });
+        } else traces.push({ h });
+      }
+    }
+    return traces;
+  }
+
   // ---- the torch.nn-like face: plain tensors in, fresh tensors out ----------
 
   /**
@@ -355,7 +404,9 @@ export abstract class Recurrent extends Module {
       lengths: opts.lengths === undefined ? null : this.checkLengths(opts.lengths, T, B),
     });
     const arena = this.backend.arena;
-    return { output: this.fromTimeMajor(raw.output), h: arena.read(raw.h), c: raw.c && arena.read(raw.c) };
+    return {
+      output: this.fromTimeMajor(raw.output), h: arena.read(raw.h), c: raw.c && arena.read(raw.c), ...(opts.trace ? { trace: this.trace() } : {}),
+    };
   }
 
   protected backwardTensors(

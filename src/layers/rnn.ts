@@ -3,7 +3,7 @@
 import { ValueError } from '../core/errors.js';
 import type { Tensor } from '../core/tensor.js';
 import type { ModuleOptions } from './module.js';
-import { Recurrent, type ForwardOptions, type RecurrentOptions } from './recurrent.js';
+import { Recurrent, type ForwardOptions, type RecurrentOptions, type RecurrentTrace } from './recurrent.js';
 
 export interface RNNOptions extends RecurrentOptions {
   nonlinearity?: 'tanh' | 'relu';
@@ -21,9 +21,9 @@ export class RNN extends Recurrent {
     this.cell = nl === 'tanh' ? 'rnn_tanh' : 'rnn_relu';
   }
 
-  forward(x: Tensor, state: { h?: Tensor } = {}, opts: ForwardOptions = {}): { output: Tensor; h: Tensor } {
-    const { output, h } = this.forwardTensors(x, state.h, undefined, opts);
-    return { output, h };
+  forward(x: Tensor, state: { h?: Tensor } = {}, opts: ForwardOptions = {}): { output: Tensor; h: Tensor; trace?: RecurrentTrace[] } {
+    const { output, h, trace } = this.forwardTensors(x, state.h, undefined, opts);
+    return { output, h, ...(trace ? { trace } : {}) };
   }
 
   backward(dOutput?: Tensor, dState: { dh?: Tensor } = {}): { dx: Tensor; dh0: Tensor } {
