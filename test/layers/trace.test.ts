@@ -1,12 +1,13 @@
 // Traces of the recurrent layers: the gates and states each layer and
 // direction computed, checked against the cell equations recomputed in
-// Float64 from the layer's own weights, step by step (PyTorch's equations:
-// the layers match PyTorch's outputs in torch-parity tests); an untraced
-// forward gives the same outputs; the last layer's h is the output.
+// Float64 from the layer's own weights, step by step, and against the gates
+// PyTorch computes for the same weights and packed inputs (fixtures); an
+// untraced forward gives the same outputs; the last layer's h is the output.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GRU, LSTM, RNN, Rng, tensor, type Tensor } from '../../src/index.js';
+import { listFixtures, loadFixture, type JsonTensor } from '../helpers/fixtures.js';
 
 const sigmoid = (v: number): number => 1 / (1 + Math.exp(-v));
 
@@ -110,4 +111,32 @@ for (const c of cases) {
 
 test('trace before any forward is an error', () => {
   assert.throws(() => new LSTM({ inputSize: 2, hiddenSize: 2 }).trace(), /LSTM.trace called before forward/);
+});
+
+test('traces match the gates PyTorch computes for nn.LSTM and nn.GRU over packed sequences (test/fixtures/make_trace_fixtures.py)', () => {
+  for (const file of listFixtures('torch/trace')) {
+    const f = loadFixture<{
+      cell: 'lstm' | 'gru'; inputSize: number; hiddenSize: number; numLayers: number; bidirectional: boolean;
+      stateDict: Record<string, JsonTensor>; x: JsonTensor; lengths: number[]; trace: Record<string, JsonTensor>[];
+    }>('torch', 'trace', file);
+    const opts = { inputSize: f.inputSize, hiddenSize: f.hiddenSize, numLayers: f.numLayers, bidirectional: f.bidirectional };
+    const layer = f.cell === 'lstm' ? new LSTM(opts) : new GRU(opts);
+    layer.loadStateDict(f.stateDict);
+    const { trace } = layer.forward(tensor(Float32Array.from(f.x.data), f.x.shape), {}, { lengths: f.lengths, trace: true });
+    assert.equal(trace!.length, f.trace.length);
+    const [T, B] = f.x.shape as [number, number, number];
+    f.trace.forEach((want, k) => {
+      for (const [name, expected] of Object.entries(want)) {
+        const got = trace![k]![name as 'h']!;
+        assert.deepEqual(got.shape, expected.shape, `${file} ${k} ${name}`);
+        const H = expected.shape[2]!;
+        for (let t = 0; t < T; t++) {
+          for (let b = 0; b < B; b++) {
+            if (name === 'c' && t >= f.lengths[b]!) continue; // past its length: the carried state, not compared
+            close(`${file} [${k}].${name} step ${t} sequence ${b}`, at(got, t, b, B, H), expected.data.slice((t * B + b) * H, (t * B + b + 1) * H));
+          }
+        }
+      }
+    });
+  }
 });
