@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { median } from '../src/core/stats.js';
+import type { Module } from '../src/layers/module.js';
 
 export { median };
 
@@ -390,4 +391,19 @@ export function runChild(peer: string, main: () => Promise<void>): void {
       process.exit(1);
     },
   );
+}
+
+/** A model's weights as one Float32Array, with each tensor's name, shape and offset (what the PyTorch twins read). */
+export function flatWeights(model: Module): { tensors: { name: string; shape: number[]; offset: number }[]; flat: Float32Array } {
+  const dict = model.stateDict();
+  const store = model.parameters();
+  const tensors: { name: string; shape: number[]; offset: number }[] = [];
+  let total = 0;
+  for (const name of Object.keys(dict)) {
+    tensors.push({ name, shape: [...store.shape(name)], offset: total });
+    total += dict[name]!.length;
+  }
+  const flat = new Float32Array(total);
+  for (const t of tensors) flat.set(dict[t.name]!, t.offset);
+  return { tensors, flat };
 }

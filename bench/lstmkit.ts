@@ -34,7 +34,7 @@ import type { ArenaTensor } from '../src/core/tensor.js';
 import { clipGradNorm } from '../src/train/clip.js';
 import { Trainer } from '../src/train/trainer.js';
 import {
-  childArgs, emit, figureOf, findWorkload, isSeq2Seq, isTagger, lstmWorkload, median, parseArgs, peakRssMiB, randomFloats, runChild,
+  childArgs, emit, figureOf, findWorkload, flatWeights, isSeq2Seq, isTagger, lstmWorkload, median, parseArgs, peakRssMiB, randomFloats, runChild,
   timeIterations, timingOptions, unitOf, workloadFlops, type LstmWorkload, type Measurement, type Seq2SeqWorkload, type TaggerWorkload,
 } from './common.js';
 import { benchSeq2Seq, exportSeq2Seq } from './seq2seq.js';
@@ -307,16 +307,7 @@ async function exportModel(): Promise<void> {
   const batch = makeBatchOf(w, 1);
   const y = backend.arena.read(new BatchRunner(model).forward(batch)).data;
   mkdirSync(dir, { recursive: true });
-  const dict = model.stateDict();
-  const store = model.parameters();
-  const tensors: { name: string; shape: number[]; offset: number }[] = [];
-  let total = 0;
-  for (const name of Object.keys(dict)) {
-    tensors.push({ name, shape: [...store.shape(name)], offset: total });
-    total += dict[name]!.length;
-  }
-  const flat = new Float32Array(total);
-  for (const t of tensors) flat.set(dict[t.name]!, t.offset);
+  const { tensors, flat } = flatWeights(model);
   writeFileSync(join(dir, 'weights.bin'), new Uint8Array(flat.buffer));
   writeFileSync(join(dir, 'x.bin'), new Uint8Array(batch.x!.buffer, batch.x!.byteOffset, batch.x!.byteLength));
   writeFileSync(join(dir, 'model.json'), JSON.stringify({

@@ -19,7 +19,7 @@ import type { Decoded } from '../src/model/decode.js';
 import { Seq2SeqModel } from '../src/model/seq2seq.js';
 import { decodeExamples } from '../src/train/seq2seq.js';
 import { Trainer } from '../src/train/trainer.js';
-import { figureOf, median, timeIterations, timingOptions, workloadFlops, type Seq2SeqWorkload } from './common.js';
+import { figureOf, flatWeights, median, timeIterations, timingOptions, workloadFlops, type Seq2SeqWorkload } from './common.js';
 
 /** Seeds of the generator: training pairs and decoding sources. */
 const TRAIN_SEED = 1234;
@@ -124,16 +124,7 @@ export function benchSeq2Seq(
  */
 export function exportSeq2Seq(w: Seq2SeqWorkload, backend: Backend, dir: string): void {
   const model = seq2seqModel(w, backend);
-  const dict = model.stateDict();
-  const store = model.parameters();
-  const tensors: { name: string; shape: number[]; offset: number }[] = [];
-  let total = 0;
-  for (const name of Object.keys(dict)) {
-    tensors.push({ name, shape: [...store.shape(name)], offset: total });
-    total += dict[name]!.length;
-  }
-  const flat = new Float32Array(total);
-  for (const t of tensors) flat.set(dict[t.name]!, t.offset);
+  const { tensors, flat } = flatWeights(model);
   const work = workOf(w, model);
   work.run();
   const expected = work.expected();

@@ -18,7 +18,7 @@ import { makeTaggedBatch, type TaggedBatch, type TaggedExample } from '../src/da
 import { TaggerModel, taggerParameterCount } from '../src/model/tagger.js';
 import { parseTaggerConfig, type TaggerConfig } from '../src/model/config.js';
 import { Trainer } from '../src/train/trainer.js';
-import { figureOf, median, timeIterations, timingOptions, workloadFlops, type TaggerWorkload } from './common.js';
+import { figureOf, flatWeights, median, timeIterations, timingOptions, workloadFlops, type TaggerWorkload } from './common.js';
 
 /** Seeds of the generator: training sentences and sentences to tag. */
 const TRAIN_SEED = 4321;
@@ -183,16 +183,7 @@ export function benchTagger(
  */
 export function exportTagger(w: TaggerWorkload, backend: Backend, dir: string): void {
   const model = taggerModel(w, backend);
-  const dict = model.stateDict();
-  const store = model.parameters();
-  const tensors: { name: string; shape: number[]; offset: number }[] = [];
-  let total = 0;
-  for (const name of Object.keys(dict)) {
-    tensors.push({ name, shape: [...store.shape(name)], offset: total });
-    total += dict[name]!.length;
-  }
-  const flat = new Float32Array(total);
-  for (const t of tensors) flat.set(dict[t.name]!, t.offset);
+  const { tensors, flat } = flatWeights(model);
   const batches = taggerBatches(w, model);
   const work = workOf(w, model, w.kind === 'tagger-train' ? batches.slice(0, 1) : batches);
   work.run();

@@ -124,6 +124,17 @@ function completeFromTensors(
   return out;
 }
 
+/** The file's tensors by their names after renaming; two that become one name are an error. */
+function renamedTensors(file: SafetensorsFile, rename: Record<string, string>, source: string): Map<string, SafetensorsTensor> {
+  const tensors = new Map<string, SafetensorsTensor>();
+  for (const [original, t] of Object.entries(file.tensors)) {
+    const name = renamed(original, rename);
+    if (tensors.has(name)) throw new StateDictError(`${source}: two tensors become ${name} after renaming (one is ${original})`);
+    tensors.set(name, t);
+  }
+  return tensors;
+}
+
 /**
  * An lstmkit model from a PyTorch state_dict (decoded safetensors) and the
  * lstmkit config of its architecture.
@@ -131,13 +142,7 @@ function completeFromTensors(
 export function importTorch(file: SafetensorsFile, config: unknown, opts: TorchImportOptions = {}): ImportedTorchModel {
   const source = opts.source ?? '<state_dict>';
   const notes: string[] = [];
-  const rename = opts.rename ?? {};
-  const tensors = new Map<string, SafetensorsTensor>();
-  for (const [original, t] of Object.entries(file.tensors)) {
-    const name = renamed(original, rename);
-    if (tensors.has(name)) throw new StateDictError(`${source}: two tensors become ${name} after renaming (one is ${original})`);
-    tensors.set(name, t);
-  }
+  const tensors = renamedTensors(file, opts.rename ?? {}, source);
   const complete = completeFromTensors(parseModelConfig(config), tensors, source, notes);
   // A config far larger than the file cannot be right; refuse it before it allocates.
   const held = [...tensors.values()].reduce((n, t) => n + t.data.length, 0);
@@ -223,13 +228,7 @@ export function importTorch(file: SafetensorsFile, config: unknown, opts: TorchI
  */
 export function importTorchTagger(file: SafetensorsFile, config: unknown, opts: TorchImportOptions = {}): ImportedTorchTagger {
   const source = opts.source ?? '<state_dict>';
-  const rename = opts.rename ?? {};
-  const tensors = new Map<string, SafetensorsTensor>();
-  for (const [original, t] of Object.entries(file.tensors)) {
-    const name = renamed(original, rename);
-    if (tensors.has(name)) throw new StateDictError(`${source}: two tensors become ${name} after renaming (one is ${original})`);
-    tensors.set(name, t);
-  }
+  const tensors = renamedTensors(file, opts.rename ?? {}, source);
   const parsed = parseTaggerConfig(config);
   const held = [...tensors.values()].reduce((n, t) => n + t.data.length, 0);
   if (taggerParameterCount(parsed) > 2 * held + (1 << 22)) {
