@@ -407,3 +407,26 @@ export function flatWeights(model: Module): { tensors: { name: string; shape: nu
   for (const t of tensors) flat.set(dict[t.name]!, t.offset);
   return { tensors, flat };
 }
+
+/** What a model workload runs per timed iteration: the work, the sequences it covers, and its own report. */
+export interface Work {
+  run: () => void;
+  per: number;
+  report: () => Record<string, unknown>;
+}
+
+/**
+ * Time a seq2seq or tagger workload's iterations: its figure in its unit, and beside it the parameter count, the
+ * work's report and the multiply speed of a training step (`training`) or a forward.
+ */
+export function measureWork(
+  w: Workload, parameters: number, work: Work, training: boolean, quick: boolean,
+): { figure: number; samples: number[]; per: number; extra: Record<string, unknown> } {
+  const samples = timeIterations(work.run, timingOptions(quick));
+  const flops = workloadFlops(w);
+  return {
+    figure: figureOf(w, samples, work.per), samples, per: work.per,
+    extra: { parameters, ...work.report(), stepGflops: (training ? flops.train : flops.forward) / median(samples) / 1e9 },
+  };
+}
+

@@ -19,7 +19,7 @@ import type { Decoded } from '../src/model/decode.js';
 import { Seq2SeqModel } from '../src/model/seq2seq.js';
 import { decodeExamples } from '../src/train/seq2seq.js';
 import { Trainer } from '../src/train/trainer.js';
-import { figureOf, flatWeights, median, timeIterations, timingOptions, workloadFlops, type Seq2SeqWorkload } from './common.js';
+import { flatWeights, measureWork, type Seq2SeqWorkload, type Work } from './common.js';
 
 /** Seeds of the generator: training pairs and decoding sources. */
 const TRAIN_SEED = 1234;
@@ -74,9 +74,7 @@ export function seq2seqModel(w: Seq2SeqWorkload, backend: Backend): Seq2SeqModel
  * says what the last run did, `expected` what PyTorch's must equal: the loss,
  * or every source's best output.
  */
-function workOf(w: Seq2SeqWorkload, model: Seq2SeqModel): {
-  run: () => void; per: number; report: () => Record<string, unknown>; expected: () => unknown;
-} {
+function workOf(w: Seq2SeqWorkload, model: Seq2SeqModel): Work & { expected: () => unknown } {
   if (w.kind === 'seq2seq-train') {
     const batch = makePairBatch(seq2seqPairs(w, w.batch, TRAIN_SEED), Array.from({ length: w.batch }, (_, i) => i));
     const trainer = new Trainer(model, TRAIN);
@@ -105,16 +103,7 @@ export function benchSeq2Seq(
   w: Seq2SeqWorkload, backend: Backend, quick: boolean,
 ): { figure: number; samples: number[]; per: number; extra: Record<string, unknown> } {
   const model = seq2seqModel(w, backend);
-  const work = workOf(w, model);
-  const samples = timeIterations(work.run, timingOptions(quick));
-  const flops = workloadFlops(w);
-  return {
-    figure: figureOf(w, samples, work.per), samples, per: work.per,
-    extra: {
-      parameters: model.parameterCount, ...work.report(),
-      stepGflops: (w.kind === 'seq2seq-train' ? flops.train : flops.forward) / median(samples) / 1e9,
-    },
-  };
+  return measureWork(w, model.parameterCount, workOf(w, model), w.kind === 'seq2seq-train', quick);
 }
 
 /**

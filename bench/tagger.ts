@@ -18,7 +18,7 @@ import { makeTaggedBatch, type TaggedBatch, type TaggedExample } from '../src/da
 import { TaggerModel, taggerParameterCount } from '../src/model/tagger.js';
 import { parseTaggerConfig, type TaggerConfig } from '../src/model/config.js';
 import { Trainer } from '../src/train/trainer.js';
-import { figureOf, flatWeights, median, timeIterations, timingOptions, workloadFlops, type TaggerWorkload } from './common.js';
+import { flatWeights, measureWork, type TaggerWorkload, type Work } from './common.js';
 
 /** Seeds of the generator: training sentences and sentences to tag. */
 const TRAIN_SEED = 4321;
@@ -124,9 +124,7 @@ function taggerBatches(w: TaggerWorkload, model: TaggerModel): TaggedBatch[] {
  * sentences or tokens; `expected` is what PyTorch's must equal with the same
  * weights: the first step's loss, or every sentence's tags.
  */
-function workOf(w: TaggerWorkload, model: TaggerModel, batches: TaggedBatch[]): {
-  run: () => void; per: number; report: () => Record<string, unknown>; expected: () => unknown;
-} {
+function workOf(w: TaggerWorkload, model: TaggerModel, batches: TaggedBatch[]): Work & { expected: () => unknown } {
   const tokens = batches.reduce((n, b) => n + b.lengths.reduce((a, l) => a + l, 0), 0);
   const distinct = batches.reduce((n, b) => n + b.chars!.words, 0);
   const shape = { tokens, distinctWords: distinct, batches: batches.length, maxSteps: Math.max(...batches.map((b) => b.steps)) };
@@ -164,16 +162,7 @@ export function benchTagger(
   w: TaggerWorkload, backend: Backend, quick: boolean,
 ): { figure: number; samples: number[]; per: number; extra: Record<string, unknown> } {
   const model = taggerModel(w, backend);
-  const work = workOf(w, model, taggerBatches(w, model));
-  const samples = timeIterations(work.run, timingOptions(quick));
-  const flops = workloadFlops(w);
-  return {
-    figure: figureOf(w, samples, work.per), samples, per: work.per,
-    extra: {
-      parameters: model.parameterCount, ...work.report(),
-      stepGflops: (w.kind === 'tagger-train' ? flops.train : flops.forward) / median(samples) / 1e9,
-    },
-  };
+  return measureWork(w, model.parameterCount, workOf(w, model, taggerBatches(w, model)), w.kind === 'tagger-train', quick);
 }
 
 /**
