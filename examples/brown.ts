@@ -33,6 +33,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { DataError, type TaggedSentence } from '../src/index.js';
+import { fnv1a } from './hash.js';
 
 export type Split = 'train' | 'validation' | 'test';
 
@@ -80,16 +81,6 @@ export function readBrown(dir = corpusDir()): BrownFile[] {
     .filter((name) => /^c[a-r]\d\d$/.test(name))
     .sort()
     .map((name) => ({ name, genre: name[1]!, sentences: parseBrown(readFileSync(join(dir, name), 'utf8'), name) }));
-}
-
-/** FNV-1a, 32 bits, of a string's UTF-16 code units. */
-function fnv1a(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h;
 }
 
 /** The split of each file: per genre, by hash of the name, 10 % (at least one) test, as many validation, the rest train. */

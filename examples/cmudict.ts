@@ -13,6 +13,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { fnv1a } from './hash.js';
 
 export interface Pronunciation {
   word: string;
@@ -36,16 +37,6 @@ export function readCmudict(path = dictionaryPath()): Pronunciation[] {
     out.push({ word: m[1]!.toLowerCase(), phonemes: m[2]!.trim().split(/\s+/) });
   }
   return out;
-}
-
-/** FNV-1a, 32 bits, of a string's UTF-16 code units. */
-function fnv1a(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h;
 }
 
 /** The split a word belongs to: 90 / 5 / 5 by its hash. */
